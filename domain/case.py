@@ -1,0 +1,274 @@
+"""What a file says, derived from its facts: balance, promises, plan, status on a day.
+
+`Entry` is a fact as it stands after later corrections and retractions; `Case.of(entries)`
+folds the entries into the file's current shape. Nothing here is stored: the facts are
+the only truth, and the same fold serves the aggregate, the projections and the
+"as it stood" views.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.values import Contact, Debtor, Instalment, Status
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One fact of a file as it stands now: its latest corrected values, or retracted."""
+
+    version: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    data: dict[str, Any]
+    digest: str
+    retracted_by: int | None = None
+    corrected_by: tuple[int, ...] = ()
+
+    @property
+    def is_effective(self) -> bool:
+        """True unless retracted; corrections and retractions are never effective facts."""
+        return self.retracted_by is None and self.kind not in ("FactCorrected", "FactRetracted")
+
+    def corrected(self, changes: dict[str, Any], by: int) -> Entry:
+        """This entry with the corrected values, remembering which fact corrected it."""
+        occurred_at = changes.get("occurred_at", self.occurred_at)
+        data = {**self.data, **{k: v for k, v in changes.items() if k != "occurred_at"}}
+        return replace(
+            self, occurred_at=occurred_at, data=data, corrected_by=(*self.corrected_by, by)
+        )
+
+    def retracted(self, by: int) -> Entry:
+        """This entry, marked as retracted by the given fact."""
+        return replace(self, retracted_by=by)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received on the file."""
+
+    received_on: date
+    amount: Decimal
+    version: int
+
+
+@dataclass(frozen=True)
+class Promise:
+    """A payment promise: who, what amount, by when, made when."""
+
+    version: int
+    made_at: datetime
+    promised_on: date
+    amount: Decimal
+    promised_by: Contact
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An agreed payment plan and when it was agreed."""
+
+    version: int
+    agreed_at: datetime
+    instalments: tuple[Instalment, ...]
+    signed: bool
+
+
+@dataclass(frozen=True)
+class Case:
+    """The current shape of a file, folded from its effective facts."""
+
+    number: str
+    debtor: Debtor
+    amount: Decimal
+    currency: str
+    issued_on: date
+    due_on: date
+    po_reference: str
+    billing_recipient: Contact
+    payments: tuple[Payment, ...] = ()
+    promise: Promise | None = None
+    plan: Plan | None = None
+    dispute_open_since: datetime | None = None
+    formal_notice_on: date | None = None
+    handed_over_to: str | None = None
+    written_off: bool = False
+    closed: bool = False
+    agent: str | None = None
+    callback_on: date | None = None
+    callback_owner: str | None = None
+    last_contact_at: datetime | None = None
+    last_contact: Contact | None = None
+    reminders_by_level: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Case:
+        """Folds a file's entries, in version order, into its shape."""
+        case: Case | None = None
+        for entry in entries:
+            if not entry.is_effective:
+                continue
+            if entry.kind == "InvoiceRegistered":
+                case = cls._registered(entry)
+                continue
+            assert case is not None, "a file starts with its registration"
+            case = case._after(entry)
+        assert case is not None, "a file starts with its registration"
+        return case
+
+    @classmethod
+    def _registered(cls, entry: Entry) -> Case:
+        d = entry.data
+        return cls(
+            number=d["number"],
+            debtor=d["debtor"],
+            amount=d["amount"],
+            currency=d["currency"],
+            issued_on=d["issued_on"],
+            due_on=d["due_on"],
+            po_reference=d["po_reference"],
+            billing_recipient=d["billing_recipient"],
+        )
+
+    def _after(self, entry: Entry) -> Case:
+        d = entry.data
+        kind = entry.kind
+        if kind == "PaymentReceived":
+            payment = Payment(d["received_on"], d["amount"], entry.version)
+            return replace(self, payments=(*self.payments, payment))
+        if kind == "PaymentPromised":
+            promise = Promise(
+                entry.version, entry.occurred_at, d["promised_on"], d["amount"], d["promised_by"]
+            )
+            return replace(self, promise=promise)._contacted(entry, d["promised_by"])
+        if kind == "PaymentPlanAgreed":
+            plan = Plan(entry.version, entry.occurred_at, tuple(d["instalments"]), d["signed"])
+            return replace(self, plan=plan, promise=None)._contacted(entry, d["contact"])
+        if kind == "DisputeRaised":
+            return replace(self, dispute_open_since=entry.occurred_at)
+        if kind == "DisputeResolved":
+            return replace(self, dispute_open_since=None)
+        if kind == "DueDateRescheduled":
+            return replace(self, due_on=d["new_due_on"])
+        if kind == "FormalNoticeSent":
+            return replace(self, formal_notice_on=entry.occurred_at.date())
+        if kind == "HandedOver":
+            return replace(self, handed_over_to=d["to"])
+        if kind == "WrittenOff":
+            return replace(self, written_off=True)
+        if kind == "CaseClosed":
+            return replace(self, closed=True)
+        if kind == "CaseReopened":
+            return replace(self, closed=False, written_off=False)
+        if kind == "AgentAssigned":
+            return replace(self, agent=d["agent"])
+        if kind == "CallbackScheduled":
+            return replace(self, callback_on=d["callback_on"], callback_owner=d["owner"])
+        if kind == "CallLogged":
+            case = self._contacted(entry, d["contact"])
+            if d["callback_on"] is not None:
+                case = replace(case, callback_on=d["callback_on"], callback_owner=entry.actor)
+            return case
+        if kind in ("PreDueReminderSent", "DuplicateRequested"):
+            contact = d.get("contact") or d.get("requested_by")
+            return self._contacted(entry, contact)
+        if kind == "ReminderSent":
+            levels = Counter(self.reminders_by_level)
+            levels[d["level"]] += 1
+            return replace(self, reminders_by_level=dict(levels))
+        return self
+
+    def _contacted(self, entry: Entry, contact: Contact | None) -> Case:
+        if self.last_contact_at is not None and entry.occurred_at < self.last_contact_at:
+            return self
+        return replace(self, last_contact_at=entry.occurred_at, last_contact=contact)
+
+    @property
+    def paid(self) -> Decimal:
+        """Everything received on the file."""
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still owed (negative after an overpayment)."""
+        return self.amount - self.paid
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing is owed any more."""
+        return self.outstanding <= 0
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed files take only a reopening, a note or a correction."""
+        return self.closed or self.written_off or self.is_settled
+
+    def paid_between(self, start: date, end: date) -> Decimal:
+        """Payments received from `start` to `end`, both included."""
+        return sum((p.amount for p in self.payments if start <= p.received_on <= end), ZERO)
+
+    def promise_kept(self) -> bool:
+        """True when the open promise was honoured by its date (or the file is settled)."""
+        promise = self.promise
+        if promise is None:
+            return False
+        received = self.paid_between(promise.made_at.date(), promise.promised_on)
+        return self.is_settled or received >= promise.amount
+
+    def promise_broken_on(self, day: date) -> bool:
+        """True from the day after the promised date when it was not paid in full."""
+        promise = self.promise
+        return promise is not None and day > promise.promised_on and not self.promise_kept()
+
+    def missed_instalments(self, day: date) -> tuple[Instalment, ...]:
+        """Instalments past their date that the payments since the plan do not cover yet."""
+        plan = self.plan
+        if plan is None or self.is_settled:
+            return ()
+        paid = self.paid_between(plan.agreed_at.date(), day)
+        missed = []
+        due_so_far = ZERO
+        for instalment in plan.instalments:
+            if day <= instalment.due_on:
+                break
+            due_so_far += instalment.amount
+            if paid < due_so_far:
+                missed.append(instalment)
+        return tuple(missed)
+
+    def days_past_due(self, day: date) -> int:
+        """Days since the due date (0 when not yet due)."""
+        return max(0, (day - self.due_on).days)
+
+    def status(self, day: date) -> Status:
+        """Where the file stands on `day`: the first state that applies, in this order."""
+        if self.written_off:
+            return Status.WRITTEN_OFF
+        if self.is_settled:
+            return Status.PAID
+        if self.closed:
+            return Status.CLOSED
+        if self.handed_over_to:
+            return Status.HANDED_OVER
+        if self.dispute_open_since is not None:
+            return Status.IN_DISPUTE
+        if self.plan is not None:
+            return Status.IN_PAYMENT_PLAN
+        if self.promise is not None and not self.promise_kept():
+            if self.promise_broken_on(day):
+                return Status.PROMISE_BROKEN
+            return Status.PROMISED
+        if self.formal_notice_on is not None:
+            return Status.FORMAL_NOTICE_SENT
+        if day > self.due_on:
+            return Status.OVERDUE
+        return Status.NOT_YET_DUE
+

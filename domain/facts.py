@@ -1,0 +1,280 @@
+"""The facts of a case file: one event class per thing that happens in amicable collection.
+
+This module is a storage contract. Class names, fields and module path are written into
+the event store; once on main, change them only with `class_version` and an
+`upcast_vN_vN+1` static method, and never remove a class.
+
+Every fact carries who recorded it (`actor`), when it happened (`occurred_at`, business
+time), when it was recorded (`timestamp`), and `prev_hash`, the digest of the file's
+previous fact. Its own `digest` is computed on creation (see `domain.chain`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate, AggregateCreated
+from eventsourcing.utils import get_topic
+
+from domain.chain import fact_digest
+from domain.values import Contact, Debtor, Instalment
+
+if TYPE_CHECKING:
+    from domain.invoice import Invoice
+
+BASE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "occurred_at",
+        "prev_hash",
+        "digest",
+    }
+)
+
+
+class Fact(Aggregate.Event):
+    """Base of every fact recorded on an invoice's file."""
+
+    actor: str
+    occurred_at: datetime
+    prev_hash: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        state = dict(vars(self))
+        state["class_version"] = getattr(type(self), "class_version", 1)
+        digest = fact_digest(
+            topic=get_topic(type(self)),
+            originator_id=self.originator_id,
+            originator_version=self.originator_version,
+            state=state,
+        )
+        object.__setattr__(self, "digest", digest)
+
+    @property
+    def kind(self) -> str:
+        """The fact's name, as stored (e.g. 'CallLogged')."""
+        return type(self).__name__
+
+    def data(self) -> dict[str, Any]:
+        """The fact's own fields, without the ones every fact has."""
+        return {k: v for k, v in vars(self).items() if k not in BASE_FIELDS}
+
+    def apply(self, aggregate: Invoice) -> None:  # type: ignore[override]
+        aggregate.take_in(self)
+
+
+class InvoiceRegistered(Fact, AggregateCreated):
+    """The unpaid invoice gets its file."""
+
+    number: str
+    debtor: Debtor
+    amount: Decimal
+    currency: str
+    issued_on: date
+    due_on: date
+    po_reference: str
+    billing_recipient: Contact
+
+
+class PreDueReminderSent(Fact):
+    """Relance préventive: a commercial contact a few days before the due date."""
+
+    channel: str
+    contact: Contact
+    summary: str
+    expected_means: str
+
+
+class ReminderSent(Fact):
+    """A reminder (relance) went out by email, letter or SMS, at an escalation level."""
+
+    channel: str
+    level: int
+    recipient: str
+    summary: str
+    message_id: str
+
+
+class CallLogged(Fact):
+    """A phone call: who was reached, how it went, what was said, when to call back.
+
+    `action_id` is shared by the copies of one call recorded on several invoices.
+    """
+
+    contact: Contact
+    outcome: str
+    summary: str
+    callback_on: date | None
+    action_id: str
+    invoice_numbers: tuple[str, ...]
+
+
+class PaymentPromised(Fact):
+    """A named contact promised to pay an amount by a date.
+
+    `contact_version` points at the call or contact fact the promise came from.
+    """
+
+    promised_on: date
+    amount: Decimal
+    currency: str
+    promised_by: Contact
+    means: str
+    contact_version: int | None
+
+
+class DuplicateRequested(Fact):
+    """The debtor asks for a duplicate of the invoice (never received, wrong recipient...)."""
+
+    reason: str
+    details: str
+    requested_by: Contact
+
+
+class DuplicateSent(Fact):
+    """The duplicate went out, with the fix it needed."""
+
+    channel: str
+    recipient: str
+    correction: str
+    request_version: int | None
+
+
+class DisputeRaised(Fact):
+    """Litige: the debtor contests the invoice; collection pauses."""
+
+    reason: str
+    details: str
+    disputed_amount: Decimal | None
+
+
+class DisputeResolved(Fact):
+    """The dispute is settled; collection may resume."""
+
+    outcome: str
+    details: str
+
+
+class PaymentPlanAgreed(Fact):
+    """Échelonnement: the balance is to be paid in dated instalments."""
+
+    instalments: tuple[Instalment, ...]
+    signed: bool
+    contact: Contact
+
+
+class DiscountOffered(Fact):
+    """Escompte: a discount offered for paying early."""
+
+    discount_amount: Decimal
+    currency: str
+    pay_by: date
+    details: str
+
+
+class DueDateRescheduled(Fact):
+    """A new due date was granted."""
+
+    new_due_on: date
+    reason: str
+
+
+class FormalNoticeSent(Fact):
+    """Mise en demeure sent by registered letter with acknowledgement of receipt."""
+
+    registered_letter_number: str
+    deadline_on: date
+    details: str
+
+
+class PaymentReceived(Fact):
+    """A payment came in, full or partial; an overpayment is flagged explicitly."""
+
+    amount: Decimal
+    currency: str
+    received_on: date
+    means: str
+    reference: str
+    overpayment: bool
+
+
+class HandedOver(Fact):
+    """The file went to a lawyer, a commissaire de justice or a collection agency."""
+
+    to: str
+    recipient: str
+    reference: str
+
+
+class WrittenOff(Fact):
+    """The claim is abandoned as a loss (passage en perte)."""
+
+    reason: str
+
+
+class CaseClosed(Fact):
+    """The file is closed."""
+
+    reason: str
+
+
+class CaseReopened(Fact):
+    """A closed file is opened again."""
+
+    reason: str
+
+
+class NoteAdded(Fact):
+    """A free note on the file."""
+
+    text: str
+
+
+class AgentAssigned(Fact):
+    """The file is now worked by this agent."""
+
+    agent: str
+
+
+class CallbackScheduled(Fact):
+    """Somebody is to call the debtor back on a day."""
+
+    callback_on: date
+    owner: str
+    reason: str
+
+
+class FactCorrected(Fact):
+    """An earlier fact was wrong: these are its right values. The original stays."""
+
+    target_version: int
+    reason: str
+    changes: dict[str, Any]
+
+
+class FactRetracted(Fact):
+    """An earlier fact should not have been recorded. The original stays."""
+
+    target_version: int
+    reason: str
+
+
+CONTACT_FACTS = (PreDueReminderSent, CallLogged, DuplicateRequested, PaymentPlanAgreed)
+"""Facts in which somebody at the debtor was in touch with us."""
+
+ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted)
+
+
+def fields_of(kind: type[Fact]) -> dict[str, Any]:
+    """The own fields of a fact class and their declared types."""
+    return {
+        f.name: f.type for f in dataclasses.fields(kind) if f.name not in BASE_FIELDS
+    }

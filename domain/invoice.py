@@ -1,0 +1,610 @@
+"""The Invoice aggregate: one file (dossier) per unpaid invoice, its rules and its story."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain import facts as f
+from domain.case import Case, Entry
+from domain.chain import GENESIS
+from domain.errors import (
+    CallbackInThePast,
+    DisputeAlreadyOpen,
+    FactAlreadyRetracted,
+    FileClosed,
+    FileNotClosed,
+    FutureBusinessTime,
+    InvalidAmount,
+    InvalidChannel,
+    InvalidInvoice,
+    InvalidPaymentPlan,
+    InvalidTime,
+    MissingInformation,
+    NoOpenDispute,
+    Overpayment,
+    PromiseBeforeContact,
+    UncorrectableField,
+    UnknownFact,
+)
+from domain.values import (
+    CallOutcome,
+    Channel,
+    Contact,
+    Debtor,
+    DuplicateReason,
+    HandoverTarget,
+    Instalment,
+    Money,
+    PaymentMeans,
+    Stamp,
+    require_text,
+)
+
+INVOICE_NAMESPACE = UUID("6f1d0c52-3a43-4b8e-9a51-0d1c2b7e4f10")
+
+
+def invoice_id(number: str) -> UUID:
+    """The file's id, derived from the invoice number: one number, one file."""
+    return uuid5(INVOICE_NAMESPACE, "invoice:" + number.strip())
+
+
+class Invoice(Aggregate):
+    """An unpaid invoice's file, and everything that happened on it.
+
+    Glossary (French terms of the trade, used once here):
+    - dossier: the file of one invoice; débiteur: the debtor.
+    - relance préventive: the pre-due reminder; relance: a reminder after the due date.
+    - promesse de paiement: a payment promise; litige: a dispute;
+      échelonnement: a payment plan; escompte: an early-payment discount.
+    - mise en demeure: the formal notice, by registered letter (lettre recommandée avec
+      accusé de réception), the last amicable step.
+    - commissaire de justice: the officer (formerly huissier) who takes over afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, Entry] = {}
+        self._head = GENESIS
+        self._case: Case | None = None
+
+    # -- registration -------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        stamp: Stamp,
+        *,
+        number: str,
+        debtor: Debtor,
+        amount: Money,
+        issued_on: date,
+        due_on: date,
+        po_reference: str = "",
+        billing_recipient: Contact | None = None,
+    ) -> Invoice:
+        """Opens the file of an unpaid invoice."""
+        number = require_text(number, "number")
+        amount.require_positive()
+        if due_on < issued_on:
+            raise InvalidInvoice(
+                f"due date {due_on} is before issue date {issued_on}",
+                issued_on=issued_on.isoformat(),
+                due_on=due_on.isoformat(),
+            )
+        return cls._create(
+            f.InvoiceRegistered,
+            id=invoice_id(number),
+            timestamp=stamp.recorded_at,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            prev_hash=GENESIS,
+            number=number,
+            debtor=debtor,
+            amount=amount.amount,
+            currency=amount.currency,
+            issued_on=issued_on,
+            due_on=due_on,
+            po_reference=po_reference.strip(),
+            billing_recipient=billing_recipient or Contact(),
+        )
+
+    # -- contacts with the debtor -------------------------------------------------------
+
+    def remind_before_due(
+        self,
+        stamp: Stamp,
+        *,
+        channel: Channel,
+        summary: str,
+        contact: Contact | None = None,
+        expected_means: PaymentMeans | None = None,
+    ) -> None:
+        """Records a pre-due reminder (relance préventive)."""
+        self._trigger(
+            f.PreDueReminderSent,
+            stamp,
+            channel=Channel(channel).value,
+            contact=contact or Contact(),
+            summary=summary.strip(),
+            expected_means=PaymentMeans(expected_means).value if expected_means else "",
+        )
+
+    def send_reminder(
+        self,
+        stamp: Stamp,
+        *,
+        channel: Channel,
+        level: int,
+        recipient: str = "",
+        summary: str = "",
+        message_id: str = "",
+    ) -> None:
+        """Records a reminder sent by email, letter or SMS at an escalation level."""
+        if Channel(channel) is Channel.CALL:
+            raise InvalidChannel("a reminder goes out by email, letter or SMS; log a call")
+        if not 1 <= level <= 3:
+            raise MissingInformation(f"reminder level {level} is not 1, 2 or 3", field="level")
+        self._trigger(
+            f.ReminderSent,
+            stamp,
+            channel=Channel(channel).value,
+            level=level,
+            recipient=recipient.strip(),
+            summary=summary.strip(),
+            message_id=message_id.strip(),
+        )
+
+    def log_call(
+        self,
+        stamp: Stamp,
+        *,
+        contact: Contact,
+        outcome: CallOutcome,
+        summary: str = "",
+        callback_on: date | None = None,
+        action_id: str = "",
+        invoice_numbers: Sequence[str] = (),
+    ) -> None:
+        """Records a phone call with whom, how it went, what was said, and a callback."""
+        self._check_not_before(callback_on, stamp, "callback")
+        self._trigger(
+            f.CallLogged,
+            stamp,
+            contact=contact,
+            outcome=CallOutcome(outcome).value,
+            summary=summary.strip(),
+            callback_on=callback_on,
+            action_id=action_id,
+            invoice_numbers=tuple(invoice_numbers) or (self.case.number,),
+        )
+
+    def promise_payment(
+        self,
+        stamp: Stamp,
+        *,
+        promised_on: date,
+        promised_by: Contact,
+        amount: Money | None = None,
+        means: PaymentMeans | None = None,
+        contact_version: int | None = None,
+    ) -> None:
+        """Records a promise to pay (all or part of the balance) by a date."""
+        require_text(promised_by.name, "promised_by")
+        contact_day = stamp.occurred_at.date()
+        if contact_version is not None:
+            source = self._effective_entry(contact_version)
+            if source.kind not in {k.__name__ for k in f.CONTACT_FACTS}:
+                raise UnknownFact(
+                    f"fact {contact_version} is not a contact with the debtor",
+                    version=contact_version,
+                )
+            contact_day = max(contact_day, source.occurred_at.date())
+        if promised_on < contact_day:
+            raise PromiseBeforeContact(
+                f"promised date {promised_on} is before the contact of {contact_day}",
+                promised_on=promised_on.isoformat(),
+                contact_on=contact_day.isoformat(),
+            )
+        owed = self.case.outstanding
+        money = self._money(amount) if amount else Money(owed, self.case.currency)
+        if money.amount > owed:
+            raise InvalidAmount(
+                f"promised {money.amount} exceeds the outstanding {owed}",
+                amount=str(money.amount),
+            )
+        self._trigger(
+            f.PaymentPromised,
+            stamp,
+            promised_on=promised_on,
+            amount=money.amount,
+            currency=money.currency,
+            promised_by=promised_by,
+            means=PaymentMeans(means).value if means else "",
+            contact_version=contact_version,
+        )
+
+    def request_duplicate(
+        self,
+        stamp: Stamp,
+        *,
+        reason: DuplicateReason,
+        details: str = "",
+        requested_by: Contact | None = None,
+    ) -> None:
+        """Records that the debtor asked for a duplicate of the invoice."""
+        self._trigger(
+            f.DuplicateRequested,
+            stamp,
+            reason=DuplicateReason(reason).value,
+            details=details.strip(),
+            requested_by=requested_by or Contact(),
+        )
+
+    def send_duplicate(
+        self,
+        stamp: Stamp,
+        *,
+        channel: Channel,
+        recipient: str,
+        correction: str = "",
+        request_version: int | None = None,
+    ) -> None:
+        """Records that the duplicate went out, with the fix it needed."""
+        if request_version is not None:
+            self._effective_entry(request_version, kind="DuplicateRequested")
+        self._trigger(
+            f.DuplicateSent,
+            stamp,
+            channel=Channel(channel).value,
+            recipient=require_text(recipient, "recipient"),
+            correction=correction.strip(),
+            request_version=request_version,
+        )
+
+    # -- pauses and arrangements --------------------------------------------------------
+
+    def raise_dispute(
+        self,
+        stamp: Stamp,
+        *,
+        reason: str,
+        details: str = "",
+        disputed_amount: Money | None = None,
+    ) -> None:
+        """Records a dispute (litige): collection pauses while it is open."""
+        if self.case.dispute_open_since is not None:
+            raise DisputeAlreadyOpen("a dispute is already open on this file")
+        amount = self._money(disputed_amount).amount if disputed_amount else None
+        if amount is not None and amount > self.case.amount:
+            raise InvalidAmount(f"disputed {amount} exceeds the invoice {self.case.amount}")
+        self._trigger(
+            f.DisputeRaised,
+            stamp,
+            reason=require_text(reason, "reason"),
+            details=details.strip(),
+            disputed_amount=amount,
+        )
+
+    def resolve_dispute(self, stamp: Stamp, *, outcome: str, details: str = "") -> None:
+        """Records how the open dispute ended."""
+        if self.case.dispute_open_since is None:
+            raise NoOpenDispute("no dispute is open on this file")
+        self._trigger(
+            f.DisputeResolved,
+            stamp,
+            outcome=require_text(outcome, "outcome"),
+            details=details.strip(),
+        )
+
+    def agree_payment_plan(
+        self,
+        stamp: Stamp,
+        *,
+        instalments: Sequence[Instalment],
+        signed: bool = False,
+        contact: Contact | None = None,
+    ) -> None:
+        """Records a payment plan whose instalments add up to the outstanding balance."""
+        if not instalments:
+            raise InvalidPaymentPlan("a payment plan needs at least one instalment")
+        checked = tuple(
+            Instalment(i.due_on, self._money(Money(i.amount, self.case.currency)).amount)
+            for i in instalments
+        )
+        dates = [i.due_on for i in checked]
+        if dates != sorted(set(dates)):
+            raise InvalidPaymentPlan("instalment dates must be distinct and in order")
+        if dates[0] < stamp.occurred_at.date():
+            raise InvalidPaymentPlan("the first instalment is before the plan was agreed")
+        total = sum((i.amount for i in checked), Decimal("0.00"))
+        if total != self.case.outstanding:
+            raise InvalidPaymentPlan(
+                f"instalments total {total}, the outstanding balance is {self.case.outstanding}",
+                total=str(total),
+                outstanding=str(self.case.outstanding),
+            )
+        self._trigger(
+            f.PaymentPlanAgreed, stamp, instalments=checked, signed=signed,
+            contact=contact or Contact(),
+        )
+
+    def offer_discount(
+        self, stamp: Stamp, *, discount: Money, pay_by: date, details: str = ""
+    ) -> None:
+        """Records an early-payment discount (escompte) offered if paid by a date."""
+        money = self._money(discount)
+        if money.amount >= self.case.outstanding:
+            raise InvalidAmount(f"a discount of {money.amount} leaves nothing to pay")
+        self._check_not_before(pay_by, stamp, "pay-by date")
+        self._trigger(
+            f.DiscountOffered,
+            stamp,
+            discount_amount=money.amount,
+            currency=money.currency,
+            pay_by=pay_by,
+            details=details.strip(),
+        )
+
+    def reschedule_due_date(self, stamp: Stamp, *, new_due_on: date, reason: str) -> None:
+        """Records a new due date granted to the debtor."""
+        if new_due_on < self.case.issued_on:
+            raise InvalidInvoice(f"new due date {new_due_on} is before the issue date")
+        self._trigger(
+            f.DueDateRescheduled,
+            stamp,
+            new_due_on=new_due_on,
+            reason=require_text(reason, "reason"),
+        )
+
+    # -- escalation and ending ----------------------------------------------------------
+
+    def send_formal_notice(
+        self, stamp: Stamp, *, registered_letter_number: str, deadline_on: date,
+        details: str = "",
+    ) -> None:
+        """Records the formal notice (mise en demeure) and its registered-letter number."""
+        self._check_not_before(deadline_on, stamp, "deadline")
+        self._trigger(
+            f.FormalNoticeSent,
+            stamp,
+            registered_letter_number=require_text(
+                registered_letter_number, "registered_letter_number"
+            ),
+            deadline_on=deadline_on,
+            details=details.strip(),
+        )
+
+    def receive_payment(
+        self,
+        stamp: Stamp,
+        *,
+        amount: Money,
+        received_on: date,
+        means: PaymentMeans,
+        reference: str = "",
+        overpayment: bool = False,
+    ) -> None:
+        """Records a payment; one larger than the balance must be flagged as overpayment."""
+        money = self._money(amount)
+        if received_on > stamp.recorded_at.date():
+            raise FutureBusinessTime(f"payment date {received_on} is in the future")
+        if money.amount > self.case.outstanding and not overpayment:
+            raise Overpayment(
+                f"payment of {money.amount} exceeds the outstanding {self.case.outstanding}",
+                amount=str(money.amount),
+                outstanding=str(self.case.outstanding),
+            )
+        self._trigger(
+            f.PaymentReceived,
+            stamp,
+            amount=money.amount,
+            currency=money.currency,
+            received_on=received_on,
+            means=PaymentMeans(means).value,
+            reference=reference.strip(),
+            overpayment=overpayment,
+        )
+
+    def hand_over(
+        self, stamp: Stamp, *, to: HandoverTarget, recipient: str = "", reference: str = ""
+    ) -> None:
+        """Records the hand-over to a lawyer, a commissaire de justice or an agency."""
+        self._trigger(
+            f.HandedOver,
+            stamp,
+            to=HandoverTarget(to).value,
+            recipient=recipient.strip(),
+            reference=reference.strip(),
+        )
+
+    def write_off(self, stamp: Stamp, *, reason: str) -> None:
+        """Records that the claim is abandoned as a loss."""
+        self._trigger(f.WrittenOff, stamp, reason=require_text(reason, "reason"))
+
+    def close(self, stamp: Stamp, *, reason: str) -> None:
+        """Closes the file."""
+        self._trigger(f.CaseClosed, stamp, reason=require_text(reason, "reason"))
+
+    def reopen(self, stamp: Stamp, *, reason: str) -> None:
+        """Opens a closed or written-off file again."""
+        if not (self.case.closed or self.case.written_off):
+            raise FileNotClosed("the file is not closed")
+        self._trigger(f.CaseReopened, stamp, reason=require_text(reason, "reason"))
+
+    # -- team work ----------------------------------------------------------------------
+
+    def add_note(self, stamp: Stamp, *, text: str) -> None:
+        """Adds a free note."""
+        self._trigger(f.NoteAdded, stamp, text=require_text(text, "text"))
+
+    def assign(self, stamp: Stamp, *, agent: str) -> None:
+        """Gives the file to an agent."""
+        self._trigger(f.AgentAssigned, stamp, agent=require_text(agent, "agent"))
+
+    def schedule_callback(
+        self, stamp: Stamp, *, callback_on: date, owner: str, reason: str = ""
+    ) -> None:
+        """Plans a call back to the debtor on a day, by someone."""
+        self._check_not_before(callback_on, stamp, "callback")
+        self._trigger(
+            f.CallbackScheduled,
+            stamp,
+            callback_on=callback_on,
+            owner=require_text(owner, "owner"),
+            reason=reason.strip(),
+        )
+
+    # -- mistakes -----------------------------------------------------------------------
+
+    def correct(
+        self, stamp: Stamp, *, target_version: int, reason: str, changes: dict[str, Any]
+    ) -> None:
+        """Records the right values of an earlier fact; the original stays in the record."""
+        target = self._correctable(target_version)
+        if not changes:
+            raise UncorrectableField("a correction must change at least one field")
+        for name, value in changes.items():
+            self._check_correction(target, name, value, stamp)
+        corrected = dict(self._entries)
+        corrected[target_version] = target.corrected(changes, by=self.version + 1)
+        outcome = Case.of(corrected.values())
+        if outcome.outstanding < 0 and not any(
+            e.data.get("overpayment") for e in corrected.values() if e.is_effective
+        ):
+            raise Overpayment("after this correction more would be paid than owed")
+        self._trigger(
+            f.FactCorrected,
+            stamp,
+            target_version=target_version,
+            reason=require_text(reason, "reason"),
+            changes=dict(changes),
+        )
+
+    def retract(self, stamp: Stamp, *, target_version: int, reason: str) -> None:
+        """Records that an earlier fact should not have been recorded; it stays visible."""
+        target = self._correctable(target_version)
+        if target.kind == "InvoiceRegistered":
+            raise UncorrectableField("the registration cannot be retracted: close the file")
+        self._trigger(
+            f.FactRetracted,
+            stamp,
+            target_version=target_version,
+            reason=require_text(reason, "reason"),
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def case(self) -> Case:
+        """The file's current shape, folded from its facts."""
+        if self._case is None:
+            self._case = Case.of(self._entries.values())
+        return self._case
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every fact of the file in order, with its corrections and retractions."""
+        return list(self._entries.values())
+
+    @property
+    def head_hash(self) -> str:
+        """Digest of the last fact: it summarises the whole history of the file."""
+        return self._head
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Invoice:
+        # The repository hands out copies of cached files. Entries are immutable, so a
+        # fresh dict of them is a safe copy, and hundreds of times cheaper than deepcopy.
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._entries = dict(self._entries)
+        clone._pending_events = list(self._pending_events)
+        return clone
+
+    def take_in(self, fact: f.Fact) -> None:
+        """Changes state for a fact (when triggered and on every replay): no rule here."""
+        version = fact.originator_version
+        self._entries[version] = Entry(
+            version=version,
+            kind=fact.kind,
+            occurred_at=fact.occurred_at,
+            recorded_at=fact.timestamp,
+            actor=fact.actor,
+            data=fact.data(),
+            digest=fact.digest,  # type: ignore[attr-defined]
+        )
+        if isinstance(fact, f.FactCorrected):
+            target = self._entries[fact.target_version]
+            self._entries[fact.target_version] = target.corrected(fact.changes, by=version)
+        elif isinstance(fact, f.FactRetracted):
+            target = self._entries[fact.target_version]
+            self._entries[fact.target_version] = target.retracted(by=version)
+        self._head = fact.digest  # type: ignore[attr-defined]
+        self._case = None
+
+    # -- shared checks ------------------------------------------------------------------
+
+    def _trigger(self, kind: type[f.Fact], stamp: Stamp, **data: Any) -> None:
+        if not issubclass(kind, f.ALLOWED_WHEN_CLOSED) and self.case.is_closed:
+            raise FileClosed(
+                f"file {self.case.number} is closed: reopen it first", number=self.case.number
+            )
+        self.trigger_event(
+            kind,
+            timestamp=stamp.recorded_at,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            prev_hash=self._head,
+            **data,
+        )
+
+    def _money(self, money: Money) -> Money:
+        return money.require_positive().require_currency(self.case.currency)
+
+    @staticmethod
+    def _check_not_before(day: date | None, stamp: Stamp, what: str) -> None:
+        if day is not None and day < stamp.occurred_at.date():
+            raise CallbackInThePast(
+                f"{what} {day} is before {stamp.occurred_at.date()}", day=day.isoformat()
+            )
+
+    def _effective_entry(self, version: int, kind: str | None = None) -> Entry:
+        entry = self._entries.get(version)
+        if entry is None or (kind is not None and entry.kind != kind):
+            raise UnknownFact(f"fact {version} is not a {kind or 'fact'} of this file",
+                              version=version)
+        if entry.retracted_by is not None:
+            raise FactAlreadyRetracted(f"fact {version} was retracted", version=version)
+        return entry
+
+    def _correctable(self, version: int) -> Entry:
+        entry = self._effective_entry(version)
+        if entry.kind in ("FactCorrected", "FactRetracted"):
+            raise UncorrectableField(
+                f"fact {version} is itself a correction: correct the original fact again"
+            )
+        return entry
+
+    def _check_correction(self, target: Entry, name: str, value: Any, stamp: Stamp) -> None:
+        if name == "occurred_at":
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InvalidTime("occurred_at must be a timezone-aware instant")
+            if value > stamp.recorded_at:
+                raise FutureBusinessTime(f"business time {value.isoformat()} is in the future")
+            return
+        if name not in target.data or name in ("number", "currency", "invoice_numbers"):
+            raise UncorrectableField(
+                f"{target.kind} has no correctable field {name!r}", field=name
+            )
+        current = target.data[name]
+        if current is not None and not isinstance(value, type(current)):
+            raise UncorrectableField(
+                f"{name} must be a {type(current).__name__}, got {type(value).__name__}",
+                field=name,
+            )
+        if isinstance(value, Decimal):
+            self._money(Money(value, self.case.currency))

@@ -1,0 +1,414 @@
+"""The application service: one short method per thing an agent does on the files.
+
+Each command loads the files, asks the aggregate, and saves. A version conflict (a
+colleague recorded a fact on the same file meanwhile) is retried here, on fresh state,
+a bounded number of times. An idempotency key makes a resubmitted command record
+nothing and return what the first one recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+
+from domain.case import Case, Entry
+from domain.chain import GENESIS, fact_digest
+from domain.errors import AlreadyRegistered, DifferentDebtors, InvoiceNotFound, TooMuchContention
+from domain.invoice import Invoice, invoice_id
+from domain.receipts import CommandReceipt, fingerprint, receipt_id
+from domain.transcodings import value_transcodings
+from domain.values import (
+    CallOutcome,
+    Channel,
+    Contact,
+    Debtor,
+    DuplicateReason,
+    HandoverTarget,
+    Instalment,
+    Money,
+    PaymentMeans,
+    Stamp,
+)
+
+log = logging.getLogger("relance.commands")
+
+Clock = Callable[[], datetime]
+Act = Callable[[Invoice, Stamp], None]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command recorded: each fact as (file id, version), and its log position.
+
+    `notification_id` is the position to wait for before reading projections;
+    `replayed` is true when an idempotency key returned an earlier command's result.
+    """
+
+    facts: tuple[tuple[UUID, int], ...]
+    notification_id: int | None
+    replayed: bool = False
+
+
+class CaseFiles(Application[UUID]):
+    """The files of unpaid invoices, and every command recorded on them."""
+
+    name = "CaseFiles"
+    max_attempts = 50
+    """Retries on version conflicts before giving up (with growing random pauses)."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self._clock = clock
+        self.listeners: list[Callable[[int], None]] = []
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in value_transcodings():
+            transcoder.register(transcoding)
+
+    # -- commands -----------------------------------------------------------------------
+
+    def register_invoice(
+        self,
+        actor: str,
+        *,
+        number: str,
+        debtor: Debtor,
+        amount: Money,
+        issued_on: date,
+        due_on: date,
+        po_reference: str = "",
+        billing_recipient: Contact | None = None,
+        occurred_at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Recorded:
+        """Opens the file of an invoice; the same number twice is refused."""
+        args = dict(number=number, debtor=debtor, amount=amount, issued_on=issued_on,
+                    due_on=due_on, po_reference=po_reference,
+                    billing_recipient=billing_recipient)
+
+        def decide(stamp: Stamp) -> list[Invoice]:
+            if invoice_id(number) in self.repository:
+                raise AlreadyRegistered(f"invoice {number} is already registered", number=number)
+            return [Invoice.register(stamp, **args)]
+
+        return self._execute("register_invoice", actor, occurred_at, idempotency_key,
+                             {**args, "occurred_at": occurred_at}, decide)
+
+    def remind_before_due(self, actor: str, numbers: str | Sequence[str], *,
+                          channel: Channel, summary: str, contact: Contact | None = None,
+                          expected_means: PaymentMeans | None = None,
+                          occurred_at: datetime | None = None,
+                          idempotency_key: str | None = None) -> Recorded:
+        """Records a pre-due reminder on one or several files of a debtor."""
+        args = dict(channel=channel, summary=summary, contact=contact,
+                    expected_means=expected_means)
+        return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.remind_before_due(s, **args))
+
+    def send_reminder(self, actor: str, numbers: str | Sequence[str], *, channel: Channel,
+                      level: int, recipient: str = "", summary: str = "", message_id: str = "",
+                      occurred_at: datetime | None = None,
+                      idempotency_key: str | None = None) -> Recorded:
+        """Records a reminder sent on one or several files of a debtor."""
+        args = dict(channel=channel, level=level, recipient=recipient, summary=summary,
+                    message_id=message_id)
+        return self._act("send_reminder", actor, numbers, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.send_reminder(s, **args))
+
+    def log_call(self, actor: str, numbers: str | Sequence[str], *, contact: Contact,
+                 outcome: CallOutcome, summary: str = "", callback_on: date | None = None,
+                 occurred_at: datetime | None = None,
+                 idempotency_key: str | None = None) -> Recorded:
+        """Records one call, about one or several invoices of the same debtor."""
+        args = dict(contact=contact, outcome=outcome, summary=summary, callback_on=callback_on)
+        listed = _as_list(numbers)
+        action_id = uuid4().hex
+        return self._act("log_call", actor, listed, occurred_at, idempotency_key, args,
+                         lambda inv, s: inv.log_call(s, **args, action_id=action_id,
+                                                     invoice_numbers=listed))
+
+    def promise_payment(self, actor: str, number: str, *, promised_on: date,
+                        promised_by: Contact, amount: Money | None = None,
+                        means: PaymentMeans | None = None, contact_version: int | None = None,
+                        occurred_at: datetime | None = None,
+                        idempotency_key: str | None = None) -> Recorded:
+        """Records a payment promise on a file."""
+        args = dict(promised_on=promised_on, promised_by=promised_by, amount=amount,
+                    means=means, contact_version=contact_version)
+        return self._act("promise_payment", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.promise_payment(s, **args))
+
+    def request_duplicate(self, actor: str, numbers: str | Sequence[str], *,
+                          reason: DuplicateReason, details: str = "",
+                          requested_by: Contact | None = None,
+                          occurred_at: datetime | None = None,
+                          idempotency_key: str | None = None) -> Recorded:
+        """Records a request for a duplicate invoice."""
+        args = dict(reason=reason, details=details, requested_by=requested_by)
+        return self._act("request_duplicate", actor, numbers, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.request_duplicate(s, **args))
+
+    def send_duplicate(self, actor: str, number: str, *, channel: Channel, recipient: str,
+                       correction: str = "", request_version: int | None = None,
+                       occurred_at: datetime | None = None,
+                       idempotency_key: str | None = None) -> Recorded:
+        """Records that a duplicate invoice went out."""
+        args = dict(channel=channel, recipient=recipient, correction=correction,
+                    request_version=request_version)
+        return self._act("send_duplicate", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.send_duplicate(s, **args))
+
+    def raise_dispute(self, actor: str, number: str, *, reason: str, details: str = "",
+                      disputed_amount: Money | None = None,
+                      occurred_at: datetime | None = None,
+                      idempotency_key: str | None = None) -> Recorded:
+        """Records a dispute on a file."""
+        args = dict(reason=reason, details=details, disputed_amount=disputed_amount)
+        return self._act("raise_dispute", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.raise_dispute(s, **args))
+
+    def resolve_dispute(self, actor: str, number: str, *, outcome: str, details: str = "",
+                        occurred_at: datetime | None = None,
+                        idempotency_key: str | None = None) -> Recorded:
+        """Records the end of a file's dispute."""
+        args = dict(outcome=outcome, details=details)
+        return self._act("resolve_dispute", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.resolve_dispute(s, **args))
+
+    def agree_payment_plan(self, actor: str, number: str, *,
+                           instalments: Sequence[Instalment], signed: bool = False,
+                           contact: Contact | None = None, occurred_at: datetime | None = None,
+                           idempotency_key: str | None = None) -> Recorded:
+        """Records a payment plan on a file."""
+        args = dict(instalments=tuple(instalments), signed=signed, contact=contact)
+        return self._act("agree_payment_plan", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.agree_payment_plan(s, **args))
+
+    def offer_discount(self, actor: str, number: str, *, discount: Money, pay_by: date,
+                       details: str = "", occurred_at: datetime | None = None,
+                       idempotency_key: str | None = None) -> Recorded:
+        """Records an early-payment discount offered on a file."""
+        args = dict(discount=discount, pay_by=pay_by, details=details)
+        return self._act("offer_discount", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.offer_discount(s, **args))
+
+    def reschedule_due_date(self, actor: str, number: str, *, new_due_on: date, reason: str,
+                            occurred_at: datetime | None = None,
+                            idempotency_key: str | None = None) -> Recorded:
+        """Records a new due date on a file."""
+        args = dict(new_due_on=new_due_on, reason=reason)
+        return self._act("reschedule_due_date", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.reschedule_due_date(s, **args))
+
+    def send_formal_notice(self, actor: str, numbers: str | Sequence[str], *,
+                           registered_letter_number: str, deadline_on: date,
+                           details: str = "", occurred_at: datetime | None = None,
+                           idempotency_key: str | None = None) -> Recorded:
+        """Records a formal notice covering one or several files of a debtor."""
+        args = dict(registered_letter_number=registered_letter_number,
+                    deadline_on=deadline_on, details=details)
+        return self._act("send_formal_notice", actor, numbers, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.send_formal_notice(s, **args))
+
+    def receive_payment(self, actor: str, number: str, *, amount: Money, received_on: date,
+                        means: PaymentMeans, reference: str = "", overpayment: bool = False,
+                        occurred_at: datetime | None = None,
+                        idempotency_key: str | None = None) -> Recorded:
+        """Records a payment on a file."""
+        args = dict(amount=amount, received_on=received_on, means=means, reference=reference,
+                    overpayment=overpayment)
+        return self._act("receive_payment", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.receive_payment(s, **args))
+
+    def hand_over(self, actor: str, numbers: str | Sequence[str], *, to: HandoverTarget,
+                  recipient: str = "", reference: str = "", occurred_at: datetime | None = None,
+                  idempotency_key: str | None = None) -> Recorded:
+        """Records the hand-over of one or several files."""
+        args = dict(to=to, recipient=recipient, reference=reference)
+        return self._act("hand_over", actor, numbers, occurred_at, idempotency_key, args,
+                         lambda inv, s: inv.hand_over(s, **args))
+
+    def write_off(self, actor: str, number: str, *, reason: str,
+                  occurred_at: datetime | None = None,
+                  idempotency_key: str | None = None) -> Recorded:
+        """Records the write-off of a file."""
+        return self._act("write_off", actor, number, occurred_at, idempotency_key,
+                         {"reason": reason}, lambda inv, s: inv.write_off(s, reason=reason))
+
+    def close_file(self, actor: str, number: str, *, reason: str,
+                   occurred_at: datetime | None = None,
+                   idempotency_key: str | None = None) -> Recorded:
+        """Closes a file."""
+        return self._act("close_file", actor, number, occurred_at, idempotency_key,
+                         {"reason": reason}, lambda inv, s: inv.close(s, reason=reason))
+
+    def reopen_file(self, actor: str, number: str, *, reason: str,
+                    occurred_at: datetime | None = None,
+                    idempotency_key: str | None = None) -> Recorded:
+        """Reopens a closed file."""
+        return self._act("reopen_file", actor, number, occurred_at, idempotency_key,
+                         {"reason": reason}, lambda inv, s: inv.reopen(s, reason=reason))
+
+    def add_note(self, actor: str, numbers: str | Sequence[str], *, text: str,
+                 occurred_at: datetime | None = None,
+                 idempotency_key: str | None = None) -> Recorded:
+        """Adds a note to one or several files."""
+        return self._act("add_note", actor, numbers, occurred_at, idempotency_key,
+                         {"text": text}, lambda inv, s: inv.add_note(s, text=text))
+
+    def assign(self, actor: str, numbers: str | Sequence[str], *, agent: str,
+               occurred_at: datetime | None = None,
+               idempotency_key: str | None = None) -> Recorded:
+        """Gives one or several files to an agent."""
+        return self._act("assign", actor, numbers, occurred_at, idempotency_key,
+                         {"agent": agent}, lambda inv, s: inv.assign(s, agent=agent))
+
+    def schedule_callback(self, actor: str, number: str, *, callback_on: date, owner: str,
+                          reason: str = "", occurred_at: datetime | None = None,
+                          idempotency_key: str | None = None) -> Recorded:
+        """Plans a callback on a file."""
+        args = dict(callback_on=callback_on, owner=owner, reason=reason)
+        return self._act("schedule_callback", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.schedule_callback(s, **args))
+
+    def correct(self, actor: str, number: str, *, target_version: int, reason: str,
+                changes: dict[str, Any], occurred_at: datetime | None = None,
+                idempotency_key: str | None = None) -> Recorded:
+        """Records the right values of an earlier fact of a file."""
+        args = dict(target_version=target_version, reason=reason, changes=dict(changes))
+        return self._act("correct", actor, number, occurred_at, idempotency_key, args,
+                         lambda inv, s: inv.correct(s, **args))
+
+    def retract(self, actor: str, number: str, *, target_version: int, reason: str,
+                occurred_at: datetime | None = None,
+                idempotency_key: str | None = None) -> Recorded:
+        """Records that an earlier fact of a file should not have been recorded."""
+        args = dict(target_version=target_version, reason=reason)
+        return self._act("retract", actor, number, occurred_at, idempotency_key, args,
+                         lambda inv, s: inv.retract(s, **args))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def file(self, number: str, version: int | None = None) -> Invoice:
+        """The file of an invoice number, as it is now (or at a version)."""
+        try:
+            return self.repository.get(invoice_id(number), version=version)
+        except AggregateNotFoundError:
+            raise InvoiceNotFound(f"no file for invoice {number}", number=number) from None
+
+    def case(self, number: str) -> Case:
+        """The current shape of a file."""
+        return self.file(number).case
+
+    def history(self, number: str) -> list[Entry]:
+        """Every fact of a file in order, with corrections and retractions."""
+        return self.file(number).entries
+
+    def broken_link(self, number: str) -> int | None:
+        """The version of the first fact whose stored digest or chain link does not hold.
+
+        Digests are recomputed from the stored form, before any upcasting.
+        """
+        file_id = invoice_id(number)
+        previous = GENESIS
+        for stored in self.recorder.select_events(file_id):
+            try:
+                state = self.mapper.transcoder.decode(stored.state)
+            except (ValueError, TypeError):
+                return stored.originator_version
+            recomputed = fact_digest(topic=stored.topic, originator_id=file_id,
+                                     originator_version=stored.originator_version, state=state)
+            if state.get("prev_hash") != previous or state.get("digest") != recomputed:
+                return stored.originator_version
+            previous = recomputed
+        return None
+
+    # -- the one place where commands are run -------------------------------------------
+
+    def _act(self, command: str, actor: str, numbers: str | Sequence[str],
+             occurred_at: datetime | None, key: str | None, args: dict[str, Any],
+             act: Act) -> Recorded:
+        listed = _as_list(numbers)
+
+        def decide(stamp: Stamp) -> list[Invoice]:
+            invoices = [self.file(number) for number in listed]
+            accounts = {inv.case.debtor.account for inv in invoices}
+            if len(accounts) > 1:
+                raise DifferentDebtors(
+                    f"invoices {', '.join(listed)} belong to different debtors",
+                    numbers=listed,
+                )
+            for invoice in invoices:
+                act(invoice, stamp)
+            return invoices
+
+        return self._execute(command, actor, occurred_at, key,
+                             {**args, "numbers": listed, "occurred_at": occurred_at}, decide)
+
+    def _execute(self, command: str, actor: str, occurred_at: datetime | None,
+                 key: str | None, args: dict[str, Any],
+                 decide: Callable[[Stamp], list[Invoice]]) -> Recorded:
+        digest = fingerprint(command, args) if key else ""
+        for attempt in range(1, self.max_attempts + 1):
+            if key is not None:
+                earlier = self._receipt(key)
+                if earlier is not None:
+                    earlier.check_same_command(command, digest)
+                    log.info("command replayed", extra={"command": command, "key": key})
+                    return Recorded(tuple(earlier.facts), self.recorder.max_notification_id(),
+                                    replayed=True)
+            now = self._now()
+            invoices = decide(Stamp(actor, occurred_at or now, now))
+            facts = tuple((inv.id, e.originator_version)
+                          for inv in invoices for e in inv.pending_events)
+            receipt = None
+            if key is not None:
+                receipt = CommandReceipt._create(
+                    CommandReceipt.Issued, id=receipt_id(key), timestamp=now, key=key,
+                    command=command, fingerprint=digest, actor=actor,
+                    facts=[[file_id.hex, version] for file_id, version in facts],
+                )
+            try:
+                recordings = self.save(*invoices, receipt)
+            except RecordConflictError:
+                log.info("version conflict, retrying",
+                         extra={"command": command, "attempt": attempt})
+                time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
+                continue
+            notification_id = max((r.notification.id for r in recordings), default=None)
+            log.info("command recorded", extra={
+                "command": command, "facts": len(facts), "notification_id": notification_id})
+            return Recorded(facts, notification_id)
+        raise TooMuchContention(f"{command} gave up after {self.max_attempts} conflicts")
+
+    def _receipt(self, key: str) -> CommandReceipt | None:
+        try:
+            return self.repository.get(receipt_id(key))
+        except AggregateNotFoundError:
+            return None
+
+    def _now(self) -> datetime:
+        if self._clock is None:
+            raise RuntimeError("CaseFiles was built without a clock: it can only read")
+        return self._clock()
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            last = max(r.notification.id for r in recordings)
+            for listener in self.listeners:
+                listener(last)
+
+
+def _as_list(numbers: str | Sequence[str]) -> list[str]:
+    listed = [numbers] if isinstance(numbers, str) else list(numbers)
+    return list(dict.fromkeys(n.strip() for n in listed if n.strip())) or [""]

@@ -1,0 +1,224 @@
+"""Value objects of the case file: money, people, instalments, and the vocabularies of facts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from domain.errors import (
+    CurrencyMismatch,
+    FutureBusinessTime,
+    InvalidAmount,
+    InvalidTime,
+    MissingInformation,
+)
+
+CENT = Decimal("0.01")
+DEFAULT_CURRENCY = "EUR"
+FUTURE_TOLERANCE = timedelta(minutes=5)
+"""How far ahead of the recording clock a business time may be (clocks of PCs drift)."""
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Money:
+    """An exact amount in a currency (ISO 4217), always with two decimals."""
+
+    amount: Decimal
+    currency: str = DEFAULT_CURRENCY
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, (Decimal, int)):
+            raise InvalidAmount(
+                f"amount must be a Decimal, got {type(self.amount).__name__}",
+                amount=repr(self.amount),
+            )
+        amount = Decimal(self.amount)
+        if not amount.is_finite():
+            raise InvalidAmount("amount must be a finite number", amount=str(amount))
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
+            raise InvalidAmount(
+                f"amount {amount} has more than two decimals", amount=str(amount)
+            )
+        if not _CURRENCY.match(self.currency or ""):
+            raise InvalidAmount(
+                f"currency {self.currency!r} is not an ISO 4217 code", currency=self.currency
+            )
+        object.__setattr__(self, "amount", amount.quantize(CENT))
+
+    @classmethod
+    def parse(cls, text: str, currency: str = DEFAULT_CURRENCY) -> Money:
+        """Reads an amount typed by a person: '1500.5', '1 500,50' or '1500'."""
+        cleaned = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        if "," in cleaned and "." in cleaned:
+            raise InvalidAmount(f"ambiguous amount {text!r}", amount=text)
+        cleaned = cleaned.replace(",", ".")
+        try:
+            return cls(Decimal(cleaned), currency.strip().upper())
+        except InvalidOperation:
+            raise InvalidAmount(f"{text!r} is not an amount", amount=text) from None
+
+    def require_positive(self) -> Money:
+        """Returns itself if strictly positive, else refuses."""
+        if self.amount <= 0:
+            raise InvalidAmount(
+                f"amount must be strictly positive, got {self.amount}", amount=str(self.amount)
+            )
+        return self
+
+    def require_currency(self, currency: str) -> Money:
+        """Returns itself if in the given currency, else refuses."""
+        if self.currency != currency:
+            raise CurrencyMismatch(
+                f"amount in {self.currency} on an invoice in {currency}",
+                currency=self.currency,
+                expected=currency,
+            )
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person reached at the debtor: name, function (e.g. comptable), phone, email."""
+
+    name: str = ""
+    function: str = ""
+    phone: str = ""
+    email: str = ""
+
+    def is_empty(self) -> bool:
+        """True when nothing at all is known of the person."""
+        return not (self.name or self.function or self.phone or self.email)
+
+
+@dataclass(frozen=True)
+class Debtor:
+    """The customer who owes: account code in the ledger, company name, SIREN if known.
+
+    `is_consumer` flags a private person (B2C): other deadlines and no L441-10 penalties.
+    """
+
+    account: str
+    name: str
+    siren: str = ""
+    is_consumer: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.account.strip():
+            raise MissingInformation("debtor account is empty", field="debtor_account")
+        if not self.name.strip():
+            raise MissingInformation("debtor name is empty", field="debtor_name")
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """One dated amount of a payment plan (échéance d'un échelonnement)."""
+
+    due_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who records a fact, when it happened (business time) and when it is recorded.
+
+    The business time is given by the person (a call made yesterday is recorded today);
+    the recording time comes from the clock. Both are timezone-aware instants.
+    """
+
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+    def __post_init__(self) -> None:
+        if not self.actor.strip():
+            raise MissingInformation("the acting user is unknown", field="actor")
+        for name in ("occurred_at", "recorded_at"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InvalidTime(f"{name} must be a timezone-aware instant", field=name)
+        if self.occurred_at > self.recorded_at + FUTURE_TOLERANCE:
+            raise FutureBusinessTime(
+                f"business time {self.occurred_at.isoformat()} is in the future",
+                occurred_at=self.occurred_at.isoformat(),
+            )
+
+
+class Channel(StrEnum):
+    """How a reminder or a document went out."""
+
+    EMAIL = "email"
+    LETTER = "letter"
+    SMS = "sms"
+    CALL = "call"
+
+
+class CallOutcome(StrEnum):
+    """What happened when calling the debtor."""
+
+    REACHED = "reached"
+    VOICEMAIL = "voicemail"
+    WRONG_PERSON = "wrong_person"
+    REFUSED = "refused"
+    NO_ANSWER = "no_answer"
+
+
+class PaymentMeans(StrEnum):
+    """How the debtor pays: virement, chèque, LCR (lettre de change relevé), etc."""
+
+    TRANSFER = "transfer"
+    CHEQUE = "cheque"
+    BILL_OF_EXCHANGE = "bill_of_exchange"
+    CARD = "card"
+    DIRECT_DEBIT = "direct_debit"
+    CASH = "cash"
+    OTHER = "other"
+
+
+class DuplicateReason(StrEnum):
+    """Why the debtor asks for a duplicate of the invoice."""
+
+    NOT_RECEIVED = "not_received"
+    WRONG_RECIPIENT = "wrong_recipient"
+    MISSING_PO_REFERENCE = "missing_po_reference"
+    OTHER = "other"
+
+
+class HandoverTarget(StrEnum):
+    """Who takes the file over after amicable collection."""
+
+    LAWYER = "lawyer"
+    COMMISSAIRE_DE_JUSTICE = "commissaire_de_justice"
+    AGENCY = "agency"
+
+
+class Status(StrEnum):
+    """Where a file stands on a given day, derived from its facts."""
+
+    NOT_YET_DUE = "not_yet_due"
+    OVERDUE = "overdue"
+    PROMISED = "promised"
+    PROMISE_BROKEN = "promise_broken"
+    IN_DISPUTE = "in_dispute"
+    IN_PAYMENT_PLAN = "in_payment_plan"
+    FORMAL_NOTICE_SENT = "formal_notice_sent"
+    HANDED_OVER = "handed_over"
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+
+
+def require_text(value: str, field: str) -> str:
+    """Returns the stripped text, refusing an empty one."""
+    stripped = (value or "").strip()
+    if not stripped:
+        raise MissingInformation(f"{field} is empty", field=field)
+    return stripped
