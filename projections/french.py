@@ -1,0 +1,28 @@
+"""French formats for amounts and dates (Babel): '1 500,00 €', '23/11/2026'."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+LOCALE = "fr_FR"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def money(amount: Decimal, currency: str = "EUR") -> str:
+    """An amount as a French reader expects it."""
+    return format_currency(amount, currency, locale=LOCALE)
+
+
+def day(value: date) -> str:
+    """A date as dd/mm/yyyy."""
+    return format_date(value, "dd/MM/yyyy", locale=LOCALE)
+
+
+def instant(value: datetime) -> str:
+    """An instant in Paris time, as dd/mm/yyyy HH:MM."""
+    return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo=PARIS, locale=LOCALE)
