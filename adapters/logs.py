@@ -1,0 +1,83 @@
+"""Structured logs: configured once at start, JSON in production, colour in a terminal.
+
+Every line carries `request_id` and `actor` (bound through contextvars by the web
+middleware or the CLI), and secrets are masked before rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_KEYS = re.compile(r"pass(word)?|secret|token|session|cookie|authorization|csrf", re.I)
+URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+
+
+def _defaults(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event.setdefault("request_id", "-")
+    event.setdefault("actor", "-")
+    return event
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        if SECRET_KEYS.search(key):
+            event[key] = "***"
+        elif isinstance(event[key], str):
+            event[key] = URL_PASSWORD.sub(r"\1***\3", event[key])
+    return event
+
+
+def configure_logging(log_format: str = "", level: str = "INFO") -> None:
+    """Routes structlog and the standard library's loggers through one renderer."""
+    use_json = log_format == "json" or (log_format != "console" and not sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _defaults,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).handlers[:] = []
+        logging.getLogger(noisy).propagate = False
+
+
+def bind_context(*, actor: str, request_id: str | None = None) -> str:
+    """Binds who acts and a request id to every log line of this context; returns the id."""
+    request_id = request_id or uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id, actor=actor)
+    return request_id

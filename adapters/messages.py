@@ -1,0 +1,40 @@
+"""French sentences for the refusals of the case file, keyed by their stable code."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+FRENCH: dict[str, str] = {
+    "already_registered": "Cette facture a déjà un dossier.",
+    "invoice_not_found": "Aucun dossier pour ce numéro de facture.",
+    "file_closed": "Le dossier est clos : rouvrez-le avant d'enregistrer cette action.",
+    "file_not_closed": "Le dossier n'est pas clos.",
+    "invalid_amount": "Le montant doit être positif, avec au plus deux décimales.",
+    "currency_mismatch": "La devise ne correspond pas à celle de la facture.",
+    "overpayment": (
+        "Le paiement dépasse le solde restant dû : cochez « trop-perçu » s'il est voulu."
+    ),
+    "promise_before_contact": "La date promise est antérieure au contact dont elle vient.",
+    "future_business_time": "La date indiquée est dans le futur.",
+    "invalid_time": "La date et l'heure sont invalides.",
+    "invalid_invoice": "Les données de la facture sont incohérentes.",
+    "missing_information": "Une information obligatoire est manquante.",
+    "callback_in_the_past": "Cette date est antérieure au jour de l'action.",
+    "invalid_channel": "Ce canal ne convient pas à cette action.",
+    "unknown_fact": "L'entrée visée n'existe pas dans ce dossier.",
+    "fact_already_retracted": "Cette entrée a déjà été annulée.",
+    "uncorrectable_field": "Ce champ ne peut pas être corrigé ainsi.",
+    "different_debtors": "Ces factures n'appartiennent pas au même débiteur.",
+    "no_open_dispute": "Aucun litige n'est ouvert sur ce dossier.",
+    "dispute_already_open": "Un litige est déjà ouvert sur ce dossier.",
+    "invalid_payment_plan": "L'échéancier est incohérent avec le solde dû.",
+    "idempotency_key_reused": "Cette demande a déjà été utilisée pour une autre action.",
+    "too_much_contention": (
+        "Le dossier est modifié en même temps par d'autres : réessayez dans un instant."
+    ),
+}
+
+
+def in_french(error: DomainError) -> str:
+    """The sentence shown to a person for a refusal."""
+    return FRENCH.get(error.code, "L'action a été refusée.")

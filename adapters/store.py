@@ -1,0 +1,160 @@
+"""The event store: one URL picks SQLite (embedded) or PostgreSQL (production).
+
+The URL is mapped onto eventsourcing's persistence environment. Tables are created on
+first use. A wrong URL or an unreachable database is reported in one clear line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+CACHE = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+"""Recently used files stay in memory and are brought up to date from the store on use."""
+
+
+class StoreError(Exception):
+    """The database URL is wrong, or the database cannot be reached. One line, no trace."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where the facts live: its kind, eventsourcing's settings, and a safe description."""
+
+    kind: str
+    description: str
+    env: dict[str, str] = field(repr=False)
+    sqlite_path: Path | None = None
+    conninfo: str = field(default="", repr=False)
+    schema: str = ""
+
+    @property
+    def is_postgres(self) -> bool:
+        """True for the PostgreSQL store."""
+        return self.kind == "postgresql"
+
+
+def parse_database_url(url: str) -> Store:
+    """Reads `sqlite:///path` or `postgresql://user:pw@host:port/db?schema=s`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "sqlite":
+        return _sqlite(parts.path)
+    if parts.scheme in ("postgresql", "postgres"):
+        return _postgres(url)
+    raise StoreError(
+        f"RELANCE_DATABASE_URL must start with sqlite:/// or postgresql://, got {_safe(url)!r}"
+    )
+
+
+def _sqlite(url_path: str) -> Store:
+    raw = url_path[1:] if url_path.startswith("/") else url_path
+    if not raw or ":memory:" in raw:
+        raise StoreError("an SQLite URL needs a file path, e.g. sqlite:///var/relance.db")
+    path = Path(unquote(raw))
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "CREATE_TABLE": "y",
+        **CACHE,
+    }
+    return Store("sqlite", f"SQLite file {path}", env, sqlite_path=path)
+
+
+def _postgres(url: str) -> Store:
+    parts = urlsplit(url)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise StoreError(f"the PostgreSQL URL {_safe(url)!r} names no database")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise StoreError(f"the PostgreSQL URL {_safe(url)!r} has a bad port") from None
+    host = parts.hostname or "127.0.0.1"
+    user = unquote(parts.username or "postgres")
+    password = unquote(parts.password or "")
+    schema = (parse_qs(parts.query).get("schema") or [""])[0]
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": user,
+        "POSTGRES_PASSWORD": password,
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "15",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "CREATE_TABLE": "y",
+        **CACHE,
+    }
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=host, port=port, dbname=dbname, user=user, password=password or None
+    )
+    where = f"{host}:{port}/{dbname}" + (f" (schema {schema})" if schema else "")
+    return Store("postgresql", f"PostgreSQL {where}", env, conninfo=conninfo, schema=schema)
+
+
+def check_store(store: Store) -> None:
+    """Makes sure the store can be used, creating the SQLite folder or the schema if needed."""
+    if store.sqlite_path is not None:
+        _check_sqlite(store.sqlite_path)
+        return
+    try:
+        with psycopg.connect(store.conninfo, connect_timeout=5, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+            if store.schema:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.schema))
+                )
+    except psycopg.Error as error:
+        raise StoreError(f"cannot use {store.description}: {_first_line(error)}") from None
+
+
+def ensure_postgres_database(store: Store) -> None:
+    """Creates the PostgreSQL database named by the store if it does not exist yet."""
+    dbname = store.env["POSTGRES_DBNAME"]
+    admin = psycopg.conninfo.make_conninfo(store.conninfo, dbname="postgres")
+    try:
+        with psycopg.connect(admin, connect_timeout=5, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    except psycopg.errors.DuplicateDatabase:
+        return
+    except psycopg.Error as error:
+        raise StoreError(f"cannot create {store.description}: {_first_line(error)}") from None
+
+
+def _check_sqlite(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot use SQLite file {path}: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _safe(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
