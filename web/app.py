@@ -1,0 +1,78 @@
+"""The web application: built by `create_app()`, wired by the bootstrap in its lifespan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from adapters.bootstrap import bootstrap
+from adapters.logs import bind_context, configure_logging
+from adapters.messages import in_french
+from adapters.settings import Settings
+from domain.errors import DomainError, InvoiceNotFound
+from web import files
+from web.templating import build_templates
+
+log = structlog.get_logger("relance.web")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the app; the store is opened when it starts, not at import."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_format, settings.log_level)
+        app.state.runtime = bootstrap(settings)
+        app.state.templates = build_templates()
+        log.info("relance started", store=app.state.runtime.store.description)
+        try:
+            yield
+        finally:
+            app.state.runtime.close()
+
+    app = FastAPI(title="relance", lifespan=lifespan)
+    app.include_router(files.router)
+
+    @app.middleware("http")
+    async def context_and_access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = bind_context(actor="anonymous",
+                                  request_id=request.headers.get("X-Request-ID"))
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["X-Request-ID"] = request_id
+        log.info("request", method=request.method, route=request.url.path,
+                 status=response.status_code,
+                 duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        return response
+
+    @app.exception_handler(DomainError)
+    def refused(request: Request, error: DomainError) -> Response:
+        status = 404 if isinstance(error, InvoiceNotFound) else 409
+        log.info("command refused", code=error.code, detail=error.detail)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"code": error.code, "detail": error.detail}, status_code=status)
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"message": in_french(error)}, status_code=status
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> dict[str, object]:
+        runtime = request.app.state.runtime
+        return {"status": "ok", "facts": runtime.files.recorder.max_notification_id() or 0}
+
+    return app
