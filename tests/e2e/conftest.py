@@ -1,0 +1,57 @@
+"""A real relance web server on a free loopback port, for real HTTP clients."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from adapters.settings import Settings
+from web.app import create_app
+
+
+@dataclass
+class Server:
+    """A served app: its base URL and the app object (to reach its runtime)."""
+
+    url: str
+    app: object
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(store_url: str) -> Iterator[Server]:
+    """relance served on the store under test until the test ends."""
+    app = create_app(Settings(database_url=store_url, log_format="json"))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the relance server did not start")
+        time.sleep(0.02)
+    yield Server(f"http://127.0.0.1:{port}", app)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    """An HTTP client talking to the served app."""
+    with httpx.Client(base_url=server.url, timeout=10, follow_redirects=False) as http:
+        yield http

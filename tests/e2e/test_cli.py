@@ -1,0 +1,77 @@
+"""The `relance` command as a person types it, on each store."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RELANCE = str(Path(sys.executable).parent / "relance")
+
+
+def relance(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELANCE_DATABASE_URL": url, "RELANCE_ACTOR": "marie.curie",
+           "COLUMNS": "200"}
+    return subprocess.run([RELANCE, *args], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+
+
+REGISTER = ["invoice", "register", "--number", "FA-2026-0042", "--debtor-account", "411DUP",
+            "--debtor-name", "Dupuis & Fils", "--siren", "732829320", "--amount", "1 500,00",
+            "--issued", "01/10/2026", "--due", "31/10/2026", "--po", "BC-12"]
+
+
+def test_init_register_and_show_a_file(store_url):
+    init = relance(store_url, "db", "init")
+    assert init.returncode == 0, init.stderr
+    assert "Base prête" in init.stdout
+
+    registered = relance(store_url, *REGISTER)
+    assert registered.returncode == 0, registered.stderr
+    assert "Dossier ouvert pour la facture FA-2026-0042" in registered.stdout
+
+    shown = relance(store_url, "case", "show", "FA-2026-0042", "--today", "2026-11-20")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Dupuis & Fils" in text
+    assert "1 500,00 €" in text
+    assert "Facture enregistrée" in text
+    assert "marie.curie" in text
+    assert "statut : overdue" in text
+
+
+def test_registering_twice_is_refused_in_french_with_exit_code_1(store_url):
+    assert relance(store_url, *REGISTER).returncode == 0
+    again = relance(store_url, *REGISTER)
+    assert again.returncode == 1
+    assert "Cette facture a déjà un dossier." in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_a_bad_amount_is_refused_before_touching_the_store(sqlite_url):
+    bad = relance(sqlite_url, *[a if a != "1 500,00" else "1.000,5" for a in REGISTER])
+    assert bad.returncode == 2
+    assert "ambiguous amount" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://nobody@127.0.0.1:1/nowhere",
+    "mysql://localhost/relance",
+])
+def test_an_unusable_database_fails_at_start_with_one_line(url):
+    result = relance(url, "db", "init")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 2
+    assert lines[0].startswith("relance : ")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_demo_portfolio_is_seeded_once(sqlite_url):
+    first = relance(sqlite_url, "demo", "seed", "--files", "12", "--if-empty")
+    assert first.returncode == 0, first.stderr
+    assert "12 dossiers de démonstration" in first.stdout
+    second = relance(sqlite_url, "demo", "seed", "--if-empty")
+    assert "Base déjà remplie" in second.stdout

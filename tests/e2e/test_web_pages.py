@@ -1,0 +1,38 @@
+"""The first pages, over real HTTP: find a file, read its history, in French."""
+
+from tests.builders import register_kwargs
+
+
+def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, client):
+    files = server.app.state.runtime.files
+    files.register_invoice("alice", **register_kwargs("FA-7"))
+    files.add_note("bruno", "FA-7", text="Rappeler <b>lundi</b>")
+    page = client.get("/dossiers/FA-7")
+    assert page.status_code == 200
+    html = page.text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "ACME SARL" in html
+    assert "1 500,00 €" in html
+    assert "Facture enregistrée" in html
+    assert "Note" in html
+    assert "Rappeler &lt;b&gt;lundi&lt;/b&gt;" in html
+
+
+def test_the_search_box_leads_to_the_file(server, client):
+    server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-8"))
+    found = client.get("/dossiers", params={"numero": " FA-8 "})
+    assert found.status_code == 303
+    assert found.headers["location"].endswith("/dossiers/FA-8")
+
+
+def test_an_unknown_file_is_a_french_404_not_a_500(client):
+    missing = client.get("/dossiers/INCONNU")
+    assert missing.status_code == 404
+    assert "Aucun dossier pour ce numéro de facture." in missing.text
+
+
+def test_every_page_carries_security_headers_and_a_request_id(client):
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+    assert home.headers["x-content-type-options"] == "nosniff"
+    assert len(home.headers["x-request-id"]) == 32

@@ -1,0 +1,50 @@
+"""One invoice, one file; a resubmitted command records nothing the second time."""
+
+import pytest
+
+from domain.errors import AlreadyRegistered, IdempotencyKeyReused, InvoiceNotFound
+from domain.invoice import invoice_id
+from tests.builders import register_kwargs
+
+
+def _stored_facts(files, number):
+    return files.recorder.select_events(invoice_id(number))
+
+
+def test_registering_the_same_number_twice_is_refused_and_leaves_one_file(files):
+    files.register_invoice("alice", **register_kwargs("FA-9"))
+    with pytest.raises(AlreadyRegistered, match="invoice FA-9 is already registered"):
+        files.register_invoice("bruno", **register_kwargs("FA-9"))
+    assert len(_stored_facts(files, "FA-9")) == 1
+    assert files.history("FA-9")[0].actor == "alice"
+
+
+def test_an_unknown_invoice_number_is_said_so(files):
+    with pytest.raises(InvoiceNotFound, match="no file for invoice NOPE"):
+        files.add_note("alice", "NOPE", text="?")
+
+
+def test_the_same_command_with_the_same_key_records_one_fact(files):
+    files.register_invoice("alice", **register_kwargs())
+    first = files.add_note("alice", "FA-2026-0001", text="Rappeler", idempotency_key="k-1")
+    again = files.add_note("alice", "FA-2026-0001", text="Rappeler", idempotency_key="k-1")
+    assert [e.kind for e in files.history("FA-2026-0001")] == ["InvoiceRegistered", "NoteAdded"]
+    assert again.facts == first.facts
+    assert again.replayed
+    assert not first.replayed
+    assert again.notification_id >= first.notification_id
+
+
+def test_a_resubmitted_registration_returns_the_first_result(files):
+    first = files.register_invoice("alice", **register_kwargs(), idempotency_key="reg-1")
+    again = files.register_invoice("alice", **register_kwargs(), idempotency_key="reg-1")
+    assert again.facts == first.facts
+    assert again.replayed
+
+
+def test_a_key_reused_for_another_command_is_refused(files):
+    files.register_invoice("alice", **register_kwargs())
+    files.add_note("alice", "FA-2026-0001", text="Rappeler", idempotency_key="k-2")
+    with pytest.raises(IdempotencyKeyReused, match="'k-2' was already used"):
+        files.add_note("alice", "FA-2026-0001", text="Autre chose", idempotency_key="k-2")
+    assert len(files.history("FA-2026-0001")) == 2

@@ -1,0 +1,83 @@
+"""Facts written by the first event versions keep loading, and their chain still holds."""
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.receipts import receipt_id
+from domain.values import Status
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored_events_v1.json"
+
+
+def _load_fixture(files) -> None:
+    rows = json.loads(FIXTURE.read_text(encoding="utf-8"))["events"]
+    files.recorder.insert_events([
+        StoredEvent(originator_id=UUID(r["originator_id"]),
+                    originator_version=r["originator_version"],
+                    topic=r["topic"], state=r["state"].encode("utf-8"))
+        for r in rows
+    ])
+
+
+def test_every_kind_of_fact_stored_by_the_first_version_still_loads(files):
+    _load_fixture(files)
+    history = files.history("GOLD-1")
+    assert len(history) == 24
+    assert {e.kind for e in history} >= {
+        "InvoiceRegistered", "AgentAssigned", "PreDueReminderSent", "ReminderSent",
+        "CallLogged", "DuplicateRequested", "DuplicateSent", "PaymentPromised",
+        "DisputeRaised", "DisputeResolved", "DiscountOffered", "DueDateRescheduled",
+        "CallbackScheduled", "PaymentReceived", "FactCorrected", "PaymentPlanAgreed",
+        "NoteAdded", "FactRetracted", "FormalNoticeSent", "HandedOver", "WrittenOff",
+        "CaseReopened", "CaseClosed"}
+    case = files.case("GOLD-1")
+    assert case.outstanding == Decimal("900.00")
+    assert case.due_on == date(2026, 10, 15)
+    assert case.status(date(2026, 11, 2)) is Status.CLOSED
+    assert history[16].retracted_by == 18
+    assert history[13].data["received_on"] == date(2026, 10, 23)
+
+
+def test_the_chain_of_the_first_version_verifies_from_the_stored_form(files):
+    _load_fixture(files)
+    assert files.broken_link("GOLD-1") is None
+
+
+def test_a_receipt_of_the_first_version_still_answers_its_key(files):
+    _load_fixture(files)
+    again = files.add_note("alice", "GOLD-1", text="Receipt test", idempotency_key="golden-key",
+                           occurred_at=files.history("GOLD-1")[-1].occurred_at)
+    assert again.replayed
+    assert files.repository.get(receipt_id("golden-key")).command == "add_note"
+
+
+def test_an_edited_stored_fact_breaks_the_chain_at_that_fact(runtime):
+    _load_fixture(runtime.files)
+    file_id = UUID(json.loads(FIXTURE.read_text(encoding="utf-8"))["events"][0]["originator_id"])
+    edit = ("UPDATE {table} SET state = replace(state, '500.00', '50.00') "
+            "WHERE originator_id = {p} AND originator_version = 14")
+    store = runtime.store
+    if store.is_postgres:
+        import psycopg
+        from psycopg import sql
+
+        table = sql.Identifier(store.schema, runtime.files.recorder.events_table_name)
+        with psycopg.connect(store.conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL(edit.replace("state = replace(state,", "state = convert_to("
+                                              "replace(convert_from(state, 'UTF8'),")
+                                 .replace("'50.00')", "'50.00'), 'UTF8')")
+                                 .replace("{p}", "%s")).format(table=table), (file_id,))
+    else:
+        import sqlite3
+
+        with sqlite3.connect(store.sqlite_path) as conn:
+            conn.execute(edit.format(table=runtime.files.recorder.events_table_name, p="?")
+                         .replace("replace(state,", "CAST(replace(CAST(state AS TEXT),")
+                         .replace("'50.00')", "'50.00') AS BLOB)"),
+                         (file_id.hex,))
+    assert runtime.files.broken_link("GOLD-1") == 14

@@ -1,0 +1,52 @@
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import CurrencyMismatch, InvalidAmount
+from domain.values import Money
+
+
+def test_an_amount_keeps_exactly_two_decimals():
+    assert Money(Decimal("1500")).amount == Decimal("1500.00")
+    assert str(Money(Decimal("12.5"))) == "12.50 EUR"
+
+
+def test_an_amount_with_three_significant_decimals_is_refused():
+    with pytest.raises(InvalidAmount, match="more than two decimals"):
+        Money(Decimal("10.005"))
+
+
+def test_a_float_is_never_accepted_as_money():
+    with pytest.raises(InvalidAmount, match="must be a Decimal"):
+        Money(10.5)  # type: ignore[arg-type]
+
+
+def test_nan_and_infinity_are_not_amounts():
+    for text in ("NaN", "Infinity"):
+        with pytest.raises(InvalidAmount, match="finite"):
+            Money(Decimal(text))
+
+
+def test_french_and_iso_writings_of_an_amount_are_read_alike():
+    assert Money.parse("1 500,50") == Money.parse("1500.50") == Money(Decimal("1500.50"))
+    assert Money.parse("1\u202f500,5").amount == Decimal("1500.50")
+
+
+def test_an_ambiguous_or_unreadable_amount_is_refused():
+    with pytest.raises(InvalidAmount, match="ambiguous"):
+        Money.parse("1.000,5")
+    with pytest.raises(InvalidAmount, match="is not an amount"):
+        Money.parse("douze euros")
+
+
+def test_zero_and_negative_amounts_are_not_positive():
+    for text in ("0", "-5"):
+        with pytest.raises(InvalidAmount, match="strictly positive"):
+            Money(Decimal(text)).require_positive()
+
+
+def test_a_currency_must_be_an_iso_code_and_match():
+    with pytest.raises(InvalidAmount, match="ISO 4217"):
+        Money(Decimal("1"), "euro")
+    with pytest.raises(CurrencyMismatch, match="amount in USD on an invoice in EUR"):
+        Money(Decimal("1"), "USD").require_currency("EUR")
