@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from domain import facts as f
 from domain.case import Case, Entry
 from domain.chain import GENESIS
+from domain.corrections import check_changes, check_outcome
 from domain.errors import (
     CallbackInThePast,
     DisputeAlreadyOpen,
@@ -24,7 +25,6 @@ from domain.errors import (
     InvalidChannel,
     InvalidInvoice,
     InvalidPaymentPlan,
-    InvalidTime,
     MissingInformation,
     NoOpenDispute,
     Overpayment,
@@ -466,17 +466,10 @@ class Invoice(Aggregate):
     ) -> None:
         """Records the right values of an earlier fact; the original stays in the record."""
         target = self._correctable(target_version)
-        if not changes:
-            raise UncorrectableField("a correction must change at least one field")
-        for name, value in changes.items():
-            self._check_correction(target, name, value, stamp)
+        check_changes(target, changes, stamp, self.case.currency)
         corrected = dict(self._entries)
         corrected[target_version] = target.corrected(changes, by=self.version + 1)
-        outcome = Case.of(corrected.values())
-        if outcome.outstanding < 0 and not any(
-            e.data.get("overpayment") for e in corrected.values() if e.is_effective
-        ):
-            raise Overpayment("after this correction more would be paid than owed")
+        check_outcome(corrected.values())
         self._trigger(
             f.FactCorrected,
             stamp,
@@ -588,23 +581,3 @@ class Invoice(Aggregate):
                 f"fact {version} is itself a correction: correct the original fact again"
             )
         return entry
-
-    def _check_correction(self, target: Entry, name: str, value: Any, stamp: Stamp) -> None:
-        if name == "occurred_at":
-            if not isinstance(value, datetime) or value.tzinfo is None:
-                raise InvalidTime("occurred_at must be a timezone-aware instant")
-            if value > stamp.recorded_at:
-                raise FutureBusinessTime(f"business time {value.isoformat()} is in the future")
-            return
-        if name not in target.data or name in ("number", "currency", "invoice_numbers"):
-            raise UncorrectableField(
-                f"{target.kind} has no correctable field {name!r}", field=name
-            )
-        current = target.data[name]
-        if current is not None and not isinstance(value, type(current)):
-            raise UncorrectableField(
-                f"{name} must be a {type(current).__name__}, got {type(value).__name__}",
-                field=name,
-            )
-        if isinstance(value, Decimal):
-            self._money(Money(value, self.case.currency))
