@@ -2,36 +2,98 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date
 
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError
+from eventsourcing.utils import Environment
+
 from adapters.clock import utc_now
+from adapters.follower import Follower
 from adapters.settings import Settings
 from adapters.store import Store, check_store, parse_database_url
 from domain.service import CaseFiles, Clock
+from projections.catalog import all_projections
+from projections.queries import Reads
+from projections.storage import PostgresViews, SQLiteViews, ViewStore
 
 
 @dataclass
 class Runtime:
-    """A running relance: its settings, its store and the case files service."""
+    """A running relance: settings, store, the case files service and its read models."""
 
     settings: Settings
     store: Store
     files: CaseFiles
     clock: Clock
+    views: ViewStore
+    follower: Follower
+    reads: Reads = field(init=False)
+    following: bool = False
+
+    def __post_init__(self) -> None:
+        self.reads = Reads(self.views)
 
     def today(self) -> date:
         """Today's date in UTC, from the clock."""
         return self.clock().date()
 
+    def start_following(self) -> None:
+        """Keeps the read models up to date from this process (embedded mode)."""
+        self.follower.start()
+        self.following = True
+
+    def refresh_views(self) -> None:
+        """Brings the read models up to date before a one-off read (command line)."""
+        head = self.files.recorder.max_notification_id() or 0
+        try:
+            self.follower.catch_up()
+        except IntegrityError:
+            # Another runner applied the same batch first: its work is as good as ours.
+            self.wait_for_views(head, timeout=5.0)
+
+    def wait_for_views(self, notification_id: int | None, timeout: float = 2.0) -> bool:
+        """Waits until the read models show a write; False if they are still catching up."""
+        if notification_id is None:
+            return True
+        if self.following:
+            return self.follower.wait_for(notification_id, timeout)
+        deadline, pause = time.monotonic() + timeout, 0.005
+        names = [p.name for p in self.follower.projections]
+        while min(self.views.position(n) for n in names) < notification_id:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        return True
+
     def close(self) -> None:
-        """Releases the database connections."""
+        """Stops following and releases the database connections."""
+        if self.following:
+            self.follower.stop()
+            self.following = False
+        self.views.close()  # type: ignore[attr-defined]
         self.files.close()
 
 
+def build_views(store: Store) -> ViewStore:
+    """The view store in the events' own database, its tables created if missing."""
+    view_class = PostgresViews if store.is_postgres else SQLiteViews
+    factory = InfrastructureFactory.construct(Environment("Views", store.env))
+    views = factory.tracking_recorder(view_class)  # type: ignore[type-var]
+    views.close = factory.close  # type: ignore[attr-defined]
+    return views
+
+
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
-    """Checks the store, creates its tables on first use, and wires the service."""
+    """Checks the store, creates its tables on first use, and wires service and views."""
     store = parse_database_url(settings.database_url)
     check_store(store)
     files = CaseFiles(store.env, clock=clock)
-    return Runtime(settings=settings, store=store, files=files, clock=clock)
+    views = build_views(store)
+    projections = all_projections()
+    views.prepare(projections)
+    follower = Follower(files, views, projections)
+    return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
+                   follower=follower)

@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import typer
@@ -15,9 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.cli_projections import projections_app
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
-from adapters.parsing import parse_date
+from adapters.parsing import parse_date, parse_instant
 from adapters.settings import Settings
 from adapters.store import StoreError
 from domain.errors import DomainError
@@ -35,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(case_app, name="case")
 app.add_typer(demo_app, name="demo")
+app.add_typer(projections_app, name="projections")
 
 out = Console()
 err = Console(stderr=True)
@@ -47,13 +50,18 @@ def _default_actor() -> str:
     return os.environ.get("RELANCE_ACTOR") or getpass.getuser()
 
 
-@contextmanager
-def _runtime(actor: str = "") -> Iterator[Runtime]:
+def open_runtime(actor: str = "") -> Runtime:
+    """Configures logs, binds who acts, and bootstraps relance from the environment."""
     settings = Settings.from_env()
     # A command's own output is what the user reads; its logs only say when it goes wrong.
     configure_logging(settings.log_format, os.environ.get("RELANCE_LOG_LEVEL", "WARNING"))
     bind_context(actor=actor or _default_actor())
-    runtime = bootstrap(settings)
+    return bootstrap(settings)
+
+
+@contextmanager
+def _runtime(actor: str = "") -> Iterator[Runtime]:
+    runtime = open_runtime(actor)
     try:
         yield runtime
     finally:
@@ -114,33 +122,87 @@ def invoice_register(
 
 
 @case_app.command("show")
-def case_show(number: Annotated[str, typer.Argument(help="Numéro de facture.")],
-              today: Annotated[str, typer.Option(help="Jour de référence.")] = "") -> None:
+def case_show(
+    number: Annotated[str, typer.Argument(help="Numéro de facture.")],
+    today: Annotated[str, typer.Option(help="Jour de référence.")] = "",
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="Le dossier tel qu'on le connaissait à cet instant (ISO 8601).")] = "",
+    business_date: Annotated[str, typer.Option(
+        help="Le dossier tel que les faits s'étaient produits à cette date.")] = "",
+) -> None:
     """Affiche un dossier et tout son historique, dans l'ordre."""
-    on = _parsed(parse_date, today, "--today") if today else date.today()  # noqa: DTZ011
     with _runtime() as runtime:
-        invoice = runtime.files.file(number)
-        case = invoice.case
-        siren = f", SIREN {case.debtor.siren}" if case.debtor.siren else ""
-        out.print(f"[bold]Facture {case.number}[/bold] — {case.debtor.name} "
-                  f"({case.debtor.account}{siren})")
-        out.print(f"Montant {money(case.amount, case.currency)}, payé "
-                  f"{money(case.paid, case.currency)}, reste dû "
-                  f"{money(case.outstanding, case.currency)} ; échéance {day(case.due_on)} ; "
-                  f"statut : {case.status(on).value}")
-        table = Table(show_lines=False)
-        for column in ("N°", "Survenu le", "Enregistré le", "Par", "Fait", "Détail"):
-            table.add_column(column)
-        for entry in invoice.entries:
-            row = history_row(entry)
-            mark = ""
-            if row.retracted_by:
-                mark = f" [annulé par n° {row.retracted_by}]"
-            elif row.corrected_by:
-                mark = f" [corrigé par n° {', '.join(map(str, row.corrected_by))}]"
-            table.add_row(str(row.version), instant(row.occurred_at), instant(row.recorded_at),
-                          row.actor, row.label + mark, row.summary)
-        out.print(table)
+        on = _parsed(parse_date, today, "--today") if today else runtime.today()
+        if as_of or business_date:
+            _show_as_it_stood(runtime, number, today, as_of, business_date)
+            return
+        runtime.refresh_views()
+        line = runtime.reads.case(number, on)
+        if line is None:
+            runtime.files.file(number)  # says "no file" the domain's way
+            raise typer.Exit(1)
+        _header(line.number, line.debtor_name, line.debtor_account, line.debtor_siren,
+                line.amount, line.paid, line.outstanding, line.currency, line.due_on,
+                line.status.value)
+        _history_table([(r["version"], r["occurred_at"], r["recorded_at"], r["actor"],
+                         r["label"] + _marks(r["retracted_by"], r["corrected_by"]), r["summary"])
+                        for r in runtime.reads.history(number)])
+
+
+def _show_as_it_stood(runtime: Runtime, number: str, today: str, as_of: str,
+                      business_date: str) -> None:
+    if as_of:
+        instant_ = _parsed(parse_instant, as_of, "--as-of")
+        invoice = runtime.files.file_as_recorded(number, instant_)
+        if invoice is None:
+            out.print(f"Aucun fait n'était encore enregistré le {instant(instant_)}.")
+            return
+        case, entries = invoice.case, invoice.entries
+        on = instant_.date()
+        out.print(f"Tel qu'on le connaissait le {instant(instant_)} :")
+    else:
+        day_ = _parsed(parse_date, business_date, "--business-date")
+        found = runtime.files.case_by_business_date(number, day_)
+        if found is None:
+            out.print(f"La facture n'était pas encore enregistrée le {day(day_)}.")
+            return
+        case, on = found, day_
+        entries = [e for e in runtime.files.history(number)
+                   if e.occurred_at.date() <= day_]
+        out.print(f"Tel que les faits s'étaient produits au {day(day_)} :")
+    _header(case.number, case.debtor.name, case.debtor.account, case.debtor.siren,
+            case.amount, case.paid, case.outstanding, case.currency, case.due_on,
+            case.status(_parsed(parse_date, today, "--today") if today else on).value)
+    rows = [history_row(e) for e in entries]
+    _history_table([(r.version, r.occurred_at, r.recorded_at, r.actor,
+                     r.label + _marks(r.retracted_by, list(r.corrected_by)), r.summary)
+                    for r in rows])
+
+
+def _header(number: str, name: str, account: str, siren: str, amount: Decimal,
+            paid: Decimal, outstanding: Decimal, currency: str, due_on: date,
+            status: str) -> None:
+    siren_text = f", SIREN {siren}" if siren else ""
+    out.print(f"[bold]Facture {number}[/bold] — {name} ({account}{siren_text})")
+    out.print(f"Montant {money(amount, currency)}, payé {money(paid, currency)}, reste dû "
+              f"{money(outstanding, currency)} ; échéance {day(due_on)} ; statut : {status}")
+
+
+def _marks(retracted_by: int | None, corrected_by: list[int]) -> str:
+    if retracted_by:
+        return f" [annulé par n° {retracted_by}]"
+    if corrected_by:
+        return f" [corrigé par n° {', '.join(map(str, corrected_by))}]"
+    return ""
+
+
+def _history_table(rows: list[tuple[int, datetime, datetime, str, str, str]]) -> None:
+    table = Table(show_lines=False)
+    for column in ("N°", "Survenu le", "Enregistré le", "Par", "Fait", "Détail"):
+        table.add_column(column)
+    for version, occurred, recorded, actor, label, summary in rows:
+        table.add_row(str(version), instant(occurred), instant(recorded), actor, label, summary)
+    out.print(table)
 
 
 @app.command("serve")

@@ -18,6 +18,8 @@ class Settings:
     - RELANCE_LOG_FORMAT: `json` (default when not on a terminal) or `console`.
     - RELANCE_LOG_LEVEL: `INFO` by default.
     - RELANCE_HOST / RELANCE_PORT: where `relance serve` listens (127.0.0.1:8000).
+    - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
+      to date) or `external` (a separate `relance projections run` does).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -25,6 +27,7 @@ class Settings:
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
+    projections: str = "embedded"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -36,4 +39,5 @@ class Settings:
             log_level=env.get("RELANCE_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             host=env.get("RELANCE_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=int(env.get("RELANCE_PORT", "8000") or 8000),
+            projections=env.get("RELANCE_PROJECTIONS", "embedded").strip() or "embedded",
         )

@@ -60,6 +60,7 @@ def _sqlite(url_path: str) -> Store:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "adapters.subscriptions:FollowableSQLiteRecorder",
         "CREATE_TABLE": "y",
         **CACHE,
     }
@@ -91,6 +92,7 @@ def _postgres(url: str) -> Store:
         "POSTGRES_MAX_OVERFLOW": "15",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "adapters.subscriptions:FollowablePostgresRecorder",
         "CREATE_TABLE": "y",
         **CACHE,
     }

@@ -83,6 +83,47 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Touch:
+    """The latest contact with the debtor: when, by whom, how, with what outcome, with whom."""
+
+    at: datetime
+    by: str
+    channel: str
+    outcome: str
+    contact: Contact | None
+
+
+CHANNEL_OF_KIND = {
+    "CallLogged": "call",
+    "PaymentPromised": "call",
+    "PaymentPlanAgreed": "call",
+    "DuplicateRequested": "call",
+    "FormalNoticeSent": "letter",
+}
+"""How a contact fact reached the debtor, when the fact does not say it itself."""
+
+PHASES_WITHOUT_DATE = {
+    "written_off": Status.WRITTEN_OFF,
+    "paid": Status.PAID,
+    "closed": Status.CLOSED,
+    "handed_over": Status.HANDED_OVER,
+    "in_dispute": Status.IN_DISPUTE,
+    "in_payment_plan": Status.IN_PAYMENT_PLAN,
+    "formal_notice_sent": Status.FORMAL_NOTICE_SENT,
+}
+
+
+def status_on(phase: str, day: date, due_on: date, promised_on: date | None) -> Status:
+    """The status on `day` of a file in `phase`: only promises and due dates depend on it."""
+    if phase in PHASES_WITHOUT_DATE:
+        return PHASES_WITHOUT_DATE[phase]
+    if phase == "promised":
+        assert promised_on is not None
+        return Status.PROMISED if day <= promised_on else Status.PROMISE_BROKEN
+    return Status.OVERDUE if day > due_on else Status.NOT_YET_DUE
+
+
+@dataclass(frozen=True)
 class Case:
     """The current shape of a file, folded from its effective facts."""
 
@@ -105,8 +146,7 @@ class Case:
     agent: str | None = None
     callback_on: date | None = None
     callback_owner: str | None = None
-    last_contact_at: datetime | None = None
-    last_contact: Contact | None = None
+    last_touch: Touch | None = None
     reminders_by_level: dict[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -159,7 +199,7 @@ class Case:
         if kind == "DueDateRescheduled":
             return replace(self, due_on=d["new_due_on"])
         if kind == "FormalNoticeSent":
-            return replace(self, formal_notice_on=entry.occurred_at.date())
+            return replace(self, formal_notice_on=entry.occurred_at.date())._contacted(entry, None)
         if kind == "HandedOver":
             return replace(self, handed_over_to=d["to"])
         if kind == "WrittenOff":
@@ -175,21 +215,30 @@ class Case:
         if kind == "CallLogged":
             case = self._contacted(entry, d["contact"])
             if d["callback_on"] is not None:
-                case = replace(case, callback_on=d["callback_on"], callback_owner=entry.actor)
+                return replace(case, callback_on=d["callback_on"], callback_owner=entry.actor)
+            if case.callback_on is not None and entry.occurred_at.date() >= case.callback_on:
+                return replace(case, callback_on=None, callback_owner=None)
             return case
-        if kind in ("PreDueReminderSent", "DuplicateRequested"):
-            contact = d.get("contact") or d.get("requested_by")
-            return self._contacted(entry, contact)
+        if kind in ("PreDueReminderSent", "DuplicateRequested", "DuplicateSent"):
+            return self._contacted(entry, d.get("contact") or d.get("requested_by"))
         if kind == "ReminderSent":
             levels = Counter(self.reminders_by_level)
             levels[d["level"]] += 1
-            return replace(self, reminders_by_level=dict(levels))
+            return replace(self, reminders_by_level=dict(levels))._contacted(entry, None)
         return self
 
     def _contacted(self, entry: Entry, contact: Contact | None) -> Case:
-        if self.last_contact_at is not None and entry.occurred_at < self.last_contact_at:
+        if self.last_touch is not None and entry.occurred_at < self.last_touch.at:
             return self
-        return replace(self, last_contact_at=entry.occurred_at, last_contact=contact)
+        channel = entry.data.get("channel") or CHANNEL_OF_KIND.get(entry.kind, "")
+        touch = Touch(entry.occurred_at, entry.actor, channel, entry.data.get("outcome", ""),
+                      contact if contact is not None and not contact.is_empty() else None)
+        return replace(self, last_touch=touch)
+
+    @property
+    def last_contact_at(self) -> datetime | None:
+        """When the debtor was last in touch with us, in business time."""
+        return self.last_touch.at if self.last_touch else None
 
     @property
     def paid(self) -> Decimal:
@@ -248,27 +297,22 @@ class Case:
         """Days since the due date (0 when not yet due)."""
         return max(0, (day - self.due_on).days)
 
+    @property
+    def phase(self) -> str:
+        """Where the file stands, leaving out what only the calendar decides."""
+        checks = (
+            ("written_off", self.written_off),
+            ("paid", self.is_settled),
+            ("closed", self.closed),
+            ("handed_over", bool(self.handed_over_to)),
+            ("in_dispute", self.dispute_open_since is not None),
+            ("in_payment_plan", self.plan is not None),
+            ("promised", self.promise is not None and not self.promise_kept()),
+            ("formal_notice_sent", self.formal_notice_on is not None),
+        )
+        return next((phase for phase, applies in checks if applies), "open")
+
     def status(self, day: date) -> Status:
         """Where the file stands on `day`: the first state that applies, in this order."""
-        if self.written_off:
-            return Status.WRITTEN_OFF
-        if self.is_settled:
-            return Status.PAID
-        if self.closed:
-            return Status.CLOSED
-        if self.handed_over_to:
-            return Status.HANDED_OVER
-        if self.dispute_open_since is not None:
-            return Status.IN_DISPUTE
-        if self.plan is not None:
-            return Status.IN_PAYMENT_PLAN
-        if self.promise is not None and not self.promise_kept():
-            if self.promise_broken_on(day):
-                return Status.PROMISE_BROKEN
-            return Status.PROMISED
-        if self.formal_notice_on is not None:
-            return Status.FORMAL_NOTICE_SENT
-        if day > self.due_on:
-            return Status.OVERDUE
-        return Status.NOT_YET_DUE
-
+        promised_on = self.promise.promised_on if self.promise else None
+        return status_on(self.phase, day, self.due_on, promised_on)

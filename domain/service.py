@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
-import time
+import time as timer
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -314,6 +314,26 @@ class CaseFiles(Application[UUID]):
         """Every fact of a file in order, with corrections and retractions."""
         return self.file(number).entries
 
+    def file_as_recorded(self, number: str, at: datetime) -> Invoice | None:
+        """The file as we knew it at an instant: only facts recorded by then (None before)."""
+        file_id = invoice_id(number)
+        invoice: Invoice | None = None
+        for fact in self.events.get(file_id):
+            if fact.timestamp > at:  # type: ignore[attr-defined]
+                break
+            invoice = fact.mutate(invoice)  # type: ignore[attr-defined]
+        if invoice is None and not self.recorder.select_events(file_id, limit=1):
+            raise InvoiceNotFound(f"no file for invoice {number}", number=number)
+        return invoice
+
+    def case_by_business_date(self, number: str, day: date) -> Case | None:
+        """What had happened on a file by the end of `day` (business time), as known now."""
+        end = datetime.combine(day, time.max, tzinfo=UTC)
+        entries = [e for e in self.file(number).entries if e.occurred_at <= end]
+        if not entries or entries[0].kind != "InvoiceRegistered":
+            return None
+        return Case.of(entries)
+
     def broken_link(self, number: str) -> int | None:
         """The version of the first fact whose stored digest or chain link does not hold.
 
@@ -383,7 +403,7 @@ class CaseFiles(Application[UUID]):
             except RecordConflictError:
                 log.info("version conflict, retrying",
                          extra={"command": command, "attempt": attempt})
-                time.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
+                timer.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
                 continue
             notification_id = max((r.notification.id for r in recordings), default=None)
             log.info("command recorded", extra={

@@ -1,4 +1,9 @@
-"""The history of a file: one row per fact, with a one-line French summary."""
+"""History: one row per fact of a file, with a one-line French summary.
+
+Listens to every fact. A row is written once, as the fact was recorded; a later
+correction or retraction only marks the row it targets (`corrected_by`,
+`retracted_by`), so the record shows both the original and what changed it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,50 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import Entry
+from domain.facts import Fact
+from domain.invoice import Invoice
 from domain.values import Contact
 from projections.french import day, money
+from projections.schema import Change, Insert, Table, Type, Update
+
+HISTORY = Table(
+    "history",
+    {"invoice_id": Type.TEXT, "version": Type.INT, "number": Type.TEXT,
+     "debtor_account": Type.TEXT, "occurred_at": Type.INSTANT, "recorded_at": Type.INSTANT,
+     "actor": Type.TEXT, "kind": Type.TEXT, "label": Type.TEXT, "summary": Type.TEXT,
+     "corrects": Type.INT, "corrected_by": Type.JSON, "retracted_by": Type.INT},
+    key=("invoice_id", "version"),
+    indexes=(("number", "version"), ("debtor_account", "occurred_at")),
+)
+
+
+class History:
+    """The history read model, per file and per debtor."""
+
+    name = "history"
+    version = 1
+    tables = (HISTORY,)
+
+    def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
+        """A new row for the fact; a mark on the row a correction or retraction targets."""
+        entries = invoice.entries
+        entry = next(e for e in reversed(entries) if e.version == fact.originator_version)
+        row = history_row(entry)
+        case = invoice.case
+        changes: list[Change] = [Insert(HISTORY, {
+            "invoice_id": invoice.id.hex, "version": row.version, "number": case.number,
+            "debtor_account": case.debtor.account, "occurred_at": row.occurred_at,
+            "recorded_at": row.recorded_at, "actor": row.actor, "kind": row.kind,
+            "label": row.label, "summary": row.summary, "corrects": row.corrects,
+            "corrected_by": [], "retracted_by": None,
+        })]
+        target = row.corrects
+        if target is not None:
+            marked = next(e for e in entries if e.version == target)
+            changes.append(Update(HISTORY, {"invoice_id": invoice.id.hex, "version": target},
+                                  {"corrected_by": list(marked.corrected_by),
+                                   "retracted_by": marked.retracted_by}))
+        return changes
 
 KIND_LABELS: dict[str, str] = {
     "InvoiceRegistered": "Facture enregistrée",

@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_format, settings.log_level)
         app.state.runtime = bootstrap(settings)
+        if settings.projections == "embedded":
+            app.state.runtime.start_following()
         app.state.templates = build_templates()
         log.info("relance started", store=app.state.runtime.store.description)
         try:

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
-from domain.invoice import Invoice
-from projections.history import history_row
+from domain.errors import InvoiceNotFound
 
 router = APIRouter()
 
@@ -17,11 +16,6 @@ router = APIRouter()
 def get_runtime(request: Request) -> Runtime:
     """The running relance, built by the app's lifespan."""
     return request.app.state.runtime
-
-
-def get_invoice_or_404(number: str, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Invoice:
-    """The file of an invoice number; InvoiceNotFound becomes a 404 page."""
-    return runtime.files.file(number)
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
@@ -43,14 +37,22 @@ def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = 
 
 
 @router.get("/dossiers/{number}", response_class=HTMLResponse, name="file_page")
-def file_page(request: Request, invoice: Annotated[Invoice, Depends(get_invoice_or_404)],
-              runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
-    """A file: its header and its full history, in order."""
+def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
+              apres: Annotated[int | None, Query(ge=0)] = None) -> Response:
+    """A file from the read models: its header and full history, in order.
+
+    `apres` is the log position of a write just made: the page waits (briefly) until the
+    views show it, and says so if they are still catching up.
+    """
+    fresh = runtime.wait_for_views(apres)
     today = runtime.today()
-    case = invoice.case
-    rows = [history_row(entry) for entry in invoice.entries]
+    line = runtime.reads.case(number, today)
+    if line is None:
+        fresh = runtime.wait_for_views(runtime.files.recorder.max_notification_id())
+        line = runtime.reads.case(number, today)
+    if line is None:
+        raise InvoiceNotFound(f"no file for invoice {number}", number=number)
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
-        {"case": case, "status": case.status(today), "rows": rows,
-         "days_late": case.days_past_due(today)},
+        {"case": line, "rows": runtime.reads.history(number), "updating": not fresh},
     )

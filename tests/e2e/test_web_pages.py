@@ -6,8 +6,8 @@ from tests.builders import register_kwargs
 def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, client):
     files = server.app.state.runtime.files
     files.register_invoice("alice", **register_kwargs("FA-7"))
-    files.add_note("bruno", "FA-7", text="Rappeler <b>lundi</b>")
-    page = client.get("/dossiers/FA-7")
+    noted = files.add_note("bruno", "FA-7", text="Rappeler <b>lundi</b>")
+    page = client.get("/dossiers/FA-7", params={"apres": noted.notification_id})
     assert page.status_code == 200
     html = page.text.replace("\u202f", " ").replace("\xa0", " ")
     assert "ACME SARL" in html
@@ -15,6 +15,7 @@ def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, client
     assert "Facture enregistrée" in html
     assert "Note" in html
     assert "Rappeler &lt;b&gt;lundi&lt;/b&gt;" in html
+    assert "en cours de mise à jour" not in html
 
 
 def test_the_search_box_leads_to_the_file(server, client):

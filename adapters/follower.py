@@ -1,0 +1,177 @@
+"""The projection runner: follows the event log and keeps every read model up to date.
+
+One runner serves all projections and both stores. It reads the log in batches and
+applies each batch in one transaction, with each projection's position. A projection
+behind the others (a rebuild) is fed only the facts it has not seen. Files are kept
+in a bounded cache and moved forward fact by fact, so catching up reads each fact
+once. After each batch, readers waiting for their own writes are woken at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from domain.facts import Fact
+from domain.invoice import Invoice
+from domain.service import CaseFiles
+from projections.schema import Change, Projection
+from projections.storage import ViewStore, Write
+
+log = logging.getLogger("relance.projections")
+
+Progress = Callable[[int, int], None]
+
+
+class Follower:
+    """Feeds the event log to the projections, in batches, exactly once each."""
+
+    def __init__(self, files: CaseFiles, views: ViewStore,
+                 projections: Sequence[Projection], cache_size: int = 5000) -> None:
+        self.files = files
+        self.views = views
+        self.projections = list(projections)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[UUID, Invoice] = OrderedDict()
+        self._positions = {p.name: views.position(p.name) for p in self.projections}
+        self._moved = threading.Condition()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription: object | None = None
+
+    # -- reading positions --------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's last applied notification id, as this runner knows it."""
+        with self._moved:
+            return dict(self._positions)
+
+    def wait_for(self, notification_id: int | None, timeout: float = 2.0) -> bool:
+        """Blocks until every projection has applied `notification_id`; False on timeout."""
+        if notification_id is None:
+            return True
+        deadline = time.monotonic() + timeout
+        with self._moved:
+            while min(self._positions.values()) < notification_id:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._moved.wait(remaining)
+        return True
+
+    # -- following ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Follows the log in a background thread until `stop()`."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.run, name="relance-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops following and waits for the current batch to finish."""
+        self._stopping.set()
+        subscription = self._subscription
+        if subscription is not None:
+            subscription.stop()  # type: ignore[attr-defined]
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def run(self) -> None:
+        """Follows the log until stopped; after an error, starts again from the positions."""
+        pause = 0.1
+        while not self._stopping.is_set():
+            try:
+                self._follow()
+                pause = 0.1
+            except Exception:  # the runner must outlive a database outage
+                log.exception("projection runner failed; restarting from stored positions")
+                self._stopping.wait(pause)
+                pause = min(pause * 2, 5.0)
+
+    def _follow(self) -> None:
+        self._reload_positions()
+        start = min(self._positions.values())
+        with self.files.recorder.subscribe(gt=start) as subscription:
+            self._subscription = subscription
+            if self._stopping.is_set():
+                return
+            while not self._stopping.is_set():
+                try:
+                    batch = subscription.next_batch()  # type: ignore[attr-defined]
+                except StopIteration:
+                    return
+                self.process(batch)
+
+    def catch_up(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
+        """Applies everything recorded so far, then returns the head it reached."""
+        self._reload_positions()
+        head = self.files.recorder.max_notification_id() or 0
+        start = min(self._positions.values())
+        while start < head:
+            batch = self.files.recorder.select_notifications(
+                start=start, limit=batch_size, inclusive_of_start=False)
+            if not batch:
+                break
+            self.process(batch)
+            start = batch[-1].id
+            if progress:
+                progress(start, head)
+        return head
+
+    def process(self, batch: Sequence[Notification]) -> None:
+        """Applies one batch of notifications to every projection that has not seen them."""
+        if not batch:
+            return
+        positions = self.positions()
+        changes: dict[str, list[Change]] = {p.name: [] for p in self.projections}
+        for notification in batch:
+            behind = [p for p in self.projections if notification.id > positions[p.name]]
+            if not behind:
+                continue
+            event = self.files.mapper.to_domain_event(notification)
+            if not isinstance(event, Fact):
+                continue
+            invoice = self._file_after(event)
+            for projection in behind:
+                changes[projection.name].extend(projection.changes(event, invoice))
+        last = batch[-1].id
+        writes = [Write(p.name, changes[p.name], last)
+                  for p in self.projections if last > positions[p.name]]
+        if writes:
+            try:
+                self.views.apply(writes)
+            except Exception:
+                self._cache.clear()
+                raise
+        with self._moved:
+            for write in writes:
+                self._positions[write.projection] = max(self._positions[write.projection], last)
+            self._moved.notify_all()
+
+    def _reload_positions(self) -> None:
+        with self._moved:
+            self._positions = {p.name: self.views.position(p.name) for p in self.projections}
+        self._cache.clear()
+
+    def _file_after(self, fact: Fact) -> Invoice:
+        file_id = fact.originator_id
+        invoice = self._cache.pop(file_id, None)
+        if invoice is not None and invoice.version == fact.originator_version - 1:
+            fact.mutate(invoice)
+        elif fact.originator_version == 1:
+            invoice = fact.mutate(None)  # type: ignore[assignment]
+        else:
+            invoice = None
+            for earlier in self.files.events.get(file_id, lte=fact.originator_version):
+                invoice = earlier.mutate(invoice)  # type: ignore[attr-defined]
+        assert invoice is not None
+        self._cache[file_id] = invoice
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return invoice

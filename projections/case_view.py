@@ -1,0 +1,149 @@
+"""Case view: one row per file with what an agent needs at a glance.
+
+Listens to every fact of a file. The row is written from the file's own fold
+(`Invoice.case`), so the view can never disagree with the domain. What depends on the
+calendar (status on a day, days late, missed instalments) is computed when read.
+Payment plans keep one row per instalment, for the worklist of missed instalments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.case import Case, status_on
+from domain.facts import Fact
+from domain.invoice import Invoice
+from domain.values import Status
+from projections.schema import Change, Delete, Insert, Table, Type, Upsert
+
+FAR_FUTURE = date(9999, 12, 31)
+
+CASE_VIEW = Table(
+    "case_view",
+    {
+        "invoice_id": Type.TEXT, "number": Type.TEXT, "debtor_account": Type.TEXT,
+        "debtor_name": Type.TEXT, "debtor_siren": Type.TEXT, "is_consumer": Type.BOOL,
+        "currency": Type.TEXT, "amount": Type.CENTS, "paid": Type.CENTS,
+        "outstanding": Type.CENTS, "issued_on": Type.DATE, "due_on": Type.DATE,
+        "agent": Type.TEXT, "phase": Type.TEXT,
+        "promise_on": Type.DATE, "promise_amount": Type.CENTS, "promise_by": Type.TEXT,
+        "promise_made_on": Type.DATE, "promise_kept": Type.BOOL,
+        "dispute_since": Type.INSTANT, "plan_agreed_on": Type.DATE, "plan_paid": Type.CENTS,
+        "formal_notice_on": Type.DATE, "handed_over_to": Type.TEXT,
+        "callback_on": Type.DATE, "callback_owner": Type.TEXT,
+        "last_contact_at": Type.INSTANT, "last_contact_by": Type.TEXT,
+        "last_contact_channel": Type.TEXT, "last_contact_outcome": Type.TEXT,
+        "last_contact_name": Type.TEXT,
+        "reminders_1": Type.INT, "reminders_2": Type.INT, "reminders_3": Type.INT,
+        "version": Type.INT, "updated_at": Type.INSTANT,
+    },
+    key=("invoice_id",),
+    indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
+             ("promise_on",), ("phase",)),
+)
+
+PLAN_INSTALMENTS = Table(
+    "plan_instalments",
+    {"invoice_id": Type.TEXT, "seq": Type.INT, "due_on": Type.DATE, "amount": Type.CENTS,
+     "cumulative": Type.CENTS},
+    key=("invoice_id", "seq"),
+    indexes=(("due_on",),),
+)
+
+PLAN_FACTS = frozenset({"PaymentPlanAgreed", "FactCorrected", "FactRetracted"})
+
+
+class CaseView:
+    """The case view read model."""
+
+    name = "case_view"
+    version = 1
+    tables = (CASE_VIEW, PLAN_INSTALMENTS)
+
+    def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
+        """The file's row, rewritten after each of its facts; instalments when a plan moves."""
+        file_id = invoice.id.hex
+        changes: list[Change] = [
+            Upsert(CASE_VIEW, case_row(file_id, invoice.case, invoice.version, fact.timestamp))
+        ]
+        if fact.kind in PLAN_FACTS:
+            changes.append(Delete(PLAN_INSTALMENTS, {"invoice_id": file_id}))
+            changes.extend(Insert(PLAN_INSTALMENTS, row)
+                           for row in instalment_rows(file_id, invoice.case))
+        return changes
+
+
+def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> dict[str, Any]:
+    """The row of a file, from its folded case."""
+    promise, plan, touch = case.promise, case.plan, case.last_touch
+    levels = case.reminders_by_level
+    return {
+        "invoice_id": file_id, "number": case.number, "debtor_account": case.debtor.account,
+        "debtor_name": case.debtor.name, "debtor_siren": case.debtor.siren,
+        "is_consumer": case.debtor.is_consumer, "currency": case.currency,
+        "amount": case.amount, "paid": case.paid, "outstanding": case.outstanding,
+        "issued_on": case.issued_on, "due_on": case.due_on, "agent": case.agent,
+        "phase": case.phase,
+        "promise_on": promise.promised_on if promise else None,
+        "promise_amount": promise.amount if promise else None,
+        "promise_by": promise.promised_by.name if promise else None,
+        "promise_made_on": promise.made_at.date() if promise else None,
+        "promise_kept": case.promise_kept() if promise else None,
+        "dispute_since": case.dispute_open_since,
+        "plan_agreed_on": plan.agreed_at.date() if plan else None,
+        "plan_paid": case.paid_between(plan.agreed_at.date(), FAR_FUTURE) if plan else None,
+        "formal_notice_on": case.formal_notice_on, "handed_over_to": case.handed_over_to,
+        "callback_on": case.callback_on, "callback_owner": case.callback_owner,
+        "last_contact_at": touch.at if touch else None,
+        "last_contact_by": touch.by if touch else None,
+        "last_contact_channel": touch.channel if touch else None,
+        "last_contact_outcome": touch.outcome if touch else None,
+        "last_contact_name": touch.contact.name if touch and touch.contact else None,
+        "reminders_1": levels.get(1, 0), "reminders_2": levels.get(2, 0),
+        "reminders_3": levels.get(3, 0),
+        "version": version, "updated_at": updated_at,
+    }
+
+
+def instalment_rows(file_id: str, case: Case) -> list[dict[str, Any]]:
+    """One row per instalment of the file's plan, with the cumulative amount due."""
+    if case.plan is None:
+        return []
+    rows, cumulative = [], Decimal("0.00")
+    for seq, instalment in enumerate(case.plan.instalments, start=1):
+        cumulative += instalment.amount
+        rows.append({"invoice_id": file_id, "seq": seq, "due_on": instalment.due_on,
+                     "amount": instalment.amount, "cumulative": cumulative})
+    return rows
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """A case view row as read back, with what the calendar decides on a given day."""
+
+    row: dict[str, Any]
+    day: date
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def status(self) -> Status:
+        """The file's status on the day it was read for."""
+        return status_on(self.row["phase"], self.day, self.row["due_on"], self.row["promise_on"])
+
+    @property
+    def days_late(self) -> int:
+        """Days past the due date on that day (0 when not yet due)."""
+        return max(0, (self.day - self.row["due_on"]).days)
+
+    @property
+    def promise_broken(self) -> bool:
+        """True from the day after the promised date when it was not kept."""
+        return self.status is Status.PROMISE_BROKEN

@@ -1,0 +1,13 @@
+"""Every read model relance keeps."""
+
+from __future__ import annotations
+
+from projections.case_view import CaseView
+from projections.debtors import Debtors
+from projections.history import History
+from projections.schema import Projection
+
+
+def all_projections() -> list[Projection]:
+    """The projections, in the order they are applied."""
+    return [CaseView(), History(), Debtors()]

@@ -1,0 +1,177 @@
+"""Questions people ask of the read models: a file, a debtor, the worklist facts, aging.
+
+Everything here reads the projections' tables, never the aggregates. What depends on
+the calendar is decided for the day asked about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from projections.case_view import CASE_VIEW, PLAN_INSTALMENTS, CaseLine
+from projections.debtors import DEBTOR_CONTACTS, DEBTOR_TOUCHES, DEBTORS
+from projections.history import HISTORY
+from projections.schema import Type
+from projections.storage import ViewStore
+
+ENDED = ("written_off", "paid", "closed", "handed_over")
+BUCKETS = ("not_yet_due", "1-30", "31-60", "61-90", "over_90")
+
+
+@dataclass(frozen=True)
+class DebtorView:
+    """A debtor with all its files, its totals, the people known there and today's contacts."""
+
+    account: str
+    name: str
+    siren: str
+    files: list[CaseLine]
+    contacts: list[dict[str, Any]]
+    touched_today: list[dict[str, Any]]
+
+    @property
+    def invoiced(self) -> Decimal:
+        """Total invoiced to the debtor."""
+        return sum((f.amount for f in self.files), Decimal("0.00"))
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Total still owed by the debtor."""
+        return sum((f.outstanding for f in self.files), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    """Outstanding amounts by lateness bucket, for one debtor, one agent, or everyone."""
+
+    key: str
+    buckets: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        """The row's whole outstanding amount."""
+        return sum(self.buckets.values(), Decimal("0.00"))
+
+
+class Reads:
+    """Read-side questions, answered from the view store."""
+
+    def __init__(self, views: ViewStore) -> None:
+        self.views = views
+
+    def _lines(self, where: str, params: dict[str, Any], day: date,
+               order: str = "due_on, number") -> list[CaseLine]:
+        rows = self.views.rows(f"SELECT * FROM {{case_view}} WHERE {where} ORDER BY {order}",
+                               params, CASE_VIEW.columns)
+        return [CaseLine(row, day) for row in rows]
+
+    # -- a file and a debtor ------------------------------------------------------------
+
+    def case(self, number: str, day: date) -> CaseLine | None:
+        """The case view of one file, as of `day` for what the calendar decides."""
+        lines = self._lines("number = :number", {"number": number}, day)
+        return lines[0] if lines else None
+
+    def history(self, number: str) -> list[dict[str, Any]]:
+        """Every fact of a file, in order."""
+        return self.views.rows("SELECT * FROM {history} WHERE number = :number ORDER BY version",
+                               {"number": number}, HISTORY.columns)
+
+    def debtor_history(self, account: str) -> list[dict[str, Any]]:
+        """Every fact of every file of a debtor, in business-time order."""
+        return self.views.rows(
+            "SELECT * FROM {history} WHERE debtor_account = :account "
+            "ORDER BY occurred_at, number, version", {"account": account}, HISTORY.columns)
+
+    def debtor(self, account: str, day: date) -> DebtorView | None:
+        """A debtor, its files with totals, its known contacts, and who reached it on `day`."""
+        found = self.views.rows("SELECT * FROM {debtors} WHERE account = :account",
+                                {"account": account}, DEBTORS.columns)
+        if not found:
+            return None
+        contacts = self.views.rows(
+            "SELECT * FROM {debtor_contacts} WHERE account = :account ORDER BY last_seen DESC",
+            {"account": account}, DEBTOR_CONTACTS.columns)
+        return DebtorView(
+            account=account, name=found[0]["name"], siren=found[0]["siren"],
+            files=self._lines("debtor_account = :account", {"account": account}, day),
+            contacts=contacts, touched_today=self.touches_on(account, day))
+
+    def touches_on(self, account: str, day: date) -> list[dict[str, Any]]:
+        """Who contacted the debtor on `day` (UTC), when and how: the same-day guard."""
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        return self.views.rows(
+            "SELECT * FROM {debtor_touches} WHERE account = :account "
+            "AND occurred_at >= :start AND occurred_at < :end ORDER BY occurred_at",
+            {"account": account, "start": start, "end": start + timedelta(days=1)},
+            DEBTOR_TOUCHES.columns)
+
+    # -- worklist facts -----------------------------------------------------------------
+
+    def callbacks_due(self, day: date, owner: str | None = None) -> list[CaseLine]:
+        """Callbacks planned for `day` or earlier and not yet made, optionally for one owner."""
+        where = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
+        params: dict[str, Any] = {"day": day}
+        if owner is not None:
+            where += " AND callback_owner = :owner"
+            params["owner"] = owner
+        return self._lines(where, params, day, "callback_on, number")
+
+    def promises_falling_due(self, day: date) -> list[CaseLine]:
+        """Open promises whose date is `day`."""
+        return self._lines("phase = 'promised' AND promise_on = :day", {"day": day}, day)
+
+    def promises_broken(self, day: date) -> list[CaseLine]:
+        """Promises whose date has passed without being paid in full."""
+        return self._lines("phase = 'promised' AND promise_on < :day", {"day": day}, day,
+                           "promise_on, number")
+
+    def missed_instalments(self, day: date) -> list[tuple[CaseLine, dict[str, Any]]]:
+        """Each file's first instalment past its date that payments do not cover yet."""
+        rows = self.views.rows(
+            "SELECT i.invoice_id, MIN(i.seq) AS seq FROM {plan_instalments} i "
+            "JOIN {case_view} c ON c.invoice_id = i.invoice_id "
+            "WHERE c.phase = 'in_payment_plan' AND i.due_on < :day "
+            "AND i.cumulative > c.plan_paid GROUP BY i.invoice_id",
+            {"day": day}, {"seq": Type.INT})
+        missed = []
+        for row in rows:
+            line = self._lines("invoice_id = :id", {"id": row["invoice_id"]}, day)[0]
+            instalment = self.views.rows(
+                "SELECT * FROM {plan_instalments} WHERE invoice_id = :id AND seq = :seq",
+                {"id": row["invoice_id"], "seq": row["seq"]}, PLAN_INSTALMENTS.columns)[0]
+            missed.append((line, instalment))
+        return sorted(missed, key=lambda m: (m[1]["due_on"], m[0].number))
+
+    def without_contact(self, days: int, day: date) -> list[CaseLine]:
+        """Overdue files still being worked with no contact for `days` days (or ever)."""
+        since = datetime.combine(day - timedelta(days=days), time.min, tzinfo=UTC)
+        return self._lines(
+            "phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') AND due_on < :day "
+            "AND (last_contact_at IS NULL OR last_contact_at < :since)",
+            {"day": day, "since": since}, day)
+
+    # -- aging (balance âgée) -----------------------------------------------------------
+
+    def aging(self, day: date, by: str | None = None) -> list[AgingRow]:
+        """Outstanding by lateness bucket on `day`, per debtor, per agent, or in total."""
+        key = {"debtor": "debtor_account", "agent": "agent", None: "'total'"}[by]
+        rows = self.views.rows(
+            f"SELECT {key} AS k, CASE "
+            "WHEN due_on >= :day THEN 'not_yet_due' "
+            "WHEN due_on >= :d30 THEN '1-30' WHEN due_on >= :d60 THEN '31-60' "
+            "WHEN due_on >= :d90 THEN '61-90' ELSE 'over_90' END AS bucket, "
+            "SUM(outstanding) AS amount FROM {case_view} "
+            "WHERE outstanding > 0 AND phase NOT IN ('written_off', 'closed') "
+            "GROUP BY k, bucket ORDER BY k",
+            {"day": day, "d30": day - timedelta(days=30), "d60": day - timedelta(days=60),
+             "d90": day - timedelta(days=90)},
+            {"amount": Type.CENTS})
+        table: dict[str, dict[str, Decimal]] = {}
+        for row in rows:
+            buckets = table.setdefault(row["k"] or "", dict.fromkeys(BUCKETS, Decimal("0.00")))
+            buckets[row["bucket"]] = row["amount"]
+        return [AgingRow(k, v) for k, v in table.items()]

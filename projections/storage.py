@@ -1,0 +1,262 @@
+"""Where read models live: tables in the events' own database, written with tracking.
+
+One small interface, two backends. Each view store is an eventsourcing tracking
+recorder: the rows of a batch and the position of every projection it moved are
+written in one transaction, so each fact is applied exactly once, and a crash
+rolls the batch back whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import groupby
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from projections.schema import Change, Delete, Insert, Projection, Table, Type, Update, Upsert
+
+CENT = Decimal("0.01")
+VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
+
+
+@dataclass(frozen=True)
+class Write:
+    """What one projection does with a batch: its row changes and its new position."""
+
+    projection: str
+    changes: Sequence[Change]
+    position: int
+
+
+class ViewStore:
+    """The part both backends share: SQL from changes, values to and from columns."""
+
+    sql_types: ClassVar[dict[Type, str]]
+    placeholder = "?"
+
+    def table_name(self, name: str) -> str:
+        """The table's name as written in SQL."""
+        return name
+
+    def to_db(self, value: Any, kind: Type) -> Any:
+        """A Python value as the database stores it in a column of this type."""
+        if value is None:
+            return None
+        if kind is Type.CENTS:
+            return int((Decimal(value) * 100).to_integral_exact())
+        if kind is Type.JSON:
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    def from_db(self, value: Any, kind: Type) -> Any:
+        """A stored value back as Python."""
+        if value is None:
+            return None
+        if kind is Type.CENTS:
+            return (Decimal(value) / 100).quantize(CENT)
+        if kind is Type.JSON:
+            return json.loads(value)
+        return value
+
+    # -- writing ------------------------------------------------------------------------
+
+    def apply(self, writes: Sequence[Write]) -> None:
+        """Applies every projection's changes and moves its position, in one transaction."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for write in writes:
+                for statement, rows in self._statements(compact(write.changes)):
+                    cursor.executemany(statement, rows)
+                self._insert_tracking(cursor, Tracking(write.projection, write.position))  # type: ignore[attr-defined]
+
+    def _statements(self, changes: Sequence[Change]) -> Iterable[tuple[str, list[Any]]]:
+        for (_, table, _), group in groupby(changes, key=_shape):
+            same = list(group)
+            yield self._sql(same[0], table), [self._params(c) for c in same]
+
+    def _sql(self, change: Change, table: Table) -> str:
+        name, p = self.table_name(table.name), self.placeholder
+        if isinstance(change, (Upsert, Insert)):
+            columns = list(change.row)
+            values = ", ".join(p for _ in columns)
+            head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({values})"
+            if isinstance(change, Insert):
+                return head + (" ON CONFLICT DO NOTHING" if change.ignore_existing else "")
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.key)
+            return f"{head} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
+        where = " AND ".join(f"{c} = {p}" for c in change.where) or "1 = 1"
+        if isinstance(change, Update):
+            sets = ", ".join(f"{c} = {p}" for c in change.values)
+            return f"UPDATE {name} SET {sets} WHERE {where}"
+        return f"DELETE FROM {name} WHERE {where}"
+
+    def _params(self, change: Change) -> list[Any]:
+        cols = change.table.columns
+        if isinstance(change, (Upsert, Insert)):
+            return [self.to_db(v, cols[c]) for c, v in change.row.items()]
+        values = change.values if isinstance(change, Update) else {}
+        return [self.to_db(v, cols[c]) for c, v in [*values.items(), *change.where.items()]]
+
+    # -- setting up ---------------------------------------------------------------------
+
+    def prepare(self, projections: Sequence[Projection]) -> list[str]:
+        """Creates missing tables; empties those of a projection whose version changed.
+
+        Returns the names of the projections that start again from the beginning.
+        """
+        self.create_tables([VERSIONS])
+        stored = {r["name"]: r["version"] for r in self.rows(
+            "SELECT name, version FROM {projection_versions}", {}, VERSIONS.columns)}
+        restarted = []
+        for projection in projections:
+            if stored.get(projection.name) != projection.version:
+                self.reset(projection)
+                restarted.append(projection.name)
+        return restarted
+
+    def reset(self, projection: Projection) -> None:
+        """Drops a projection's rows and position, to rebuild it from the first fact."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for table in projection.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.table_name(table.name)}")
+            cursor.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = "
+                           f"{self.placeholder}", [projection.name])
+        self.create_tables(projection.tables)
+        self.apply([Write(projection.name, [Upsert(VERSIONS, {
+            "name": projection.name, "version": projection.version})], 0)])
+
+    def create_tables(self, tables: Sequence[Table]) -> None:
+        """Creates the tables and their indexes if they do not exist."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for table in tables:
+                name = self.table_name(table.name)
+                columns = ", ".join(f"{c} {self.sql_types[t]}" for c, t in table.columns.items())
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}, "
+                               f"PRIMARY KEY ({', '.join(table.key)}))")
+                for index in table.indexes:
+                    index_name = f"{table.name}_{'_'.join(index)}_idx"
+                    cursor.execute(f"CREATE INDEX IF NOT EXISTS {index_name} ON {name} "
+                                   f"({', '.join(index)})")
+
+    def position(self, projection: str) -> int:
+        """The last notification id applied to a projection (0 before the first)."""
+        return self.max_tracking_id(projection) or 0  # type: ignore[attr-defined]
+
+    # -- reading ------------------------------------------------------------------------
+
+    def rows(self, query: str, params: dict[str, Any], types: dict[str, Type]) -> list[dict]:
+        """Runs a read query; `{table}` names the tables, `:name` the parameters."""
+        statement = self._dialect(query.format_map(_Names(self)))
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(statement, {k: self._param(v) for k, v in params.items()})
+            found = cursor.fetchall()
+        return [{k: self.from_db(row[k], types.get(k, Type.TEXT)) for k in row.keys()}  # noqa: SIM118 - sqlite3.Row
+                for row in found]
+
+    def _dialect(self, statement: str) -> str:
+        return statement
+
+    def _param(self, value: Any) -> Any:
+        return value
+
+    def tracking_table(self) -> str:
+        """The name of eventsourcing's tracking table, as written in SQL."""
+        raise NotImplementedError
+
+
+class _Names(dict[str, str]):
+    def __init__(self, store: ViewStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def __missing__(self, key: str) -> str:
+        return self.store.table_name(key)
+
+
+def _shape(change: Change) -> tuple[str, Table, tuple[str, ...]]:
+    if isinstance(change, (Upsert, Insert)):
+        shape = tuple(change.row)
+        if isinstance(change, Insert):
+            shape = (*shape, str(change.ignore_existing))
+    elif isinstance(change, Update):
+        shape = (*change.values, "|", *change.where)
+    else:
+        shape = tuple(change.where)
+    return type(change).__name__, change.table, shape
+
+
+def compact(changes: Sequence[Change]) -> list[Change]:
+    """Keeps only the last upsert of a row, for tables that nothing else changes in the batch.
+
+    Catching up, a file's row is rewritten after each of its facts: only the last counts.
+    """
+    touched = {c.table.name for c in changes if isinstance(c, (Update, Delete))}
+    last: dict[tuple[str, tuple[Any, ...]], int] = {}
+    for i, change in enumerate(changes):
+        if isinstance(change, Upsert) and change.table.name not in touched:
+            last[(change.table.name, tuple(change.row[k] for k in change.table.key))] = i
+    return [c for i, c in enumerate(changes)
+            if not (isinstance(c, Upsert) and c.table.name not in touched)
+            or last[(c.table.name, tuple(c.row[k] for k in c.table.key))] == i]
+
+
+class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
+    """Read models in the SQLite file of the events."""
+
+    sql_types: ClassVar[dict[Type, str]] = {
+                 Type.TEXT: "TEXT", Type.INT: "INTEGER", Type.BOOL: "INTEGER",
+                 Type.DATE: "TEXT", Type.INSTANT: "TEXT", Type.CENTS: "INTEGER",
+                 Type.JSON: "TEXT"}
+
+    def to_db(self, value: Any, kind: Type) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return int(value)
+        return super().to_db(value, kind)
+
+    def from_db(self, value: Any, kind: Type) -> Any:
+        if value is not None and kind is Type.DATE:
+            return date.fromisoformat(value)
+        if value is not None and kind is Type.INSTANT:
+            return datetime.fromisoformat(value)
+        if value is not None and kind is Type.BOOL:
+            return bool(value)
+        return super().from_db(value, kind)
+
+    def _param(self, value: Any) -> Any:
+        return self.to_db(value, Type.TEXT)
+
+    def tracking_table(self) -> str:
+        return "tracking"
+
+
+class PostgresViews(ViewStore, PostgresTrackingRecorder):
+    """Read models in the PostgreSQL schema of the events."""
+
+    placeholder = "%s"
+    sql_types: ClassVar[dict[Type, str]] = {
+                 Type.TEXT: "TEXT", Type.INT: "BIGINT", Type.BOOL: "BOOLEAN",
+                 Type.DATE: "DATE", Type.INSTANT: "TIMESTAMPTZ", Type.CENTS: "BIGINT",
+                 Type.JSON: "TEXT"}
+
+    def table_name(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{name}"'
+
+    def _dialect(self, statement: str) -> str:
+        return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement)
+
+    def _param(self, value: Any) -> Any:
+        return self.to_db(value, Type.TEXT)
+
+    def tracking_table(self) -> str:
+        return self.table_name(self.tracking_table_name)
