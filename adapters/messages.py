@@ -17,6 +17,7 @@ FRENCH: dict[str, str] = {
     "promise_before_contact": "La date promise est antérieure au contact dont elle vient.",
     "future_business_time": "La date indiquée est dans le futur.",
     "invalid_time": "La date et l'heure sont invalides.",
+    "invalid_text": "Le texte contient des caractères de contrôle non autorisés.",
     "invalid_invoice": "Les données de la facture sont incohérentes.",
     "missing_information": "Une information obligatoire est manquante.",
     "callback_in_the_past": "Cette date est antérieure au jour de l'action.",

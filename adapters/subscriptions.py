@@ -3,8 +3,8 @@
 PostgreSQL: eventsourcing's LISTEN/NOTIFY subscription. SQLite: eventsourcing 9.5
 has none, so a polling subscription, woken at once when this process records events
 and every half second otherwise (for writes from other processes). Both hand out
-everything already fetched in one go (`next_batch`), so catching up applies many
-events per transaction.
+everything already fetched in one go (`next_batch`), so catching up applies up to
+500 events (eventsourcing's page size) per transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any
 from eventsourcing.persistence import ListenNotifySubscription, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-
-BATCH_SIZE = 1000
 
 _wakeups: dict[str, set[threading.Event]] = defaultdict(set)
 _wakeups_lock = threading.Lock()
@@ -45,12 +43,7 @@ class Batches:
 
 
 class BatchedPostgresSubscription(Batches, PostgresSubscription):
-    """eventsourcing's LISTEN/NOTIFY subscription, read in batches."""
-
-    def __init__(self, recorder: PostgresApplicationRecorder, gt: int | None = None,
-                 topics: Sequence[str] = ()) -> None:
-        super().__init__(recorder, gt, topics)
-        self._select_limit = BATCH_SIZE
+    """eventsourcing's LISTEN/NOTIFY subscription, read in batches (of up to 500)."""
 
 
 class PollingSQLiteSubscription(Batches, ListenNotifySubscription[Any]):
@@ -65,7 +58,6 @@ class PollingSQLiteSubscription(Batches, ListenNotifySubscription[Any]):
         with _wakeups_lock:
             _wakeups[self._db_name].add(self._wakeup)
         super().__init__(recorder, gt, topics)
-        self._select_limit = BATCH_SIZE
         self._poll_thread = threading.Thread(target=self._poll, daemon=True)
         self._poll_thread.start()
 

@@ -80,6 +80,12 @@ class InvalidTime(DomainError):
     code = "invalid_time"
 
 
+class InvalidText(DomainError):
+    """Text with control characters (a NUL byte, an escape...), which no person types."""
+
+    code = "invalid_text"
+
+
 class InvalidInvoice(DomainError):
     """Invoice data that cannot describe a real invoice (e.g. due before issued)."""
 

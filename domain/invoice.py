@@ -43,6 +43,7 @@ from domain.values import (
     Money,
     PaymentMeans,
     Stamp,
+    clean,
     require_text,
 )
 
@@ -109,7 +110,7 @@ class Invoice(Aggregate):
             currency=amount.currency,
             issued_on=issued_on,
             due_on=due_on,
-            po_reference=po_reference.strip(),
+            po_reference=clean(po_reference, "po_reference"),
             billing_recipient=billing_recipient or Contact(),
         )
 
@@ -130,7 +131,7 @@ class Invoice(Aggregate):
             stamp,
             channel=Channel(channel).value,
             contact=contact or Contact(),
-            summary=summary.strip(),
+            summary=clean(summary, "summary"),
             expected_means=PaymentMeans(expected_means).value if expected_means else "",
         )
 
@@ -154,9 +155,9 @@ class Invoice(Aggregate):
             stamp,
             channel=Channel(channel).value,
             level=level,
-            recipient=recipient.strip(),
-            summary=summary.strip(),
-            message_id=message_id.strip(),
+            recipient=clean(recipient, "recipient"),
+            summary=clean(summary, "summary"),
+            message_id=clean(message_id, "message_id"),
         )
 
     def log_call(
@@ -177,7 +178,7 @@ class Invoice(Aggregate):
             stamp,
             contact=contact,
             outcome=CallOutcome(outcome).value,
-            summary=summary.strip(),
+            summary=clean(summary, "summary"),
             callback_on=callback_on,
             action_id=action_id,
             invoice_numbers=tuple(invoice_numbers) or (self.case.number,),
@@ -241,7 +242,7 @@ class Invoice(Aggregate):
             f.DuplicateRequested,
             stamp,
             reason=DuplicateReason(reason).value,
-            details=details.strip(),
+            details=clean(details, "details"),
             requested_by=requested_by or Contact(),
         )
 
@@ -262,7 +263,7 @@ class Invoice(Aggregate):
             stamp,
             channel=Channel(channel).value,
             recipient=require_text(recipient, "recipient"),
-            correction=correction.strip(),
+            correction=clean(correction, "correction"),
             request_version=request_version,
         )
 
@@ -286,7 +287,7 @@ class Invoice(Aggregate):
             f.DisputeRaised,
             stamp,
             reason=require_text(reason, "reason"),
-            details=details.strip(),
+            details=clean(details, "details"),
             disputed_amount=amount,
         )
 
@@ -298,7 +299,7 @@ class Invoice(Aggregate):
             f.DisputeResolved,
             stamp,
             outcome=require_text(outcome, "outcome"),
-            details=details.strip(),
+            details=clean(details, "details"),
         )
 
     def agree_payment_plan(
@@ -347,7 +348,7 @@ class Invoice(Aggregate):
             discount_amount=money.amount,
             currency=money.currency,
             pay_by=pay_by,
-            details=details.strip(),
+            details=clean(details, "details"),
         )
 
     def reschedule_due_date(self, stamp: Stamp, *, new_due_on: date, reason: str) -> None:
@@ -376,7 +377,7 @@ class Invoice(Aggregate):
                 registered_letter_number, "registered_letter_number"
             ),
             deadline_on=deadline_on,
-            details=details.strip(),
+            details=clean(details, "details"),
         )
 
     def receive_payment(
@@ -406,7 +407,7 @@ class Invoice(Aggregate):
             currency=money.currency,
             received_on=received_on,
             means=PaymentMeans(means).value,
-            reference=reference.strip(),
+            reference=clean(reference, "reference"),
             overpayment=overpayment,
         )
 
@@ -418,8 +419,8 @@ class Invoice(Aggregate):
             f.HandedOver,
             stamp,
             to=HandoverTarget(to).value,
-            recipient=recipient.strip(),
-            reference=reference.strip(),
+            recipient=clean(recipient, "recipient"),
+            reference=clean(reference, "reference"),
         )
 
     def write_off(self, stamp: Stamp, *, reason: str) -> None:
@@ -456,7 +457,7 @@ class Invoice(Aggregate):
             stamp,
             callback_on=callback_on,
             owner=require_text(owner, "owner"),
-            reason=reason.strip(),
+            reason=clean(reason, "reason"),
         )
 
     # -- mistakes -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from domain.errors import (
     CurrencyMismatch,
     FutureBusinessTime,
     InvalidAmount,
+    InvalidText,
     InvalidTime,
     MissingInformation,
 )
@@ -22,6 +23,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far ahead of the recording clock a business time may be (clocks of PCs drift)."""
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class Contact:
     phone: str = ""
     email: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("name", "function", "phone", "email"):
+            object.__setattr__(self, name, clean(getattr(self, name), name))
+
     def is_empty(self) -> bool:
         """True when nothing at all is known of the person."""
         return not (self.name or self.function or self.phone or self.email)
@@ -112,10 +118,9 @@ class Debtor:
     is_consumer: bool = False
 
     def __post_init__(self) -> None:
-        if not self.account.strip():
-            raise MissingInformation("debtor account is empty", field="debtor_account")
-        if not self.name.strip():
-            raise MissingInformation("debtor name is empty", field="debtor_name")
+        object.__setattr__(self, "account", require_text(self.account, "debtor_account"))
+        object.__setattr__(self, "name", require_text(self.name, "debtor_name"))
+        object.__setattr__(self, "siren", clean(self.siren, "siren"))
 
 
 @dataclass(frozen=True)
@@ -216,9 +221,18 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+def clean(value: str, field: str) -> str:
+    """Returns the stripped text, refusing control characters (a tab or a new line is fine)."""
+    if not isinstance(value, str):
+        raise InvalidText(f"{field} must be text", field=field)
+    if _CONTROL.search(value):
+        raise InvalidText(f"{field} contains control characters", field=field)
+    return value.strip()
+
+
 def require_text(value: str, field: str) -> str:
-    """Returns the stripped text, refusing an empty one."""
-    stripped = (value or "").strip()
+    """Returns the stripped text, refusing an empty one or one with control characters."""
+    stripped = clean(value or "", field)
     if not stripped:
         raise MissingInformation(f"{field} is empty", field=field)
     return stripped

@@ -54,6 +54,9 @@ class ViewStore:
             return int((Decimal(value) * 100).to_integral_exact())
         if kind is Type.JSON:
             return json.dumps(value, ensure_ascii=False)
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL text cannot hold NUL; a fact that slipped one in must not wedge views.
+            return value.replace("\x00", "\ufffd")
         return value
 
     def from_db(self, value: Any, kind: Type) -> Any:

@@ -16,6 +16,7 @@ from domain.errors import (
     InvalidChannel,
     InvalidInvoice,
     InvalidPaymentPlan,
+    InvalidText,
     InvalidTime,
     NoOpenDispute,
     Overpayment,
@@ -27,6 +28,7 @@ from domain.invoice import Invoice, invoice_id
 from domain.values import (
     CallOutcome,
     Channel,
+    Contact,
     Instalment,
     Money,
     PaymentMeans,
@@ -212,3 +214,11 @@ def test_a_payment_plan_must_add_up_to_the_balance(invoice, clock):
                  Instalment(date(2026, 12, 1), Decimal("750.00"))]
     with pytest.raises(InvalidPaymentPlan, match="distinct and in order"):
         invoice.agree_payment_plan(stamp(clock), instalments=unordered)
+
+
+def test_text_with_control_characters_is_refused(invoice, clock):
+    with pytest.raises(InvalidText, match="text contains control characters"):
+        invoice.add_note(stamp(clock), text="Rappeler\x00 lundi")
+    with pytest.raises(InvalidText, match="name contains control characters"):
+        Contact(name="Jean\x1b[31m")
+    invoice.add_note(stamp(clock), text="Ligne 1\nLigne 2\tfin")

@@ -1,0 +1,159 @@
+"""Following live gives the same rows as rebuilding from zero, for any story."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from adapters.bootstrap import bootstrap
+from adapters.settings import Settings
+from adapters.store import parse_database_url
+from domain.errors import DomainError
+from domain.values import CallOutcome, Channel, Instalment, PaymentMeans
+from projections.case_view import CaseView
+from tests.builders import GLOBEX, JEAN, ManualClock, dump_views, eur, register_kwargs
+
+NUMBERS = ("P-1", "P-2", "P-3")
+
+
+@contextmanager
+def fresh_store(store_url: str, tmp: Path):
+    """A new empty store of the same kind as `store_url`, for one example."""
+    store = parse_database_url(store_url)
+    if not store.is_postgres:
+        yield f"sqlite:///{tmp / (uuid.uuid4().hex + '.db')}"
+        return
+    schema = "h_" + uuid.uuid4().hex[:16]
+    yield store_url.split("?")[0] + f"?schema={schema}"
+    with psycopg.connect(store.conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _amount(d: Decimal) -> Decimal:
+    return d.quantize(Decimal("0.01"))
+
+
+money = st.decimals(min_value=1, max_value=2000, places=2).map(_amount)
+days = st.integers(min_value=0, max_value=20)
+number = st.sampled_from(NUMBERS)
+command = st.one_of(
+    st.tuples(st.just("note"), number, st.text(min_size=1, max_size=12)),
+    st.tuples(st.just("call"), number, st.sampled_from(list(CallOutcome)), st.none() | days),
+    st.tuples(st.just("promise"), number, days, st.none() | money),
+    st.tuples(st.just("pay"), number, money),
+    st.tuples(st.just("dispute"), number),
+    st.tuples(st.just("resolve"), number),
+    st.tuples(st.just("plan"), number, days),
+    st.tuples(st.just("remind"), number, st.integers(min_value=1, max_value=3)),
+    st.tuples(st.just("correct_amount"), number, st.integers(1, 12), money),
+    st.tuples(st.just("retract"), number, st.integers(2, 12)),
+    st.tuples(st.just("close"), number),
+    st.tuples(st.just("reopen"), number),
+    st.tuples(st.just("assign"), number, st.sampled_from(["amelie", "bruno"])),
+    st.tuples(st.just("callback"), number, days, st.sampled_from(["amelie", "bruno"])),
+    st.tuples(st.just("write_off"), number),
+    st.tuples(st.just("later"), st.integers(min_value=1, max_value=72)),
+)
+
+
+def run(files, clock: ManualClock, step: tuple) -> None:
+    kind, *args = step
+    today = clock.today()
+    if kind == "later":
+        clock.advance(hours=args[0])
+        return
+    n = args[0]
+    if kind == "note":
+        files.add_note("a", n, text=args[1])
+    elif kind == "call":
+        callback = today + timedelta(days=args[2]) if args[2] is not None else None
+        files.log_call("a", n, contact=JEAN, outcome=args[1], callback_on=callback)
+    elif kind == "promise":
+        files.promise_payment("a", n, promised_on=today + timedelta(days=args[1]),
+                              promised_by=JEAN, amount=eur(str(args[2])) if args[2] else None)
+    elif kind == "pay":
+        files.receive_payment("a", n, amount=eur(str(args[1])), received_on=today,
+                              means=PaymentMeans.TRANSFER)
+    elif kind == "dispute":
+        files.raise_dispute("a", n, reason="Litige")
+    elif kind == "resolve":
+        files.resolve_dispute("a", n, outcome="Réglé")
+    elif kind == "plan":
+        owed = files.case(n).outstanding
+        half = _amount(owed / 2)
+        files.agree_payment_plan("a", n, instalments=[
+            Instalment(today + timedelta(days=args[1]), half),
+            Instalment(today + timedelta(days=args[1] + 30), owed - half)], contact=JEAN)
+    elif kind == "remind":
+        files.send_reminder("a", n, channel=Channel.EMAIL, level=args[1])
+    elif kind == "correct_amount":
+        files.correct("a", n, target_version=args[1], reason="Erreur",
+                      changes={"amount": args[2]})
+    elif kind == "retract":
+        files.retract("a", n, target_version=args[1], reason="Erreur")
+    elif kind == "close":
+        files.close_file("a", n, reason="Clos")
+    elif kind == "reopen":
+        files.reopen_file("a", n, reason="Rouvert")
+    elif kind == "assign":
+        files.assign("a", n, agent=args[1])
+    elif kind == "callback":
+        files.schedule_callback("a", n, callback_on=today + timedelta(days=args[1]),
+                                owner=args[2])
+    elif kind == "write_off":
+        files.write_off("a", n, reason="Perte")
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(story=st.lists(command, min_size=1, max_size=25))
+def test_following_live_equals_a_rebuild_from_zero(store_url, tmp_path, story):
+    clock = ManualClock()
+    with fresh_store(store_url, tmp_path) as url:
+        runtime = bootstrap(Settings(database_url=url), clock=clock)
+        try:
+            files, follower = runtime.files, runtime.follower
+            for i, n in enumerate(NUMBERS):
+                files.register_invoice("a", **register_kwargs(
+                    n, debtor=GLOBEX if i == 2 else register_kwargs()["debtor"],
+                    due_on=date(2026, 10, 1) + timedelta(days=10 * i)))
+            follower.catch_up(batch_size=1)
+            for step in story:
+                try:
+                    run(files, clock, step)
+                except DomainError:
+                    continue
+                follower.catch_up(batch_size=1)
+            live = dump_views(runtime.views, follower.projections)
+            for projection in follower.projections:
+                runtime.views.reset(projection)
+            follower.catch_up(batch_size=1000)
+            assert dump_views(runtime.views, follower.projections) == live
+        finally:
+            runtime.close()
+
+
+def test_a_new_projection_version_rebuilds_it_from_zero(store_url, clock, monkeypatch):
+    runtime = bootstrap(Settings(database_url=store_url), clock=clock)
+    runtime.files.register_invoice("a", **register_kwargs())
+    runtime.follower.catch_up()
+    before = dump_views(runtime.views, runtime.follower.projections)
+    runtime.close()
+    monkeypatch.setattr(CaseView, "version", CaseView.version + 1)
+    again = bootstrap(Settings(database_url=store_url), clock=clock)
+    try:
+        assert again.views.position("case_view") == 0
+        assert again.views.position("history") > 0
+        assert again.reads.case("FA-2026-0001", clock.today()) is None
+        again.follower.catch_up()
+        assert dump_views(again.views, again.follower.projections) == before
+    finally:
+        again.close()
