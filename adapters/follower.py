@@ -130,6 +130,8 @@ class Follower:
             return
         positions = self.positions()
         changes: dict[str, list[Change]] = {p.name: [] for p in self.projections}
+        latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
+            p.name: {} for p in self.projections if p.state_based}
         for notification in batch:
             behind = [p for p in self.projections if notification.id > positions[p.name]]
             if not behind:
@@ -139,7 +141,14 @@ class Follower:
                 continue
             invoice = self._file_after(event)
             for projection in behind:
-                changes[projection.name].extend(projection.changes(event, invoice))
+                if projection.state_based:
+                    latest[projection.name].pop(invoice.id, None)
+                    latest[projection.name][invoice.id] = (event, invoice)
+                else:
+                    changes[projection.name].extend(projection.changes(event, invoice))
+        for projection in self.projections:
+            for fact, invoice in latest.get(projection.name, {}).values():
+                changes[projection.name].extend(projection.changes(fact, invoice))
         last = batch[-1].id
         writes = [Write(p.name, changes[p.name], last)
                   for p in self.projections if last > positions[p.name]]

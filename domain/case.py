@@ -178,6 +178,10 @@ class Case:
             billing_recipient=d["billing_recipient"],
         )
 
+    def after(self, entry: Entry) -> Case:
+        """The case once one more (effective) fact is added at the end."""
+        return self._after(entry) if entry.is_effective else self
+
     def _after(self, entry: Entry) -> Case:
         d = entry.data
         kind = entry.kind

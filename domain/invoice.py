@@ -538,7 +538,10 @@ class Invoice(Aggregate):
             target = self._entries[fact.target_version]
             self._entries[fact.target_version] = target.retracted(by=version)
         self._head = fact.digest  # type: ignore[attr-defined]
-        self._case = None
+        if isinstance(fact, f.FactCorrected | f.FactRetracted) or self._case is None:
+            self._case = None  # an earlier fact changed: fold again when asked
+        else:
+            self._case = self._case.after(self._entries[version])
 
     # -- shared checks ------------------------------------------------------------------
 

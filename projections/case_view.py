@@ -53,23 +53,27 @@ PLAN_INSTALMENTS = Table(
     indexes=(("due_on",),),
 )
 
-PLAN_FACTS = frozenset({"PaymentPlanAgreed", "FactCorrected", "FactRetracted"})
-
 
 class CaseView:
-    """The case view read model."""
+    """The case view read model.
+
+    Its rows depend only on the file's state, not on which fact led there
+    (`state_based`): when several facts of a file arrive together, the runner asks once,
+    with the last of them.
+    """
 
     name = "case_view"
     version = 1
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
+    state_based = True
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
-        """The file's row, rewritten after each of its facts; instalments when a plan moves."""
+        """The file's row; its instalment rows too if it ever had a payment plan."""
         file_id = invoice.id.hex
         changes: list[Change] = [
             Upsert(CASE_VIEW, case_row(file_id, invoice.case, invoice.version, fact.timestamp))
         ]
-        if fact.kind in PLAN_FACTS:
+        if any(e.kind == "PaymentPlanAgreed" for e in invoice.entries):
             changes.append(Delete(PLAN_INSTALMENTS, {"invoice_id": file_id}))
             changes.extend(Insert(PLAN_INSTALMENTS, row)
                            for row in instalment_rows(file_id, invoice.case))

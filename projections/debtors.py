@@ -52,6 +52,7 @@ class Debtors:
 
     name = "debtors"
     version = 1
+    state_based = False
     tables = (DEBTORS, DEBTOR_CONTACTS, DEBTOR_TOUCHES)
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 
-LOCALE = "fr_FR"
+LOCALE = Locale.parse("fr_FR")
 PARIS = ZoneInfo("Europe/Paris")
 
 
+@lru_cache(maxsize=65536)
 def money(amount: Decimal, currency: str = "EUR") -> str:
     """An amount as a French reader expects it."""
     return format_currency(amount, currency, locale=LOCALE)
 
 
+@lru_cache(maxsize=8192)
 def day(value: date) -> str:
     """A date as dd/mm/yyyy."""
     return format_date(value, "dd/MM/yyyy", locale=LOCALE)

@@ -35,6 +35,7 @@ class History:
 
     name = "history"
     version = 1
+    state_based = False
     tables = (HISTORY,)
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:

@@ -78,11 +78,16 @@ Change = Upsert | Insert | Update | Delete
 
 class Projection(Protocol):
     """A read model: a name, a version that triggers a rebuild when it changes, its tables,
-    and the pure function from one fact (with the file after it) to row changes."""
+    and the pure function from one fact (with the file after it) to row changes.
+
+    A `state_based` projection's changes depend only on the file after the fact: the
+    runner may ask once per file for several facts, with the last one.
+    """
 
     name: str
     version: int
     tables: tuple[Table, ...]
+    state_based: bool
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """Row changes for one fact; `invoice` is the file just after that fact."""

@@ -1,0 +1,91 @@
+"""Shared by the benchmark scripts: the bench database and a realistic log generator."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+from psycopg import sql
+
+from adapters.bootstrap import Runtime, bootstrap
+from adapters.settings import Settings
+from adapters.store import ensure_postgres_database, parse_database_url
+from domain.invoice import Invoice
+from domain.values import CallOutcome, Channel, Contact, Debtor, Money, PaymentMeans, Stamp
+
+BENCH_URL = os.environ.get("RELANCE_BENCH_DATABASE_URL",
+                           "postgresql://root@127.0.0.1:5432/relance_bench")
+
+
+class BenchClock:
+    """A fixed 'now' so that runs are comparable."""
+
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@contextmanager
+def bench_runtime() -> Iterator[Runtime]:
+    """relance on a fresh schema of the bench database, dropped afterwards."""
+    base = parse_database_url(BENCH_URL)
+    ensure_postgres_database(base)
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    runtime = bootstrap(Settings(database_url=f"{BENCH_URL.split('?')[0]}?schema={schema}"),
+                        clock=BenchClock())
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+        with psycopg.connect(base.conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def record_portfolio(runtime: Runtime, n_files: int, seed: int = 7, chunk: int = 250) -> int:
+    """Registers `n_files` invoices with about ten facts each, many files per transaction."""
+    rng = random.Random(seed)
+    now = BenchClock.now
+    contact = Contact("Jean Dupont", "Comptable", "01 02 03 04 05", "jean@example.fr")
+    recorded = 0
+    for start in range(0, n_files, chunk):
+        batch = []
+        for i in range(start, min(start + chunk, n_files)):
+            issued = date(2026, 1, 1) + timedelta(days=rng.randrange(220))
+            at = datetime.combine(issued, datetime.min.time(), tzinfo=UTC)
+            s = lambda days, a=at: Stamp("agent", min(a + timedelta(days=days), now), now)  # noqa: E731
+            amount = Money(Decimal(rng.randrange(8000, 6_000_000)) / 100)
+            invoice = Invoice.register(s(0), number=f"B-{i:07d}", debtor=Debtor(
+                f"411{i % 5000:05d}", f"Société {i % 5000}"), amount=amount, issued_on=issued,
+                due_on=issued + timedelta(days=30), billing_recipient=contact)
+            invoice.assign(s(0), agent=f"agent{i % 7}")
+            invoice.send_reminder(s(30), channel=Channel.EMAIL, level=1, recipient=contact.email)
+            invoice.log_call(s(38), contact=contact, outcome=CallOutcome.REACHED,
+                             summary="Paiement promis", callback_on=(at + timedelta(45)).date())
+            invoice.promise_payment(s(38), promised_on=(at + timedelta(44)).date(),
+                                    promised_by=contact)
+            invoice.add_note(s(39), text="Confirmation envoyée par e-mail")
+            invoice.send_reminder(s(50), channel=Channel.LETTER, level=2)
+            invoice.log_call(s(55), contact=contact, outcome=CallOutcome.VOICEMAIL)
+            if rng.random() < 0.6:
+                invoice.receive_payment(s(60), amount=amount, received_on=(
+                    at + timedelta(60)).date(), means=PaymentMeans.TRANSFER)
+            else:
+                invoice.send_formal_notice(s(60), registered_letter_number=f"1A{i:09d}",
+                                           deadline_on=(at + timedelta(68)).date())
+            invoice.add_note(s(61), text="Dossier revu")
+            recorded += len(invoice.pending_events)
+            batch.append(invoice)
+        runtime.files.save(*batch)
+    return recorded
+
+
+def result(name: str, value: float, target: str, ok: bool) -> str:
+    """The closing line of a bench script, one per target."""
+    return f"RESULT name={name} value={value:.3f} target={target} ok={str(ok).lower()}"

@@ -1,0 +1,66 @@
+"""Projection catch-up speed on PostgreSQL, beside a raw select + decode of the same events.
+
+Run: .venv/bin/python -m bench.projections [--files N]
+Target: catching up all read models runs at >= 0.3x the raw baseline (events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench.common import bench_runtime, record_portfolio, result
+
+TARGET = 0.3
+BATCH = 1000
+
+
+def raw_select_and_decode(runtime, head: int) -> float:
+    """Seconds to read every event in pages and decode it, nothing else."""
+    recorder, mapper = runtime.files.recorder, runtime.files.mapper
+    started, position = time.perf_counter(), 0
+    while position < head:
+        page = recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)
+        for notification in page:
+            mapper.to_domain_event(notification)
+        position = page[-1].id
+    return time.perf_counter() - started
+
+
+def catch_up(runtime) -> float:
+    """Seconds for the follower to rebuild every read model from zero."""
+    for projection in runtime.follower.projections:
+        runtime.views.reset(projection)
+    started = time.perf_counter()
+    runtime.follower.catch_up(batch_size=BATCH)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with bench_runtime() as runtime:
+        started = time.perf_counter()
+        events = record_portfolio(runtime, args.files)
+        print(f"recorded {events} events for {args.files} files in "
+              f"{time.perf_counter() - started:.1f} s")
+        head = runtime.files.recorder.max_notification_id()
+        raw, ours = [], []
+        for _ in range(args.rounds):  # interleaved, best of each: the machine is noisy
+            raw.append(raw_select_and_decode(runtime, head))
+            ours.append(catch_up(runtime))
+        raw_rate, our_rate = head / min(raw), head / min(ours)
+        ratio = our_rate / raw_rate
+        print()
+        print(f"{'measure':<34}{'events/s':>12}{'baseline/s':>13}{'ratio':>8}{'target':>9}")
+        print(f"{'projection catch-up (3 views)':<34}{our_rate:>12,.0f}{raw_rate:>13,.0f}"
+              f"{ratio:>8.2f}{'>= ' + str(TARGET):>9}")
+        print()
+        print(result("projection_catchup_vs_select_decode", ratio, f">={TARGET}",
+                     ratio >= TARGET))
+
+
+if __name__ == "__main__":
+    main()
