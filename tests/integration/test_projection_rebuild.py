@@ -32,9 +32,12 @@ def fresh_store(store_url: str, tmp: Path):
         yield f"sqlite:///{tmp / (uuid.uuid4().hex + '.db')}"
         return
     schema = "h_" + uuid.uuid4().hex[:16]
-    yield store_url.split("?")[0] + f"?schema={schema}"
-    with psycopg.connect(store.conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    try:
+        yield store_url.split("?")[0] + f"?schema={schema}"
+    finally:
+        with psycopg.connect(store.conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(schema)))
 
 
 def _amount(d: Decimal) -> Decimal:
