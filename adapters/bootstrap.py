@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,8 @@ from projections.catalog import all_projections
 from projections.queries import Reads
 from projections.storage import PostgresViews, SQLiteViews, ViewStore
 
+log = logging.getLogger("relance.bootstrap")
+
 
 @dataclass
 class Runtime:
@@ -28,6 +31,7 @@ class Runtime:
     files: CaseFiles
     clock: Clock
     views: ViewStore
+    views_factory: InfrastructureFactory[ViewStore]
     follower: Follower
     reads: Reads = field(init=False)
     following: bool = False
@@ -73,17 +77,15 @@ class Runtime:
         if self.following:
             self.follower.stop()
             self.following = False
-        self.views.close()  # type: ignore[attr-defined]
+        self.views_factory.close()
         self.files.close()
 
 
-def build_views(store: Store) -> ViewStore:
-    """The view store in the events' own database, its tables created if missing."""
+def build_views(store: Store) -> tuple[ViewStore, InfrastructureFactory[ViewStore]]:
+    """The view store in the events' own database (and the factory owning its connections)."""
     view_class = PostgresViews if store.is_postgres else SQLiteViews
     factory = InfrastructureFactory.construct(Environment("Views", store.env))
-    views = factory.tracking_recorder(view_class)  # type: ignore[type-var]
-    views.close = factory.close  # type: ignore[attr-defined]
-    return views
+    return factory.tracking_recorder(view_class), factory  # type: ignore[type-var]
 
 
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
@@ -91,9 +93,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     store = parse_database_url(settings.database_url)
     check_store(store)
     files = CaseFiles(store.env, clock=clock)
-    views = build_views(store)
+    views, views_factory = build_views(store)
     projections = all_projections()
-    views.prepare(projections)
+    restarted = views.prepare(projections)
+    if restarted:
+        log.info("read models start from the first fact", extra={"projections": restarted})
     follower = Follower(files, views, projections)
     return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
-                   follower=follower)
+                   views_factory=views_factory, follower=follower)
