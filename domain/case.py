@@ -148,6 +148,7 @@ class Case:
     callback_owner: str | None = None
     last_touch: Touch | None = None
     reminders_by_level: dict[int, int] = field(default_factory=dict)
+    acknowledged_on: tuple[date, ...] = ()
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Case:
@@ -206,6 +207,9 @@ class Case:
             return replace(self, formal_notice_on=entry.occurred_at.date())._contacted(entry, None)
         if kind == "HandedOver":
             return replace(self, handed_over_to=d["to"])
+        if kind == "DebtAcknowledged":
+            return replace(self, acknowledged_on=(*self.acknowledged_on,
+                                                  entry.occurred_at.date()))
         if kind == "WrittenOff":
             return replace(self, written_off=True)
         if kind == "CaseClosed":

@@ -214,6 +214,12 @@ class HandedOver(Fact):
     reference: str
 
 
+class DebtAcknowledged(Fact):
+    """The debtor acknowledged the debt in writing (interrupts prescription, Code civil 2240)."""
+
+    document: str
+
+
 class WrittenOff(Fact):
     """The claim is abandoned as a loss (passage en perte)."""
 

@@ -423,6 +423,10 @@ class Invoice(Aggregate):
             reference=clean(reference, "reference"),
         )
 
+    def record_acknowledgment(self, stamp: Stamp, *, document: str) -> None:
+        """Records the debtor's written acknowledgment of the debt (e.g. a signed letter)."""
+        self._trigger(f.DebtAcknowledged, stamp, document=require_text(document, "document"))
+
     def write_off(self, stamp: Stamp, *, reason: str) -> None:
         """Records that the claim is abandoned as a loss."""
         self._trigger(f.WrittenOff, stamp, reason=require_text(reason, "reason"))

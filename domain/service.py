@@ -238,6 +238,14 @@ class CaseFiles(Application[UUID]):
         return self._act("hand_over", actor, numbers, occurred_at, idempotency_key, args,
                          lambda inv, s: inv.hand_over(s, **args))
 
+    def record_acknowledgment(self, actor: str, number: str, *, document: str,
+                              occurred_at: datetime | None = None,
+                              idempotency_key: str | None = None) -> Recorded:
+        """Records a written acknowledgment of the debt by the debtor."""
+        return self._act("record_acknowledgment", actor, number, occurred_at, idempotency_key,
+                         {"document": document},
+                         lambda inv, s: inv.record_acknowledgment(s, document=document))
+
     def write_off(self, actor: str, number: str, *, reason: str,
                   occurred_at: datetime | None = None,
                   idempotency_key: str | None = None) -> Recorded:
