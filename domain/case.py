@@ -149,6 +149,8 @@ class Case:
     last_touch: Touch | None = None
     reminders_by_level: dict[int, int] = field(default_factory=dict)
     acknowledged_on: tuple[date, ...] = ()
+    calls: int = 0
+    pre_due_reminders: int = 0
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Case:
@@ -221,13 +223,16 @@ class Case:
         if kind == "CallbackScheduled":
             return replace(self, callback_on=d["callback_on"], callback_owner=d["owner"])
         if kind == "CallLogged":
-            case = self._contacted(entry, d["contact"])
+            case = replace(self, calls=self.calls + 1)._contacted(entry, d["contact"])
             if d["callback_on"] is not None:
                 return replace(case, callback_on=d["callback_on"], callback_owner=entry.actor)
             if case.callback_on is not None and entry.occurred_at.date() >= case.callback_on:
                 return replace(case, callback_on=None, callback_owner=None)
             return case
-        if kind in ("PreDueReminderSent", "DuplicateRequested", "DuplicateSent"):
+        if kind == "PreDueReminderSent":
+            case = replace(self, pre_due_reminders=self.pre_due_reminders + 1)
+            return case._contacted(entry, d["contact"])
+        if kind in ("DuplicateRequested", "DuplicateSent"):
             return self._contacted(entry, d.get("contact") or d.get("requested_by"))
         if kind == "ReminderSent":
             levels = Counter(self.reminders_by_level)

@@ -7,6 +7,8 @@ the event store; once on main, change them only with `class_version` and an
 Every fact carries who recorded it (`actor`), when it happened (`occurred_at`, business
 time), when it was recorded (`timestamp`), and `prev_hash`, the digest of the file's
 previous fact. Its own `digest` is computed on creation (see `domain.chain`).
+Contacts made because the scenario said so carry `scenario_step` (scenario, version
+and step), so that an auditor sees why a letter went out on a given day.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class PreDueReminderSent(Fact):
     contact: Contact
     summary: str
     expected_means: str
+    scenario_step: str
 
 
 class ReminderSent(Fact):
@@ -101,6 +104,7 @@ class ReminderSent(Fact):
     recipient: str
     summary: str
     message_id: str
+    scenario_step: str
 
 
 class CallLogged(Fact):
@@ -115,6 +119,7 @@ class CallLogged(Fact):
     callback_on: date | None
     action_id: str
     invoice_numbers: tuple[str, ...]
+    scenario_step: str
 
 
 class PaymentPromised(Fact):
@@ -193,6 +198,7 @@ class FormalNoticeSent(Fact):
     registered_letter_number: str
     deadline_on: date
     details: str
+    scenario_step: str
 
 
 class PaymentReceived(Fact):

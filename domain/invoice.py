@@ -124,6 +124,7 @@ class Invoice(Aggregate):
         summary: str,
         contact: Contact | None = None,
         expected_means: PaymentMeans | None = None,
+        scenario_step: str = "",
     ) -> None:
         """Records a pre-due reminder (relance préventive)."""
         self._trigger(
@@ -133,6 +134,7 @@ class Invoice(Aggregate):
             contact=contact or Contact(),
             summary=clean(summary, "summary"),
             expected_means=PaymentMeans(expected_means).value if expected_means else "",
+            scenario_step=clean(scenario_step, "scenario_step"),
         )
 
     def send_reminder(
@@ -144,6 +146,7 @@ class Invoice(Aggregate):
         recipient: str = "",
         summary: str = "",
         message_id: str = "",
+        scenario_step: str = "",
     ) -> None:
         """Records a reminder sent by email, letter or SMS at an escalation level."""
         if Channel(channel) is Channel.CALL:
@@ -158,6 +161,7 @@ class Invoice(Aggregate):
             recipient=clean(recipient, "recipient"),
             summary=clean(summary, "summary"),
             message_id=clean(message_id, "message_id"),
+            scenario_step=clean(scenario_step, "scenario_step"),
         )
 
     def log_call(
@@ -170,6 +174,7 @@ class Invoice(Aggregate):
         callback_on: date | None = None,
         action_id: str = "",
         invoice_numbers: Sequence[str] = (),
+        scenario_step: str = "",
     ) -> None:
         """Records a phone call with whom, how it went, what was said, and a callback."""
         self._check_not_before(callback_on, stamp, "callback")
@@ -182,6 +187,7 @@ class Invoice(Aggregate):
             callback_on=callback_on,
             action_id=action_id,
             invoice_numbers=tuple(invoice_numbers) or (self.case.number,),
+            scenario_step=clean(scenario_step, "scenario_step"),
         )
 
     def promise_payment(
@@ -366,7 +372,7 @@ class Invoice(Aggregate):
 
     def send_formal_notice(
         self, stamp: Stamp, *, registered_letter_number: str, deadline_on: date,
-        details: str = "",
+        details: str = "", scenario_step: str = "",
     ) -> None:
         """Records the formal notice (mise en demeure) and its registered-letter number."""
         self._check_not_before(deadline_on, stamp, "deadline")
@@ -378,6 +384,7 @@ class Invoice(Aggregate):
             ),
             deadline_on=deadline_on,
             details=clean(details, "details"),
+            scenario_step=clean(scenario_step, "scenario_step"),
         )
 
     def receive_payment(

@@ -8,6 +8,7 @@ nothing and return what the first one recorded.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time as timer
@@ -22,9 +23,12 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recor
 
 from domain.case import Case, Entry
 from domain.chain import GENESIS, fact_digest
+from domain.due import Due, Progress, next_action
 from domain.errors import AlreadyRegistered, DifferentDebtors, InvoiceNotFound, TooMuchContention
 from domain.invoice import Invoice, invoice_id
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
+from domain.scenarios import SHIPPED as SHIPPED_SCENARIOS
+from domain.scenarios import Calendar, Playbook, Scenario, playbook_id
 from domain.transcodings import value_transcodings
 from domain.values import (
     CallOutcome,
@@ -42,6 +46,7 @@ from domain.values import (
 log = logging.getLogger("relance.commands")
 
 Clock = Callable[[], datetime]
+DEFAULT_TEAM = "equipe"
 Act = Callable[[Invoice, Stamp], None]
 
 
@@ -107,30 +112,31 @@ class CaseFiles(Application[UUID]):
     def remind_before_due(self, actor: str, numbers: str | Sequence[str], *,
                           channel: Channel, summary: str, contact: Contact | None = None,
                           expected_means: PaymentMeans | None = None,
-                          occurred_at: datetime | None = None,
+                          scenario_step: str = "", occurred_at: datetime | None = None,
                           idempotency_key: str | None = None) -> Recorded:
         """Records a pre-due reminder on one or several files of a debtor."""
         args = dict(channel=channel, summary=summary, contact=contact,
-                    expected_means=expected_means)
+                    expected_means=expected_means, scenario_step=scenario_step)
         return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.remind_before_due(s, **args))
 
     def send_reminder(self, actor: str, numbers: str | Sequence[str], *, channel: Channel,
                       level: int, recipient: str = "", summary: str = "", message_id: str = "",
-                      occurred_at: datetime | None = None,
+                      scenario_step: str = "", occurred_at: datetime | None = None,
                       idempotency_key: str | None = None) -> Recorded:
         """Records a reminder sent on one or several files of a debtor."""
         args = dict(channel=channel, level=level, recipient=recipient, summary=summary,
-                    message_id=message_id)
+                    message_id=message_id, scenario_step=scenario_step)
         return self._act("send_reminder", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_reminder(s, **args))
 
     def log_call(self, actor: str, numbers: str | Sequence[str], *, contact: Contact,
                  outcome: CallOutcome, summary: str = "", callback_on: date | None = None,
-                 occurred_at: datetime | None = None,
+                 scenario_step: str = "", occurred_at: datetime | None = None,
                  idempotency_key: str | None = None) -> Recorded:
         """Records one call, about one or several invoices of the same debtor."""
-        args = dict(contact=contact, outcome=outcome, summary=summary, callback_on=callback_on)
+        args = dict(contact=contact, outcome=outcome, summary=summary, callback_on=callback_on,
+                    scenario_step=scenario_step)
         listed = _as_list(numbers)
         action_id = uuid4().hex
         return self._act("log_call", actor, listed, occurred_at, idempotency_key, args,
@@ -212,11 +218,12 @@ class CaseFiles(Application[UUID]):
 
     def send_formal_notice(self, actor: str, numbers: str | Sequence[str], *,
                            registered_letter_number: str, deadline_on: date,
-                           details: str = "", occurred_at: datetime | None = None,
+                           details: str = "", scenario_step: str = "",
+                           occurred_at: datetime | None = None,
                            idempotency_key: str | None = None) -> Recorded:
         """Records a formal notice covering one or several files of a debtor."""
         args = dict(registered_letter_number=registered_letter_number,
-                    deadline_on=deadline_on, details=details)
+                    deadline_on=deadline_on, details=details, scenario_step=scenario_step)
         return self._act("send_formal_notice", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_formal_notice(s, **args))
 
@@ -304,6 +311,75 @@ class CaseFiles(Application[UUID]):
         args = dict(target_version=target_version, reason=reason)
         return self._act("retract", actor, number, occurred_at, idempotency_key, args,
                          lambda inv, s: inv.retract(s, **args))
+
+    # -- the team's playbook: scenarios, choices, absences -------------------------------
+
+    def open_playbook(self, actor: str, team: str = DEFAULT_TEAM) -> Playbook:
+        """The team's playbook; on first use, recorded with the shipped scenarios."""
+        try:
+            return self.repository.get(playbook_id(team))
+        except AggregateNotFoundError:
+            now = self._now()
+            playbook = Playbook(team=team, timestamp=now)
+            for scenario in SHIPPED_SCENARIOS:
+                playbook.set_scenario(scenario, actor=actor, recorded_at=now,
+                                      reason="scénario livré avec relance")
+            # Opened meanwhile by another process? Then theirs is as good as ours.
+            with contextlib.suppress(RecordConflictError):
+                self.save(playbook)
+            return self.repository.get(playbook_id(team))
+
+    def set_scenario(self, actor: str, scenario: Scenario, *, reason: str,
+                     team: str = DEFAULT_TEAM) -> Recorded:
+        """Records a new scenario or a new version of one."""
+        return self._on_playbook(team, lambda p, now: p.set_scenario(
+            scenario, actor=actor, recorded_at=now, reason=reason))
+
+    def choose_default_scenario(self, actor: str, name: str,
+                                team: str = DEFAULT_TEAM) -> Recorded:
+        """Makes a scenario the default of the team."""
+        return self._on_playbook(team, lambda p, now: p.choose_default(
+            name, actor=actor, recorded_at=now))
+
+    def choose_debtor_scenario(self, actor: str, account: str, name: str,
+                               team: str = DEFAULT_TEAM) -> Recorded:
+        """Makes a debtor follow a scenario."""
+        return self._on_playbook(team, lambda p, now: p.choose_for_debtor(
+            account, name, actor=actor, recorded_at=now))
+
+    def record_absence(self, actor: str, agent: str, first_day: date, last_day: date,
+                       team: str = DEFAULT_TEAM) -> Recorded:
+        """Records an agent's absence (their callbacks go to the team's list)."""
+        return self._on_playbook(team, lambda p, now: p.record_absence(
+            agent, first_day, last_day, actor=actor, recorded_at=now))
+
+    def due(self, number: str, day: date, calendar: Calendar,
+            team: str = DEFAULT_TEAM) -> Due:
+        """What was (or is) due on a file on `day`, under the scenario version of that day.
+
+        Read from the file's own facts as known at the end of that day: the auditor's
+        answer to "why did this letter go out then?".
+        """
+        end = datetime.combine(day, time.max, tzinfo=UTC)
+        invoice = self.file_as_recorded(number, end) or self.file(number)
+        scenario = self.open_playbook("relance", team).scenario_for(
+            invoice.case.debtor.account, at=end)
+        return next_action(Progress.of(invoice.case, day), scenario, day, calendar)
+
+    def _on_playbook(self, team: str, change: Callable[[Playbook, datetime], None]
+                     ) -> Recorded:
+        self.open_playbook("relance", team)
+        for _ in range(self.max_attempts):
+            playbook = self.repository.get(playbook_id(team))
+            change(playbook, self._now())
+            try:
+                recordings = self.save(playbook)
+            except RecordConflictError:
+                continue
+            return Recorded(tuple((playbook.id, r.domain_event.originator_version)
+                                  for r in recordings),
+                            max(r.notification.id for r in recordings))
+        raise TooMuchContention("the playbook kept changing; try again")
 
     # -- reading ------------------------------------------------------------------------
 

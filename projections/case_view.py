@@ -38,6 +38,7 @@ CASE_VIEW = Table(
         "last_contact_channel": Type.TEXT, "last_contact_outcome": Type.TEXT,
         "last_contact_name": Type.TEXT,
         "reminders_1": Type.INT, "reminders_2": Type.INT, "reminders_3": Type.INT,
+        "calls": Type.INT, "pre_due_reminders": Type.INT,
         "version": Type.INT, "updated_at": Type.INSTANT,
     },
     key=("invoice_id",),
@@ -63,7 +64,7 @@ class CaseView:
     """
 
     name = "case_view"
-    version = 1
+    version = 2
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
     state_based = True
 
@@ -108,6 +109,7 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         "last_contact_name": touch.contact.name if touch and touch.contact else None,
         "reminders_1": levels.get(1, 0), "reminders_2": levels.get(2, 0),
         "reminders_3": levels.get(3, 0),
+        "calls": case.calls, "pre_due_reminders": case.pre_due_reminders,
         "version": version, "updated_at": updated_at,
     }
 

@@ -154,6 +154,27 @@ class Reads:
             "AND (last_contact_at IS NULL OR last_contact_at < :since)",
             {"day": day, "since": since}, day)
 
+    def open_files(self, day: date, due_until: date) -> list[CaseLine]:
+        """Files still being worked, due on or before `due_until`."""
+        return self._lines("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
+                           "AND due_on <= :until", {"until": due_until}, day)
+
+    def falling_due(self, first: date, last: date, day: date) -> list[CaseLine]:
+        """Open files whose due date falls between two days (e.g. August, for July calls)."""
+        return self._lines("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
+                           "AND due_on >= :first AND due_on <= :last",
+                           {"first": first, "last": last}, day)
+
+    def last_touches(self) -> dict[str, datetime]:
+        """For each debtor, when it was last contacted."""
+        rows = self.views.rows("SELECT account, MAX(occurred_at) AS last FROM {debtor_touches} "
+                               "GROUP BY account", {}, {"last": Type.INSTANT})
+        return {row["account"]: row["last"] for row in rows}
+
+    def files_with_missed_instalment(self, day: date) -> set[str]:
+        """Numbers of the files with an instalment past due and not covered."""
+        return {line.number for line, _ in self.missed_instalments(day)}
+
     # -- aging (balance âgée) -----------------------------------------------------------
 
     def aging(self, day: date, by: str | None = None) -> list[AgingRow]:

@@ -1,0 +1,148 @@
+"""A file walked from D-10 to D+40: what is due each day, the worklist, the penalties."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from adapters.calendar import FrenchCalendar
+from adapters.rates import load_law_rates
+from domain.penalties import penalties
+from domain.values import CallOutcome, Channel, Instalment, PaymentMeans
+from projections.worklist import worklist
+from tests.builders import JEAN, eur, register_kwargs
+
+CALENDAR = FrenchCalendar()
+N = "FA-2025-0900"
+
+
+@pytest.fixture
+def story(runtime, clock):
+    clock.now = datetime(2025, 9, 1, 9, tzinfo=UTC)
+    runtime.start_following()
+    files = runtime.files
+    files.open_playbook("system")
+    files.register_invoice("alice", **register_kwargs(
+        N, amount=eur("3000.00"), issued_on=date(2025, 9, 1), due_on=date(2025, 10, 1)))
+    files.assign("sophie", N, agent="bruno")
+    return runtime
+
+
+def on(runtime, clock, day: date):
+    """Moves the story to 10:00 on `day` and returns bruno's worklist for that day."""
+    clock.now = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    head = runtime.files.recorder.max_notification_id()
+    assert runtime.wait_for_views(head)
+    playbook = runtime.files.open_playbook("system")
+    return worklist(runtime.reads, playbook, CALENDAR, day, agent="bruno")
+
+
+def test_from_d_minus_10_to_d_plus_40(story, clock):
+    files = story.files
+    assert on(story, clock, date(2025, 9, 21)) == []                     # D-10: nothing yet
+
+    (item,) = on(story, clock, date(2025, 9, 26))                        # D-5
+    assert item.action == "relance préventive"
+    files.remind_before_due("bruno", N, channel=Channel.EMAIL, contact=JEAN,
+                            summary="Livraison conforme", scenario_step=item.reference)
+
+    (item,) = on(story, clock, date(2025, 10, 1))                        # D
+    assert item.action == "première relance"
+    files.send_reminder("bruno", N, channel=Channel.EMAIL, level=1, scenario_step=item.reference)
+
+    assert on(story, clock, date(2025, 10, 4)) == []                     # promise by email
+    files.promise_payment("bruno", N, promised_on=date(2025, 10, 6), promised_by=JEAN,
+                          amount=eur("1000"))
+    assert on(story, clock, date(2025, 10, 6)) == []                     # paused, then kept
+    files.receive_payment("compta", N, amount=eur("1000"), received_on=date(2025, 10, 6),
+                          means=PaymentMeans.TRANSFER)
+
+    (item,) = on(story, clock, date(2025, 10, 9))                        # D+8: call
+    assert item.action == "appel"
+    assert item.reasons == ["Référence v1 : J+8 appel, prévu le 09/10/2025"]
+    files.log_call("bruno", N, contact=JEAN, outcome=CallOutcome.REACHED,
+                   summary="Solde promis pour le 14", scenario_step=item.reference)
+    files.promise_payment("bruno", N, promised_on=date(2025, 10, 14), promised_by=JEAN)
+
+    assert on(story, clock, date(2025, 10, 14)) == []                    # promise pending
+    (item,) = on(story, clock, date(2025, 10, 15))                       # broken: back at once
+    assert item.kind == "commitment_broken"
+    assert item.why == "promesse du 14/10/2025 non tenue"
+    files.raise_dispute("bruno", N, reason="Une palette abîmée")
+    assert on(story, clock, date(2025, 10, 16)) == []                    # dispute: paused
+    files.resolve_dispute("bruno", N, outcome="Avoir refusé, palette remplacée")
+
+    (item,) = on(story, clock, date(2025, 10, 21))                       # D+20
+    assert item.action == "deuxième relance"
+    assert item.why == ("promesse du 14/10/2025 non tenue — Référence v1 : J+20 deuxième "
+                        "relance, prévu le 21/10/2025")
+    files.send_reminder("bruno", N, channel=Channel.LETTER, level=2, scenario_step=item.reference)
+
+    (item,) = on(story, clock, date(2025, 10, 26))                       # D+25: call, plan
+    assert item.action == "deuxième appel"
+    files.log_call("bruno", N, contact=JEAN, outcome=CallOutcome.REACHED,
+                   summary="Échéancier en deux fois", scenario_step=item.reference)
+    files.agree_payment_plan("bruno", N, signed=True, contact=JEAN, instalments=[
+        Instalment(date(2025, 11, 1), Decimal("1000.00")),
+        Instalment(date(2025, 11, 15), Decimal("1000.00"))])
+
+    on(story, clock, date(2025, 11, 1))
+    files.receive_payment("compta", N, amount=eur("1000"), received_on=date(2025, 11, 1),
+                          means=PaymentMeans.TRANSFER)
+    assert on(story, clock, date(2025, 11, 10)) == []                    # D+40: plan on track
+
+    # D+40 penalties, by hand (H2 2025: ECB 2.15 % + 10 = 12.15 %):
+    #   02/10–05/10   4 days × 3,000 × 12.15 % / 365 =  3.99
+    #   06/10–31/10  26 days × 2,000 × 12.15 % / 365 = 17.31
+    #   01/11–10/11  10 days × 1,000 × 12.15 % / 365 =  3.33   + 40 € indemnity
+    owed = penalties(files.case(N), date(2025, 11, 10), load_law_rates())
+    assert [line.amount for line in owed.lines] == [
+        Decimal("3.99"), Decimal("17.31"), Decimal("3.33")]
+    assert owed.total == Decimal("64.63")
+
+    (item,) = on(story, clock, date(2025, 11, 16))                       # instalment missed
+    assert item.kind == "commitment_broken"
+    assert item.why.startswith("échéance du plan manquée")
+    assert item.action == "mise en demeure"
+
+    sent = [e.data["scenario_step"] for e in files.history(N) if e.kind == "ReminderSent"]
+    assert sent == ["Référence v1 — J : première relance",
+                    "Référence v1 — J+20 : deuxième relance"]
+
+
+def test_a_scenario_change_is_recorded_and_the_version_of_the_day_explains_a_step(story, clock):
+    files = story.files
+    playbook = files.open_playbook("system")
+    reference = playbook.scenario("reference")
+    clock.now = datetime(2025, 10, 5, 9, tzinfo=UTC)
+    shorter = reference.__class__(reference.name, reference.title,
+                                  reference.steps[:2] + reference.steps[3:], 3)
+    files.set_scenario("sophie", shorter, reason="Moins d'appels en octobre")
+    revisions = files.open_playbook("system").revisions["reference"]
+    assert [(r.scenario.version, r.actor, r.reason) for r in revisions] == [
+        (1, "system", "scénario livré avec relance"), (2, "sophie", "Moins d'appels en octobre")]
+    assert files.due(N, date(2025, 10, 2), CALENDAR).why.startswith("Référence v1")
+    clock.now = datetime(2025, 10, 21, 9, tzinfo=UTC)
+    assert files.due(N, date(2025, 10, 21), CALENDAR).why.startswith("Référence v2")
+
+
+def test_an_absent_agents_callbacks_show_in_the_team_list(story, clock):
+    files = story.files
+    clock.now = datetime(2025, 10, 1, 9, tzinfo=UTC)
+    files.log_call("bruno", N, contact=JEAN, outcome=CallOutcome.REACHED,
+                   callback_on=date(2025, 10, 3))
+    files.record_absence("sophie", "bruno", date(2025, 10, 2), date(2025, 10, 10))
+    on(story, clock, date(2025, 10, 3))
+    team = worklist(story.reads, files.open_playbook("x"), CALENDAR, date(2025, 10, 3))
+    (item,) = team
+    assert item.kind == "callback"
+    assert item.reasons[0] == "rappel promis pour le 03/10/2025 (bruno absent)"
+
+
+def test_files_falling_due_in_august_make_the_july_list(story, clock):
+    files = story.files
+    files.register_invoice("alice", **register_kwargs("AUG-1", issued_on=date(2025, 7, 1),
+                                                      due_on=date(2025, 8, 14)))
+    on(story, clock, date(2025, 7, 3))
+    july = story.reads.falling_due(date(2025, 8, 1), date(2025, 8, 31), date(2025, 7, 3))
+    assert [line.number for line in july] == ["AUG-1"]
