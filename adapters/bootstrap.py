@@ -6,14 +6,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import Environment
 
+from adapters.calendar import FrenchCalendar
 from adapters.clock import utc_now
 from adapters.follower import Follower
+from adapters.rates import load_law_rates
 from adapters.settings import Settings
 from adapters.store import Store, check_store, parse_database_url
+from domain.penalties import LawRates
 from domain.service import CaseFiles, Clock
 from projections.catalog import all_projections
 from projections.queries import Reads
@@ -33,6 +37,8 @@ class Runtime:
     views: ViewStore
     views_factory: InfrastructureFactory[ViewStore]
     follower: Follower
+    law_rates: LawRates
+    calendar: FrenchCalendar
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -99,5 +105,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     if restarted:
         log.info("read models start from the first fact", extra={"projections": restarted})
     follower = Follower(files, views, projections)
+    rates = load_law_rates(Path(settings.rates_dir) if settings.rates_dir else None)
     return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
-                   views_factory=views_factory, follower=follower)
+                   views_factory=views_factory, follower=follower, law_rates=rates,
+                   calendar=FrenchCalendar())

@@ -24,8 +24,10 @@ from adapters.parsing import parse_date, parse_instant
 from adapters.settings import Settings
 from adapters.store import StoreError
 from domain.errors import DomainError
+from domain.penalties import penalties
+from domain.prescription import prescription
 from domain.values import Contact, Debtor, Money
-from projections.french import day, instant, money
+from projections.french import day, instant, money, percent
 from projections.history import history_row
 
 app = typer.Typer(help="relance : suivi des dossiers de recouvrement amiable.",
@@ -150,6 +152,28 @@ def case_show(
         _history_table([(r["version"], r["occurred_at"], r["recorded_at"], r["actor"],
                          r["label"] + _marks(r["retracted_by"], r["corrected_by"]), r["summary"])
                         for r in runtime.reads.history(number)])
+        _money_and_law(runtime, number, on)
+
+
+def _money_and_law(runtime: Runtime, number: str, on: date) -> None:
+    case = runtime.files.case(number)
+    owed = penalties(case, on, runtime.law_rates)
+    if owed.lines:
+        basis = {"L441-10": "pénalités de retard (C. com. L441-10)",
+                 "1231-6": "intérêts au taux légal depuis la mise en demeure (C. civ. 1231-6)"}
+        table = Table("Du", "Au", "Jours", "Solde", "Taux", "Montant", "Taux retenu")
+        for line in owed.lines:
+            table.add_row(day(line.start), day(line.end), str(line.days),
+                          money(line.balance, case.currency), percent(line.percent),
+                          money(line.amount, case.currency), line.explanation)
+        out.print(f"Au {day(on)} : {basis[owed.basis]}"
+                  + (" — taux provisoire, à confirmer" if owed.provisional else ""))
+        out.print(table)
+        out.print(f"Intérêts {money(owed.interest, case.currency)} + indemnité forfaitaire "
+                  f"{money(owed.indemnity, case.currency)} = {money(owed.total, case.currency)}")
+    deadline = prescription(case)
+    out.print(f"Prescription : {day(deadline.deadline)} ({deadline.years} ans à compter du "
+              f"{day(deadline.runs_from)}, {deadline.reason})")
 
 
 def _show_as_it_stood(runtime: Runtime, number: str, today: str, as_of: str,

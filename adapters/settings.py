@@ -18,6 +18,7 @@ class Settings:
     - RELANCE_LOG_FORMAT: `json` (default when not on a terminal) or `console`.
     - RELANCE_LOG_LEVEL: `INFO` by default.
     - RELANCE_HOST / RELANCE_PORT: where `relance serve` listens (127.0.0.1:8000).
+    - RELANCE_RATES_DIR: a folder of CSV rate tables completing the shipped ones.
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
     """
@@ -28,6 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     projections: str = "embedded"
+    rates_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,4 +42,5 @@ class Settings:
             host=env.get("RELANCE_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=int(env.get("RELANCE_PORT", "8000") or 8000),
             projections=env.get("RELANCE_PROJECTIONS", "embedded").strip() or "embedded",
+            rates_dir=env.get("RELANCE_RATES_DIR", "").strip(),
         )

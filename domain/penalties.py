@@ -175,9 +175,10 @@ def _commercial_rate(day: date, rates: LawRates,
     reference = half_year_start(day)
     if contractual is None:
         ecb, provisional = rates.ecb_refinancing.on(reference)
+        carried = " (dernier taux publié, reporté : à confirmer)" if provisional else ""
         return (ecb.percent + ECB_MARGIN,
-                f"taux BCE au {reference:%d/%m/%Y} ({ecb.percent} %) + 10 points — {ecb.source}",
-                provisional)
+                f"taux BCE au {reference:%d/%m/%Y} ({ecb.percent} %){carried} + 10 points — "
+                f"{ecb.source}", provisional)
     legal, provisional = rates.legal_interest.on(reference)
     floor = legal.percent * FLOOR_MULTIPLE
     if contractual >= floor:

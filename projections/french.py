@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 LOCALE = Locale.parse("fr_FR")
 PARIS = ZoneInfo("Europe/Paris")
@@ -19,6 +19,11 @@ PARIS = ZoneInfo("Europe/Paris")
 def money(amount: Decimal, currency: str = "EUR") -> str:
     """An amount as a French reader expects it."""
     return format_currency(amount, currency, locale=LOCALE)
+
+
+def percent(value: Decimal) -> str:
+    """A rate as '12,15 %'."""
+    return f"{format_decimal(value, format='#,##0.00', locale=LOCALE)}\u00a0%"
 
 
 @lru_cache(maxsize=8192)

@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
 from domain.errors import InvoiceNotFound
+from domain.penalties import penalties
+from domain.prescription import prescription
 
 router = APIRouter()
 
@@ -52,7 +54,11 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
         line = runtime.reads.case(number, today)
     if line is None:
         raise InvoiceNotFound(f"no file for invoice {number}", number=number)
+    # The law's figures need every payment's date: they are computed from the file's facts.
+    folded = runtime.files.case(number)
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
-        {"case": line, "rows": runtime.reads.history(number), "updating": not fresh},
+        {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
+         "owed": penalties(folded, today, runtime.law_rates),
+         "prescription": prescription(folded)},
     )

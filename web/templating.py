@@ -18,4 +18,5 @@ def build_templates() -> Jinja2Templates:
     templates.env.filters["money"] = french.money
     templates.env.filters["day"] = french.day
     templates.env.filters["instant"] = french.instant
+    templates.env.filters["percent"] = french.percent
     return templates

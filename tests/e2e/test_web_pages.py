@@ -37,3 +37,12 @@ def test_every_page_carries_security_headers_and_a_request_id(client):
     assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
     assert home.headers["x-content-type-options"] == "nosniff"
     assert len(home.headers["x-request-id"]) == 32
+
+
+def test_a_late_file_shows_its_penalties_line_by_line_and_its_prescription(server, client):
+    files = server.app.state.runtime.files
+    files.register_invoice("alice", **register_kwargs("FA-9"))
+    page = client.get("/dossiers/FA-9").text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Pénalités de retard (Code de commerce, L441-10)" in page
+    assert "indemnité forfaitaire 40,00 €" in page
+    assert "Prescription le <strong>01/10/2031</strong>" in page
