@@ -13,7 +13,9 @@ from eventsourcing.utils import Environment
 
 from adapters.calendar import FrenchCalendar
 from adapters.clock import utc_now
+from adapters.documents import Creditor, Documents
 from adapters.follower import Follower
+from adapters.outbox import Outbox, outbox_from_url
 from adapters.rates import load_law_rates
 from adapters.settings import Settings
 from adapters.store import Store, check_store, parse_database_url
@@ -39,6 +41,9 @@ class Runtime:
     follower: Follower
     law_rates: LawRates
     calendar: FrenchCalendar
+    documents: Documents
+    creditor: Creditor
+    outbox: Outbox
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -108,4 +113,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     rates = load_law_rates(Path(settings.rates_dir) if settings.rates_dir else None)
     return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
                    views_factory=views_factory, follower=follower, law_rates=rates,
-                   calendar=FrenchCalendar())
+                   calendar=FrenchCalendar(),
+                   documents=Documents(Path(settings.templates_dir)
+                                       if settings.templates_dir else None),
+                   creditor=Creditor(**settings.creditor),
+                   outbox=outbox_from_url(settings.smtp_url))

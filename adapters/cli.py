@@ -17,7 +17,7 @@ from rich.table import Table
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.cli_projections import projections_app
-from adapters.cli_work import scenarios_app, worklist_command
+from adapters.cli_work import documents_app, scenarios_app, worklist_command
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.parsing import parse_date, parse_instant
@@ -42,6 +42,7 @@ app.add_typer(case_app, name="case")
 app.add_typer(demo_app, name="demo")
 app.add_typer(projections_app, name="projections")
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(documents_app, name="document")
 app.command("worklist")(worklist_command)
 
 out = Console()

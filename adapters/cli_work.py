@@ -82,3 +82,58 @@ def show() -> None:
                           f"modèle {step.template}")
     finally:
         runtime.close()
+
+
+documents_app = typer.Typer(help="Les courriers et e-mails des dossiers.", no_args_is_help=True)
+
+
+@documents_app.command("preview")
+def document_preview(
+    number: Annotated[str, typer.Argument(help="Numéro de facture.")],
+    template: Annotated[str, typer.Argument(help="pre_due, reminder_1, reminder_2, "
+                                            "formal_notice, call_confirmation, "
+                                            "duplicate_cover ou payment_plan.")],
+    pdf: Annotated[str, typer.Option(help="Écrit aussi le courrier en PDF à ce chemin.")] = "",
+) -> None:
+    """Affiche un document tel qu'il partirait aujourd'hui, sans rien envoyer."""
+    from pathlib import Path
+
+    from adapters.cli import _default_actor, open_runtime
+    from adapters.documents import DocumentUnavailable
+    from adapters.sending import preview
+
+    runtime = open_runtime()
+    try:
+        document = preview(runtime, number, template, _default_actor())
+    except DocumentUnavailable as error:
+        raise typer.BadParameter(str(error), param_hint="TEMPLATE") from None
+    finally:
+        runtime.close()
+    out.print(f"[bold]Objet : {document.subject}[/bold]\n")
+    out.print(document.text, markup=False, highlight=False)
+    if pdf:
+        Path(pdf).write_bytes(document.pdf())
+        out.print(f"Courrier PDF écrit dans {pdf}.")
+
+
+@documents_app.command("send")
+def document_send(
+    number: Annotated[str, typer.Argument(help="Numéro de facture.")],
+    template: Annotated[str, typer.Argument(help="Le document à envoyer par e-mail.")],
+) -> None:
+    """Envoie un document par e-mail et l'enregistre au dossier (ou l'échec d'envoi)."""
+    from adapters.cli import _default_actor, open_runtime
+    from adapters.documents import DocumentUnavailable
+    from adapters.sending import send_by_email
+
+    runtime = open_runtime()
+    try:
+        sent = send_by_email(runtime, number, template, _default_actor())
+    except DocumentUnavailable as error:
+        raise typer.BadParameter(str(error), param_hint="TEMPLATE") from None
+    finally:
+        runtime.close()
+    if not sent.ok:
+        out.print(f"Échec de l'envoi à {sent.recipient or '(aucune adresse)'} : {sent.error}")
+        raise typer.Exit(1)
+    out.print(f"Envoyé à {sent.recipient} ({sent.message_id}).")

@@ -73,6 +73,9 @@ def configure_logging(log_format: str = "", level: str = "INFO") -> None:
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = False
+    # WeasyPrint warns about its font subsetting on every PDF: not the user's business.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
 def bind_context(*, actor: str, request_id: str | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite:///var/relance.db"
 
@@ -19,6 +19,10 @@ class Settings:
     - RELANCE_LOG_LEVEL: `INFO` by default.
     - RELANCE_HOST / RELANCE_PORT: where `relance serve` listens (127.0.0.1:8000).
     - RELANCE_RATES_DIR: a folder of CSV rate tables completing the shipped ones.
+    - RELANCE_SMTP_URL: where emails go (`smtp://host:port`, or `file://var/outbox`).
+    - RELANCE_TEMPLATES_DIR: a folder of document templates overriding the shipped ones.
+    - RELANCE_CREDITOR_NAME, _ADDRESS, _CITY, _SIREN, _EMAIL, _PHONE, _IBAN: who collects,
+      as the letters present it.
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
     """
@@ -30,6 +34,9 @@ class Settings:
     port: int = 8000
     projections: str = "embedded"
     rates_dir: str = ""
+    smtp_url: str = "file://var/outbox"
+    templates_dir: str = ""
+    creditor: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,4 +50,9 @@ class Settings:
             port=int(env.get("RELANCE_PORT", "8000") or 8000),
             projections=env.get("RELANCE_PROJECTIONS", "embedded").strip() or "embedded",
             rates_dir=env.get("RELANCE_RATES_DIR", "").strip(),
+            smtp_url=env.get("RELANCE_SMTP_URL", "").strip() or "file://var/outbox",
+            templates_dir=env.get("RELANCE_TEMPLATES_DIR", "").strip(),
+            creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]
+                      for key in ("name", "address", "city", "siren", "email", "phone", "iban")
+                      if env.get(f"RELANCE_CREDITOR_{key.upper()}")},
         )

@@ -94,6 +94,8 @@ class PreDueReminderSent(Fact):
     summary: str
     expected_means: str
     scenario_step: str
+    message_id: str
+    document_sha256: str
 
 
 class ReminderSent(Fact):
@@ -105,6 +107,7 @@ class ReminderSent(Fact):
     summary: str
     message_id: str
     scenario_step: str
+    document_sha256: str
 
 
 class CallLogged(Fact):
@@ -134,6 +137,27 @@ class PaymentPromised(Fact):
     promised_by: Contact
     means: str
     contact_version: int | None
+
+
+class DocumentSent(Fact):
+    """A document other than a reminder went out (call confirmation, duplicate cover
+    letter, payment-plan confirmation), with its proof of sending and its digest."""
+
+    template: str
+    channel: str
+    recipient: str
+    subject: str
+    message_id: str
+    document_sha256: str
+
+
+class SendingFailed(Fact):
+    """A document could not be sent: nothing went out, and the error is kept."""
+
+    template: str
+    channel: str
+    recipient: str
+    error: str
 
 
 class DuplicateRequested(Fact):
@@ -199,6 +223,7 @@ class FormalNoticeSent(Fact):
     deadline_on: date
     details: str
     scenario_step: str
+    document_sha256: str
 
 
 class PaymentReceived(Fact):
@@ -282,7 +307,7 @@ class FactRetracted(Fact):
 CONTACT_FACTS = (PreDueReminderSent, CallLogged, DuplicateRequested, PaymentPlanAgreed)
 """Facts in which somebody at the debtor was in touch with us."""
 
-ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted)
+ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed)
 
 
 def fields_of(kind: type[Fact]) -> dict[str, Any]:

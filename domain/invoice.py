@@ -125,6 +125,8 @@ class Invoice(Aggregate):
         contact: Contact | None = None,
         expected_means: PaymentMeans | None = None,
         scenario_step: str = "",
+        message_id: str = "",
+        document_sha256: str = "",
     ) -> None:
         """Records a pre-due reminder (relance préventive)."""
         self._trigger(
@@ -135,6 +137,8 @@ class Invoice(Aggregate):
             summary=clean(summary, "summary"),
             expected_means=PaymentMeans(expected_means).value if expected_means else "",
             scenario_step=clean(scenario_step, "scenario_step"),
+            message_id=clean(message_id, "message_id"),
+            document_sha256=clean(document_sha256, "document_sha256"),
         )
 
     def send_reminder(
@@ -147,6 +151,7 @@ class Invoice(Aggregate):
         summary: str = "",
         message_id: str = "",
         scenario_step: str = "",
+        document_sha256: str = "",
     ) -> None:
         """Records a reminder sent by email, letter or SMS at an escalation level."""
         if Channel(channel) is Channel.CALL:
@@ -162,6 +167,7 @@ class Invoice(Aggregate):
             summary=clean(summary, "summary"),
             message_id=clean(message_id, "message_id"),
             scenario_step=clean(scenario_step, "scenario_step"),
+            document_sha256=clean(document_sha256, "document_sha256"),
         )
 
     def log_call(
@@ -234,6 +240,23 @@ class Invoice(Aggregate):
             means=PaymentMeans(means).value if means else "",
             contact_version=contact_version,
         )
+
+    def send_document(self, stamp: Stamp, *, template: str, channel: Channel, recipient: str,
+                      subject: str, message_id: str = "", document_sha256: str = "") -> None:
+        """Records a document sent (not a reminder): its proof and its digest."""
+        self._trigger(
+            f.DocumentSent, stamp, template=require_text(template, "template"),
+            channel=Channel(channel).value, recipient=require_text(recipient, "recipient"),
+            subject=clean(subject, "subject"), message_id=clean(message_id, "message_id"),
+            document_sha256=clean(document_sha256, "document_sha256"))
+
+    def record_sending_failure(self, stamp: Stamp, *, template: str, channel: Channel,
+                               recipient: str, error: str) -> None:
+        """Records that a document could not be sent, and why."""
+        self._trigger(
+            f.SendingFailed, stamp, template=require_text(template, "template"),
+            channel=Channel(channel).value, recipient=clean(recipient, "recipient"),
+            error=clean(error[:500], "error"))
 
     def request_duplicate(
         self,
@@ -372,7 +395,7 @@ class Invoice(Aggregate):
 
     def send_formal_notice(
         self, stamp: Stamp, *, registered_letter_number: str, deadline_on: date,
-        details: str = "", scenario_step: str = "",
+        details: str = "", scenario_step: str = "", document_sha256: str = "",
     ) -> None:
         """Records the formal notice (mise en demeure) and its registered-letter number."""
         self._check_not_before(deadline_on, stamp, "deadline")
@@ -385,6 +408,7 @@ class Invoice(Aggregate):
             deadline_on=deadline_on,
             details=clean(details, "details"),
             scenario_step=clean(scenario_step, "scenario_step"),
+            document_sha256=clean(document_sha256, "document_sha256"),
         )
 
     def receive_payment(

@@ -112,21 +112,25 @@ class CaseFiles(Application[UUID]):
     def remind_before_due(self, actor: str, numbers: str | Sequence[str], *,
                           channel: Channel, summary: str, contact: Contact | None = None,
                           expected_means: PaymentMeans | None = None,
-                          scenario_step: str = "", occurred_at: datetime | None = None,
+                          scenario_step: str = "", message_id: str = "",
+                          document_sha256: str = "", occurred_at: datetime | None = None,
                           idempotency_key: str | None = None) -> Recorded:
         """Records a pre-due reminder on one or several files of a debtor."""
         args = dict(channel=channel, summary=summary, contact=contact,
-                    expected_means=expected_means, scenario_step=scenario_step)
+                    expected_means=expected_means, scenario_step=scenario_step,
+                    message_id=message_id, document_sha256=document_sha256)
         return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.remind_before_due(s, **args))
 
     def send_reminder(self, actor: str, numbers: str | Sequence[str], *, channel: Channel,
                       level: int, recipient: str = "", summary: str = "", message_id: str = "",
-                      scenario_step: str = "", occurred_at: datetime | None = None,
+                      scenario_step: str = "", document_sha256: str = "",
+                      occurred_at: datetime | None = None,
                       idempotency_key: str | None = None) -> Recorded:
         """Records a reminder sent on one or several files of a debtor."""
         args = dict(channel=channel, level=level, recipient=recipient, summary=summary,
-                    message_id=message_id, scenario_step=scenario_step)
+                    message_id=message_id, scenario_step=scenario_step,
+                    document_sha256=document_sha256)
         return self._act("send_reminder", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_reminder(s, **args))
 
@@ -153,6 +157,24 @@ class CaseFiles(Application[UUID]):
                     means=means, contact_version=contact_version)
         return self._act("promise_payment", actor, number, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.promise_payment(s, **args))
+
+    def send_document(self, actor: str, numbers: str | Sequence[str], *, template: str,
+                      channel: Channel, recipient: str, subject: str, message_id: str = "",
+                      document_sha256: str = "", occurred_at: datetime | None = None,
+                      idempotency_key: str | None = None) -> Recorded:
+        """Records a document sent on one or several files (not a reminder)."""
+        args = dict(template=template, channel=channel, recipient=recipient, subject=subject,
+                    message_id=message_id, document_sha256=document_sha256)
+        return self._act("send_document", actor, numbers, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.send_document(s, **args))
+
+    def record_sending_failure(self, actor: str, numbers: str | Sequence[str], *,
+                               template: str, channel: Channel, recipient: str, error: str,
+                               occurred_at: datetime | None = None) -> Recorded:
+        """Records that a document could not be sent."""
+        args = dict(template=template, channel=channel, recipient=recipient, error=error)
+        return self._act("record_sending_failure", actor, numbers, occurred_at, None, args,
+                         lambda inv, s: inv.record_sending_failure(s, **args))
 
     def request_duplicate(self, actor: str, numbers: str | Sequence[str], *,
                           reason: DuplicateReason, details: str = "",
@@ -219,11 +241,12 @@ class CaseFiles(Application[UUID]):
     def send_formal_notice(self, actor: str, numbers: str | Sequence[str], *,
                            registered_letter_number: str, deadline_on: date,
                            details: str = "", scenario_step: str = "",
-                           occurred_at: datetime | None = None,
+                           document_sha256: str = "", occurred_at: datetime | None = None,
                            idempotency_key: str | None = None) -> Recorded:
         """Records a formal notice covering one or several files of a debtor."""
         args = dict(registered_letter_number=registered_letter_number,
-                    deadline_on=deadline_on, details=details, scenario_step=scenario_step)
+                    deadline_on=deadline_on, details=details, scenario_step=scenario_step,
+                    document_sha256=document_sha256)
         return self._act("send_formal_notice", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_formal_notice(s, **args))
 

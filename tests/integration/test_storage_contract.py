@@ -27,14 +27,14 @@ def _load_fixture(files) -> None:
 def test_every_kind_of_fact_stored_by_the_first_version_still_loads(files):
     _load_fixture(files)
     history = files.history("GOLD-1")
-    assert len(history) == 25
+    assert len(history) == 27
     assert {e.kind for e in history} >= {
         "InvoiceRegistered", "AgentAssigned", "PreDueReminderSent", "ReminderSent",
         "CallLogged", "DuplicateRequested", "DuplicateSent", "PaymentPromised",
         "DisputeRaised", "DisputeResolved", "DiscountOffered", "DueDateRescheduled",
         "CallbackScheduled", "PaymentReceived", "FactCorrected", "PaymentPlanAgreed",
         "NoteAdded", "FactRetracted", "FormalNoticeSent", "HandedOver", "WrittenOff",
-        "CaseReopened", "CaseClosed", "DebtAcknowledged"}
+        "CaseReopened", "CaseClosed", "DebtAcknowledged", "DocumentSent", "SendingFailed"}
     case = files.case("GOLD-1")
     assert case.outstanding == Decimal("900.00")
     assert case.due_on == date(2026, 10, 15)
