@@ -20,7 +20,7 @@ from adapters.cli_projections import projections_app
 from adapters.cli_work import documents_app, scenarios_app, worklist_command
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
-from adapters.parsing import parse_date, parse_instant
+from adapters.parsing import parse_date, parse_instant, parse_percent
 from adapters.settings import Settings
 from adapters.store import StoreError
 from domain.errors import DomainError
@@ -104,6 +104,7 @@ def invoice_register(
     contact_name: Annotated[str, typer.Option(help="Destinataire de la facture.")] = "",
     contact_email: Annotated[str, typer.Option()] = "",
     contact_phone: Annotated[str, typer.Option()] = "",
+    penalty_rate: Annotated[str, typer.Option(help="Taux de pénalités du contrat, en %.")] = "",
     actor: Actor = "",
 ) -> None:
     """Ouvre le dossier d'une facture impayée."""
@@ -123,6 +124,8 @@ def invoice_register(
             po_reference=po,
             billing_recipient=Contact(name=contact_name, email=contact_email,
                                       phone=contact_phone),
+            penalty_rate=_parsed(parse_percent, penalty_rate, "--penalty-rate")
+            if penalty_rate else None,
         )
     out.print(f"Dossier ouvert pour la facture {number} ({money(money_value.amount, currency)}).")
 
@@ -158,7 +161,7 @@ def case_show(
 
 def _money_and_law(runtime: Runtime, number: str, on: date) -> None:
     case = runtime.files.case(number)
-    owed = penalties(case, on, runtime.law_rates)
+    owed = penalties(case, on, runtime.law_rates, runtime.files.penalty_rate(number))
     if owed.lines:
         basis = {"L441-10": "pénalités de retard (C. com. L441-10)",
                  "1231-6": "intérêts au taux légal depuis la mise en demeure (C. civ. 1231-6)"}

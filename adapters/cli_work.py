@@ -27,6 +27,13 @@ def _day(text: str, option: str) -> date | None:
         raise typer.BadParameter(str(error), param_hint=option) from None
 
 
+def _required_day(text: str, option: str) -> date:
+    day = _day(text, option)
+    if day is None:
+        raise typer.BadParameter("une date est requise", param_hint=option)
+    return day
+
+
 def worklist_command(
     agent: Annotated[str, typer.Option(help="Agent (toute l'équipe si absent).")] = "",
     day: Annotated[str, typer.Option(help="Jour (aujourd'hui par défaut).")] = "",
@@ -137,3 +144,56 @@ def document_send(
         out.print(f"Échec de l'envoi à {sent.recipient or '(aucune adresse)'} : {sent.error}")
         raise typer.Exit(1)
     out.print(f"Envoyé à {sent.recipient} ({sent.message_id}).")
+
+
+def _playbook_command(change) -> None:  # type: ignore[no-untyped-def]
+    from adapters.cli import _default_actor, open_runtime
+
+    runtime = open_runtime()
+    try:
+        change(runtime.files, _default_actor())
+    finally:
+        runtime.close()
+
+
+@scenarios_app.command("choose")
+def choose(account: Annotated[str, typer.Argument(help="Compte client du débiteur.")],
+           name: Annotated[str, typer.Argument(help="Nom du scénario.")]) -> None:
+    """Fait suivre un scénario à un débiteur."""
+    _playbook_command(lambda files, actor: files.choose_debtor_scenario(actor, account, name))
+    out.print(f"Le débiteur {account} suit désormais le scénario {name}.")
+
+
+@scenarios_app.command("default")
+def default(name: Annotated[str, typer.Argument(help="Nom du scénario.")]) -> None:
+    """Choisit le scénario par défaut de l'équipe."""
+    _playbook_command(lambda files, actor: files.choose_default_scenario(actor, name))
+    out.print(f"Scénario par défaut : {name}.")
+
+
+@scenarios_app.command("absence")
+def absence(agent: Annotated[str, typer.Argument(help="Agent absent.")],
+            first: Annotated[str, typer.Argument(help="Premier jour d'absence.")],
+            last: Annotated[str, typer.Argument(help="Dernier jour d'absence.")]) -> None:
+    """Enregistre l'absence d'un agent : ses rappels passent dans la liste de l'équipe."""
+    first_day, last_day = _required_day(first, "FIRST"), _required_day(last, "LAST")
+    _playbook_command(lambda files, actor: files.record_absence(actor, agent, first_day,
+                                                                last_day))
+    out.print(f"{agent} absent du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y}.")
+
+
+@scenarios_app.command("rate")
+def rate(account: Annotated[str, typer.Argument(help="Compte client du débiteur.")],
+         percent: Annotated[str, typer.Argument(help="Taux annuel en %, ou « aucun ».")]) -> None:
+    """Enregistre le taux de pénalités prévu au contrat d'un débiteur."""
+    from decimal import Decimal, InvalidOperation
+
+    value = None
+    if percent.strip().lower() not in ("aucun", "none", ""):
+        try:
+            value = Decimal(percent.replace(",", "."))
+        except InvalidOperation:
+            raise typer.BadParameter(f"{percent!r} n'est pas un taux", param_hint="PERCENT")\
+                from None
+    _playbook_command(lambda files, actor: files.set_debtor_penalty_rate(actor, account, value))
+    out.print(f"Taux contractuel de {account} : {value if value is not None else 'légal'}.")

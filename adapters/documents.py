@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ class Documents:
 
 
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,
-                     agent: str) -> dict[str, Any]:
+                     agent: str, penalty_rate: Decimal | None = None) -> dict[str, Any]:
     """Everything a document may say about a file on a day."""
     case = invoice.case
     effective = [e for e in invoice.entries if e.is_effective]
@@ -113,7 +114,7 @@ def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Cre
         "invoice": {"number": case.number, "issued_on": case.issued_on, "due_on": case.due_on,
                     "amount": case.amount, "paid": case.paid, "outstanding": case.outstanding,
                     "currency": case.currency, "po_reference": case.po_reference},
-        "penalties": penalties(case, day, rates),
+        "penalties": penalties(case, day, rates, penalty_rate),
         "call": _call(calls[-1] if calls else None),
         "history": {
             "first_reminder_on": _first_day(reminders, 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 
 
 def parse_date(text: str) -> date:
@@ -23,3 +24,11 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise ValueError(f"{text!r} is not a date and time (expected ISO 8601)") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_percent(text: str) -> Decimal:
+    """A rate typed as '9,5' or '9.5' (percent per year)."""
+    try:
+        return Decimal(text.strip().rstrip("%").strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a percentage") from None

@@ -37,7 +37,7 @@ def preview(runtime: Runtime, number: str, template: str, actor: str) -> Documen
     """The document as it would go out today, without sending anything."""
     invoice = runtime.files.file(number)
     context = document_context(invoice, runtime.today(), runtime.law_rates, runtime.creditor,
-                               actor)
+                               actor, runtime.files.penalty_rate(number))
     return runtime.documents.render(template, context)
 
 

@@ -135,6 +135,7 @@ class Case:
     due_on: date
     po_reference: str
     billing_recipient: Contact
+    penalty_rate: Decimal | None = None
     payments: tuple[Payment, ...] = ()
     promise: Promise | None = None
     plan: Plan | None = None
@@ -179,6 +180,7 @@ class Case:
             due_on=d["due_on"],
             po_reference=d["po_reference"],
             billing_recipient=d["billing_recipient"],
+            penalty_rate=d.get("penalty_rate"),
         )
 
     def after(self, entry: Entry) -> Case:

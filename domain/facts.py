@@ -84,6 +84,8 @@ class InvoiceRegistered(Fact, AggregateCreated):
     due_on: date
     po_reference: str
     billing_recipient: Contact
+    penalty_rate: Decimal | None
+    """A late-payment rate agreed in the contract (percent per year), if any."""
 
 
 class PreDueReminderSent(Fact):

@@ -55,6 +55,16 @@ def invoice_id(number: str) -> UUID:
     return uuid5(INVOICE_NAMESPACE, "invoice:" + number.strip())
 
 
+def _rate(percent: Decimal | None) -> Decimal | None:
+    if percent is None:
+        return None
+    if isinstance(percent, bool) or not isinstance(percent, Decimal) or not (
+            percent.is_finite() and 0 < percent < 100):
+        raise InvalidAmount(f"a penalty rate must be a percentage between 0 and 100, "
+                            f"got {percent!r}")
+    return percent
+
+
 class Invoice(Aggregate):
     """An unpaid invoice's file, and everything that happened on it.
 
@@ -87,8 +97,9 @@ class Invoice(Aggregate):
         due_on: date,
         po_reference: str = "",
         billing_recipient: Contact | None = None,
+        penalty_rate: Decimal | None = None,
     ) -> Invoice:
-        """Opens the file of an unpaid invoice."""
+        """Opens the file of an unpaid invoice; `penalty_rate` is a contractual rate."""
         number = require_text(number, "number")
         amount.require_positive()
         if due_on < issued_on:
@@ -112,6 +123,7 @@ class Invoice(Aggregate):
             due_on=due_on,
             po_reference=clean(po_reference, "po_reference"),
             billing_recipient=billing_recipient or Contact(),
+            penalty_rate=_rate(penalty_rate),
         )
 
     # -- contacts with the debtor -------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -173,6 +174,7 @@ class Playbook(Aggregate):
         self.default = DEFAULT_SCENARIO
         self.debtor_choices: dict[str, str] = {}
         self.absences: dict[str, list[tuple[date, date]]] = {}
+        self.penalty_rates: dict[str, Decimal] = {}
 
     @staticmethod
     def create_id(team: str, **_: Any) -> UUID:
@@ -200,6 +202,14 @@ class Playbook(Aggregate):
         self._debtor_scenario_chosen(account=require_text(account, "debtor_account"),
                                      name=name, actor=actor, timestamp=recorded_at)
 
+    def set_penalty_rate(self, account: str, percent: Decimal | None, *, actor: str,
+                         recorded_at: datetime) -> None:
+        """Records the late-payment rate of a debtor's contract (None: back to the law's)."""
+        if percent is not None and not (percent.is_finite() and 0 < percent < 100):
+            raise InvalidScenario(f"a penalty rate must be between 0 and 100, got {percent}")
+        self._penalty_rate_set(account=require_text(account, "debtor_account"),
+                               percent=percent, actor=actor, timestamp=recorded_at)
+
     def record_absence(self, agent: str, first_day: date, last_day: date, *,
                        actor: str, recorded_at: datetime) -> None:
         """Records that an agent is away from `first_day` to `last_day` included."""
@@ -225,6 +235,14 @@ class Playbook(Aggregate):
     def _debtor_scenario_chosen(self, account: str, name: str, actor: str,
                                 timestamp: datetime) -> None:
         self.debtor_choices[account] = name
+
+    @event("PenaltyRateSet")
+    def _penalty_rate_set(self, account: str, percent: Decimal | None, actor: str,
+                          timestamp: datetime) -> None:
+        if percent is None:
+            self.penalty_rates.pop(account, None)
+        else:
+            self.penalty_rates[account] = percent
 
     @event("AbsenceRecorded")
     def _absence_recorded(self, agent: str, first_day: date, last_day: date, actor: str,

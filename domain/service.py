@@ -15,6 +15,7 @@ import time as timer
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -93,13 +94,14 @@ class CaseFiles(Application[UUID]):
         due_on: date,
         po_reference: str = "",
         billing_recipient: Contact | None = None,
+        penalty_rate: Decimal | None = None,
         occurred_at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Recorded:
         """Opens the file of an invoice; the same number twice is refused."""
         args = dict(number=number, debtor=debtor, amount=amount, issued_on=issued_on,
                     due_on=due_on, po_reference=po_reference,
-                    billing_recipient=billing_recipient)
+                    billing_recipient=billing_recipient, penalty_rate=penalty_rate)
 
         def decide(stamp: Stamp) -> list[Invoice]:
             if invoice_id(number) in self.repository:
@@ -369,6 +371,19 @@ class CaseFiles(Application[UUID]):
         """Makes a debtor follow a scenario."""
         return self._on_playbook(team, lambda p, now: p.choose_for_debtor(
             account, name, actor=actor, recorded_at=now))
+
+    def set_debtor_penalty_rate(self, actor: str, account: str, percent: Decimal | None,
+                                team: str = DEFAULT_TEAM) -> Recorded:
+        """Records the late-payment rate agreed with a debtor (None: the legal default)."""
+        return self._on_playbook(team, lambda p, now: p.set_penalty_rate(
+            account, percent, actor=actor, recorded_at=now))
+
+    def penalty_rate(self, number: str, team: str = DEFAULT_TEAM) -> Decimal | None:
+        """The contractual rate for a file: the invoice's own, else its debtor's."""
+        case = self.case(number)
+        if case.penalty_rate is not None:
+            return case.penalty_rate
+        return self.open_playbook("relance", team).penalty_rates.get(case.debtor.account)
 
     def record_absence(self, actor: str, agent: str, first_day: date, last_day: date,
                        team: str = DEFAULT_TEAM) -> Recorded:

@@ -59,6 +59,7 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
         {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
-         "owed": penalties(folded, today, runtime.law_rates),
+         "owed": penalties(folded, today, runtime.law_rates,
+                           runtime.files.penalty_rate(number)),
          "prescription": prescription(folded)},
     )

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 
 from adapters.calendar import FrenchCalendar
+from adapters.outbox import FileOutbox
 from adapters.rates import load_law_rates
+from adapters.sending import send_by_email
 from domain.penalties import penalties
-from domain.values import CallOutcome, Channel, Instalment, PaymentMeans
+from domain.values import CallOutcome, Instalment, PaymentMeans
 from projections.worklist import worklist
 from tests.builders import JEAN, eur, register_kwargs
 
@@ -17,8 +19,9 @@ N = "FA-2025-0900"
 
 
 @pytest.fixture
-def story(runtime, clock):
+def story(runtime, clock, tmp_path):
     clock.now = datetime(2025, 9, 1, 9, tzinfo=UTC)
+    runtime.outbox = FileOutbox(tmp_path / "outbox")
     runtime.start_following()
     files = runtime.files
     files.open_playbook("system")
@@ -43,12 +46,13 @@ def test_from_d_minus_10_to_d_plus_40(story, clock):
 
     (item,) = on(story, clock, date(2025, 9, 26))                        # D-5
     assert item.action == "relance préventive"
-    files.remind_before_due("bruno", N, channel=Channel.EMAIL, contact=JEAN,
-                            summary="Livraison conforme", scenario_step=item.reference)
+    sent = send_by_email(story, N, "pre_due", "bruno", scenario_step=item.reference)
+    assert "arrive à échéance le 01/10/2025" in sent.document.text
 
     (item,) = on(story, clock, date(2025, 10, 1))                        # D
     assert item.action == "première relance"
-    files.send_reminder("bruno", N, channel=Channel.EMAIL, level=1, scenario_step=item.reference)
+    sent = send_by_email(story, N, "reminder_1", "bruno", scenario_step=item.reference)
+    assert sent.document.subject.startswith("Facture FA-2025-0900 échue le 01/10/2025")
 
     assert on(story, clock, date(2025, 10, 4)) == []                     # promise by email
     files.promise_payment("bruno", N, promised_on=date(2025, 10, 6), promised_by=JEAN,
@@ -76,7 +80,10 @@ def test_from_d_minus_10_to_d_plus_40(story, clock):
     assert item.action == "deuxième relance"
     assert item.why == ("promesse du 14/10/2025 non tenue — Référence v1 : J+20 deuxième "
                         "relance, prévu le 21/10/2025")
-    files.send_reminder("bruno", N, channel=Channel.LETTER, level=2, scenario_step=item.reference)
+    sent = send_by_email(story, N, "reminder_2", "bruno", scenario_step=item.reference)
+    assert "Notre relance du 01/10/2025 est restée sans effet" in sent.document.text
+    assert "Le règlement promis pour le 14/10/2025 ne nous est pas parvenu." in \
+        sent.document.text
 
     (item,) = on(story, clock, date(2025, 10, 26))                       # D+25: call, plan
     assert item.action == "deuxième appel"
@@ -85,6 +92,8 @@ def test_from_d_minus_10_to_d_plus_40(story, clock):
     files.agree_payment_plan("bruno", N, signed=True, contact=JEAN, instalments=[
         Instalment(date(2025, 11, 1), Decimal("1000.00")),
         Instalment(date(2025, 11, 15), Decimal("1000.00"))])
+    plan = send_by_email(story, N, "payment_plan", "bruno").document.text
+    assert "1\u202f000,00\xa0€ au plus tard le 15/11/2025" in plan
 
     on(story, clock, date(2025, 11, 1))
     files.receive_payment("compta", N, amount=eur("1000"), received_on=date(2025, 11, 1),
@@ -105,9 +114,15 @@ def test_from_d_minus_10_to_d_plus_40(story, clock):
     assert item.why.startswith("échéance du plan manquée")
     assert item.action == "mise en demeure"
 
-    sent = [e.data["scenario_step"] for e in files.history(N) if e.kind == "ReminderSent"]
-    assert sent == ["Référence v1 — J : première relance",
-                    "Référence v1 — J+20 : deuxième relance"]
+    steps = [e.data["scenario_step"] for e in files.history(N)
+             if e.kind in ("PreDueReminderSent", "ReminderSent")]
+    assert steps == ["Référence v1 — J-5 : relance préventive",
+                     "Référence v1 — J : première relance",
+                     "Référence v1 — J+20 : deuxième relance"]
+    proofs = [e.data["message_id"] for e in files.history(N)
+              if e.kind in ("PreDueReminderSent", "ReminderSent", "DocumentSent")]
+    assert len(proofs) == 4
+    assert len(list((story.outbox.folder).glob("*.eml"))) == 4
 
 
 def test_a_scenario_change_is_recorded_and_the_version_of_the_day_explains_a_step(story, clock):
@@ -146,3 +161,14 @@ def test_files_falling_due_in_august_make_the_july_list(story, clock):
     on(story, clock, date(2025, 7, 3))
     july = story.reads.falling_due(date(2025, 8, 1), date(2025, 8, 31), date(2025, 7, 3))
     assert [line.number for line in july] == ["AUG-1"]
+
+
+def test_a_contractual_rate_comes_from_the_invoice_else_from_its_debtor(story):
+    files = story.files
+    assert files.penalty_rate(N) is None
+    files.set_debtor_penalty_rate("sophie", "411ACME", Decimal("12"))
+    assert files.penalty_rate(N) == Decimal("12")
+    files.register_invoice("alice", **register_kwargs("OWN-RATE", penalty_rate=Decimal("15")))
+    assert files.penalty_rate("OWN-RATE") == Decimal("15")
+    files.set_debtor_penalty_rate("sophie", "411ACME", None)
+    assert files.penalty_rate(N) is None

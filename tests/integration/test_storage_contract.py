@@ -81,3 +81,14 @@ def test_an_edited_stored_fact_breaks_the_chain_at_that_fact(runtime):
                          .replace("'50.00')", "'50.00') AS BLOB)"),
                          (file_id.hex,))
     assert runtime.files.broken_link("GOLD-1") == 14
+
+
+def test_the_playbook_of_the_first_version_still_loads(files):
+    _load_fixture(files)
+    playbook = files.open_playbook("anyone")
+    assert [r.scenario.version for r in playbook.revisions["reference"]] == [1, 2]
+    assert playbook.revisions["reference"][1].reason == "Révision de test"
+    assert playbook.scenario_for("411ACME").name == "tpe"
+    assert playbook.penalty_rates == {"411ACME": Decimal("12")}
+    assert playbook.absent_on(date(2026, 12, 31)) == {"bruno"}
+    assert files.case("GOLD-1").penalty_rate == Decimal("11.5")
