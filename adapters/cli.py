@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.cli_import import import_app
 from adapters.cli_projections import projections_app
 from adapters.cli_work import documents_app, scenarios_app, worklist_command
 from adapters.logs import bind_context, configure_logging
@@ -43,6 +44,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(projections_app, name="projections")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(documents_app, name="document")
+app.add_typer(import_app, name="import")
 app.command("worklist")(worklist_command)
 
 out = Console()

@@ -539,6 +539,10 @@ class CaseFiles(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def now(self) -> datetime:
+        """Now, from the service's clock."""
+        return self._now()
+
     def _now(self) -> datetime:
         if self._clock is None:
             raise RuntimeError("CaseFiles was built without a clock: it can only read")

@@ -75,3 +75,18 @@ def test_the_demo_portfolio_is_seeded_once(sqlite_url):
     assert "12 dossiers de démonstration" in first.stdout
     second = relance(sqlite_url, "demo", "seed", "--if-empty")
     assert "Base déjà remplie" in second.stdout
+
+
+def test_an_import_reports_rejected_lines_and_exits_non_zero_then_says_nothing_is_new(
+    store_url,
+):
+    factures = str(Path(__file__).parent.parent / "fixtures" / "import" / "factures_cp1252.csv")
+    first = relance(store_url, "import", "invoices", factures)
+    assert first.returncode == 1
+    assert "2 factures enregistré(s), 0 déjà présent(s), 4 rejeté(s)." in first.stdout
+    assert "ligne 6 : numéro déjà présent ligne 2" in first.stdout
+    again = relance(store_url, "import", "invoices", factures)
+    assert "0 factures enregistré(s), 2 déjà présent(s)" in again.stdout
+    missing = relance(store_url, "import", "invoices", "/nonexistent.csv")
+    assert missing.returncode == 2
+    assert "fichier illisible" in missing.stderr
