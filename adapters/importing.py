@@ -52,6 +52,8 @@ PAYMENT_COLUMNS = {
     "reference": ("reference", "ref", "libelle", "reference_paiement"),
 }
 MEANS = {
+    "bill_of_exchange": PaymentMeans.BILL_OF_EXCHANGE,
+    "direct_debit": PaymentMeans.DIRECT_DEBIT, "cash": PaymentMeans.CASH,
     "virement": PaymentMeans.TRANSFER, "vir": PaymentMeans.TRANSFER,
     "transfer": PaymentMeans.TRANSFER, "cheque": PaymentMeans.CHEQUE,
     "chq": PaymentMeans.CHEQUE, "lcr": PaymentMeans.BILL_OF_EXCHANGE,
@@ -67,11 +69,29 @@ class BadRow(ValueError):
 
 @dataclass
 class ImportReport:
-    """What an import did: rows recorded, rows already there, rows rejected and why."""
+    """What an import did: rows recorded, rows already there, rows rejected and why.
+
+    `outcomes` gives, for each row (by line number, or index for the API), 'created',
+    'unchanged' or 'rejected'.
+    """
 
     created: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    def count(self, ref: int, outcome: str) -> None:
+        """Notes what happened to one row."""
+        self.outcomes[ref] = outcome
+        if outcome == "created":
+            self.created += 1
+        elif outcome == "unchanged":
+            self.unchanged += 1
+
+    def reject(self, ref: int, reason: str) -> None:
+        """Notes a rejected row and why."""
+        self.outcomes[ref] = "rejected"
+        self.rejected.append((ref, reason))
 
     @property
     def ok(self) -> bool:
@@ -144,26 +164,31 @@ def _registration(row: dict[str, str]) -> dict[str, Any]:
 def import_invoices(files: CaseFiles, data: bytes, actor: str,
                     progress: Progress | None = None) -> ImportReport:
     """Registers every new invoice of a CSV file, many per transaction."""
+    return register_rows(files, list(read_rows(data, INVOICE_COLUMNS)), actor, progress)
+
+
+def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], actor: str,
+                  progress: Progress | None = None) -> ImportReport:
+    """Registers invoice rows ({field: text}, by reference), many per transaction."""
     report = ImportReport()
-    rows = list(read_rows(data, INVOICE_COLUMNS))
     seen: dict[str, int] = {}
     batch: list[tuple[int, Invoice]] = []
-    for done, (line, row) in enumerate(rows, start=1):
+    for done, (ref, row) in enumerate(rows, start=1):
         try:
             invoice = Invoice.register(files_stamp(files, actor), **_registration(row))
         except BadRow as error:
-            report.rejected.append((line, str(error)))
+            report.reject(ref, str(error))
         except DomainError as error:
-            report.rejected.append((line, f"{in_french(error)} ({error.detail})"))
+            report.reject(ref, f"{in_french(error)} ({error.detail})")
         else:
             number = invoice.case.number
             if number in seen:
-                report.rejected.append((line, f"numéro déjà présent ligne {seen[number]}"))
+                report.reject(ref, f"numéro déjà présent ligne {seen[number]}")
             else:
-                seen[number] = line
-                batch.append((line, invoice))
+                seen[number] = ref
+                batch.append((ref, invoice))
         if len(batch) >= BATCH or done == len(rows):
-            _save(files, batch, report)
+            save_batch(files, batch, report)
             batch = []
         if progress:
             progress(done, len(rows))
@@ -176,33 +201,43 @@ def files_stamp(files: CaseFiles, actor: str) -> Stamp:
     return Stamp(actor, now, now)
 
 
-def _save(files: CaseFiles, batch: list[tuple[int, Invoice]], report: ImportReport) -> None:
+def save_batch(files: CaseFiles, batch: Sequence[tuple[int, Invoice]],
+               report: ImportReport) -> None:
+    """Saves new files in one transaction; those already there are counted unchanged."""
     if not batch:
         return
     try:
         files.save(*(invoice for _, invoice in batch))
-        report.created += len(batch)
-        return
     except RecordConflictError:
         pass  # some were imported before: sort them out one by one
-    for _, invoice in batch:
+    else:
+        for ref, _ in batch:
+            report.count(ref, "created")
+        return
+    for ref, invoice in batch:
         if invoice.id in files.repository:
-            report.unchanged += 1
+            report.count(ref, "unchanged")
             continue
         try:
             files.save(invoice)
-            report.created += 1
         except RecordConflictError:
-            report.unchanged += 1
+            report.count(ref, "unchanged")
+        else:
+            report.count(ref, "created")
 
 
 def import_payments(files: CaseFiles, data: bytes, actor: str,
                     progress: Progress | None = None) -> ImportReport:
     """Records every new payment of a CSV file (partial payments allowed)."""
+    return record_payment_rows(files, list(read_rows(data, PAYMENT_COLUMNS)), actor, progress)
+
+
+def record_payment_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]],
+                        actor: str, progress: Progress | None = None) -> ImportReport:
+    """Records payment rows ({field: text}, by reference), each at most once."""
     report = ImportReport()
-    rows = list(read_rows(data, PAYMENT_COLUMNS))
     occurrences: dict[str, int] = {}
-    for done, (line, row) in enumerate(rows, start=1):
+    for done, (ref, row) in enumerate(rows, start=1):
         try:
             number = row.get("number", "")
             amount = Money.parse(row.get("amount", ""))
@@ -217,14 +252,11 @@ def import_payments(files: CaseFiles, data: bytes, actor: str,
                 actor, number, amount=amount, received_on=received_on, means=means,
                 reference=row.get("reference", ""), idempotency_key=key)
         except BadRow as error:
-            report.rejected.append((line, str(error)))
+            report.reject(ref, str(error))
         except DomainError as error:
-            report.rejected.append((line, f"{in_french(error)} ({error.detail})"))
+            report.reject(ref, f"{in_french(error)} ({error.detail})")
         else:
-            if recorded.replayed:
-                report.unchanged += 1
-            else:
-                report.created += 1
+            report.count(ref, "unchanged" if recorded.replayed else "created")
         if progress:
             progress(done, len(rows))
     return report

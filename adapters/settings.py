@@ -23,6 +23,7 @@ class Settings:
     - RELANCE_TEMPLATES_DIR: a folder of document templates overriding the shipped ones.
     - RELANCE_CREDITOR_NAME, _ADDRESS, _CITY, _SIREN, _EMAIL, _PHONE, _IBAN: who collects,
       as the letters present it.
+    - RELANCE_API_TOKEN: the bearer token scripts use on /api (the API is off without it).
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
     """
@@ -37,6 +38,7 @@ class Settings:
     smtp_url: str = "file://var/outbox"
     templates_dir: str = ""
     creditor: dict[str, str] = field(default_factory=dict)
+    api_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +54,7 @@ class Settings:
             rates_dir=env.get("RELANCE_RATES_DIR", "").strip(),
             smtp_url=env.get("RELANCE_SMTP_URL", "").strip() or "file://var/outbox",
             templates_dir=env.get("RELANCE_TEMPLATES_DIR", "").strip(),
+            api_token=env.get("RELANCE_API_TOKEN", "").strip(),
             creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]
                       for key in ("name", "address", "city", "siren", "email", "phone", "iban")
                       if env.get(f"RELANCE_CREDITOR_{key.upper()}")},

@@ -16,6 +16,9 @@ from adapters.settings import Settings
 from web.app import create_app
 
 
+API_TOKEN = "jeton-de-test-0123456789"
+
+
 @dataclass
 class Server:
     """A served app: its base URL and the app object (to reach its runtime)."""
@@ -33,7 +36,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(store_url: str) -> Iterator[Server]:
     """relance served on the store under test until the test ends."""
-    app = create_app(Settings(database_url=store_url, log_format="json"))
+    app = create_app(Settings(database_url=store_url, log_format="json", api_token=API_TOKEN))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on")
