@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from adapters.bootstrap import Runtime, bootstrap
@@ -269,7 +270,13 @@ def demo_seed(
             out.print(f"Base déjà remplie : {runtime.store.description}.")
             return
         on = _parsed(parse_date, today, "--today") if today else runtime.today()
-        numbers = seed_portfolio(runtime.files, files_count=files, seed=seed, today=on)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                      transient=True) as progress:
+            task = progress.add_task("Portefeuille de démonstration", total=files)
+            numbers = seed_portfolio(runtime.files, files_count=files, seed=seed, today=on,
+                                     progress=lambda done, _: progress.update(task,
+                                                                                completed=done))
         out.print(f"{len(numbers)} dossiers de démonstration créés dans "
                   f"{runtime.store.description} (ex. : {', '.join(numbers[:3])}).")
 

@@ -15,7 +15,6 @@ import uvicorn
 from adapters.settings import Settings
 from web.app import create_app
 
-
 API_TOKEN = "jeton-de-test-0123456789"
 
 
