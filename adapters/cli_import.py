@@ -58,3 +58,22 @@ def invoices(path: FileArg) -> None:
 def payments(path: FileArg) -> None:
     """Importe des paiements : numéro de facture, montant, date, mode, référence."""
     _run(path, import_payments, "paiements")
+
+
+@import_app.command("fec")
+def fec(path: FileArg,
+        terms: Annotated[str, typer.Option(
+            help="Délai de paiement quand le FEC ne donne pas l'échéance : 30, 60, 45fdm…")]
+        = "30") -> None:
+    """Importe les créances clients ouvertes d'un FEC (comptes 411) et leurs règlements
+    lettrés."""
+    from adapters.fec import import_fec
+    from domain.errors import DomainError
+    from domain.terms import PaymentTerms
+
+    try:
+        rule = PaymentTerms.parse(terms)
+    except DomainError as error:
+        raise typer.BadParameter(error.detail, param_hint="--terms") from None
+    _run(path, lambda files, data, actor, progress: import_fec(files, data, actor, rule,
+                                                               progress), "écritures")
