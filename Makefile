@@ -29,6 +29,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projections
+	$(BIN)/python -m bench.imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

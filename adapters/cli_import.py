@@ -77,3 +77,21 @@ def fec(path: FileArg,
         raise typer.BadParameter(error.detail, param_hint="--terms") from None
     _run(path, lambda files, data, actor, progress: import_fec(files, data, actor, rule,
                                                                progress), "écritures")
+
+
+@import_app.command("facturx")
+def facturx(path: Annotated[Path, typer.Argument(help="Facture Factur-X / ZUGFeRD (PDF).")],
+            terms: Annotated[str, typer.Option(
+                help="Délai de paiement si la facture ne donne pas l'échéance.")] = "30") -> None:
+    """Importe une facture électronique Factur-X : numéro, acheteur et SIREN, montants,
+    échéance, référence de commande."""
+    from adapters.facturx_import import import_facturx
+    from domain.errors import DomainError
+    from domain.terms import PaymentTerms
+
+    try:
+        rule = PaymentTerms.parse(terms)
+    except DomainError as error:
+        raise typer.BadParameter(error.detail, param_hint="--terms") from None
+    _run(path, lambda files, data, actor, _: import_facturx(files, data, actor, rule),
+         "factures")

@@ -1,0 +1,56 @@
+"""Reading a Factur-X / ZUGFeRD e-invoice: the XML inside the PDF becomes a file.
+
+The package `factur-x` extracts the embedded XML and reads it into EN 16931 terms:
+number (BT-1), issue date (BT-2), currency (BT-5), due date (BT-9, else the payment
+terms), purchase order (BT-13), buyer (BG-7: name, identifier, SIREN under scheme
+0002) and total including tax (BT-112).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
+
+from adapters.importing import BadRow, ImportReport, register_rows
+from domain.service import CaseFiles
+from domain.terms import PaymentTerms
+
+SIREN_SCHEME = "0002"
+
+
+def facturx_row(pdf: bytes, terms: PaymentTerms) -> dict[str, str]:
+    """The invoice of a Factur-X PDF, as an import row."""
+    try:
+        _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    except Exception as error:  # noqa: BLE001 - factur-x raises bare Exception on bad PDFs
+        raise BadRow(f"PDF illisible : {error}") from None
+    if not xml:
+        raise BadRow("ce PDF ne contient pas de facture Factur-X")
+    try:
+        data: dict[str, Any] = parse_ubl_cii_xml(xml, check_xsd=False)
+    except Exception as error:  # noqa: BLE001 - and on bad XML: reported, not swallowed
+        raise BadRow(f"XML Factur-X illisible : {error}") from None
+    buyer = data.get("BG-7") or {}
+    siren = buyer.get("legal_identifier", "") \
+        if buyer.get("legal_identifier_schemeid") == SIREN_SCHEME else ""
+    identifiers = buyer.get("identifiers") or {}
+    account = next((str(v) for v in identifiers.values() if v), "") \
+        or (f"SIREN{siren}" if siren else "")
+    issued = data.get("BT-2")
+    if issued is None:
+        raise BadRow("date de facture absente (BT-2)")
+    due = data.get("BT-9") or terms.due_on(issued)
+    return {
+        "number": str(data.get("BT-1", "")), "debtor_account": account,
+        "debtor_name": str(buyer.get("name", "")), "siren": str(siren),
+        "amount": str(data.get("BT-112", "")), "currency": str(data.get("BT-5", "EUR")),
+        "issued_on": issued.isoformat(), "due_on": due.isoformat(),
+        "po_reference": str(data.get("BT-13", "") or ""),
+    }
+
+
+def import_facturx(files: CaseFiles, pdf: bytes, actor: str,
+                   terms: PaymentTerms) -> ImportReport:
+    """Registers the invoice of a Factur-X PDF (once: a second import changes nothing)."""
+    return register_rows(files, [(1, facturx_row(pdf, terms))], actor)

@@ -1,0 +1,83 @@
+"""Bulk import speed on PostgreSQL, beside a raw COPY of the same rows in the same run.
+
+Run: .venv/bin/python -m bench.imports [--rows N]
+Target: importing invoices (validated, one file and one fact each, in batches) runs at
+>= 0.25x the speed of a raw COPY of the same CSV rows into a plain table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import random
+import time
+import uuid
+
+import psycopg
+from psycopg import sql
+
+from adapters.importing import import_invoices
+from bench.common import bench_runtime, result
+
+TARGET = 0.25
+HEADER = ["numero", "compte_client", "raison_sociale", "siren", "montant_ttc", "devise",
+          "date_facture", "echeance", "commande", "contact", "email", "telephone"]
+
+
+def make_csv(rows: int, seed: int = 11) -> bytes:
+    """A French-style invoices file: ';' separated, amounts with commas, dd/mm/yyyy."""
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(HEADER)
+    for i in range(rows):
+        cents = rng.randrange(8_000, 6_000_000)
+        writer.writerow([f"BENCH-{i:08d}", f"411{i % 5000:05d}", f"Société {i % 5000}",
+                         "", f"{cents // 100},{cents % 100:02d}", "EUR",
+                         f"{1 + i % 28:02d}/09/2026", f"{1 + i % 28:02d}/10/2026",
+                         f"BC-{i}", "Jean Dupont", "compta@example.fr", "01 02 03 04 05"])
+    return out.getvalue().encode("utf-8")
+
+
+def raw_copy(conninfo: str, schema: str, data: bytes) -> float:
+    """Seconds to COPY the same rows into a plain table."""
+    table = sql.Identifier(schema, "raw_invoices_" + uuid.uuid4().hex[:8])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8")), delimiter=";"))[1:]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(
+            table, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(h))
+                                      for h in HEADER)))
+        started = time.perf_counter()
+        with conn.cursor() as cursor, cursor.copy(
+                sql.SQL("COPY {} FROM STDIN").format(table)) as copy:
+            for row in rows:
+                copy.write_row(row)
+        elapsed = time.perf_counter() - started
+        conn.execute(sql.SQL("DROP TABLE {}").format(table))
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args()
+    data = make_csv(args.rows)
+    with bench_runtime() as runtime:
+        raw = raw_copy(runtime.store.conninfo, runtime.store.schema, data)
+        started = time.perf_counter()
+        report = import_invoices(runtime.files, data, "bench")
+        ours = time.perf_counter() - started
+        assert report.created == args.rows, report.rejected[:3]
+        raw_again = raw_copy(runtime.store.conninfo, runtime.store.schema, data)
+    raw_rate, our_rate = args.rows / min(raw, raw_again), args.rows / ours
+    ratio = our_rate / raw_rate
+    print(f"{'measure':<34}{'invoices/s':>12}{'raw COPY/s':>13}{'ratio':>8}{'target':>10}")
+    print(f"{'CSV import (validated, batched)':<34}{our_rate:>12,.0f}{raw_rate:>13,.0f}"
+          f"{ratio:>8.2f}{'>= ' + str(TARGET):>10}")
+    print()
+    print(result("import_vs_raw_copy", ratio, f">={TARGET}", ratio >= TARGET))
+
+
+if __name__ == "__main__":
+    main()
