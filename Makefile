@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/relance demo seed --if-empty
+	$(BIN)/relance demo seed --if-empty --files 300
 	$(BIN)/relance serve
 
 lint: $(STAMP)
@@ -29,7 +29,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.projections
-	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.import
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -104,6 +104,8 @@ def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, sto
     def step(day: date, act: Callable[[Stamp], object]) -> None:
         steps.append((day, act))
 
+    paid_on = due + timedelta(days=rng.randrange(3, 20))
+    call_on = due + timedelta(days=8)
     step(issued, lambda s: invoice.assign(at(s.occurred_at.date(), who="sophie.laurent"),
                                           agent=agent))
     step(due - timedelta(days=5), lambda s: invoice.remind_before_due(
@@ -113,8 +115,10 @@ def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, sto
     if story != "not_yet_due":
         step(due, lambda s: invoice.send_reminder(s, channel=Channel.EMAIL, level=1,
                                                   recipient=contact.email))
-    paid_on = due + timedelta(days=rng.randrange(3, 20))
-    call_on = due + timedelta(days=8)
+        step(due + timedelta(days=2), lambda s: invoice.add_note(
+            s, text="Relance envoyée, pas de réponse pour l'instant"))
+        step(due + timedelta(days=3), lambda s: invoice.schedule_callback(
+            s, callback_on=call_on, owner=agent, reason="Appeler la comptabilité"))
     if story == "paid_after_reminder":
         step(paid_on, lambda s: invoice.receive_payment(
             s, amount=Money(amount), received_on=s.occurred_at.date(),
@@ -126,6 +130,10 @@ def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, sto
             summary="Paiement promis sous huitaine", callback_on=promised + timedelta(days=1)))
         step(call_on, lambda s: invoice.promise_payment(
             s, promised_on=promised, promised_by=contact, means=PaymentMeans.TRANSFER))
+        step(call_on, lambda s: invoice.send_document(
+            s, template="call_confirmation", channel=Channel.EMAIL, recipient=contact.email,
+            subject=f"Suite à notre appel — facture {number}",
+            message_id=f"<demo-{number}@relance.local>"))
         if story == "promise_kept":
             step(promised, lambda s: invoice.receive_payment(
                 s, amount=Money(amount), received_on=s.occurred_at.date(),

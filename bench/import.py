@@ -1,6 +1,7 @@
+# ruff: noqa: N999 - named as the benchmark list names it; run with python -m bench.import
 """Bulk import speed on PostgreSQL, beside a raw COPY of the same rows in the same run.
 
-Run: .venv/bin/python -m bench.imports [--rows N]
+Run: .venv/bin/python -m bench.import [--rows N]
 Target: importing invoices (validated, one file and one fact each, in batches) runs at
 >= 0.25x the speed of a raw COPY of the same CSV rows into a plain table.
 """
