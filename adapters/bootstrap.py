@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import Environment
 
+from adapters.accounts import Accounts
 from adapters.calendar import FrenchCalendar
 from adapters.clock import utc_now
 from adapters.documents import Creditor, Documents
@@ -44,6 +45,7 @@ class Runtime:
     documents: Documents
     creditor: Creditor
     outbox: Outbox
+    accounts: Accounts
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -117,4 +119,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
                    documents=Documents(Path(settings.templates_dir)
                                        if settings.templates_dir else None),
                    creditor=Creditor(**settings.creditor),
-                   outbox=outbox_from_url(settings.smtp_url))
+                   outbox=outbox_from_url(settings.smtp_url),
+                   accounts=Accounts(views, clock,
+                                     idle=timedelta(minutes=settings.session_idle_minutes),
+                                     absolute=timedelta(hours=settings.session_hours)))

@@ -19,7 +19,7 @@ from rich.table import Table
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.cli_import import import_app
 from adapters.cli_projections import projections_app
-from adapters.cli_work import documents_app, scenarios_app, worklist_command
+from adapters.cli_work import documents_app, scenarios_app, users_app, worklist_command
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.parsing import parse_date, parse_instant, parse_percent
@@ -46,6 +46,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(documents_app, name="document")
 app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="user")
 app.command("worklist")(worklist_command)
 
 out = Console()
@@ -263,7 +264,7 @@ def demo_seed(
     today: Annotated[str, typer.Option(help="Jour de référence.")] = "",
 ) -> None:
     """Crée un portefeuille de démonstration réaliste et reproductible."""
-    from adapters.demo import seed_portfolio
+    from adapters.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
 
     with _runtime("demo") as runtime:
         if if_empty and runtime.files.recorder.max_notification_id():
@@ -274,11 +275,15 @@ def demo_seed(
                       MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                       transient=True) as progress:
             task = progress.add_task("Portefeuille de démonstration", total=files)
-            numbers = seed_portfolio(runtime.files, files_count=files, seed=seed, today=on,
+            logins = seed_accounts(runtime.accounts)
+        numbers = seed_portfolio(runtime.files, files_count=files, seed=seed, today=on,
                                      progress=lambda done, _: progress.update(task,
                                                                                 completed=done))
         out.print(f"{len(numbers)} dossiers de démonstration créés dans "
                   f"{runtime.store.description} (ex. : {', '.join(numbers[:3])}).")
+        if logins:
+            out.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : "
+                      + ", ".join(f"{login} ({role})" for login, role in logins))
 
 
 def main() -> None:

@@ -197,3 +197,42 @@ def rate(account: Annotated[str, typer.Argument(help="Compte client du débiteur
                 from None
     _playbook_command(lambda files, actor: files.set_debtor_penalty_rate(actor, account, value))
     out.print(f"Taux contractuel de {account} : {value if value is not None else 'légal'}.")
+
+
+users_app = typer.Typer(help="Les comptes (agents, superviseurs, auditeurs, administrateurs).",
+                        no_args_is_help=True)
+
+
+@users_app.command("add")
+def user_add(
+    login: Annotated[str, typer.Argument(help="Identifiant, ex. amelie.martin.")],
+    role: Annotated[str, typer.Option(help="agent, supervisor, auditor ou admin.")] = "agent",
+    name: Annotated[str, typer.Option(help="Nom affiché.")] = "",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Lit le mot de passe sur l'entrée standard.")] = False,
+) -> None:
+    """Crée un compte (le mot de passe est demandé, jamais passé en argument)."""
+    import sys
+
+    from adapters.accounts import AccountError, Role
+    from adapters.cli import open_runtime
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise typer.BadParameter("agent, supervisor, auditor ou admin",
+                                 param_hint="--role") from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    runtime = open_runtime()
+    try:
+        runtime.accounts.add(login, name, chosen, password)
+    except AccountError as error:
+        err_console = Console(stderr=True)
+        err_console.print(f"Compte non créé : {error}")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    out.print(f"Compte {login} créé ({chosen.value}).")

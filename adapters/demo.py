@@ -10,6 +10,7 @@ from decimal import Decimal
 from stdnum import luhn
 from stdnum.fr import siren as siren_number
 
+from adapters.accounts import Accounts, Role
 from adapters.importing import BATCH, ImportReport, Progress, save_batch
 from domain.invoice import Invoice
 from domain.service import CaseFiles
@@ -27,6 +28,13 @@ from domain.values import (
 )
 
 AGENTS = ("amelie.martin", "bruno.petit", "chloe.durand")
+DEMO_PASSWORD = "demo-relance-2026"  # noqa: S105 - the demo's published password
+DEMO_ACCOUNTS = (
+    ("amelie.martin", "Amélie Martin", Role.AGENT), ("bruno.petit", "Bruno Petit", Role.AGENT),
+    ("chloe.durand", "Chloé Durand", Role.AGENT),
+    ("sophie.laurent", "Sophie Laurent", Role.SUPERVISOR),
+    ("audit", "Cabinet d'audit", Role.AUDITOR), ("admin", "Administrateur", Role.ADMIN),
+)
 COMPANIES = (
     ("Boulangerie Lemoine", "Gérante"), ("Plomberie Garnier", "Artisan"),
     ("Transports Royer SAS", "Comptable"), ("Hôtel du Parc SARL", "Directeur"),
@@ -42,6 +50,17 @@ STORIES = (
     ("dispute", 8), ("duplicate", 10), ("payment_plan", 8), ("formal_notice", 7),
     ("handed_over", 3), ("not_yet_due", 7),
 )
+
+
+def seed_accounts(accounts: Accounts) -> list[tuple[str, str]]:
+    """The demo team's accounts, created if missing; returns those it created."""
+    existing = {user.login for user in accounts.users()}
+    created = []
+    for login, name, role in DEMO_ACCOUNTS:
+        if login not in existing:
+            accounts.add(login, name, role, DEMO_PASSWORD)
+            created.append((login, role.value))
+    return created
 
 
 def seed_portfolio(files: CaseFiles, *, files_count: int = 40, seed: int = 1,

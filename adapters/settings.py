@@ -24,6 +24,8 @@ class Settings:
     - RELANCE_CREDITOR_NAME, _ADDRESS, _CITY, _SIREN, _EMAIL, _PHONE, _IBAN: who collects,
       as the letters present it.
     - RELANCE_API_TOKEN: the bearer token scripts use on /api (the API is off without it).
+    - RELANCE_SESSION_IDLE_MINUTES (120) / RELANCE_SESSION_HOURS (12): session timeouts.
+    - RELANCE_SECURE_COOKIES: `1` behind HTTPS (cookies then carry the Secure flag).
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
     """
@@ -39,6 +41,9 @@ class Settings:
     templates_dir: str = ""
     creditor: dict[str, str] = field(default_factory=dict)
     api_token: str = field(default="", repr=False)
+    session_idle_minutes: int = 120
+    session_hours: int = 12
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +60,10 @@ class Settings:
             smtp_url=env.get("RELANCE_SMTP_URL", "").strip() or "file://var/outbox",
             templates_dir=env.get("RELANCE_TEMPLATES_DIR", "").strip(),
             api_token=env.get("RELANCE_API_TOKEN", "").strip(),
+            session_idle_minutes=int(env.get("RELANCE_SESSION_IDLE_MINUTES", "120") or 120),
+            session_hours=int(env.get("RELANCE_SESSION_HOURS", "12") or 12),
+            secure_cookies=env.get("RELANCE_SECURE_COOKIES", "").strip().lower()
+            in ("1", "true", "yes"),
             creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]
                       for key in ("name", "address", "city", "siren", "email", "phone", "iban")
                       if env.get(f"RELANCE_CREDITOR_{key.upper()}")},

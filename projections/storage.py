@@ -177,6 +177,14 @@ class ViewStore:
         return [{k: self.from_db(row[k], types.get(k, Type.TEXT)) for k in row.keys()}  # noqa: SIM118 - sqlite3.Row
                 for row in found]
 
+    def execute(self, statement: str, params: dict[str, Any]) -> int:
+        """Runs one write statement outside any projection; returns the rows it touched."""
+        sql_text = self._dialect(statement.format_map(_Names(self)))
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(sql_text, {k: self._param(v) for k, v in params.items()})
+            raw = getattr(cursor, "sqlite_cursor", cursor)
+            return max(raw.rowcount, 0)
+
     def _dialect(self, statement: str) -> str:
         return statement
 

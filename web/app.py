@@ -7,18 +7,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from adapters.accounts import LoginThrottle
 from adapters.bootstrap import bootstrap
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.settings import Settings
 from domain.errors import DomainError, InvoiceNotFound
-from web import api, files
+from web import api, auth, files
 from web.templating import build_templates
 
 log = structlog.get_logger("relance.web")
+
+FRENCH_HTTP = {
+    403: "Cette action n'est pas permise avec votre rôle, ou le formulaire a expiré : "
+         "rechargez la page.",
+    404: "Page introuvable.",
+}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
@@ -38,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.projections == "embedded":
             app.state.runtime.start_following()
         app.state.templates = build_templates()
+        app.state.login_throttle = LoginThrottle()
         log.info("relance started", store=app.state.runtime.store.description)
         try:
             yield
@@ -45,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime.close()
 
     app = FastAPI(title="relance", lifespan=lifespan)
+    app.include_router(auth.router)
     app.include_router(files.router)
     app.include_router(api.router)
 
@@ -52,9 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def context_and_access_log(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = bind_context(actor="anonymous",
-                                  request_id=request.headers.get("X-Request-ID"))
         started = time.perf_counter()
+        token = request.cookies.get(auth.COOKIE)
+        session = None
+        if token and not request.url.path.startswith("/api/"):
+            session = await run_in_threadpool(request.app.state.runtime.accounts.session, token)
+        request.state.session = session
+        request_id = bind_context(actor=session.user.login if session else "anonymous",
+                                  request_id=request.headers.get("X-Request-ID"))
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         response.headers["X-Request-ID"] = request_id
@@ -72,6 +87,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return request.app.state.templates.TemplateResponse(
             request, "error.html", {"message": in_french(error)}, status_code=status
         )
+
+    @app.exception_handler(auth.LoginRequired)
+    def login_required(request: Request, _: auth.LoginRequired) -> Response:
+        return auth.login_redirect(request)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, error: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") or error.status_code not in FRENCH_HTTP:
+            return JSONResponse({"detail": error.detail}, status_code=error.status_code,
+                                headers=error.headers)
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"message": FRENCH_HTTP[error.status_code]},
+            status_code=error.status_code)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict[str, object]:

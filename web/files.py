@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
-from domain.errors import InvoiceNotFound
+from adapters.messages import in_french
+from domain.errors import DomainError, InvoiceNotFound
 from domain.penalties import penalties
 from domain.prescription import prescription
+from web.auth import check_csrf, require_role, require_user
 
 router = APIRouter()
 
@@ -20,7 +24,8 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("/", response_class=HTMLResponse, name="home")
+@router.get("/", response_class=HTMLResponse, name="home",
+            dependencies=[Depends(require_user)])
 def home(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
     """The start page: find a file by its invoice number."""
     head = runtime.files.recorder.max_notification_id() or 0
@@ -29,7 +34,7 @@ def home(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) ->
     )
 
 
-@router.get("/dossiers", name="find_file")
+@router.get("/dossiers", name="find_file", dependencies=[Depends(require_user)])
 def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = "") -> Response:
     """Sends the search box to the file's page."""
     number = numero.strip()
@@ -38,7 +43,8 @@ def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = 
     return RedirectResponse(request.url_for("file_page", number=number), status_code=303)
 
 
-@router.get("/dossiers/{number}", response_class=HTMLResponse, name="file_page")
+@router.get("/dossiers/{number}", response_class=HTMLResponse, name="file_page",
+            dependencies=[Depends(require_user)])
 def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
               apres: Annotated[int | None, Query(ge=0)] = None) -> Response:
     """A file from the read models: its header and full history, in order.
@@ -46,6 +52,12 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
     `apres` is the log position of a write just made: the page waits (briefly) until the
     views show it, and says so if they are still catching up.
     """
+    return _file_page(request, runtime, number, apres)
+
+
+def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
+               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+               status_code: int = 200) -> Response:
     fresh = runtime.wait_for_views(apres)
     today = runtime.today()
     line = runtime.reads.case(number, today)
@@ -61,5 +73,29 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
         {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
          "owed": penalties(folded, today, runtime.law_rates,
                            runtime.files.penalty_rate(number)),
-         "prescription": prescription(folded)},
+         "prescription": prescription(folded), "errors": errors or {},
+         "values": values or {}, "form_key": uuid.uuid4().hex,
+         "can_record": request.state.session.user.role in CAN_RECORD},
+        status_code=status_code,
     )
+
+
+@router.post("/dossiers/{number}/notes", name="add_note")
+def add_note(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
+             session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+             text: Annotated[str, Form(max_length=20_000)] = "",
+             csrf: Annotated[str, Form(max_length=200)] = "",
+             cle: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """Adds a note; a form sent twice records it once."""
+    check_csrf(session, csrf)
+    try:
+        recorded = runtime.files.add_note(session.user.login, number, text=text,
+                                          idempotency_key=f"form:{cle}" if cle else None)
+    except DomainError as error:
+        if isinstance(error, InvoiceNotFound):
+            raise
+        return _file_page(request, runtime, number, None, errors={"text": in_french(error)},
+                          values={"text": text}, status_code=422)
+    target = request.url_for("file_page", number=number).include_query_params(
+        apres=recorded.notification_id or 0)
+    return RedirectResponse(str(target), status_code=303)

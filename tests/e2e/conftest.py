@@ -57,3 +57,25 @@ def client(server: Server) -> Iterator[httpx.Client]:
     """An HTTP client talking to the served app."""
     with httpx.Client(base_url=server.url, timeout=10, follow_redirects=False) as http:
         yield http
+
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+def log_in(server: Server, login: str, role: str) -> httpx.Client:
+    """A new HTTP client logged in as a new account of that role."""
+    from adapters.accounts import Role
+
+    server.app.state.runtime.accounts.add(login, login.title(), Role(role), PASSWORD)
+    http = httpx.Client(base_url=server.url, timeout=10, follow_redirects=False)
+    answer = http.post("/connexion", data={"login": login, "password": PASSWORD, "suite": "/"})
+    assert answer.status_code == 303, answer.text
+    return http
+
+
+@pytest.fixture
+def agent(server: Server) -> Iterator[httpx.Client]:
+    """An HTTP client logged in as an agent."""
+    http = log_in(server, "agent.test", "agent")
+    yield http
+    http.close()

@@ -3,11 +3,11 @@
 from tests.builders import register_kwargs
 
 
-def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, client):
+def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, agent):
     files = server.app.state.runtime.files
     files.register_invoice("alice", **register_kwargs("FA-7"))
     noted = files.add_note("bruno", "FA-7", text="Rappeler <b>lundi</b>")
-    page = client.get("/dossiers/FA-7", params={"apres": noted.notification_id})
+    page = agent.get("/dossiers/FA-7", params={"apres": noted.notification_id})
     assert page.status_code == 200
     html = page.text.replace("\u202f", " ").replace("\xa0", " ")
     assert "ACME SARL" in html
@@ -18,31 +18,31 @@ def test_a_file_page_shows_the_debtor_the_balance_and_the_history(server, client
     assert "en cours de mise à jour" not in html
 
 
-def test_the_search_box_leads_to_the_file(server, client):
+def test_the_search_box_leads_to_the_file(server, agent):
     server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-8"))
-    found = client.get("/dossiers", params={"numero": " FA-8 "})
+    found = agent.get("/dossiers", params={"numero": " FA-8 "})
     assert found.status_code == 303
     assert found.headers["location"].endswith("/dossiers/FA-8")
 
 
-def test_an_unknown_file_is_a_french_404_not_a_500(client):
-    missing = client.get("/dossiers/INCONNU")
+def test_an_unknown_file_is_a_french_404_not_a_500(agent):
+    missing = agent.get("/dossiers/INCONNU")
     assert missing.status_code == 404
     assert "Aucun dossier pour ce numéro de facture." in missing.text
 
 
-def test_every_page_carries_security_headers_and_a_request_id(client):
-    home = client.get("/")
+def test_every_page_carries_security_headers_and_a_request_id(agent):
+    home = agent.get("/")
     assert home.status_code == 200
     assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
     assert home.headers["x-content-type-options"] == "nosniff"
     assert len(home.headers["x-request-id"]) == 32
 
 
-def test_a_late_file_shows_its_penalties_line_by_line_and_its_prescription(server, client):
+def test_a_late_file_shows_its_penalties_line_by_line_and_its_prescription(server, agent):
     files = server.app.state.runtime.files
     files.register_invoice("alice", **register_kwargs("FA-9"))
-    page = client.get("/dossiers/FA-9").text.replace("\u202f", " ").replace("\xa0", " ")
+    page = agent.get("/dossiers/FA-9").text.replace("\u202f", " ").replace("\xa0", " ")
     assert "Pénalités de retard (Code de commerce, L441-10)" in page
     assert "indemnité forfaitaire 40,00 €" in page
     assert "Prescription le <strong>01/10/2031</strong>" in page

@@ -1,0 +1,202 @@
+"""Local accounts, roles and server-side sessions.
+
+Passwords are hashed with Argon2 (argon2-cffi). A session is a random token in an
+HttpOnly cookie; the store keeps only its SHA-256, so a copy of the database gives no
+way in. Sessions expire when idle and after an absolute lifetime, can be revoked, and
+a new one is made at each login. Each carries its own CSRF token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from functools import cached_property
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from projections.schema import Table, Type
+from projections.storage import ViewStore
+
+ACCOUNTS = Table("accounts", {"login": Type.TEXT, "name": Type.TEXT, "role": Type.TEXT,
+                              "password_hash": Type.TEXT, "active": Type.BOOL,
+                              "created_at": Type.INSTANT}, key=("login",))
+SESSIONS = Table("sessions", {"token_hash": Type.TEXT, "login": Type.TEXT,
+                              "csrf": Type.TEXT, "created_at": Type.INSTANT,
+                              "last_seen_at": Type.INSTANT, "revoked": Type.BOOL},
+                 key=("token_hash",), indexes=(("login",),))
+
+
+class Role(StrEnum):
+    """What a person may do."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+CAN_RECORD = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+CAN_MANAGE_TEAM = frozenset({Role.SUPERVISOR, Role.ADMIN})
+CAN_MANAGE_USERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+CAN_EXPORT = frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN})
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in person."""
+
+    login: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live session: who, and the token forms must carry."""
+
+    user: User
+    csrf: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    """Accounts and sessions, in the same database as everything else."""
+
+    def __init__(self, views: ViewStore, clock, idle: timedelta = timedelta(hours=2),  # type: ignore[no-untyped-def]
+                 absolute: timedelta = timedelta(hours=12)) -> None:
+        self.views = views
+        self.clock = clock
+        self.idle = idle
+        self.absolute = absolute
+        self.hasher = PasswordHasher()
+        views.create_tables([ACCOUNTS, SESSIONS])
+
+    def add(self, login: str, name: str, role: Role, password: str) -> User:
+        """Creates an account."""
+        login = login.strip().lower()
+        if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            raise AccountError("a login is letters, digits, '.', '-' or '_'")
+        if len(password) < 10:
+            raise AccountError("a password has at least 10 characters")
+        if self.views.rows("SELECT login FROM {accounts} WHERE login = :login",
+                           {"login": login}, ACCOUNTS.columns):
+            raise AccountError(f"the login {login!r} is taken")
+        self.views.execute(
+            "INSERT INTO {accounts} (login, name, role, password_hash, active, created_at) "
+            "VALUES (:login, :name, :role, :hash, :active, :at)",
+            {"login": login, "name": name.strip() or login, "role": Role(role).value,
+             "hash": self.hasher.hash(password), "active": True, "at": self.clock()})
+        return User(login, name.strip() or login, Role(role))
+
+    def users(self) -> list[User]:
+        """Every active account."""
+        rows = self.views.rows("SELECT * FROM {accounts} WHERE active = :yes ORDER BY login",
+                               {"yes": True}, ACCOUNTS.columns)
+        return [User(r["login"], r["name"], Role(r["role"])) for r in rows]
+
+    def log_in(self, login: str, password: str) -> tuple[str, Session] | None:
+        """A new session for the right password, else None (same answer for any failure)."""
+        rows = self.views.rows("SELECT * FROM {accounts} WHERE login = :login AND active = :yes",
+                               {"login": login.strip().lower(), "yes": True}, ACCOUNTS.columns)
+        stored = rows[0]["password_hash"] if rows else self._dummy
+        try:
+            self.hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if not rows:
+            return None
+        account = rows[0]
+        token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
+        self.views.execute(
+            "INSERT INTO {sessions} (token_hash, login, csrf, created_at, last_seen_at, revoked)"
+            " VALUES (:hash, :login, :csrf, :now, :now, :no)",
+            {"hash": _digest(token), "login": account["login"], "csrf": csrf, "now": now,
+             "no": False})
+        return token, Session(User(account["login"], account["name"], Role(account["role"])),
+                              csrf)
+
+    @cached_property
+    def _dummy(self) -> str:
+        # Verifying against a throwaway hash keeps the answer time the same for unknown logins.
+        return self.hasher.hash(secrets.token_urlsafe(16))
+
+    def session(self, token: str | None) -> Session | None:
+        """The live session of a cookie token, touched; None if unknown, revoked or expired."""
+        if not token:
+            return None
+        rows = self.views.rows(
+            "SELECT s.*, a.name, a.role, a.active FROM {sessions} s JOIN {accounts} a "
+            "ON a.login = s.login WHERE s.token_hash = :hash",
+            {"hash": _digest(token)},
+            {**SESSIONS.columns, "active": Type.BOOL, "created_at": Type.INSTANT,
+             "last_seen_at": Type.INSTANT, "revoked": Type.BOOL})
+        if not rows:
+            return None
+        row, now = rows[0], self.clock()
+        if row["revoked"] or not row["active"] or now - row["last_seen_at"] > self.idle \
+                or now - row["created_at"] > self.absolute:
+            return None
+        self.views.execute("UPDATE {sessions} SET last_seen_at = :now WHERE token_hash = :hash",
+                           {"now": now, "hash": _digest(token)})
+        return Session(User(row["login"], row["name"], Role(row["role"])), row["csrf"])
+
+    def log_out(self, token: str) -> None:
+        """Revokes one session."""
+        self.views.execute("UPDATE {sessions} SET revoked = :yes WHERE token_hash = :hash",
+                           {"yes": True, "hash": _digest(token)})
+
+    def revoke_all(self, login: str) -> int:
+        """Revokes every session of an account (e.g. when it is disabled)."""
+        return self.views.execute(
+            "UPDATE {sessions} SET revoked = :yes WHERE login = :login AND revoked = :no",
+            {"yes": True, "no": False, "login": login})
+
+    def disable(self, login: str) -> None:
+        """Disables an account and ends its sessions."""
+        self.views.execute("UPDATE {accounts} SET active = :no WHERE login = :login",
+                           {"no": False, "login": login})
+        self.revoke_all(login)
+
+
+class LoginThrottle:
+    """At most `attempts` failed logins per login and per address in `window` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, *keys: str) -> bool:
+        """True while any of the keys has too many recent failures."""
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                failures = self._failures[key]
+                while failures and now - failures[0] > self.window:
+                    failures.popleft()
+                if len(failures) >= self.attempts:
+                    return True
+        return False
+
+    def failed(self, *keys: str) -> None:
+        """Counts a failure for each key."""
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._failures[key].append(now)
+

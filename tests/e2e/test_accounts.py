@@ -1,0 +1,108 @@
+"""Accounts, sessions, CSRF and roles, over real HTTP."""
+
+from datetime import timedelta
+
+import httpx
+
+from tests.builders import register_kwargs
+from tests.e2e.conftest import PASSWORD, log_in
+
+
+def _csrf(page: str) -> str:
+    marker = 'name="csrf" value="'
+    return page.split(marker, 1)[1].split('"', 1)[0]
+
+
+def _key(page: str) -> str:
+    return page.split('name="cle" value="', 1)[1].split('"', 1)[0]
+
+
+def test_pages_need_a_login_and_send_back_to_the_page_asked(client):
+    answer = client.get("/dossiers/FA-1")
+    assert answer.status_code == 303
+    assert answer.headers["location"].endswith("/connexion?suite=/dossiers/FA-1")
+
+
+def test_a_wrong_password_is_refused_in_french_and_brute_force_is_throttled(server, client):
+    server.app.state.runtime.accounts.add("marie", "Marie", "agent", PASSWORD)
+    for _ in range(5):
+        wrong = client.post("/connexion", data={"login": "marie", "password": "nope"})
+        assert wrong.status_code == 401
+        assert "Identifiant ou mot de passe incorrect." in wrong.text
+    blocked = client.post("/connexion", data={"login": "marie", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in blocked.text
+
+
+def test_the_session_cookie_is_httponly_samesite_and_new_at_each_login(server):
+    server.app.state.runtime.accounts.add("paul", "Paul", "agent", PASSWORD)
+    cookies = []
+    for _ in range(2):
+        with httpx.Client(base_url=server.url) as http:
+            answer = http.post("/connexion", data={"login": "paul", "password": PASSWORD})
+            header = answer.headers["set-cookie"]
+            assert "HttpOnly" in header
+            assert "SameSite=lax" in header
+            cookies.append(answer.cookies["relance_session"])
+    assert cookies[0] != cookies[1]
+
+
+def test_logging_out_revokes_the_session_at_once(server):
+    http = log_in(server, "lea", "agent")
+    home = http.get("/")
+    assert home.status_code == 200
+    stolen = http.cookies["relance_session"]
+    assert http.post("/deconnexion", data={"csrf": _csrf(home.text)}).status_code == 303
+    with httpx.Client(base_url=server.url, cookies={"relance_session": stolen}) as again:
+        assert again.get("/").status_code == 303
+    http.close()
+
+
+def test_an_idle_session_expires(server):
+    http = log_in(server, "idle", "agent")
+    server.app.state.runtime.accounts.idle = timedelta(seconds=0)
+    assert http.get("/").status_code == 303
+    http.close()
+
+
+def test_a_note_needs_the_csrf_token_and_appears_at_once_once(server, agent):
+    server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-NOTE"))
+    page = agent.get("/dossiers/FA-NOTE").text
+    without = agent.post("/dossiers/FA-NOTE/notes", data={"text": "Appeler lundi"})
+    assert without.status_code == 403
+    form = {"text": "Appeler <script>alert(1)</script> lundi", "csrf": _csrf(page),
+            "cle": _key(page)}
+    posted = agent.post("/dossiers/FA-NOTE/notes", data=form)
+    assert posted.status_code == 303
+    again = agent.post("/dossiers/FA-NOTE/notes", data=form)
+    assert again.status_code == 303
+    shown = agent.get(posted.headers["location"]).text
+    assert "Appeler &lt;script&gt;alert(1)&lt;/script&gt; lundi" in shown
+    assert "<script>alert(1)</script>" not in shown
+    assert shown.count("Appeler &lt;script&gt;") == 1
+    facts = server.app.state.runtime.files.history("FA-NOTE")
+    assert facts[-1].actor == "agent.test"
+
+
+def test_bad_input_redisplays_the_form_with_a_french_message_and_records_nothing(server, agent):
+    server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-BAD"))
+    page = agent.get("/dossiers/FA-BAD").text
+    bad = agent.post("/dossiers/FA-BAD/notes",
+                     data={"text": "   ", "csrf": _csrf(page), "cle": _key(page)})
+    assert bad.status_code == 422
+    assert "Une information obligatoire est manquante." in bad.text
+    assert len(server.app.state.runtime.files.history("FA-BAD")) == 1
+
+
+def test_an_auditor_reads_but_cannot_record(server):
+    server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-AUD"))
+    auditor = log_in(server, "auditeur", "auditor")
+    page = auditor.get("/dossiers/FA-AUD")
+    assert page.status_code == 200
+    assert "Ajouter une note" not in page.text
+    refused = auditor.post("/dossiers/FA-AUD/notes",
+                           data={"text": "x", "csrf": _csrf(page.text), "cle": "k"})
+    assert refused.status_code == 403
+    assert "pas permise avec votre rôle" in refused.text
+    assert len(server.app.state.runtime.files.history("FA-AUD")) == 1
+    auditor.close()
