@@ -14,6 +14,7 @@ from eventsourcing.utils import Environment
 from adapters.accounts import Accounts
 from adapters.calendar import FrenchCalendar
 from adapters.clock import utc_now
+from adapters.coordination import Claims
 from adapters.documents import Creditor, Documents
 from adapters.follower import Follower
 from adapters.outbox import Outbox, outbox_from_url
@@ -46,6 +47,7 @@ class Runtime:
     creditor: Creditor
     outbox: Outbox
     accounts: Accounts
+    claims: Claims
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -122,4 +124,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
                    outbox=outbox_from_url(settings.smtp_url),
                    accounts=Accounts(views, clock,
                                      idle=timedelta(minutes=settings.session_idle_minutes),
-                                     absolute=timedelta(hours=settings.session_hours)))
+                                     absolute=timedelta(hours=settings.session_hours)),
+                   claims=Claims(views, clock))

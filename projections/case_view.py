@@ -38,12 +38,12 @@ CASE_VIEW = Table(
         "last_contact_channel": Type.TEXT, "last_contact_outcome": Type.TEXT,
         "last_contact_name": Type.TEXT,
         "reminders_1": Type.INT, "reminders_2": Type.INT, "reminders_3": Type.INT,
-        "calls": Type.INT, "pre_due_reminders": Type.INT,
+        "calls": Type.INT, "pre_due_reminders": Type.INT, "settled_on": Type.DATE,
         "version": Type.INT, "updated_at": Type.INSTANT,
     },
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
-             ("promise_on",), ("phase",)),
+             ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",)),
 )
 
 PLAN_INSTALMENTS = Table(
@@ -64,7 +64,7 @@ class CaseView:
     """
 
     name = "case_view"
-    version = 2
+    version = 3
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
     state_based = True
 
@@ -110,6 +110,8 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         "reminders_1": levels.get(1, 0), "reminders_2": levels.get(2, 0),
         "reminders_3": levels.get(3, 0),
         "calls": case.calls, "pre_due_reminders": case.pre_due_reminders,
+        "settled_on": max((p.received_on for p in case.payments), default=None)
+        if case.is_settled and case.payments else None,
         "version": version, "updated_at": updated_at,
     }
 

@@ -43,6 +43,80 @@ class DebtorView:
         return sum((f.outstanding for f in self.files), Decimal("0.00"))
 
 
+SORTS = {
+    "retard": "due_on ASC, number", "montant": "outstanding DESC, number",
+    "debiteur": "debtor_name, number", "numero": "number",
+}
+
+
+@dataclass(frozen=True)
+class PortfolioFilter:
+    """What the portfolio page filters on; every value comes in as a bound parameter."""
+
+    status: str = ""
+    agent: str = ""
+    bucket: str = ""
+    debtor: str = ""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    search: str = ""
+    sort: str = "retard"
+
+    def sql(self, day: date) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause and its parameters."""
+        clauses, params = ["1 = 1"], {"day": day}
+        if self.status in PHASE_OF_STATUS:
+            clauses.append("phase = :phase")
+            params["phase"] = PHASE_OF_STATUS[self.status]
+            if self.status == "promise_broken":
+                clauses.append("promise_on < :day")
+            elif self.status == "promised":
+                clauses.append("promise_on >= :day")
+            elif self.status == "overdue":
+                clauses.append("due_on < :day")
+            elif self.status == "not_yet_due":
+                clauses.append("due_on >= :day")
+        if self.agent:
+            clauses.append("agent = :agent")
+            params["agent"] = self.agent
+        if self.debtor:
+            clauses.append("debtor_account = :debtor")
+            params["debtor"] = self.debtor
+        if self.minimum is not None:
+            clauses.append("outstanding >= :minimum")
+            params["minimum"] = int(self.minimum * 100)
+        if self.maximum is not None:
+            clauses.append("outstanding <= :maximum")
+            params["maximum"] = int(self.maximum * 100)
+        if self.bucket in BUCKET_DAYS:
+            low, high = BUCKET_DAYS[self.bucket]
+            clauses.append("outstanding > 0 AND due_on <= :b_from AND due_on > :b_to")
+            params["b_from"] = day - timedelta(days=low)
+            params["b_to"] = day - timedelta(days=high)
+        if self.search:
+            clauses.append("(number = :q OR debtor_siren = :q OR LOWER(debtor_name) LIKE :like)")
+            params["q"] = self.search.strip()
+            params["like"] = "%" + self.search.strip().lower().replace("%", "") + "%"
+        return " AND ".join(clauses), params
+
+
+PHASE_OF_STATUS = {
+    "not_yet_due": "open", "overdue": "open", "promised": "promised",
+    "promise_broken": "promised", "in_dispute": "in_dispute",
+    "in_payment_plan": "in_payment_plan", "formal_notice_sent": "formal_notice_sent",
+    "handed_over": "handed_over", "paid": "paid", "written_off": "written_off",
+    "closed": "closed",
+}
+BUCKET_DAYS = {"not_yet_due": (-36500, 0), "1-30": (1, 31), "31-60": (31, 61),
+               "61-90": (61, 91), "over_90": (91, 36500)}
+
+
+def _share(part: int | None, whole: int | None) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part or 0) / Decimal(whole) * 100).quantize(Decimal("0.1"))
+
+
 @dataclass(frozen=True)
 class AgingRow:
     """Outstanding amounts by lateness bucket, for one debtor, one agent, or everyone."""
@@ -63,9 +137,10 @@ class Reads:
         self.views = views
 
     def _lines(self, where: str, params: dict[str, Any], day: date,
-               order: str = "due_on, number") -> list[CaseLine]:
-        rows = self.views.rows(f"SELECT * FROM {{case_view}} WHERE {where} ORDER BY {order}",
-                               params, CASE_VIEW.columns)
+               order: str = "due_on, number", suffix: str = "") -> list[CaseLine]:
+        rows = self.views.rows(
+            f"SELECT * FROM {{case_view}} WHERE {where} ORDER BY {order}{suffix}",
+            params, CASE_VIEW.columns)
         return [CaseLine(row, day) for row in rows]
 
     # -- a file and a debtor ------------------------------------------------------------
@@ -108,6 +183,22 @@ class Reads:
             "AND occurred_at >= :start AND occurred_at < :end ORDER BY occurred_at",
             {"account": account, "start": start, "end": start + timedelta(days=1)},
             DEBTOR_TOUCHES.columns)
+
+    def touches_on_day(self, day: date) -> list[dict[str, Any]]:
+        """Every contact with any debtor on `day` (UTC), latest first."""
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        return self.views.rows(
+            "SELECT * FROM {debtor_touches} WHERE occurred_at >= :start AND occurred_at < :end "
+            "ORDER BY occurred_at DESC", {"start": start, "end": start + timedelta(days=1)},
+            DEBTOR_TOUCHES.columns)
+
+    def holdings(self) -> list[dict[str, Any]]:
+        """Per agent: debtors held, open files and what they still owe."""
+        return self.views.rows(
+            "SELECT agent, COUNT(DISTINCT debtor_account) AS debtors, COUNT(*) AS files, "
+            "SUM(outstanding) AS outstanding FROM {case_view} WHERE phase NOT IN "
+            "('paid', 'written_off', 'closed') GROUP BY agent ORDER BY agent", {},
+            {"debtors": Type.INT, "files": Type.INT, "outstanding": Type.CENTS})
 
     # -- worklist facts -----------------------------------------------------------------
 
@@ -174,6 +265,51 @@ class Reads:
     def files_with_missed_instalment(self, day: date) -> set[str]:
         """Numbers of the files with an instalment past due and not covered."""
         return {line.number for line, _ in self.missed_instalments(day)}
+
+    # -- the portfolio ------------------------------------------------------------------
+
+    def portfolio(self, day: date, filters: PortfolioFilter, page: int = 1,
+                  per_page: int = 50) -> tuple[list[CaseLine], int]:
+        """One page of files matching the filters, and how many match in all."""
+        where, params = filters.sql(day)
+        order = SORTS.get(filters.sort, SORTS["retard"])
+        total = self.views.rows(f"SELECT COUNT(*) AS n FROM {{case_view}} WHERE {where}",
+                                params, {"n": Type.INT})[0]["n"]
+        lines = self._lines(where, {**params, "limit": per_page,
+                                    "offset": (page - 1) * per_page},
+                            day, order=order, suffix=" LIMIT :limit OFFSET :offset")
+        return lines, total
+
+    def kpis(self, day: date) -> dict[str, Decimal | None]:
+        """Overdue amount, DSO, broken-promise rate, share recovered within 90 days."""
+        year_ago = day - timedelta(days=365)
+        row = self.views.rows(
+            "SELECT "
+            "SUM(CASE WHEN outstanding > 0 AND due_on < :day AND phase NOT IN "
+            "('written_off', 'closed') THEN outstanding ELSE 0 END) AS overdue, "
+            "SUM(CASE WHEN outstanding > 0 AND phase NOT IN ('written_off', 'closed') "
+            "THEN outstanding ELSE 0 END) AS receivables, "
+            "SUM(CASE WHEN issued_on >= :year_ago THEN amount ELSE 0 END) AS sales, "
+            "SUM(CASE WHEN promise_on IS NOT NULL AND promise_on < :day THEN 1 ELSE 0 END) "
+            "AS promises_due, "
+            "SUM(CASE WHEN phase = 'promised' AND promise_on < :day THEN 1 ELSE 0 END) "
+            "AS promises_broken, "
+            "SUM(CASE WHEN due_on <= :d90 THEN 1 ELSE 0 END) AS due_90, "
+            "SUM(CASE WHEN due_on <= :d90 AND settled_on IS NOT NULL "
+            "AND settled_on <= due_on + 90 THEN 1 ELSE 0 END) AS recovered_90 "
+            "FROM {case_view}".replace("due_on + 90", self.views.plus_days("due_on", 90)),
+            {"day": day, "year_ago": year_ago, "d90": day - timedelta(days=90)},
+            {"overdue": Type.CENTS, "receivables": Type.CENTS, "sales": Type.CENTS,
+             "promises_due": Type.INT, "promises_broken": Type.INT, "due_90": Type.INT,
+             "recovered_90": Type.INT})[0]
+        sales = row["sales"] or Decimal("0")
+        return {
+            "overdue": row["overdue"] or Decimal("0.00"),
+            "dso": ((row["receivables"] or 0) / sales * 365).quantize(Decimal("1"))
+            if sales else None,
+            "promises_broken_rate": _share(row["promises_broken"], row["promises_due"]),
+            "recovered_90_rate": _share(row["recovered_90"], row["due_90"]),
+        }
 
     # -- aging (balance âgée) -----------------------------------------------------------
 

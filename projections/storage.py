@@ -195,6 +195,10 @@ class ViewStore:
         """The name of eventsourcing's tracking table, as written in SQL."""
         raise NotImplementedError
 
+    def plus_days(self, column: str, days: int) -> str:
+        """SQL for a date column moved by a number of days."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Copy:
@@ -292,6 +296,9 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
     def tracking_table(self) -> str:
         return "tracking"
 
+    def plus_days(self, column: str, days: int) -> str:
+        return f"date({column}, '+{int(days)} days')"
+
 
 class PostgresViews(ViewStore, PostgresTrackingRecorder):
     """Read models in the PostgreSQL schema of the events."""
@@ -329,3 +336,6 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def tracking_table(self) -> str:
         return self.table_name(self.tracking_table_name)
+
+    def plus_days(self, column: str, days: int) -> str:
+        return f"({column} + {int(days)})"

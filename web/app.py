@@ -17,7 +17,7 @@ from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.settings import Settings
 from domain.errors import DomainError, InvoiceNotFound
-from web import api, auth, files
+from web import api, auth, files, work
 from web.templating import build_templates
 
 log = structlog.get_logger("relance.web")
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="relance", lifespan=lifespan)
     app.include_router(auth.router)
     app.include_router(files.router)
+    app.include_router(work.router)
     app.include_router(api.router)
 
     @app.middleware("http")
