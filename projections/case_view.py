@@ -148,7 +148,9 @@ class CaseLine:
 
     @property
     def days_late(self) -> int:
-        """Days past the due date on that day (0 when not yet due)."""
+        """Days past the due date on that day (0 when not yet due or nothing is owed)."""
+        if self.row["outstanding"] <= 0:
+            return 0
         return max(0, (self.day - self.row["due_on"]).days)
 
     @property

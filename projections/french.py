@@ -35,3 +35,17 @@ def day(value: date) -> str:
 def instant(value: datetime) -> str:
     """An instant in Paris time, as dd/mm/yyyy HH:MM."""
     return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo=PARIS, locale=LOCALE)
+
+
+STATUS_LABELS = {
+    "not_yet_due": "Non échu", "overdue": "Échu", "promised": "Promesse",
+    "promise_broken": "Promesse non tenue", "in_dispute": "Litige",
+    "in_payment_plan": "Échéancier", "formal_notice_sent": "Mise en demeure",
+    "handed_over": "Transmis", "paid": "Payé", "written_off": "Passé en perte",
+    "closed": "Clos",
+}
+
+
+def status(value: str) -> str:
+    """A file's status in French."""
+    return STATUS_LABELS.get(str(getattr(value, "value", value)), str(value))

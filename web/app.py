@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from adapters.accounts import LoginThrottle
 from adapters.bootstrap import bootstrap
@@ -21,6 +23,7 @@ from web import api, auth, files, work
 from web.templating import build_templates
 
 log = structlog.get_logger("relance.web")
+STATIC_DIR = Path(__file__).parent / "static"
 
 FRENCH_HTTP = {
     403: "Cette action n'est pas permise avec votre rôle, ou le formulaire a expiré : "
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime.close()
 
     app = FastAPI(title="relance", lifespan=lifespan)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(auth.router)
     app.include_router(files.router)
     app.include_router(work.router)

@@ -19,4 +19,5 @@ def build_templates() -> Jinja2Templates:
     templates.env.filters["day"] = french.day
     templates.env.filters["instant"] = french.instant
     templates.env.filters["percent"] = french.percent
+    templates.env.filters["statut"] = french.status
     return templates

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from adapters.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.bootstrap import Runtime
 from adapters.parsing import parse_date
+from projections.french import STATUS_LABELS
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import worklist
 from web.auth import check_csrf, require_role, require_user
@@ -19,13 +20,6 @@ from web.files import get_runtime
 
 router = APIRouter()
 PER_PAGE = 50
-STATUS_LABELS = {
-    "not_yet_due": "Non échu", "overdue": "Échu", "promised": "Promesse",
-    "promise_broken": "Promesse non tenue", "in_dispute": "Litige",
-    "in_payment_plan": "Échéancier", "formal_notice_sent": "Mise en demeure",
-    "handed_over": "Transmis", "paid": "Payé", "written_off": "Passé en perte",
-    "closed": "Clos",
-}
 BUCKET_LABELS = {"not_yet_due": "Non échu", "1-30": "1 à 30 j", "31-60": "31 à 60 j",
                  "61-90": "61 à 90 j", "over_90": "Plus de 90 j"}
 
