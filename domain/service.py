@@ -138,16 +138,26 @@ class CaseFiles(Application[UUID]):
 
     def log_call(self, actor: str, numbers: str | Sequence[str], *, contact: Contact,
                  outcome: CallOutcome, summary: str = "", callback_on: date | None = None,
-                 scenario_step: str = "", occurred_at: datetime | None = None,
+                 scenario_step: str = "", promised_on: date | None = None,
+                 promised_amount: Money | None = None, occurred_at: datetime | None = None,
                  idempotency_key: str | None = None) -> Recorded:
-        """Records one call, about one or several invoices of the same debtor."""
+        """Records one call, about one or several invoices of the same debtor; a promise
+        made during the call is recorded with it, atomically, on each invoice."""
         args = dict(contact=contact, outcome=outcome, summary=summary, callback_on=callback_on,
                     scenario_step=scenario_step)
         listed = _as_list(numbers)
         action_id = uuid4().hex
-        return self._act("log_call", actor, listed, occurred_at, idempotency_key, args,
-                         lambda inv, s: inv.log_call(s, **args, action_id=action_id,
-                                                     invoice_numbers=listed))
+
+        def act(invoice: Invoice, stamp: Stamp) -> None:
+            invoice.log_call(stamp, **args, action_id=action_id, invoice_numbers=listed)
+            if promised_on is not None:
+                invoice.promise_payment(stamp, promised_on=promised_on, promised_by=contact,
+                                        amount=promised_amount if len(listed) == 1 else None,
+                                        contact_version=invoice.version)
+
+        return self._act("log_call", actor, listed, occurred_at, idempotency_key,
+                         {**args, "promised_on": promised_on,
+                          "promised_amount": promised_amount}, act)
 
     def promise_payment(self, actor: str, number: str, *, promised_on: date,
                         promised_by: Contact, amount: Money | None = None,

@@ -14,7 +14,9 @@ from adapters.messages import in_french
 from domain.errors import DomainError, InvoiceNotFound
 from domain.penalties import penalties
 from domain.prescription import prescription
+from projections import french
 from web.auth import check_csrf, require_role, require_user
+from web.forms import OUTCOMES, CallForm
 
 router = APIRouter()
 
@@ -74,10 +76,43 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
          "owed": penalties(folded, today, runtime.law_rates,
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(folded), "errors": errors or {},
-         "values": values or {}, "form_key": uuid.uuid4().hex,
+         "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
+
+
+@router.post("/dossiers/{number}/appels", name="log_call")
+def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
+             session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+             form: Annotated[CallForm, Form()]) -> Response:
+    """Logs a call, with its promise and callback; asks before a second contact today."""
+    check_csrf(session, form.csrf)
+    values = form.model_dump()
+    errors, parsed = form.parse()
+    case = runtime.files.case(number)
+    colleagues = [t for t in runtime.reads.touches_on(case.debtor.account, runtime.today())
+                  if t["actor"] != session.user.login]
+    if colleagues and not form.confirm:
+        errors["confirm"] = (
+            "Ce débiteur a déjà été contacté aujourd'hui par "
+            + ", ".join(f"{t['actor']} ({french.instant(t['occurred_at'])})" for t in colleagues)
+            + " : cochez « Confirmer » pour enregistrer ce nouvel appel.")
+    if errors:
+        return _file_page(request, runtime, number, None, errors=errors, values=values,
+                          status_code=422)
+    try:
+        recorded = runtime.files.log_call(
+            session.user.login, number, **parsed,
+            idempotency_key=f"form:{form.cle}" if form.cle else None)
+    except DomainError as error:
+        field = {"promise_before_contact": "promised_on", "callback_in_the_past": "callback_on",
+                 "invalid_amount": "promised_amount"}.get(error.code, "summary")
+        return _file_page(request, runtime, number, None, errors={field: in_french(error)},
+                          values=values, status_code=422)
+    target = request.url_for("file_page", number=number).include_query_params(
+        apres=recorded.notification_id or 0)
+    return RedirectResponse(str(target), status_code=303)
 
 
 @router.post("/dossiers/{number}/notes", name="add_note")

@@ -1,0 +1,78 @@
+"""The forms of a file: read, checked, and turned into command arguments.
+
+Each field's problem is a French sentence shown beside it; nothing reaches the
+application service until every field reads right.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.errors import DomainError
+from domain.values import CallOutcome, Contact, Money
+
+OUTCOMES = {
+    "reached": "Joint", "voicemail": "Messagerie", "wrong_person": "Mauvais interlocuteur",
+    "refused": "Refus", "no_answer": "Pas de réponse",
+}
+
+
+def _date(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        day, _, rest = text.partition("/")
+        month, _, year = rest.partition("/")
+        return date(int(year), int(month), int(day))
+
+
+class CallForm(BaseModel):
+    """Log a call: who, how it went, what was said, a promise, a callback."""
+
+    csrf: str = Field(default="", max_length=200)
+    cle: str = Field(default="", max_length=64)
+    contact_name: str = Field(default="", max_length=200)
+    contact_function: str = Field(default="", max_length=200)
+    contact_phone: str = Field(default="", max_length=50)
+    contact_email: str = Field(default="", max_length=200)
+    outcome: str = Field(default="reached", max_length=20)
+    summary: str = Field(default="", max_length=20_000)
+    callback_on: str = Field(default="", max_length=20)
+    promised_on: str = Field(default="", max_length=20)
+    promised_amount: str = Field(default="", max_length=30)
+    confirm: bool = False
+
+    def parse(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The French problems by field, and the command's arguments when there are none."""
+        errors: dict[str, str] = {}
+        parsed: dict[str, Any] = {}
+        if self.outcome not in OUTCOMES:
+            errors["outcome"] = "Choisissez l'issue de l'appel."
+        else:
+            parsed["outcome"] = CallOutcome(self.outcome)
+        try:
+            parsed["contact"] = Contact(self.contact_name, self.contact_function,
+                                        self.contact_phone, self.contact_email)
+        except DomainError:
+            errors["contact_name"] = "Le contact contient des caractères non autorisés."
+        parsed["summary"] = self.summary
+        for name in ("callback_on", "promised_on"):
+            try:
+                parsed[name] = _date(getattr(self, name))
+            except (ValueError, OverflowError):
+                errors[name] = "Date invalide : utilisez le format JJ/MM/AAAA."
+        parsed["promised_amount"] = None
+        if self.promised_amount.strip():
+            try:
+                parsed["promised_amount"] = Money.parse(self.promised_amount).require_positive()
+            except DomainError:
+                errors["promised_amount"] = "Montant invalide : par exemple 1 500,00."
+        if parsed.get("promised_on") and not self.contact_name.strip():
+            errors["contact_name"] = "Une promesse vient d'une personne : indiquez son nom."
+        return errors, parsed
