@@ -1,0 +1,81 @@
+"""A real agent's morning in headless Chromium: log in, work the first item, see it everywhere.
+
+Screenshots of each main page are saved under test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.builders import register_kwargs
+from tests.e2e.conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        message = "Debian's chromium is not installed (make test installs it as root)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, browser):
+    runtime = server.app.state.runtime
+    today = runtime.today()
+    runtime.accounts.add("amelie.martin", "Amélie Martin", "agent", PASSWORD)
+    runtime.files.register_invoice("alice", **register_kwargs(
+        "FA-NAV", issued_on=today - timedelta(days=40), due_on=today - timedelta(days=9)))
+    assert runtime.wait_for_views(
+        runtime.files.assign("sophie", "FA-NAV", agent="amelie.martin").notification_id)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    page.goto(f"{server.url}/journee")
+    page.fill("#login", "amelie.martin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/journee")
+    first = page.locator("tbody tr").first
+    assert "FA-NAV" in first.inner_text()
+    assert "appel" in first.inner_text()
+    page.screenshot(path=str(SHOTS / "ma-journee.png"), full_page=True)
+
+    first.locator("a").first.click()
+    page.wait_for_url("**/dossiers/FA-NAV")
+    page.fill("input[name=contact_name]", "Jean Dupont")
+    page.fill("textarea[name=summary]", "Virement promis pour vendredi")
+    page.fill("input[name=promised_on]", (today + timedelta(days=4)).isoformat())
+    page.click("text=Enregistrer l'appel")
+    page.wait_for_url("**/dossiers/FA-NAV?apres=*")
+    timeline = page.locator("table").last.inner_text()
+    assert "Virement promis pour vendredi" in timeline
+    assert "Promesse de paiement" in timeline
+    page.screenshot(path=str(SHOTS / "dossier.png"), full_page=True)
+
+    page.goto(f"{server.url}/journee")
+    assert "FA-NAV" not in page.locator("table").inner_text()
+    page.goto(f"{server.url}/equipe")
+    assert "amelie.martin" in page.locator("table").last.inner_text()
+    page.screenshot(path=str(SHOTS / "equipe.png"), full_page=True)
+    for name, path in (("portefeuille", "/portefeuille"), ("debiteur", "/debiteurs/411ACME")):
+        page.goto(f"{server.url}{path}")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        assert page.locator("h1").count() == 1
