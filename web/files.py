@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.accounts import CAN_RECORD, Session
@@ -16,6 +17,7 @@ from domain.penalties import penalties
 from domain.prescription import prescription
 from projections import french
 from web.auth import check_csrf, require_role, require_user
+from web.fact_forms import BY_KIND, FORMS, FactForm, read
 from web.forms import OUTCOMES, CallForm
 
 router = APIRouter()
@@ -59,7 +61,7 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
                errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, open_form: str = "") -> Response:
     fresh = runtime.wait_for_views(apres)
     today = runtime.today()
     line = runtime.reads.case(number, today)
@@ -77,6 +79,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(folded), "errors": errors or {},
          "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
+         "fact_forms": FORMS, "open_form": open_form,
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
@@ -110,6 +113,43 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
                  "invalid_amount": "promised_amount"}.get(error.code, "summary")
         return _file_page(request, runtime, number, None, errors={field: in_french(error)},
                           values=values, status_code=422)
+    target = request.url_for("file_page", number=number).include_query_params(
+        apres=recorded.notification_id or 0)
+    return RedirectResponse(str(target), status_code=303)
+
+
+@router.post("/dossiers/{number}/faits/{kind}", name="record_fact")
+async def record_fact(request: Request, number: str, kind: str,
+                      runtime: Annotated[Runtime, Depends(get_runtime)],
+                      session: Annotated[Session, Depends(require_role(*CAN_RECORD))]
+                      ) -> Response:
+    """Records any fact of the file from its form (see web/fact_forms.py)."""
+    form = BY_KIND.get(kind)
+    if form is None:
+        raise HTTPException(404, "no such form")
+    received = await request.form(max_fields=50, max_files=0)
+    values = {k: str(v)[:20_000] for k, v in received.items()}
+    check_csrf(session, values.get("csrf", ""))
+    return await run_in_threadpool(_record_fact, request, runtime, session, number, form,
+                                   values)
+
+
+def _record_fact(request: Request, runtime: Runtime, session: Session, number: str,
+                 form: FactForm, values: dict[str, str]) -> Response:
+    errors, parsed = read(form, values)
+    if errors:
+        return _file_page(request, runtime, number, None, errors=errors, values=values,
+                          status_code=422, open_form=form.kind)
+    key = values.get("cle")
+    try:
+        recorded = form.handler(runtime.files, session.user.login, number, parsed,
+                                f"form:{key}" if key else None)
+    except DomainError as error:
+        if isinstance(error, InvoiceNotFound):
+            raise
+        return _file_page(request, runtime, number, None,
+                          errors={"_form": in_french(error)}, values=values,
+                          status_code=422, open_form=form.kind)
     target = request.url_for("file_page", number=number).include_query_params(
         apres=recorded.notification_id or 0)
     return RedirectResponse(str(target), status_code=303)
