@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request_id = bind_context(actor=session.user.login if session else "anonymous",
                                   request_id=request.headers.get("X-Request-ID"))
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         response.headers["X-Request-ID"] = request_id
         log.info("request", method=request.method, route=request.url.path,
                  status=response.status_code,

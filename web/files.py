@@ -11,16 +11,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
+from adapters.documents import DOCUMENTS, DocumentUnavailable
 from adapters.messages import in_french
+from adapters.parsing import parse_instant
+from adapters.sending import preview, send_by_email
 from domain.errors import DomainError, InvoiceNotFound
 from domain.penalties import penalties
 from domain.prescription import prescription
 from projections import french
+from projections.case_view import CaseLine, case_row
+from projections.history import history_row
 from web.auth import check_csrf, require_role, require_user
 from web.fact_forms import BY_KIND, FORMS, FactForm, read
 from web.forms import OUTCOMES, CallForm
 
 router = APIRouter()
+DOCUMENT_TITLES = {
+    "pre_due": "Relance préventive", "reminder_1": "Première relance",
+    "reminder_2": "Deuxième relance", "formal_notice": "Mise en demeure",
+    "call_confirmation": "Confirmation d'appel", "duplicate_cover": "Envoi du duplicata",
+    "payment_plan": "Confirmation d'échéancier",
+}
+assert set(DOCUMENT_TITLES) == set(DOCUMENTS)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -50,13 +62,43 @@ def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = 
 @router.get("/dossiers/{number}", response_class=HTMLResponse, name="file_page",
             dependencies=[Depends(require_user)])
 def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
-              apres: Annotated[int | None, Query(ge=0)] = None) -> Response:
+              apres: Annotated[int | None, Query(ge=0)] = None,
+              tel_quel: Annotated[str, Query(max_length=40)] = "") -> Response:
     """A file from the read models: its header and full history, in order.
 
     `apres` is the log position of a write just made: the page waits (briefly) until the
     views show it, and says so if they are still catching up.
     """
+    if tel_quel:
+        return _file_as_it_stood(request, runtime, number, tel_quel)
     return _file_page(request, runtime, number, apres)
+
+
+def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str) -> Response:
+    """The file as we knew it at an instant: its facts recorded by then, read-only."""
+    try:
+        instant = parse_instant(text)
+    except ValueError:
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"message": "Date et heure invalides : AAAA-MM-JJTHH:MM."},
+            status_code=422)
+    invoice = runtime.files.file_as_recorded(number, instant)
+    if invoice is None:
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html",
+            {"message": f"Aucun fait n'était encore enregistré le {french.instant(instant)}."},
+            status_code=404)
+    day = instant.date()
+    line = CaseLine(case_row(invoice.id.hex, invoice.case, invoice.version,
+                             invoice.modified_on), day)
+    return request.app.state.templates.TemplateResponse(
+        request, "file.html",
+        {"case": line, "rows": [history_row(e) for e in invoice.entries], "updating": False,
+         "owed": penalties(invoice.case, day, runtime.law_rates,
+                           runtime.files.penalty_rate(number)),
+         "prescription": prescription(invoice.case), "errors": {}, "values": {},
+         "form_key": "", "outcomes": OUTCOMES, "fact_forms": (), "open_form": "",
+         "documents": {}, "can_record": False, "as_of": instant})
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
@@ -79,7 +121,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(folded), "errors": errors or {},
          "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
-         "fact_forms": FORMS, "open_form": open_form,
+         "fact_forms": FORMS, "open_form": open_form, "documents": DOCUMENT_TITLES,
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
@@ -152,6 +194,43 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
                           status_code=422, open_form=form.kind)
     target = request.url_for("file_page", number=number).include_query_params(
         apres=recorded.notification_id or 0)
+    return RedirectResponse(str(target), status_code=303)
+
+
+@router.get("/dossiers/{number}/documents/{template}", response_class=HTMLResponse,
+            name="document_preview", dependencies=[Depends(require_user)])
+def document_preview(request: Request, number: str, template: str,
+                     runtime: Annotated[Runtime, Depends(get_runtime)],
+                     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
+                     ) -> Response:
+    """A document as it would go out today (HTML, or the printable PDF); nothing is sent."""
+    session: Session = request.state.session
+    try:
+        document = preview(runtime, number, template, session.user.name)
+    except DocumentUnavailable as error:
+        raise HTTPException(404, str(error)) from None
+    if format == "pdf":
+        return Response(document.pdf(), media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{number}-{template}.pdf"'})
+    # The letter's own layout is inline CSS; nothing else may load or run in the preview.
+    return Response(document.html, media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "frame-ancestors 'none'"})
+
+
+@router.post("/dossiers/{number}/documents/{template}", name="document_send")
+def document_send(request: Request, number: str, template: str,
+                  runtime: Annotated[Runtime, Depends(get_runtime)],
+                  session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Sends a document by email; the file then shows it sent, or the failed attempt."""
+    check_csrf(session, csrf)
+    try:
+        send_by_email(runtime, number, template, session.user.login)
+    except DocumentUnavailable as error:
+        raise HTTPException(404, str(error)) from None
+    head = runtime.files.recorder.max_notification_id() or 0
+    target = request.url_for("file_page", number=number).include_query_params(apres=head)
     return RedirectResponse(str(target), status_code=303)
 
 
