@@ -27,6 +27,9 @@ from projections.storage import ViewStore
 ACCOUNTS = Table("accounts", {"login": Type.TEXT, "name": Type.TEXT, "role": Type.TEXT,
                               "password_hash": Type.TEXT, "active": Type.BOOL,
                               "created_at": Type.INSTANT}, key=("login",))
+API_TOKENS = Table("api_tokens", {"token_hash": Type.TEXT, "login": Type.TEXT,
+                                  "created_at": Type.INSTANT, "revoked": Type.BOOL},
+                   key=("token_hash",), indexes=(("login",),))
 SESSIONS = Table("sessions", {"token_hash": Type.TEXT, "login": Type.TEXT,
                               "csrf": Type.TEXT, "created_at": Type.INSTANT,
                               "last_seen_at": Type.INSTANT, "revoked": Type.BOOL},
@@ -83,7 +86,7 @@ class Accounts:
         self.idle = idle
         self.absolute = absolute
         self.hasher = PasswordHasher()
-        views.create_tables([ACCOUNTS, SESSIONS])
+        views.create_tables([ACCOUNTS, SESSIONS, API_TOKENS])
 
     def add(self, login: str, name: str, role: Role, password: str) -> User:
         """Creates an account."""
@@ -153,6 +156,26 @@ class Accounts:
         self.views.execute("UPDATE {sessions} SET last_seen_at = :now WHERE token_hash = :hash",
                            {"now": now, "hash": _digest(token)})
         return Session(User(row["login"], row["name"], Role(row["role"])), row["csrf"])
+
+    def issue_api_token(self, login: str) -> str:
+        """A new bearer token for a script acting as this account (shown once, kept hashed)."""
+        if not any(user.login == login for user in self.users()):
+            raise AccountError(f"no active account {login!r}")
+        token = "rl_" + secrets.token_urlsafe(32)
+        self.views.execute(
+            "INSERT INTO {api_tokens} (token_hash, login, created_at, revoked) "
+            "VALUES (:hash, :login, :at, :no)",
+            {"hash": _digest(token), "login": login, "at": self.clock(), "no": False})
+        return token
+
+    def api_user(self, token: str) -> User | None:
+        """The account a bearer token acts for, if the token is live."""
+        rows = self.views.rows(
+            "SELECT a.login, a.name, a.role FROM {api_tokens} t JOIN {accounts} a "
+            "ON a.login = t.login WHERE t.token_hash = :hash AND t.revoked = :no "
+            "AND a.active = :yes", {"hash": _digest(token), "no": False, "yes": True},
+            ACCOUNTS.columns)
+        return User(rows[0]["login"], rows[0]["name"], Role(rows[0]["role"])) if rows else None
 
     def log_out(self, token: str) -> None:
         """Revokes one session."""

@@ -236,3 +236,21 @@ def user_add(
     finally:
         runtime.close()
     out.print(f"Compte {login} créé ({chosen.value}).")
+
+
+@users_app.command("token")
+def user_token(login: Annotated[str, typer.Argument(help="Compte pour lequel agit le script.")]
+               ) -> None:
+    """Crée un jeton d'API (affiché une seule fois) pour un script agissant comme ce compte."""
+    from adapters.accounts import AccountError
+    from adapters.cli import open_runtime
+
+    runtime = open_runtime()
+    try:
+        token = runtime.accounts.issue_api_token(login)
+    except AccountError as error:
+        Console(stderr=True).print(f"Jeton non créé : {error}")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    out.print(token)

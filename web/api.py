@@ -1,8 +1,11 @@
-"""The JSON API for an ERP: push invoices and payments, read a file back.
+"""The JSON API: the same commands and reads as the pages, with the same roles.
 
-Same validation and idempotency as the CSV import, one result per item. Scripts
-authenticate with a bearer token (RELANCE_API_TOKEN); without one configured, the
-API refuses every call.
+Scripts authenticate with a bearer token issued to an account (`relance user token
+LOGIN`) and act as that account; RELANCE_API_TOKEN is a deployment-wide token acting
+as an administrator named "api". Pushing invoices and payments has the import's
+validation and idempotency, one result per item; every fact of the file page has its
+endpoint, with the same fields and checks; errors come back as a stable code and an
+English detail.
 """
 
 from __future__ import annotations
@@ -10,14 +13,20 @@ from __future__ import annotations
 import hmac
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from adapters.accounts import CAN_RECORD, Role, User
 from adapters.bootstrap import Runtime
 from adapters.importing import ImportReport, record_payment_rows, register_rows
-from domain.values import PaymentMeans
+from adapters.logs import bind_context
+from domain.values import CallOutcome, Contact, PaymentMeans
+from projections.worklist import worklist
+from web.fact_forms import BY_KIND, read
 from web.files import get_runtime
 
 MAX_ITEMS = 1000
@@ -25,16 +34,35 @@ MAX_ITEMS = 1000
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-def api_actor(request: Request, authorization: Annotated[str, Header()] = "") -> str:
-    """The acting script, from its bearer token."""
-    expected = request.app.state.runtime.settings.api_token
-    if not expected:
-        raise HTTPException(503, "the API is disabled: set RELANCE_API_TOKEN")
+def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> User:
+    """The account a script acts as, from its bearer token."""
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+    if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "a valid bearer token is required",
                             headers={"WWW-Authenticate": "Bearer"})
-    return "api"
+    runtime = request.app.state.runtime
+    shared = runtime.settings.api_token
+    if shared and hmac.compare_digest(token.encode(), shared.encode()):
+        user = User("api", "API", Role.ADMIN)
+    else:
+        user = runtime.accounts.api_user(token)
+    if user is None:
+        raise HTTPException(401, "a valid bearer token is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+    bind_context(actor=user.login, request_id=request.headers.get("X-Request-ID"))
+    return user
+
+
+def api_recorder(user: Annotated[User, Depends(api_user)]) -> User:
+    """An account allowed to record facts."""
+    if user.role not in CAN_RECORD:
+        raise HTTPException(403, "this account's role cannot record facts")
+    return user
+
+
+def api_actor(user: Annotated[User, Depends(api_recorder)]) -> str:
+    """The login of an account allowed to record facts."""
+    return user.login
 
 
 class InvoiceIn(BaseModel):
@@ -80,12 +108,15 @@ class Results(BaseModel):
     unchanged: int
     rejected: int
     items: list[ItemResult]
+    notification_id: int | None = None
+    """The log position to wait for (GET /api/files/N?after=...) before reading."""
 
 
-def _results(numbers: list[str], report: ImportReport) -> Results:
+def _results(numbers: list[str], report: ImportReport, head: int | None) -> Results:
     reasons = dict(report.rejected)
     return Results(
         created=report.created, unchanged=report.unchanged, rejected=len(report.rejected),
+        notification_id=head,
         items=[ItemResult(index=i, number=n, status=report.outcomes[i],  # type: ignore[arg-type]
                           detail=reasons.get(i, "")) for i, n in enumerate(numbers)])
 
@@ -102,7 +133,8 @@ def post_invoices(items: Annotated[list[InvoiceIn], Field(max_length=MAX_ITEMS)]
     """Registers invoices; one already registered is 'unchanged'."""
     report = register_rows(runtime.files, [(i, _as_row(it)) for i, it in enumerate(items)],
                            actor)
-    return _results([it.number for it in items], report)
+    return _results([it.number for it in items], report,
+                    runtime.files.recorder.max_notification_id())
 
 
 @router.post("/payments", response_model=Results)
@@ -112,4 +144,119 @@ def post_payments(items: Annotated[list[PaymentIn], Field(max_length=MAX_ITEMS)]
     """Records payments; one sent again is 'unchanged'."""
     report = record_payment_rows(runtime.files,
                                  [(i, _as_row(it)) for i, it in enumerate(items)], actor)
-    return _results([it.number for it in items], report)
+    return _results([it.number for it in items], report,
+                    runtime.files.recorder.max_notification_id())
+
+
+class Recorded(BaseModel):
+    """What a command recorded, and the log position to wait for before reading."""
+
+    facts: int
+    notification_id: int | None
+    replayed: bool
+
+
+class CallIn(BaseModel):
+    """A call, as the file page's call form takes it."""
+
+    contact_name: str = Field(default="", max_length=200)
+    contact_function: str = Field(default="", max_length=200)
+    contact_phone: str = Field(default="", max_length=50)
+    contact_email: str = Field(default="", max_length=200)
+    outcome: CallOutcome = CallOutcome.REACHED
+    summary: str = Field(default="", max_length=20_000)
+    callback_on: date | None = None
+    promised_on: date | None = None
+    idempotency_key: str | None = Field(default=None, max_length=100)
+
+
+class FactIn(BaseModel):
+    """Any other fact: the same fields as its form on the file page, as text."""
+
+    values: dict[str, str] = Field(default_factory=dict, max_length=20)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+
+
+class Refused(BaseModel):
+    """A refusal: a stable code, an English detail, and the fields at fault."""
+
+    code: str
+    detail: str
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+def _recorded(result: Any) -> Recorded:
+    return Recorded(facts=len(result.facts), notification_id=result.notification_id,
+                    replayed=result.replayed)
+
+
+@router.post("/files/{number}/calls", response_model=Recorded,
+             responses={409: {"model": Refused}, 404: {"model": Refused}})
+def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
+              runtime: Annotated[Runtime, Depends(get_runtime)],
+              actor: Annotated[str, Depends(api_actor)]) -> Recorded:
+    """Logs a call on a file (with its promise, atomically, if any)."""
+    contact = Contact(call.contact_name, call.contact_function, call.contact_phone,
+                      call.contact_email)
+    return _recorded(runtime.files.log_call(
+        actor, number, contact=contact, outcome=call.outcome, summary=call.summary,
+        callback_on=call.callback_on, promised_on=call.promised_on,
+        idempotency_key=call.idempotency_key))
+
+
+@router.post("/files/{number}/notes", response_model=Recorded,
+             responses={409: {"model": Refused}, 404: {"model": Refused}})
+def post_note(number: Annotated[str, Path(max_length=100)],
+              note: Annotated[dict[str, str], Body(max_length=2)],
+              runtime: Annotated[Runtime, Depends(get_runtime)],
+              actor: Annotated[str, Depends(api_actor)]) -> Recorded:
+    """Adds a note: {"text": ..., "idempotency_key": ...}."""
+    return _recorded(runtime.files.add_note(actor, number, text=note.get("text", ""),
+                                            idempotency_key=note.get("idempotency_key")))
+
+
+@router.post("/files/{number}/facts/{kind}", response_model=Recorded,
+             responses={409: {"model": Refused}, 404: {"model": Refused},
+                        422: {"model": Refused}})
+def post_fact(number: Annotated[str, Path(max_length=100)],
+              kind: Annotated[str, Path(max_length=40)], fact: FactIn,
+              runtime: Annotated[Runtime, Depends(get_runtime)],
+              actor: Annotated[str, Depends(api_actor)]) -> Any:
+    """Records any fact of the file page's forms (kinds: see the file page)."""
+    form = BY_KIND.get(kind)
+    if form is None:
+        raise HTTPException(404, f"no fact kind {kind!r}; kinds: {', '.join(BY_KIND)}")
+    errors, parsed = read(form, fact.values)
+    if errors:
+        return JSONResponse(Refused(code="invalid_fields", detail="some fields do not read",
+                                    fields=errors).model_dump(), status_code=422)
+    return _recorded(form.handler(runtime.files, actor, number, parsed, fact.idempotency_key))
+
+
+@router.get("/files/{number}")
+def get_file(number: Annotated[str, Path(max_length=100)],
+             runtime: Annotated[Runtime, Depends(get_runtime)],
+             _: Annotated[User, Depends(api_user)],
+             after: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    """A file from the read models: its case view and its history (waits for `after`)."""
+    fresh = runtime.wait_for_views(after)
+    line = runtime.reads.case(number, runtime.today())
+    if line is None:
+        raise HTTPException(404, f"no file for invoice {number}")
+    return {"fresh": fresh, "status": line.status.value, "days_late": line.days_late,
+            "case": jsonable_encoder(line.row),
+            "history": jsonable_encoder(runtime.reads.history(number))}
+
+
+@router.get("/worklist")
+def get_worklist(runtime: Annotated[Runtime, Depends(get_runtime)],
+                 _: Annotated[User, Depends(api_user)],
+                 day: date | None = None,
+                 agent: Annotated[str, Query(max_length=100)] = "") -> list[dict[str, Any]]:
+    """The day's worklist, for an agent or the team, with the reasons."""
+    items = worklist(runtime.reads, runtime.files.open_playbook("relance"), runtime.calendar,
+                     day or runtime.today(), agent or None)
+    return [{"number": i.number, "debtor": i.debtor_name, "kind": i.kind, "action": i.action,
+             "why": i.why, "outstanding": str(i.outstanding), "days_late": i.days_late}
+            for i in items]
+

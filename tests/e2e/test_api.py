@@ -41,3 +41,49 @@ def test_the_api_refuses_a_call_without_the_token_and_bad_input_with_a_4xx(clien
     bad = client.post("/api/invoices", json=[{"number": "X"}], headers=AUTH)
     assert bad.status_code == 422
     assert client.get("/openapi.json").json()["paths"]["/api/invoices"]["post"]
+
+
+def test_every_command_and_read_through_the_api_with_a_users_token(server, client):
+    runtime = server.app.state.runtime
+    runtime.accounts.add("script.erp", "ERP", "agent", "mot-de-passe-long")
+    token = runtime.accounts.issue_api_token("script.erp")
+    auth = {"Authorization": f"Bearer {token}"}
+    client.post("/api/invoices", json=INVOICES[:1], headers=auth)
+    call = client.post("/api/files/API-1/calls", headers=auth, json={
+        "contact_name": "Jean", "outcome": "reached", "summary": "OK vendredi",
+        "promised_on": "2099-01-01", "idempotency_key": "c-1"})
+    assert call.status_code == 200, call.text
+    assert call.json()["facts"] == 2
+    note = client.post("/api/files/API-1/notes", headers=auth, json={"text": "Vu"})
+    assert note.status_code == 200
+    fact = client.post("/api/files/API-1/facts/paiement", headers=auth, json={
+        "values": {"amount": "100,00", "received_on": "2026-11-02", "means": "cheque"}})
+    assert fact.status_code == 200, fact.text
+    bad = client.post("/api/files/API-1/facts/paiement", headers=auth, json={
+        "values": {"amount": "-1", "received_on": "x", "means": "cheque"}})
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"amount", "received_on"}
+    refused = client.post("/api/files/API-1/facts/paiement", headers=auth, json={
+        "values": {"amount": "99999", "received_on": "2026-11-02", "means": "cheque"}})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "overpayment"
+    read = client.get("/api/files/API-1", params={"after": fact.json()["notification_id"]},
+                      headers=auth).json()
+    assert read["fresh"] is True
+    assert [h["kind"] for h in read["history"]][-1] == "PaymentReceived"
+    assert client.get("/api/worklist", headers=auth).status_code == 200
+    assert client.get("/api/files/NOPE", headers=auth).status_code == 404
+    assert runtime.files.history("API-1")[-1].actor == "script.erp"
+
+
+def test_an_auditors_token_reads_but_cannot_record(server, client):
+    runtime = server.app.state.runtime
+    runtime.accounts.add("lecteur", "Lecteur", "auditor", "mot-de-passe-long")
+    token = runtime.accounts.issue_api_token("lecteur")
+    pushed = client.post("/api/invoices", json=INVOICES[:1], headers=AUTH).json()
+    auth = {"Authorization": f"Bearer {token}"}
+    after = {"after": pushed["notification_id"]}
+    assert client.get("/api/files/API-1", params=after, headers=auth).status_code == 200
+    assert client.post("/api/files/API-1/notes", headers=auth,
+                       json={"text": "x"}).status_code == 403
+    assert client.post("/api/invoices", json=INVOICES, headers=auth).status_code == 403
