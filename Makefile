@@ -36,6 +36,7 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.projections
 	$(BIN)/python -m bench.import
+	$(BIN)/python -m bench.pages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -43,6 +43,8 @@ COMPANIES = (
     ("Restaurant Le Petit Zinc", "Gérant"), ("Distribution Fabre SA", "Comptable fournisseurs"),
     ("Imprimerie Delorme", "Assistante"), ("Laboratoires Cévenol", "Responsable comptable"),
 )
+CITIES = ("Lyon", "Lille", "Nantes", "Rennes", "Bordeaux", "Toulouse", "Dijon", "Metz",
+          "Tours", "Reims", "Nîmes", "Brest")
 FIRST = ("Jean", "Marie", "Nathalie", "Pierre", "Sophie", "Karim", "Isabelle", "Thomas")
 LAST = ("Dupont", "Bernard", "Lefèvre", "Roux", "Fournier", "Girard", "Bonnet", "Mercier")
 STORIES = (
@@ -71,7 +73,9 @@ def seed_portfolio(files: CaseFiles, *, files_count: int = 40, seed: int = 1,
     path as the import, so that a large portfolio takes minutes, not hours.
     """
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
-    debtors = [_debtor(rng, i, name, function) for i, (name, function) in enumerate(COMPANIES)]
+    count = max(len(COMPANIES), files_count // 8)
+    debtors = [_debtor(rng, i, _company(i), COMPANIES[i % len(COMPANIES)][1])
+               for i in range(count)]
     now = files.now()
     numbers: list[str] = []
     batch: list[tuple[int, Invoice]] = []
@@ -90,6 +94,12 @@ def seed_portfolio(files: CaseFiles, *, files_count: int = 40, seed: int = 1,
     return numbers
 
 
+def _company(index: int) -> str:
+    name = COMPANIES[index % len(COMPANIES)][0]
+    rounds = index // len(COMPANIES)
+    return name if rounds == 0 else f"{name} ({CITIES[rounds % len(CITIES)]} {rounds})"
+
+
 def _debtor(rng: random.Random, index: int, name: str, function: str) -> tuple[Debtor, Contact]:
     body = f"{rng.randrange(10**7, 10**8)}"
     siren = body + luhn.calc_check_digit(body)
@@ -97,8 +107,8 @@ def _debtor(rng: random.Random, index: int, name: str, function: str) -> tuple[D
     person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     contact = Contact(person, function, f"0{rng.randrange(1, 6)} {rng.randrange(10, 99)} "
                       f"{rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
-                      f"compta@{name.split()[0].lower()}.example")
-    return Debtor(f"411{index + 1:04d}", name, siren), contact
+                      f"compta{index}@{name.split()[0].lower()}.example")
+    return Debtor(f"411{index + 1:05d}", name, siren), contact
 
 
 def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, story: str,

@@ -29,18 +29,12 @@ class DebtorView:
     name: str
     siren: str
     files: list[CaseLine]
+    """Its files, largest balance first (the first 500)."""
     contacts: list[dict[str, Any]]
     touched_today: list[dict[str, Any]]
-
-    @property
-    def invoiced(self) -> Decimal:
-        """Total invoiced to the debtor."""
-        return sum((f.amount for f in self.files), Decimal("0.00"))
-
-    @property
-    def outstanding(self) -> Decimal:
-        """Total still owed by the debtor."""
-        return sum((f.outstanding for f in self.files), Decimal("0.00"))
+    invoiced: Decimal
+    outstanding: Decimal
+    file_count: int
 
 
 SORTS = {
@@ -155,11 +149,13 @@ class Reads:
         return self.views.rows("SELECT * FROM {history} WHERE number = :number ORDER BY version",
                                {"number": number}, HISTORY.columns)
 
-    def debtor_history(self, account: str) -> list[dict[str, Any]]:
-        """Every fact of every file of a debtor, in business-time order."""
-        return self.views.rows(
+    def debtor_history(self, account: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The latest facts of every file of a debtor, in business-time order."""
+        rows = self.views.rows(
             "SELECT * FROM {history} WHERE debtor_account = :account "
-            "ORDER BY occurred_at, number, version", {"account": account}, HISTORY.columns)
+            "ORDER BY occurred_at DESC, number DESC, version DESC LIMIT :limit",
+            {"account": account, "limit": limit}, HISTORY.columns)
+        return rows[::-1]
 
     def debtor(self, account: str, day: date) -> DebtorView | None:
         """A debtor, its files with totals, its known contacts, and who reached it on `day`."""
@@ -170,9 +166,17 @@ class Reads:
         contacts = self.views.rows(
             "SELECT * FROM {debtor_contacts} WHERE account = :account ORDER BY last_seen DESC",
             {"account": account}, DEBTOR_CONTACTS.columns)
+        totals = self.views.rows(
+            "SELECT COUNT(*) AS n, SUM(amount) AS invoiced, SUM(outstanding) AS outstanding "
+            "FROM {case_view} WHERE debtor_account = :account", {"account": account},
+            {"n": Type.INT, "invoiced": Type.CENTS, "outstanding": Type.CENTS})[0]
         return DebtorView(
             account=account, name=found[0]["name"], siren=found[0]["siren"],
-            files=self._lines("debtor_account = :account", {"account": account}, day),
+            invoiced=totals["invoiced"] or Decimal("0.00"),
+            outstanding=totals["outstanding"] or Decimal("0.00"), file_count=totals["n"],
+            files=self._lines("debtor_account = :account", {"account": account}, day,
+                              order="outstanding DESC, due_on, number",
+                              suffix=" LIMIT 500"),
             contacts=contacts, touched_today=self.touches_on(account, day))
 
     def touches_on(self, account: str, day: date) -> list[dict[str, Any]]:
@@ -245,10 +249,16 @@ class Reads:
             "AND (last_contact_at IS NULL OR last_contact_at < :since)",
             {"day": day, "since": since}, day)
 
-    def open_files(self, day: date, due_until: date) -> list[CaseLine]:
-        """Files still being worked, due on or before `due_until`."""
-        return self._lines("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
-                           "AND due_on <= :until", {"until": due_until}, day)
+    def open_files(self, day: date, due_until: date, agent: str | None = None
+                   ) -> list[CaseLine]:
+        """Files still being worked, due on or before `due_until` (of one agent, if given)."""
+        where = ("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
+                 "AND due_on <= :until")
+        params: dict[str, Any] = {"until": due_until}
+        if agent is not None:
+            where += " AND agent = :agent"
+            params["agent"] = agent
+        return self._lines(where, params, day)
 
     def falling_due(self, first: date, last: date, day: date) -> list[CaseLine]:
         """Open files whose due date falls between two days (e.g. August, for July calls)."""

@@ -65,7 +65,7 @@ def worklist(reads: Reads, playbook: Playbook, calendar: Calendar, day: date,
     items: dict[str, WorkItem] = {}
     touches = reads.last_touches()
     missed = reads.files_with_missed_instalment(day)
-    for line in reads.open_files(day, day + LOOKAHEAD):
+    for line in reads.open_files(day, day + LOOKAHEAD, agent):
         scenario = playbook.scenario_for(line.debtor_account)
         due: Due = next_action(progress_of(line, line.number in missed), scenario, day,
                                calendar, touches.get(line.debtor_account))

@@ -79,9 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers["X-Request-ID"] = request_id
-        log.info("request", method=request.method, route=request.url.path,
-                 status=response.status_code,
-                 duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms}"
+        route = request.scope.get("route")
+        log.info("request", method=request.method, path=request.url.path,
+                 route=getattr(route, "name", None), status=response.status_code,
+                 duration_ms=elapsed_ms)
         return response
 
     @app.exception_handler(DomainError)

@@ -64,7 +64,7 @@ def debtor_page(request: Request, account: str,
     return request.app.state.templates.TemplateResponse(
         request, "debtor.html",
         {"debtor": debtor, "others_today": others, "claim": runtime.claims.of(account),
-         "timeline": runtime.reads.debtor_history(account)[-200:],
+         "timeline": runtime.reads.debtor_history(account),
          "can_record": session.user.role in CAN_RECORD})
 
 

@@ -1,0 +1,101 @@
+"""Server time of the main pages on PostgreSQL under 8 concurrent clients.
+
+Run: .venv/bin/python -m bench.pages [--files N]   (the issue's size: 100,000 files)
+Target: p95 <= 50 ms for the worklist, a file, a debtor and the portfolio (filtered,
+page 50). Baseline in the same run: /healthz through the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import uvicorn
+
+from adapters.accounts import Role
+from adapters.demo import seed_portfolio
+from adapters.settings import Settings
+from bench.common import bench_runtime, result
+from web.app import create_app
+
+TARGET_MS = 50.0
+CLIENTS = 8
+PASSWORD = "mot-de-passe-du-banc"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_ms(response: httpx.Response) -> float:
+    timing = response.headers.get("server-timing", "app;dur=nan")
+    return float(timing.split("dur=")[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40, help="per client and page")
+    args = parser.parse_args()
+    with bench_runtime() as runtime:
+        started = time.perf_counter()
+        numbers = seed_portfolio(runtime.files, files_count=args.files, seed=3,
+                                 today=runtime.today())
+        head = runtime.follower.catch_up()
+        print(f"{args.files} files, {head} facts seeded and projected in "
+              f"{time.perf_counter() - started:.0f} s")
+        runtime.accounts.add("bench.agent", "Bench", Role.AGENT, PASSWORD)
+        accounts = sorted({runtime.files.case(n).debtor.account for n in numbers[:50]})
+        url = f"{runtime.settings.database_url}"
+        app = create_app(Settings(database_url=url, log_format="json", log_level="WARNING"))
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                               log_config=None, access_log=False))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        rng = random.Random(5)
+        pages = {
+            "baseline /healthz": lambda: "/healthz",
+            "worklist": lambda: "/journee?agent=bruno.petit",
+            "file": lambda: f"/dossiers/{rng.choice(numbers)}",
+            "debtor": lambda: f"/debiteurs/{rng.choice(accounts)}",
+            "portfolio (filtered, page 50)": lambda: "/portefeuille?statut=paid&page=50",
+        }
+        timings: dict[str, list[float]] = {name: [] for name in pages}
+
+        def client(name: str) -> None:
+            with httpx.Client(base_url=base, timeout=60) as http:
+                http.post("/connexion", data={"login": "bench.agent", "password": PASSWORD})
+                for _ in range(args.requests):
+                    answer = http.get(pages[name]())
+                    assert answer.status_code == 200, (name, answer.status_code)
+                    timings[name].append(_server_ms(answer))
+
+        for name in pages:  # one page at a time, 8 clients at once
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(client, [name] * CLIENTS))
+        server.should_exit = True
+    print(f"\n{'page':<32}{'p50 ms':>9}{'p95 ms':>9}{'x baseline p95':>16}{'target':>10}")
+    baseline = statistics.quantiles(timings["baseline /healthz"], n=20)[18]
+    worst = 0.0
+    for name, values in timings.items():
+        p50, p95 = statistics.median(values), statistics.quantiles(values, n=20)[18]
+        if not name.startswith("baseline"):
+            worst = max(worst, p95)
+        print(f"{name:<32}{p50:>9.1f}{p95:>9.1f}{p95 / baseline:>16.1f}{'<= 50':>10}")
+    print()
+    print(result("pages_p95_ms", worst, f"<={TARGET_MS:.0f}", worst <= TARGET_MS))
+
+
+if __name__ == "__main__":
+    main()
