@@ -18,6 +18,11 @@ from projections.schema import Type
 from projections.storage import ViewStore
 
 ENDED = ("written_off", "paid", "closed", "handed_over")
+WORK_COLUMNS = ("number", "debtor_name", "debtor_account", "agent", "currency", "outstanding",
+                "due_on", "phase", "promise_on", "reminders_1", "reminders_2", "reminders_3",
+                "pre_due_reminders", "calls", "formal_notice_on", "last_contact_at",
+                "callback_on", "callback_owner")
+"""What the worklist reads of each open file."""
 BUCKETS = ("not_yet_due", "1-30", "31-60", "61-90", "over_90")
 
 
@@ -131,9 +136,11 @@ class Reads:
         self.views = views
 
     def _lines(self, where: str, params: dict[str, Any], day: date,
-               order: str = "due_on, number", suffix: str = "") -> list[CaseLine]:
+               order: str = "due_on, number", suffix: str = "",
+               columns: tuple[str, ...] = ()) -> list[CaseLine]:
+        chosen = ", ".join(columns) if columns else "*"
         rows = self.views.rows(
-            f"SELECT * FROM {{case_view}} WHERE {where} ORDER BY {order}{suffix}",
+            f"SELECT {chosen} FROM {{case_view}} WHERE {where} ORDER BY {order}{suffix}",
             params, CASE_VIEW.columns)
         return [CaseLine(row, day) for row in rows]
 
@@ -207,11 +214,12 @@ class Reads:
     # -- worklist facts -----------------------------------------------------------------
 
     def callbacks_due(self, day: date, owner: str | None = None) -> list[CaseLine]:
-        """Callbacks planned for `day` or earlier and not yet made, optionally for one owner."""
+        """Callbacks planned for `day` or earlier and not yet made: all of them, or those of
+        one person (owned by them, or on the files they hold)."""
         where = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
         params: dict[str, Any] = {"day": day}
         if owner is not None:
-            where += " AND callback_owner = :owner"
+            where += " AND (callback_owner = :owner OR agent = :owner)"
             params["owner"] = owner
         return self._lines(where, params, day, "callback_on, number")
 
@@ -258,7 +266,7 @@ class Reads:
         if agent is not None:
             where += " AND agent = :agent"
             params["agent"] = agent
-        return self._lines(where, params, day)
+        return self._lines(where, params, day, columns=WORK_COLUMNS)
 
     def falling_due(self, first: date, last: date, day: date) -> list[CaseLine]:
         """Open files whose due date falls between two days (e.g. August, for July calls)."""
@@ -273,8 +281,12 @@ class Reads:
         return {row["account"]: row["last"] for row in rows}
 
     def files_with_missed_instalment(self, day: date) -> set[str]:
-        """Numbers of the files with an instalment past due and not covered."""
-        return {line.number for line, _ in self.missed_instalments(day)}
+        """Numbers of the files with an instalment past due and not covered (one query)."""
+        rows = self.views.rows(
+            "SELECT DISTINCT c.number FROM {case_view} c JOIN {plan_instalments} i "
+            "ON i.invoice_id = c.invoice_id WHERE c.phase = 'in_payment_plan' "
+            "AND i.due_on < :day AND i.cumulative > c.plan_paid", {"day": day}, {})
+        return {row["number"] for row in rows}
 
     # -- the portfolio ------------------------------------------------------------------
 

@@ -76,7 +76,7 @@ def worklist(reads: Reads, playbook: Playbook, calendar: Calendar, day: date,
         item.action = due.step.label if due.step else "relancer l'engagement non tenu"
         item.reference = due.reference
     absent = playbook.absent_on(day)
-    for line in reads.callbacks_due(day):
+    for line in reads.callbacks_due(day, agent):
         item = _item(items, line, "callback")
         item.owner = line.callback_owner
         note = f"rappel promis pour le {line.callback_on:%d/%m/%Y}"
