@@ -79,3 +79,8 @@ def agent(server: Server) -> Iterator[httpx.Client]:
     http = log_in(server, "agent.test", "agent")
     yield http
     http.close()
+
+
+def hidden(page: str, name: str = "csrf") -> str:
+    """The value of a hidden field of a page's first form carrying it (csrf, cle)."""
+    return page.split(f'name="{name}" value="', 1)[1].split('"', 1)[0]

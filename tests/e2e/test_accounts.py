@@ -5,16 +5,7 @@ from datetime import timedelta
 import httpx
 
 from tests.builders import register_kwargs
-from tests.e2e.conftest import PASSWORD, log_in
-
-
-def _csrf(page: str) -> str:
-    marker = 'name="csrf" value="'
-    return page.split(marker, 1)[1].split('"', 1)[0]
-
-
-def _key(page: str) -> str:
-    return page.split('name="cle" value="', 1)[1].split('"', 1)[0]
+from tests.e2e.conftest import PASSWORD, hidden, log_in
 
 
 def test_pages_need_a_login_and_send_back_to_the_page_asked(client):
@@ -52,7 +43,7 @@ def test_logging_out_revokes_the_session_at_once(server):
     home = http.get("/")
     assert home.status_code == 200
     stolen = http.cookies["relance_session"]
-    assert http.post("/deconnexion", data={"csrf": _csrf(home.text)}).status_code == 303
+    assert http.post("/deconnexion", data={"csrf": hidden(home.text)}).status_code == 303
     with httpx.Client(base_url=server.url, cookies={"relance_session": stolen}) as again:
         assert again.get("/").status_code == 303
     http.close()
@@ -70,8 +61,8 @@ def test_a_note_needs_the_csrf_token_and_appears_at_once_once(server, agent):
     page = agent.get("/dossiers/FA-NOTE").text
     without = agent.post("/dossiers/FA-NOTE/notes", data={"text": "Appeler lundi"})
     assert without.status_code == 403
-    form = {"text": "Appeler <script>alert(1)</script> lundi", "csrf": _csrf(page),
-            "cle": _key(page)}
+    form = {"text": "Appeler <script>alert(1)</script> lundi", "csrf": hidden(page),
+            "cle": hidden(page, "cle")}
     posted = agent.post("/dossiers/FA-NOTE/notes", data=form)
     assert posted.status_code == 303
     again = agent.post("/dossiers/FA-NOTE/notes", data=form)
@@ -88,7 +79,7 @@ def test_bad_input_redisplays_the_form_with_a_french_message_and_records_nothing
     server.app.state.runtime.files.register_invoice("alice", **register_kwargs("FA-BAD"))
     page = agent.get("/dossiers/FA-BAD").text
     bad = agent.post("/dossiers/FA-BAD/notes",
-                     data={"text": "   ", "csrf": _csrf(page), "cle": _key(page)})
+                     data={"text": "   ", "csrf": hidden(page), "cle": hidden(page, "cle")})
     assert bad.status_code == 422
     assert "Une information obligatoire est manquante." in bad.text
     assert len(server.app.state.runtime.files.history("FA-BAD")) == 1
@@ -101,7 +92,7 @@ def test_an_auditor_reads_but_cannot_record(server):
     assert page.status_code == 200
     assert "Ajouter une note" not in page.text
     refused = auditor.post("/dossiers/FA-AUD/notes",
-                           data={"text": "x", "csrf": _csrf(page.text), "cle": "k"})
+                           data={"text": "x", "csrf": hidden(page.text), "cle": "k"})
     assert refused.status_code == 403
     assert "pas permise avec votre rôle" in refused.text
     assert len(server.app.state.runtime.files.history("FA-AUD")) == 1

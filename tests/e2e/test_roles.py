@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tests.builders import register_kwargs
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import hidden, log_in
 
 READS = ["/", "/journee", "/portefeuille", "/equipe", "/dossiers/FA-R", "/debiteurs/411ACME"]
 WRITES = ["/dossiers/FA-R/notes", "/dossiers/FA-R/appels", "/dossiers/FA-R/faits/cloture",
@@ -18,8 +18,6 @@ MATRIX = {
 }
 
 
-def _csrf(page: str) -> str:
-    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.mark.parametrize("role", sorted(MATRIX))
@@ -31,7 +29,7 @@ def test_each_role_reads_writes_and_manages_as_allowed(server, role):
     expected = MATRIX[role]
     for path in READS:
         assert http.get(path).status_code == expected["read"], path
-    csrf = _csrf(http.get("/journee").text)
+    csrf = hidden(http.get("/journee").text)
     for path in WRITES:
         status = http.post(path, data={"csrf": csrf, "text": "x", "reason": "x"}).status_code
         if expected["write"] == 403:
@@ -56,23 +54,23 @@ def test_a_supervisor_records_absences_and_choices_but_creates_no_administrator(
     page = boss.get("/reglages").text
     today = runtime.today()
     absence = boss.post("/reglages/absence", data={
-        "csrf": _csrf(page), "agent": "bruno", "first": today.strftime("%d/%m/%Y"),
+        "csrf": hidden(page), "agent": "bruno", "first": today.strftime("%d/%m/%Y"),
         "last": (today + timedelta(days=3)).strftime("%d/%m/%Y")})
     assert absence.status_code == 303
     assert "bruno" in runtime.files.open_playbook("x").absent_on(today)
-    chosen = boss.post("/reglages/scenario", data={"csrf": _csrf(page), "account": "411ACME",
+    chosen = boss.post("/reglages/scenario", data={"csrf": hidden(page), "account": "411ACME",
                                                    "name": "tpe"})
     assert chosen.status_code == 303
     assert runtime.files.open_playbook("x").scenario_for("411ACME").name == "tpe"
-    bad = boss.post("/reglages/absence", data={"csrf": _csrf(page), "agent": "bruno",
+    bad = boss.post("/reglages/absence", data={"csrf": hidden(page), "agent": "bruno",
                                                "first": "demain", "last": "après"})
     assert bad.status_code == 422
     assert "vérifiez les champs" in bad.text
     escalate = boss.post("/reglages/compte", data={
-        "csrf": _csrf(page), "login": "pirate", "role": "admin", "password": "x" * 12})
+        "csrf": hidden(page), "login": "pirate", "role": "admin", "password": "x" * 12})
     assert escalate.status_code == 403
     agent = boss.post("/reglages/compte", data={
-        "csrf": _csrf(page), "login": "nouvel.agent", "role": "agent", "password": "x" * 12})
+        "csrf": hidden(page), "login": "nouvel.agent", "role": "agent", "password": "x" * 12})
     assert agent.status_code == 303
     assert "nouvel.agent" in [u.login for u in runtime.accounts.users()]
     boss.close()

@@ -4,11 +4,7 @@ from datetime import timedelta
 
 from domain.values import CallOutcome, Contact
 from tests.builders import GLOBEX, JEAN, register_kwargs
-from tests.e2e.conftest import log_in
-
-
-def _csrf(page: str) -> str:
-    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+from tests.e2e.conftest import hidden, log_in
 
 
 def _seed(server):
@@ -65,7 +61,7 @@ def test_the_debtor_page_warns_that_a_colleague_called_today_and_shows_claims(se
     assert "Déjà contacté aujourd'hui" in page
     assert "bruno" in page
     assert "Jean Dupont" in page
-    claimed = agent.post("/debiteurs/411ACME/j-appelle", data={"csrf": _csrf(page)})
+    claimed = agent.post("/debiteurs/411ACME/j-appelle", data={"csrf": hidden(page)})
     assert claimed.status_code == 303
     colleague = log_in(server, "collegue", "agent")
     assert "« J'appelle » : agent.test" in colleague.get("/debiteurs/411ACME").text
