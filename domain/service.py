@@ -388,9 +388,10 @@ class CaseFiles(Application[UUID]):
         return self._on_playbook(team, lambda p, now: p.set_penalty_rate(
             account, percent, actor=actor, recorded_at=now))
 
-    def penalty_rate(self, number: str, team: str = DEFAULT_TEAM) -> Decimal | None:
+    def penalty_rate(self, number: str, team: str = DEFAULT_TEAM,
+                     case: Case | None = None) -> Decimal | None:
         """The contractual rate for a file: the invoice's own, else its debtor's."""
-        case = self.case(number)
+        case = case or self.case(number)
         if case.penalty_rate is not None:
             return case.penalty_rate
         return self.open_playbook("relance", team).penalty_rates.get(case.debtor.account)

@@ -118,7 +118,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
         request, "file.html",
         {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
          "owed": penalties(folded, today, runtime.law_rates,
-                           runtime.files.penalty_rate(number)),
+                           runtime.files.penalty_rate(number, case=folded)),
          "prescription": prescription(folded), "errors": errors or {},
          "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
          "fact_forms": FORMS, "open_form": open_form, "documents": DOCUMENT_TITLES,
