@@ -56,7 +56,7 @@ T = TypeVar("T")
 Actor = Annotated[str, typer.Option(help="Qui agit (par défaut : l'utilisateur du système).")]
 
 
-def _default_actor() -> str:
+def default_actor() -> str:
     return os.environ.get("RELANCE_ACTOR") or getpass.getuser()
 
 
@@ -65,7 +65,7 @@ def open_runtime(actor: str = "") -> Runtime:
     settings = Settings.from_env()
     # A command's own output is what the user reads; its logs only say when it goes wrong.
     configure_logging(settings.log_format, os.environ.get("RELANCE_LOG_LEVEL", "WARNING"))
-    bind_context(actor=actor or _default_actor())
+    bind_context(actor=actor or default_actor())
     return bootstrap(settings)
 
 
@@ -119,7 +119,7 @@ def invoice_register(
                      debtor_name, "--debtor-name")
     with _runtime(actor) as runtime:
         runtime.files.register_invoice(
-            actor or _default_actor(),
+            actor or default_actor(),
             number=number,
             debtor=debtor,
             amount=money_value,

@@ -19,7 +19,7 @@ FileArg = Annotated[Path, typer.Argument(help="Fichier CSV (séparateur ; , ou t
 
 
 def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-def]
-    from adapters.cli import _default_actor, open_runtime
+    from adapters.cli import default_actor, open_runtime
 
     runtime = open_runtime()
     try:
@@ -29,7 +29,7 @@ def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-de
                       transient=True) as progress:
             task = progress.add_task(f"Import des {what}", total=None)
             report: ImportReport = importer(
-                runtime.files, data, _default_actor(),
+                runtime.files, data, default_actor(),
                 lambda done, total: progress.update(task, completed=done, total=total))
     except BadRow as error:
         err.print(f"Import impossible : {error}")

@@ -105,13 +105,13 @@ def document_preview(
     """Affiche un document tel qu'il partirait aujourd'hui, sans rien envoyer."""
     from pathlib import Path
 
-    from adapters.cli import _default_actor, open_runtime
+    from adapters.cli import default_actor, open_runtime
     from adapters.documents import DocumentUnavailable
     from adapters.sending import preview
 
     runtime = open_runtime()
     try:
-        document = preview(runtime, number, template, _default_actor())
+        document = preview(runtime, number, template, default_actor())
     except DocumentUnavailable as error:
         raise typer.BadParameter(str(error), param_hint="TEMPLATE") from None
     finally:
@@ -129,13 +129,13 @@ def document_send(
     template: Annotated[str, typer.Argument(help="Le document à envoyer par e-mail.")],
 ) -> None:
     """Envoie un document par e-mail et l'enregistre au dossier (ou l'échec d'envoi)."""
-    from adapters.cli import _default_actor, open_runtime
+    from adapters.cli import default_actor, open_runtime
     from adapters.documents import DocumentUnavailable
     from adapters.sending import send_by_email
 
     runtime = open_runtime()
     try:
-        sent = send_by_email(runtime, number, template, _default_actor())
+        sent = send_by_email(runtime, number, template, default_actor())
     except DocumentUnavailable as error:
         raise typer.BadParameter(str(error), param_hint="TEMPLATE") from None
     finally:
@@ -147,11 +147,11 @@ def document_send(
 
 
 def _playbook_command(change) -> None:  # type: ignore[no-untyped-def]
-    from adapters.cli import _default_actor, open_runtime
+    from adapters.cli import default_actor, open_runtime
 
     runtime = open_runtime()
     try:
-        change(runtime.files, _default_actor())
+        change(runtime.files, default_actor())
     finally:
         runtime.close()
 
