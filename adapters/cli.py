@@ -23,7 +23,7 @@ from adapters.cli_work import documents_app, scenarios_app, users_app, worklist_
 from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.parsing import parse_date, parse_instant, parse_percent
-from adapters.settings import Settings
+from adapters.settings import ConfigurationError, Settings
 from adapters.store import StoreError
 from domain.errors import DomainError
 from domain.penalties import penalties
@@ -290,7 +290,7 @@ def main() -> None:
     """Entry point: runs a command and turns refusals into one clear line."""
     try:
         app()
-    except StoreError as error:
+    except (StoreError, ConfigurationError) as error:
         err.print(f"relance : {error}", soft_wrap=True)
         sys.exit(2)
     except DomainError as error:

@@ -9,6 +9,18 @@ from dataclasses import dataclass, field
 DEFAULT_DATABASE_URL = "sqlite:///var/relance.db"
 
 
+class ConfigurationError(ValueError):
+    """A setting of the environment cannot be read. One line, no trace."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    try:
+        return int(text) if text else default
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {text!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything relance reads from its environment.
@@ -54,14 +66,14 @@ class Settings:
             log_format=env.get("RELANCE_LOG_FORMAT", "").strip().lower(),
             log_level=env.get("RELANCE_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             host=env.get("RELANCE_HOST", "127.0.0.1").strip() or "127.0.0.1",
-            port=int(env.get("RELANCE_PORT", "8000") or 8000),
+            port=_int(env, "RELANCE_PORT", 8000),
             projections=env.get("RELANCE_PROJECTIONS", "embedded").strip() or "embedded",
             rates_dir=env.get("RELANCE_RATES_DIR", "").strip(),
             smtp_url=env.get("RELANCE_SMTP_URL", "").strip() or "file://var/outbox",
             templates_dir=env.get("RELANCE_TEMPLATES_DIR", "").strip(),
             api_token=env.get("RELANCE_API_TOKEN", "").strip(),
-            session_idle_minutes=int(env.get("RELANCE_SESSION_IDLE_MINUTES", "120") or 120),
-            session_hours=int(env.get("RELANCE_SESSION_HOURS", "12") or 12),
+            session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
+            session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
             secure_cookies=env.get("RELANCE_SECURE_COOKIES", "").strip().lower()
             in ("1", "true", "yes"),
             creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]

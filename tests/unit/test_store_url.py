@@ -31,3 +31,10 @@ def test_a_wrong_url_is_refused_in_one_line(url, message):
         parse_database_url(url)
     assert "\n" not in str(refused.value)
     assert "topsecret" not in str(refused.value)
+
+
+def test_a_setting_that_is_not_a_number_is_one_clear_sentence():
+    from adapters.settings import ConfigurationError, Settings
+
+    with pytest.raises(ConfigurationError, match="RELANCE_PORT must be a whole number, got 'abc'"):
+        Settings.from_env({"RELANCE_PORT": "abc"})
