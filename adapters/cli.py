@@ -252,8 +252,10 @@ def serve(host: Annotated[str, typer.Option()] = "",
         pass  # fail here, in one line, if the store cannot be used
     listen_host, listen_port = host or settings.host, port or settings.port
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
+    # Behind a TLS proxy on this machine, its X-Forwarded-Proto makes cookies Secure.
     uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, proxy_headers=True,
+                forwarded_allow_ips=os.environ.get("RELANCE_FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
 @demo_app.command("seed")

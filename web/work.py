@@ -23,6 +23,8 @@ from web.files import get_runtime
 
 router = APIRouter()
 PER_PAGE = 50
+SHOWN = 100
+"""Worklist items shown at first: nobody works more in a day; the rest is one click away."""
 BUCKET_LABELS = {"not_yet_due": "Non échu", "1-30": "1 à 30 j", "31-60": "31 à 60 j",
                  "61-90": "61 à 90 j", "over_90": "Plus de 90 j"}
 
@@ -38,14 +40,16 @@ def _day(text: str, runtime: Runtime) -> date:
 def my_day(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
            session: Annotated[Session, Depends(require_user)],
            jour: Annotated[str, Query(max_length=10)] = "",
-           agent: Annotated[str, Query(max_length=100)] = "") -> Response:
+           agent: Annotated[str, Query(max_length=100)] = "",
+           tout: bool = False) -> Response:
     """Ma journée: the day's work for an agent (the team's for a supervisor who asks)."""
     day = _day(jour, runtime)
     who = agent or (session.user.login if session.user.role in CAN_RECORD else "")
     items = worklist(runtime.reads, runtime.files.open_playbook("relance"), runtime.calendar,
                      day, who or None)
     return request.app.state.templates.TemplateResponse(
-        request, "worklist.html", {"items": items, "day": day, "who": who,
+        request, "worklist.html", {"items": items if tout else items[:SHOWN], "day": day,
+                                   "who": who, "total": len(items), "all": tout,
                                    "agents": [u.login for u in runtime.accounts.users()]})
 
 

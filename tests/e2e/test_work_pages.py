@@ -89,3 +89,20 @@ def test_absent_agents_callbacks_show_on_the_team_board(server, agent):
     assert runtime.wait_for_views(runtime.files.recorder.max_notification_id())
     board = agent.get("/equipe").text
     assert "rappel de absent.agent" in board
+
+
+def test_a_long_worklist_shows_its_head_and_the_rest_on_demand(server, agent, monkeypatch):
+    from web import work
+
+    runtime = _seed(server)
+    today = runtime.today()
+    runtime.files.register_invoice("alice", **register_kwargs(
+        "P-4", issued_on=today - timedelta(40), due_on=today - timedelta(12)))
+    recorded = runtime.files.assign("sophie", "P-4", agent="agent.test")
+    assert runtime.wait_for_views(recorded.notification_id)
+    monkeypatch.setattr(work, "SHOWN", 1)
+    head = agent.get("/journee").text
+    assert "1 autre(s) dossier(s)" in head
+    everything = agent.get("/journee", params={"tout": "true"}).text
+    assert "P-1" in everything
+    assert "P-4" in everything
