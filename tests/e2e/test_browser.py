@@ -65,7 +65,7 @@ def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, br
     page.fill("input[name=promised_on]", (today + timedelta(days=4)).isoformat())
     page.click("text=Enregistrer l'appel")
     page.wait_for_url("**/dossiers/FA-NAV?apres=*")
-    timeline = page.locator("table").last.inner_text()
+    timeline = page.locator("#historique").inner_text()
     assert "Virement promis pour vendredi" in timeline
     assert "Promesse de paiement" in timeline
     page.screenshot(path=str(SHOTS / "dossier.png"), full_page=True)
