@@ -13,7 +13,6 @@ and step), so that an auditor sees why a letter went out on a given day.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -311,9 +310,3 @@ CONTACT_FACTS = (PreDueReminderSent, CallLogged, DuplicateRequested, PaymentPlan
 
 ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed)
 
-
-def fields_of(kind: type[Fact]) -> dict[str, Any]:
-    """The own fields of a fact class and their declared types."""
-    return {
-        f.name: f.type for f in dataclasses.fields(kind) if f.name not in BASE_FIELDS
-    }

@@ -152,8 +152,3 @@ class CaseLine:
         if self.row["outstanding"] <= 0:
             return 0
         return max(0, (self.day - self.row["due_on"]).days)
-
-    @property
-    def promise_broken(self) -> bool:
-        """True from the day after the promised date when it was not kept."""
-        return self.status is Status.PROMISE_BROKEN

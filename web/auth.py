@@ -8,7 +8,6 @@ carries the session's CSRF token and every POST checks it.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -55,11 +54,6 @@ def check_csrf(session: Session, token: str) -> None:
     """Refuses a form that does not carry the session's CSRF token."""
     if not hmac.compare_digest(session.csrf.encode(), (token or "").encode()):
         raise HTTPException(403, "the form's CSRF token is missing or wrong")
-
-
-def roles(*names: Iterable[Role]) -> frozenset[Role]:
-    """A set of roles (for templates)."""
-    return frozenset(r for group in names for r in group)
 
 
 @router.get("/connexion", response_class=HTMLResponse, name="login")
