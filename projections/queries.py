@@ -18,6 +18,10 @@ from projections.schema import Type
 from projections.storage import ViewStore
 
 ENDED = ("written_off", "paid", "closed", "handed_over")
+MISSED = ("FROM {case_view} c JOIN {plan_instalments} i ON i.invoice_id = c.invoice_id "
+          "WHERE c.phase = 'in_payment_plan' AND i.due_on < :day "
+          "AND i.cumulative > c.plan_paid")
+"""Instalments past their date that the payments since the plan do not cover."""
 WORK_COLUMNS = ("number", "debtor_name", "debtor_account", "agent", "currency", "outstanding",
                 "due_on", "phase", "promise_on", "reminders_1", "reminders_2", "reminders_3",
                 "pre_due_reminders", "calls", "formal_notice_on", "last_contact_at",
@@ -234,20 +238,18 @@ class Reads:
 
     def missed_instalments(self, day: date) -> list[tuple[CaseLine, dict[str, Any]]]:
         """Each file's first instalment past its date that payments do not cover yet."""
+        types = {**CASE_VIEW.columns, **{f"i_{k}": t for k, t in PLAN_INSTALMENTS.columns.items()}}
         rows = self.views.rows(
-            "SELECT i.invoice_id, MIN(i.seq) AS seq FROM {plan_instalments} i "
-            "JOIN {case_view} c ON c.invoice_id = i.invoice_id "
-            "WHERE c.phase = 'in_payment_plan' AND i.due_on < :day "
-            "AND i.cumulative > c.plan_paid GROUP BY i.invoice_id",
-            {"day": day}, {"seq": Type.INT})
-        missed = []
+            "SELECT c.*, i.seq AS i_seq, i.due_on AS i_due_on, i.amount AS i_amount, "
+            f"i.cumulative AS i_cumulative {MISSED} ORDER BY c.invoice_id, i.seq",
+            {"day": day}, types)
+        first: dict[str, tuple[CaseLine, dict[str, Any]]] = {}
         for row in rows:
-            line = self._lines("invoice_id = :id", {"id": row["invoice_id"]}, day)[0]
-            instalment = self.views.rows(
-                "SELECT * FROM {plan_instalments} WHERE invoice_id = :id AND seq = :seq",
-                {"id": row["invoice_id"], "seq": row["seq"]}, PLAN_INSTALMENTS.columns)[0]
-            missed.append((line, instalment))
-        return sorted(missed, key=lambda m: (m[1]["due_on"], m[0].number))
+            if row["invoice_id"] not in first:
+                instalment = {k[2:]: row.pop(k) for k in list(row) if k.startswith("i_")}
+                instalment["invoice_id"] = row["invoice_id"]
+                first[row["invoice_id"]] = (CaseLine(row, day), instalment)
+        return sorted(first.values(), key=lambda m: (m[1]["due_on"], m[0].number))
 
     def without_contact(self, days: int, day: date) -> list[CaseLine]:
         """Overdue files still being worked with no contact for `days` days (or ever)."""
@@ -282,10 +284,7 @@ class Reads:
 
     def files_with_missed_instalment(self, day: date) -> set[str]:
         """Numbers of the files with an instalment past due and not covered (one query)."""
-        rows = self.views.rows(
-            "SELECT DISTINCT c.number FROM {case_view} c JOIN {plan_instalments} i "
-            "ON i.invoice_id = c.invoice_id WHERE c.phase = 'in_payment_plan' "
-            "AND i.due_on < :day AND i.cumulative > c.plan_paid", {"day": day}, {})
+        rows = self.views.rows(f"SELECT DISTINCT c.number {MISSED}", {"day": day}, {})
         return {row["number"] for row in rows}
 
     # -- the portfolio ------------------------------------------------------------------
