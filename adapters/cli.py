@@ -165,7 +165,8 @@ def case_show(
 
 def _money_and_law(runtime: Runtime, number: str, on: date) -> None:
     case = runtime.files.case(number)
-    owed = penalties(case, on, runtime.law_rates, runtime.files.penalty_rate(number))
+    owed = penalties(case, on, runtime.law_rates,
+                     runtime.files.penalty_rate(number, case=case))
     if owed.lines:
         basis = {"L441-10": "pénalités de retard (C. com. L441-10)",
                  "1231-6": "intérêts au taux légal depuis la mise en demeure (C. civ. 1231-6)"}

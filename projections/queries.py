@@ -188,23 +188,19 @@ class Reads:
             files=self._lines("debtor_account = :account", {"account": account}, day,
                               order="outstanding DESC, due_on, number",
                               suffix=" LIMIT 500"),
-            contacts=contacts, touched_today=self.touches_on(account, day))
+            contacts=contacts, touched_today=self.touches_on(day, account))
 
-    def touches_on(self, account: str, day: date) -> list[dict[str, Any]]:
-        """Who contacted the debtor on `day` (UTC), when and how: the same-day guard."""
+    def touches_on(self, day: date, account: str | None = None) -> list[dict[str, Any]]:
+        """Who contacted a debtor (or any debtor) on `day` (UTC), when and how, in order:
+        the same-day guard and the team board."""
         start = datetime.combine(day, time.min, tzinfo=UTC)
+        params: dict[str, Any] = {"start": start, "end": start + timedelta(days=1)}
+        where = "occurred_at >= :start AND occurred_at < :end"
+        if account is not None:
+            where += " AND account = :account"
+            params["account"] = account
         return self.views.rows(
-            "SELECT * FROM {debtor_touches} WHERE account = :account "
-            "AND occurred_at >= :start AND occurred_at < :end ORDER BY occurred_at",
-            {"account": account, "start": start, "end": start + timedelta(days=1)},
-            DEBTOR_TOUCHES.columns)
-
-    def touches_on_day(self, day: date) -> list[dict[str, Any]]:
-        """Every contact with any debtor on `day` (UTC), latest first."""
-        start = datetime.combine(day, time.min, tzinfo=UTC)
-        return self.views.rows(
-            "SELECT * FROM {debtor_touches} WHERE occurred_at >= :start AND occurred_at < :end "
-            "ORDER BY occurred_at DESC", {"start": start, "end": start + timedelta(days=1)},
+            f"SELECT * FROM {{debtor_touches}} WHERE {where} ORDER BY occurred_at", params,
             DEBTOR_TOUCHES.columns)
 
     def holdings(self) -> list[dict[str, Any]]:

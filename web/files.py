@@ -136,7 +136,7 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
     values = form.model_dump()
     errors, parsed = form.parse()
     case = runtime.files.case(number)
-    colleagues = [t for t in runtime.reads.touches_on(case.debtor.account, runtime.today())
+    colleagues = [t for t in runtime.reads.touches_on(runtime.today(), case.debtor.account)
                   if t["actor"] != session.user.login]
     if colleagues and not form.confirm:
         errors["confirm"] = (

@@ -91,7 +91,7 @@ def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     playbook = runtime.files.open_playbook("relance")
     absent = playbook.absent_on(day)
     holdings = runtime.reads.holdings()
-    touches = runtime.reads.touches_on_day(day)
+    touches = runtime.reads.touches_on(day)[::-1]
     orphan_callbacks = [line for line in runtime.reads.callbacks_due(day)
                         if line.callback_owner in absent]
     return request.app.state.templates.TemplateResponse(
