@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -92,3 +93,10 @@ def dump_views(views: ViewStore, projections: list[Projection]) -> dict[str, lis
                 f"SELECT * FROM {{{table.name}}} ORDER BY {', '.join(table.key)}", {},
                 table.columns)
     return dumped
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at this instant, on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

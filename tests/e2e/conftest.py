@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 
 from adapters.settings import Settings
+from tests.builders import free_port
 from web.app import create_app
 
 API_TOKEN = "jeton-de-test-0123456789"
@@ -26,17 +26,13 @@ class Server:
     app: object
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(store_url: str) -> Iterator[Server]:
     """relance served on the store under test until the test ends."""
     app = create_app(Settings(database_url=store_url, log_format="json", api_token=API_TOKEN))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on")
     uv = uvicorn.Server(config)

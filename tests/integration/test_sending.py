@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes, policy
 
 import pytest
@@ -10,7 +9,7 @@ from aiosmtpd.controller import Controller
 
 from adapters.outbox import SmtpOutbox
 from adapters.sending import send_by_email
-from tests.builders import register_kwargs
+from tests.builders import free_port, register_kwargs
 
 
 class Inbox:
@@ -28,10 +27,6 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def smtp(runtime):
     """A real SMTP server on loopback; the runtime's outbox points at it."""
     def start(refuse: bool = False) -> Inbox:
         inbox = Inbox(refuse)
-        port = _free_port()
+        port = free_port()
         controller = Controller(inbox, hostname="127.0.0.1", port=port)
         controller.start()
         started.append(controller)
@@ -86,7 +81,7 @@ def test_a_refused_message_is_recorded_as_a_failed_attempt_and_nothing_else(runt
 
 
 def test_an_unreachable_server_is_a_failed_attempt_too(runtime):
-    runtime.outbox = SmtpOutbox(f"smtp://127.0.0.1:{_free_port()}", timeout=2)
+    runtime.outbox = SmtpOutbox(f"smtp://127.0.0.1:{free_port()}", timeout=2)
     runtime.files.register_invoice("alice", **register_kwargs())
     sent = send_by_email(runtime, "FA-2026-0001", "pre_due", "bruno")
     assert not sent.ok
