@@ -99,6 +99,11 @@ class ImportReport:
         return not self.rejected
 
 
+def refusal(error: DomainError) -> str:
+    """A refused row's reason: the French sentence, then the precise detail."""
+    return f"{in_french(error)} ({error.detail})"
+
+
 def _key(name: str) -> str:
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return "".join(c if c.isalnum() else "_" for c in plain.strip().lower()).strip("_")
@@ -158,7 +163,7 @@ def _registration(row: dict[str, str]) -> dict[str, Any]:
                                       phone=row.get("contact_phone", "")),
         )
     except DomainError as error:
-        raise BadRow(f"{in_french(error)} ({error.detail})") from None
+        raise BadRow(refusal(error)) from None
 
 
 def import_invoices(files: CaseFiles, data: bytes, actor: str,
@@ -179,7 +184,7 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
         except BadRow as error:
             report.reject(ref, str(error))
         except DomainError as error:
-            report.reject(ref, f"{in_french(error)} ({error.detail})")
+            report.reject(ref, refusal(error))
         else:
             number = invoice.case.number
             if number in seen:
@@ -254,7 +259,7 @@ def record_payment_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, st
         except BadRow as error:
             report.reject(ref, str(error))
         except DomainError as error:
-            report.reject(ref, f"{in_french(error)} ({error.detail})")
+            report.reject(ref, refusal(error))
         else:
             report.count(ref, "unchanged" if recorded.replayed else "created")
         if progress:

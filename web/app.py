@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         token = request.cookies.get(auth.COOKIE)
         session = None
-        if token and not request.url.path.startswith("/api/"):
+        if token and not request.url.path.startswith(("/api/", "/static/")):
             session = await run_in_threadpool(request.app.state.runtime.accounts.session, token)
         request.state.session = session
         request_id = bind_context(actor=session.user.login if session else "anonymous",

@@ -74,6 +74,13 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
     return _file_page(request, runtime, number, apres)
 
 
+def _show_fact(request: Request, number: str, notification_id: int | None) -> Response:
+    """After a POST: back to the file, which waits until the views show the new fact."""
+    target = request.url_for("file_page", number=number).include_query_params(
+        apres=notification_id or 0)
+    return RedirectResponse(str(target), status_code=303)
+
+
 def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str) -> Response:
     """The file as we knew it at an instant: its facts recorded by then, read-only."""
     try:
@@ -155,9 +162,7 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
                  "invalid_amount": "promised_amount"}.get(error.code, "summary")
         return _file_page(request, runtime, number, None, errors={field: in_french(error)},
                           values=values, status_code=422)
-    target = request.url_for("file_page", number=number).include_query_params(
-        apres=recorded.notification_id or 0)
-    return RedirectResponse(str(target), status_code=303)
+    return _show_fact(request, number, recorded.notification_id)
 
 
 @router.post("/dossiers/{number}/faits/{kind}", name="record_fact")
@@ -192,9 +197,7 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
         return _file_page(request, runtime, number, None,
                           errors={"_form": in_french(error)}, values=values,
                           status_code=422, open_form=form.kind)
-    target = request.url_for("file_page", number=number).include_query_params(
-        apres=recorded.notification_id or 0)
-    return RedirectResponse(str(target), status_code=303)
+    return _show_fact(request, number, recorded.notification_id)
 
 
 @router.get("/dossiers/{number}/documents/{template}", response_class=HTMLResponse,
@@ -230,8 +233,7 @@ def document_send(request: Request, number: str, template: str,
     except DocumentUnavailable as error:
         raise HTTPException(404, str(error)) from None
     head = runtime.files.recorder.max_notification_id() or 0
-    target = request.url_for("file_page", number=number).include_query_params(apres=head)
-    return RedirectResponse(str(target), status_code=303)
+    return _show_fact(request, number, head)
 
 
 @router.post("/dossiers/{number}/notes", name="add_note")
@@ -250,6 +252,4 @@ def add_note(request: Request, number: str, runtime: Annotated[Runtime, Depends(
             raise
         return _file_page(request, runtime, number, None, errors={"text": in_french(error)},
                           values={"text": text}, status_code=422)
-    target = request.url_for("file_page", number=number).include_query_params(
-        apres=recorded.notification_id or 0)
-    return RedirectResponse(str(target), status_code=303)
+    return _show_fact(request, number, recorded.notification_id)
