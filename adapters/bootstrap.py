@@ -23,6 +23,7 @@ from adapters.settings import Settings
 from adapters.store import Store, check_store, parse_database_url
 from domain.penalties import LawRates
 from domain.service import CaseFiles, Clock
+from projections.case_view import Planning
 from projections.catalog import all_projections
 from projections.queries import Reads
 from projections.storage import PostgresViews, SQLiteViews, ViewStore
@@ -109,7 +110,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     check_store(store)
     files = CaseFiles(store.env, clock=clock)
     views, views_factory = build_views(store)
-    projections = all_projections()
+    calendar = FrenchCalendar()
+    projections = all_projections(Planning(files.playbook, calendar))
     restarted = views.prepare(projections)
     if restarted:
         log.info("read models start from the first fact", extra={"projections": restarted})
@@ -117,7 +119,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     rates = load_law_rates(Path(settings.rates_dir) if settings.rates_dir else None)
     return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
                    views_factory=views_factory, follower=follower, law_rates=rates,
-                   calendar=FrenchCalendar(),
+                   calendar=calendar,
                    documents=Documents(Path(settings.templates_dir)
                                        if settings.templates_dir else None),
                    creditor=Creditor(**settings.creditor),

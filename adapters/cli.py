@@ -243,8 +243,14 @@ def _history_table(rows: list[tuple[int, datetime, datetime, str, str, str]]) ->
 
 @app.command("serve")
 def serve(host: Annotated[str, typer.Option()] = "",
-          port: Annotated[int, typer.Option()] = 0) -> None:
+          port: Annotated[int, typer.Option()] = 0,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64, help="Processus web (un par cœur) ; au-delà d'un, les vues "
+              "sont tenues à jour par un processus à part.")] = 1) -> None:
     """Démarre l'application web."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     settings = Settings.from_env()
@@ -252,11 +258,22 @@ def serve(host: Annotated[str, typer.Option()] = "",
     with _runtime():
         pass  # fail here, in one line, if the store cannot be used
     listen_host, listen_port = host or settings.host, port or settings.port
+    runner = None
+    if workers > 1 and settings.projections == "embedded":
+        # One runner for all the web processes, rather than one each.
+        runner = subprocess.Popen([sys.executable, "-m", "adapters.cli", "projections", "run"])
+        os.environ["RELANCE_PROJECTIONS"] = "external"
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
-    # Behind a TLS proxy on this machine, its X-Forwarded-Proto makes cookies Secure.
-    uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
-                log_config=None, access_log=False, proxy_headers=True,
-                forwarded_allow_ips=os.environ.get("RELANCE_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    try:
+        # Behind a TLS proxy on this machine, its X-Forwarded-Proto makes cookies Secure.
+        uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
+                    workers=workers, log_config=None, access_log=False, proxy_headers=True,
+                    forwarded_allow_ips=os.environ.get("RELANCE_FORWARDED_ALLOW_IPS",
+                                                       "127.0.0.1"))
+    finally:
+        if runner is not None:
+            runner.terminate()
+            runner.wait(timeout=15)
 
 
 @demo_app.command("seed")
@@ -300,3 +317,7 @@ def main() -> None:
         err.print(f"Refusé : {in_french(error)} ({error.code} : {error.detail})", soft_wrap=True)
         sys.exit(1)
 
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.scenarios import Playbook
 from domain.service import CaseFiles
 from projections.schema import Change, Projection
 from projections.storage import ViewStore, Write
@@ -132,11 +133,15 @@ class Follower:
         changes: dict[str, list[Change]] = {p.name: [] for p in self.projections}
         latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
             p.name: {} for p in self.projections if p.state_based}
+        replanning: set[str] = set()
         for notification in batch:
             behind = [p for p in self.projections if notification.id > positions[p.name]]
             if not behind:
                 continue
             event = self.files.mapper.to_domain_event(notification)
+            if isinstance(event, Playbook.Event):
+                replanning.update(p.name for p in behind if hasattr(p, "replan"))
+                continue
             if not isinstance(event, Fact):
                 continue
             invoice = self._file_after(event)
@@ -147,6 +152,8 @@ class Follower:
                 else:
                     changes[projection.name].extend(projection.changes(event, invoice))
         for projection in self.projections:
+            if projection.name in replanning:  # before this batch's rows, planned anew
+                changes[projection.name][:0] = projection.replan(self.views.rows)  # type: ignore[attr-defined]
             for fact, invoice in latest.get(projection.name, {}).values():
                 changes[projection.name].extend(projection.changes(fact, invoice))
         last = batch[-1].id

@@ -2,27 +2,27 @@
 
 Run: .venv/bin/python -m bench.pages [--files N]   (the issue's size: 100,000 files)
 Target: p95 <= 50 ms for the worklist, a file, a debtor and the portfolio (filtered,
-page 50). Baseline in the same run: /healthz through the same server.
+page 50). Baseline in the same run: /healthz through the same server. The server runs
+as in production on this machine: `relance serve --workers <cores>`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import uvicorn
 
 from adapters.accounts import Role
 from adapters.demo import seed_portfolio
-from adapters.settings import Settings
 from bench.common import bench_runtime, result
-from web.app import create_app
 
 TARGET_MS = 50.0
 CLIENTS = 8
@@ -40,10 +40,24 @@ def _server_ms(response: httpx.Response) -> float:
     return float(timing.split("dur=")[1])
 
 
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the web server did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40, help="per client and page")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="web processes, as `relance serve --workers` (one per core)")
     args = parser.parse_args()
     with bench_runtime() as runtime:
         started = time.perf_counter()
@@ -54,15 +68,14 @@ def main() -> None:
               f"{time.perf_counter() - started:.0f} s")
         runtime.accounts.add("bench.agent", "Bench", Role.AGENT, PASSWORD)
         accounts = sorted({runtime.files.case(n).debtor.account for n in numbers[:50]})
-        url = f"{runtime.settings.database_url}"
-        app = create_app(Settings(database_url=url, log_format="json", log_level="WARNING"))
         port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_config=None, access_log=False))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
+        env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
+               "RELANCE_LOG_LEVEL": "WARNING", "RELANCE_LOG_FORMAT": "json"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port),
+             "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base)
         rng = random.Random(5)
         pages = {
             "baseline /healthz": lambda: "/healthz",
@@ -84,7 +97,8 @@ def main() -> None:
         for name in pages:  # one page at a time, 8 clients at once
             with ThreadPoolExecutor(CLIENTS) as pool:
                 list(pool.map(client, [name] * CLIENTS))
-        server.should_exit = True
+        server.terminate()
+        server.wait(timeout=30)
     print(f"\n{'page':<32}{'p50 ms':>9}{'p95 ms':>9}{'x baseline p95':>16}{'target':>10}")
     baseline = statistics.quantiles(timings["baseline /healthz"], n=20)[18]
     worst = 0.0

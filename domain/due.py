@@ -86,6 +86,31 @@ def _done(progress: Progress, scenario: Scenario) -> list[bool]:
     return done
 
 
+def wakes_on(progress: Progress, scenario: Scenario, calendar: Calendar) -> date | None:
+    """The first day on which `next_action` may find something due on this file alone.
+
+    Never later than the truth: a contact with the debtor on another of its files may
+    still postpone a step, and a missed instalment brings a file in a plan back on any
+    day; the worklist asks `next_action` for the files this day selects.
+    """
+    phase = progress.phase
+    if phase in ENDED or phase in ("in_dispute", "in_payment_plan"):
+        return None
+    if phase == "promised" and progress.promised_on:
+        return progress.promised_on + timedelta(days=1)
+    done = _done(progress, scenario)
+    last_done = max((i for i, d in enumerate(done) if d), default=-1)
+    upcoming = [step.date_for(progress.due_on, calendar)
+                for i, step in enumerate(scenario.steps) if i > last_done and not done[i]]
+    if not upcoming:
+        return None
+    first = min(upcoming)
+    if progress.last_contact_at is not None and scenario.min_gap_days:
+        first = max(first, progress.last_contact_at.date()
+                    + timedelta(days=scenario.min_gap_days))
+    return first
+
+
 def next_action(progress: Progress, scenario: Scenario, day: date, calendar: Calendar,
                 debtor_last_contact: datetime | None = None) -> Due:
     """The action due on `day`, with the reason a person can read."""

@@ -349,6 +349,13 @@ class CaseFiles(Application[UUID]):
 
     # -- the team's playbook: scenarios, choices, absences -------------------------------
 
+    def playbook(self, team: str = DEFAULT_TEAM) -> Playbook | None:
+        """The team's playbook as recorded, or None before its first use."""
+        try:
+            return self.repository.get(playbook_id(team))
+        except AggregateNotFoundError:
+            return None
+
     def open_playbook(self, actor: str, team: str = DEFAULT_TEAM) -> Playbook:
         """The team's playbook; on first use, recorded with the shipped scenarios."""
         try:

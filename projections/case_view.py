@@ -8,18 +8,23 @@ Payment plans keep one row per instalment, for the worklist of missed instalment
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.case import Case, status_on
+from domain.due import Progress, wakes_on
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.scenarios import DEFAULT_SCENARIO, SHIPPED, Calendar, Playbook, Scenario
 from domain.values import Status
-from projections.schema import Change, Delete, Insert, Table, Type, Upsert
+from projections.schema import Change, Delete, Insert, Table, Type, Update, Upsert
 
 FAR_FUTURE = date(9999, 12, 31)
+Reader = Callable[[str, dict[str, Any], dict[str, Type]], list[dict[str, Any]]]
+"""Reads rows of the view store (`ViewStore.rows`)."""
 
 CASE_VIEW = Table(
     "case_view",
@@ -39,11 +44,11 @@ CASE_VIEW = Table(
         "last_contact_name": Type.TEXT,
         "reminders_1": Type.INT, "reminders_2": Type.INT, "reminders_3": Type.INT,
         "calls": Type.INT, "pre_due_reminders": Type.INT, "settled_on": Type.DATE,
-        "version": Type.INT, "updated_at": Type.INSTANT,
+        "version": Type.INT, "updated_at": Type.INSTANT, "wakes_on": Type.DATE,
     },
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
-             ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",)),
+             ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",), ("wakes_on",)),
 )
 
 PLAN_INSTALMENTS = Table(
@@ -55,29 +60,79 @@ PLAN_INSTALMENTS = Table(
 )
 
 
+class Planning:
+    """Which scenario each debtor follows, as the team's playbook says now.
+
+    The case view keeps, per file, the first day its scenario may have something due
+    (`wakes_on`), so that a day's worklist reads only the files that day selects.
+    """
+
+    def __init__(self, load: Callable[[], Playbook | None], calendar: Calendar) -> None:
+        self._load = load
+        self.calendar = calendar
+        self._playbook: Playbook | None = None
+        self._loaded = False
+
+    def reload(self) -> None:
+        """Forgets the playbook read so far (it has just changed)."""
+        self._loaded = False
+
+    def scenario_for(self, account: str) -> Scenario:
+        """The scenario the debtor follows; the shipped default before any playbook."""
+        if not self._loaded:
+            self._playbook, self._loaded = self._load(), True
+        if self._playbook is None:
+            return next(s for s in SHIPPED if s.name == DEFAULT_SCENARIO)
+        return self._playbook.scenario_for(account)
+
+    def wakes_on(self, progress: Progress, account: str) -> date | None:
+        """The first day the file's scenario may have something due."""
+        return wakes_on(progress, self.scenario_for(account), self.calendar)
+
+
 class CaseView:
     """The case view read model.
 
     Its rows depend only on the file's state, not on which fact led there
     (`state_based`): when several facts of a file arrive together, the runner asks once,
-    with the last of them.
+    with the last of them. When the playbook changes, `replan` moves every open file's
+    `wakes_on` to the scenario now in force.
     """
 
     name = "case_view"
-    version = 3
+    version = 4
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
     state_based = True
+
+    def __init__(self, planning: Planning) -> None:
+        self.planning = planning
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """The file's row; its instalment rows too if it ever had a payment plan."""
         file_id = invoice.id.hex
-        changes: list[Change] = [
-            Upsert(CASE_VIEW, case_row(file_id, invoice.case, invoice.version, fact.timestamp))
-        ]
+        row = case_row(file_id, invoice.case, invoice.version, fact.timestamp)
+        row["wakes_on"] = self.planning.wakes_on(CaseLine(row, invoice.case.due_on).progress(),
+                                                 invoice.case.debtor.account)
+        changes: list[Change] = [Upsert(CASE_VIEW, row)]
         if any(e.kind == "PaymentPlanAgreed" for e in invoice.entries):
             changes.append(Delete(PLAN_INSTALMENTS, {"invoice_id": file_id}))
             changes.extend(Insert(PLAN_INSTALMENTS, row)
                            for row in instalment_rows(file_id, invoice.case))
+        return changes
+
+    def replan(self, read: Reader) -> list[Change]:
+        """New `wakes_on` for the open files whose scenario changed with the playbook."""
+        self.planning.reload()
+        changes: list[Change] = []
+        open_rows = read("SELECT * FROM {case_view} WHERE phase NOT IN "
+                         "('written_off', 'paid', 'closed', 'handed_over')", {},
+                         CASE_VIEW.columns)
+        for row in open_rows:
+            line = CaseLine(row, row["due_on"])
+            wakes = self.planning.wakes_on(line.progress(), row["debtor_account"])
+            if wakes != row["wakes_on"]:
+                changes.append(Update(CASE_VIEW, {"invoice_id": row["invoice_id"]},
+                                      {"wakes_on": wakes}))
         return changes
 
 
@@ -145,6 +200,17 @@ class CaseLine:
     def status(self) -> Status:
         """The file's status on the day it was read for."""
         return status_on(self.row["phase"], self.day, self.row["due_on"], self.row["promise_on"])
+
+    def progress(self, missed_instalment: bool = False) -> Progress:
+        """The row as the scenario reads it."""
+        row = self.row
+        level = 3 if row["reminders_3"] else 2 if row["reminders_2"] else \
+            1 if row["reminders_1"] else 0
+        return Progress(due_on=row["due_on"], phase=row["phase"], promised_on=row["promise_on"],
+                        missed_instalment=missed_instalment,
+                        pre_due_reminders=row["pre_due_reminders"], reminder_level=level,
+                        calls=row["calls"], formal_notice=row["formal_notice_on"] is not None,
+                        last_contact_at=row["last_contact_at"])
 
     @property
     def days_late(self) -> int:

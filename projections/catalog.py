@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from projections.case_view import CaseView
+from projections.case_view import CaseView, Planning
 from projections.debtors import Debtors
 from projections.history import History
 from projections.schema import Projection
 
 
-def all_projections() -> list[Projection]:
+def all_projections(planning: Planning) -> list[Projection]:
     """The projections, in the order they are applied."""
-    return [CaseView(), History(), Debtors()]
+    return [CaseView(planning), History(), Debtors()]

@@ -6,10 +6,11 @@ the calendar is decided for the day asked about.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from projections.case_view import CASE_VIEW, PLAN_INSTALMENTS, CaseLine
 from projections.debtors import DEBTOR_CONTACTS, DEBTOR_TOUCHES, DEBTORS
@@ -25,8 +26,9 @@ MISSED = ("FROM {case_view} c JOIN {plan_instalments} i ON i.invoice_id = c.invo
 WORK_COLUMNS = ("number", "debtor_name", "debtor_account", "agent", "currency", "outstanding",
                 "due_on", "phase", "promise_on", "reminders_1", "reminders_2", "reminders_3",
                 "pre_due_reminders", "calls", "formal_notice_on", "last_contact_at",
-                "callback_on", "callback_owner")
+                "callback_on", "callback_owner", "wakes_on")
 """What the worklist reads of each open file."""
+T = TypeVar("T")
 BUCKETS = ("not_yet_due", "1-30", "31-60", "61-90", "over_90")
 
 
@@ -138,6 +140,17 @@ class Reads:
 
     def __init__(self, views: ViewStore) -> None:
         self.views = views
+        self._remembered: dict[tuple[Any, ...], Any] = {}
+
+    def _as_of_position(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, remembered until the case view moves on: totals over every file
+        are asked by each portfolio page, and the same answer serves until a fact lands."""
+        key = (*key, self.views.position("case_view"))
+        if key not in self._remembered:
+            if len(self._remembered) > 64:
+                self._remembered.clear()
+            self._remembered[key] = compute()
+        return self._remembered[key]
 
     def _lines(self, where: str, params: dict[str, Any], day: date,
                order: str = "due_on, number", suffix: str = "",
@@ -272,11 +285,56 @@ class Reads:
                            "AND due_on >= :first AND due_on <= :last",
                            {"first": first, "last": last}, day)
 
-    def last_touches(self) -> dict[str, datetime]:
-        """For each debtor, when it was last contacted."""
+    def last_touches(self, accounts: Iterable[str] | None = None) -> dict[str, datetime]:
+        """For each debtor (of `accounts`, or all), when it was last contacted."""
+        where, params = "", {}
+        if accounts is not None:
+            params = {f"a{i}": account for i, account in enumerate(sorted(set(accounts)))}
+            if not params:
+                return {}
+            where = f"WHERE account IN ({', '.join(':' + name for name in params)}) "
         rows = self.views.rows("SELECT account, MAX(occurred_at) AS last FROM {debtor_touches} "
-                               "GROUP BY account", {}, {"last": Type.INSTANT})
+                               f"{where}GROUP BY account", params, {"last": Type.INSTANT})
         return {row["account"]: row["last"] for row in rows}
+
+    def work_candidates(self, day: date, agent: str | None, limit: int, offset: int = 0
+                        ) -> list[tuple[int, CaseLine]]:
+        """Files the day may put on the worklist, most urgent first, with their rank.
+
+        Rank 0: a broken commitment (promise past its date, instalment missed); 1: a
+        callback due; 2: a scenario step (`wakes_on` reached). Within a rank, the
+        larger amount × days late first. The scenario decides for each file whether
+        a step is really due (a contact on a sibling file may postpone it).
+        """
+        where, rank, params = self._work_sql(day, agent)
+        late = self.views.greatest(self.views.days_before(":day", "due_on"), "1")
+        rows = self.views.rows(
+            f"SELECT {', '.join(WORK_COLUMNS)}, {rank} AS work_rank FROM {{case_view}} "
+            f"WHERE {where} ORDER BY work_rank, outstanding * {late} DESC, number "
+            "LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+            {**CASE_VIEW.columns, "work_rank": Type.INT})
+        return [(row.pop("work_rank"), CaseLine(row, day)) for row in rows]
+
+    def count_work_candidates(self, day: date, agent: str | None) -> int:
+        """How many files `work_candidates` would give in all."""
+        where, _, params = self._work_sql(day, agent)
+        return self.views.rows(f"SELECT COUNT(*) AS n FROM {{case_view}} WHERE {where}",
+                               params, {"n": Type.INT})[0]["n"]
+
+    @staticmethod
+    def _work_sql(day: date, agent: str | None) -> tuple[str, str, dict[str, Any]]:
+        missed = f"invoice_id IN (SELECT c.invoice_id {MISSED})"
+        step = f"phase NOT IN {ENDED} AND (wakes_on <= :day OR {missed})"
+        callback = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
+        params: dict[str, Any] = {"day": day}
+        if agent is not None:
+            step += " AND agent = :agent"
+            callback += " AND (callback_owner = :agent OR agent = :agent)"
+            params["agent"] = agent
+        broken = f"({step}) AND ((phase = 'promised' AND promise_on < :day) OR {missed})"
+        rank = f"CASE WHEN {broken} THEN 0 WHEN {callback} THEN 1 ELSE 2 END"
+        return f"({step}) OR ({callback})", rank, params
 
     def files_with_missed_instalment(self, day: date) -> set[str]:
         """Numbers of the files with an instalment past due and not covered (one query)."""
@@ -299,6 +357,9 @@ class Reads:
 
     def kpis(self, day: date) -> dict[str, Decimal | None]:
         """Overdue amount, DSO, broken-promise rate, share recovered within 90 days."""
+        return self._as_of_position(("kpis", day), lambda: self._kpis(day))
+
+    def _kpis(self, day: date) -> dict[str, Decimal | None]:
         year_ago = day - timedelta(days=365)
         row = self.views.rows(
             "SELECT "
@@ -332,6 +393,9 @@ class Reads:
 
     def aging(self, day: date, by: str | None = None) -> list[AgingRow]:
         """Outstanding by lateness bucket on `day`, per debtor, per agent, or in total."""
+        return self._as_of_position(("aging", day, by), lambda: self._aging(day, by))
+
+    def _aging(self, day: date, by: str | None) -> list[AgingRow]:
         key = {"debtor": "debtor_account", "agent": "agent", None: "'total'"}[by]
         rows = self.views.rows(
             f"SELECT {key} AS k, CASE "

@@ -199,6 +199,14 @@ class ViewStore:
         """SQL for a date column moved by a number of days."""
         raise NotImplementedError
 
+    def days_before(self, day: str, column: str) -> str:
+        """SQL for the whole days from a date column to the date `day` (a parameter)."""
+        raise NotImplementedError
+
+    def greatest(self, first: str, second: str) -> str:
+        """SQL for the larger of two values."""
+        return f"GREATEST({first}, {second})"
+
 
 @dataclass(frozen=True)
 class Copy:
@@ -299,6 +307,12 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
     def plus_days(self, column: str, days: int) -> str:
         return f"date({column}, '+{int(days)} days')"
 
+    def days_before(self, day: str, column: str) -> str:
+        return f"CAST(julianday({day}) - julianday({column}) AS INTEGER)"
+
+    def greatest(self, first: str, second: str) -> str:
+        return f"MAX({first}, {second})"
+
 
 class PostgresViews(ViewStore, PostgresTrackingRecorder):
     """Read models in the PostgreSQL schema of the events."""
@@ -339,3 +353,6 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def plus_days(self, column: str, days: int) -> str:
         return f"({column} + {int(days)})"
+
+    def days_before(self, day: str, column: str) -> str:
+        return f"(CAST({day} AS DATE) - {column})"

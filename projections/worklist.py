@@ -8,16 +8,13 @@ scenario's steps; within each, the larger amount × days late first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from domain.due import Due, Progress, next_action
+from domain.due import Due, next_action
 from domain.scenarios import Calendar, Playbook
 from projections.case_view import CaseLine
 from projections.queries import Reads
-
-LOOKAHEAD = timedelta(days=21)
-"""How far ahead of its due date a file may have a step (pre-due steps, in business days)."""
 
 RANKS = {"commitment_broken": 0, "callback": 1, "step": 2}
 
@@ -49,53 +46,85 @@ class WorkItem:
         return " ; ".join(self.reasons)
 
 
-def progress_of(line: CaseLine, missed: bool) -> Progress:
-    """A case view row as the scenario reads it."""
-    level = 3 if line.reminders_3 else 2 if line.reminders_2 else 1 if line.reminders_1 else 0
-    return Progress(due_on=line.due_on, phase=line.phase, promised_on=line.promise_on,
-                    missed_instalment=missed, pre_due_reminders=line.pre_due_reminders,
-                    reminder_level=level, calls=line.calls,
-                    formal_notice=line.formal_notice_on is not None,
-                    last_contact_at=line.last_contact_at)
+CHUNK = 200
+"""Candidates read at a time at most; a few more than the page, which they mostly fill."""
 
 
 def worklist(reads: Reads, playbook: Playbook, calendar: Calendar, day: date,
              agent: str | None = None) -> list[WorkItem]:
-    """The day's list for one agent, or for the whole team when `agent` is None."""
-    items: dict[str, WorkItem] = {}
-    touches = reads.last_touches()
-    missed = reads.files_with_missed_instalment(day)
-    for line in reads.open_files(day, day + LOOKAHEAD, agent):
-        scenario = playbook.scenario_for(line.debtor_account)
-        due: Due = next_action(progress_of(line, line.number in missed), scenario, day,
-                               calendar, touches.get(line.debtor_account))
-        if not due.is_due:
-            continue
-        item = _item(items, line, due.kind)
-        item.reasons.append(due.why)
-        item.action = due.step.label if due.step else "relancer l'engagement non tenu"
-        item.reference = due.reference
+    """The day's whole list for one agent, or for the whole team when `agent` is None."""
+    return worklist_page(reads, playbook, calendar, day, agent, first=None)[0]
+
+
+def worklist_page(reads: Reads, playbook: Playbook, calendar: Calendar, day: date,
+                  agent: str | None = None, first: int | None = 100
+                  ) -> tuple[list[WorkItem], int]:
+    """The `first` most urgent items of the day (all when None), and how many there are.
+
+    Only the files the day selects in the case view are read (`Reads.work_candidates`),
+    most urgent first; the scenario then says what each one needs. When the list is cut,
+    the count is of the files selected, a few of which a contact with the debtor on
+    another file may still postpone.
+    """
     absent = playbook.absent_on(day)
-    for line in reads.callbacks_due(day, agent):
-        item = _item(items, line, "callback")
+    items: list[WorkItem] = []
+    offset = 0
+    size = CHUNK if first is None else min(CHUNK, first + 20)
+    while True:
+        chunk = reads.work_candidates(day, agent, size, offset)
+        offset += len(chunk)
+        touches = reads.last_touches(line.debtor_account for _, line in chunk)
+        for rank, line in chunk:
+            item = _item(line, rank, playbook, calendar, day, agent, touches, absent)
+            if item is not None:
+                items.append(item)
+        items.sort(key=_order)
+        exhausted = len(chunk) < size
+        # Unread candidates rank no better than the last one read: once the page is full
+        # with items that rank before it, the page is final.
+        if exhausted or (first is not None and len(items) >= first
+                         and _order(items[first - 1]) <= (rank, -_score(line), line.number)):
+            break
+    if first is None or exhausted:
+        return items if first is None else items[:first], len(items)
+    return items[:first], len(items) + reads.count_work_candidates(day, agent) - offset
+
+
+def _score(line: CaseLine) -> Decimal:
+    return line.outstanding * max(line.days_late, 1)
+
+
+def _order(item: WorkItem) -> tuple[int, Decimal, str]:
+    return RANKS[item.kind], -item.score, item.number
+
+
+def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day: date,
+          agent: str | None, touches: dict[str, datetime], absent: set[str]
+          ) -> WorkItem | None:
+    """The file's item for the day, or None when nothing is due on it after all."""
+    item = WorkItem(number=line.number, debtor_name=line.debtor_name,
+                    debtor_account=line.debtor_account, agent=line.agent,
+                    outstanding=line.outstanding, days_late=line.days_late, kind="step")
+    ended = line.phase in ("written_off", "paid", "closed", "handed_over")
+    if not ended and (agent is None or line.agent == agent):
+        scenario = playbook.scenario_for(line.debtor_account)
+        due: Due = next_action(line.progress(rank == 0 and line.phase == "in_payment_plan"),
+                               scenario, day, calendar, touches.get(line.debtor_account))
+        if due.is_due:
+            item.kind = due.kind
+            item.reasons.append(due.why)
+            item.action = due.step.label if due.step else "relancer l'engagement non tenu"
+            item.reference = due.reference
+    callback = line.callback_on is not None and line.callback_on <= day and \
+        line.phase not in ("written_off", "paid", "closed") and \
+        (agent is None or agent in (line.callback_owner, line.agent))
+    if callback:
+        if item.kind != "commitment_broken":
+            item.kind = "callback"
         item.owner = line.callback_owner
         note = f"rappel promis pour le {line.callback_on:%d/%m/%Y}"
         if line.callback_owner in absent:
             note += f" ({line.callback_owner} absent)"
         item.reasons.insert(0, note)
         item.action = item.action or "rappeler"
-    chosen = [i for i in items.values()
-              if agent is None or i.agent == agent or i.owner == agent]
-    return sorted(chosen, key=lambda i: (RANKS[i.kind], -i.score, i.number))
-
-
-def _item(items: dict[str, WorkItem], line: CaseLine, kind: str) -> WorkItem:
-    item = items.get(line.number)
-    if item is None:
-        item = items[line.number] = WorkItem(
-            number=line.number, debtor_name=line.debtor_name,
-            debtor_account=line.debtor_account, agent=line.agent,
-            outstanding=line.outstanding, days_late=line.days_late, kind=kind)
-    elif RANKS[kind] < RANKS[item.kind]:
-        item.kind = kind
-    return item
+    return item if item.reasons else None

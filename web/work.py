@@ -17,7 +17,7 @@ from adapters.parsing import parse_date, parse_percent
 from domain.errors import DomainError
 from projections.french import STATUS_LABELS
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
-from projections.worklist import worklist
+from projections.worklist import worklist_page
 from web.auth import check_csrf, require_role, require_user
 from web.files import get_runtime
 
@@ -45,11 +45,12 @@ def my_day(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     """Ma journée: the day's work for an agent (the team's for a supervisor who asks)."""
     day = _day(jour, runtime)
     who = agent or (session.user.login if session.user.role in CAN_RECORD else "")
-    items = worklist(runtime.reads, runtime.files.open_playbook("relance"), runtime.calendar,
-                     day, who or None)
+    items, total = worklist_page(runtime.reads, runtime.files.open_playbook("relance"),
+                                 runtime.calendar, day, who or None,
+                                 first=None if tout else SHOWN)
     return request.app.state.templates.TemplateResponse(
-        request, "worklist.html", {"items": items if tout else items[:SHOWN], "day": day,
-                                   "who": who, "total": len(items), "all": tout,
+        request, "worklist.html", {"items": items, "day": day,
+                                   "who": who, "total": total, "all": tout,
                                    "agents": [u.login for u in runtime.accounts.users()]})
 
 

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,40 @@ def test_an_import_reports_rejected_lines_and_exits_non_zero_then_says_nothing_i
     missing = relance(store_url, "import", "invoices", "/nonexistent.csv")
     assert missing.returncode == 2
     assert "fichier illisible" in missing.stderr
+
+
+def test_serve_with_two_workers_shares_one_projection_runner(store_url):
+    import httpx
+
+    from tests.builders import free_port
+
+    port = free_port()
+    env = {**os.environ, "RELANCE_DATABASE_URL": store_url, "RELANCE_ACTOR": "marie.curie",
+           "RELANCE_API_TOKEN": "jeton-de-test-0123456789"}
+    server = subprocess.Popen([RELANCE, "serve", "--port", str(port), "--workers", "2"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer jeton-de-test-0123456789"}
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        invoice = {"number": "W-1", "debtor_account": "411W", "debtor_name": "Deux SA",
+                   "amount": "10.00", "issued_on": "2026-10-01", "due_on": "2026-10-31"}
+        pushed = httpx.post(base + "/api/invoices", json=[invoice], headers=auth, timeout=10)
+        assert pushed.status_code == 200, pushed.text
+        for n in range(6):  # requests land on either process; each sees its own writes
+            note = httpx.post(base + "/api/files/W-1/notes", headers=auth, timeout=10,
+                              json={"text": f"note {n}"}).json()
+            read = httpx.get(base + "/api/files/W-1", headers=auth, timeout=10,
+                             params={"after": note["notification_id"]}).json()
+            assert read["fresh"] is True
+            assert read["history"][-1]["summary"].endswith(f"note {n}")
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert "Traceback" not in stderr.decode()
+    runner = relance(store_url, "projections", "status")
+    assert runner.returncode == 0

@@ -172,3 +172,44 @@ def test_a_contractual_rate_comes_from_the_invoice_else_from_its_debtor(story):
     assert files.penalty_rate("OWN-RATE") == Decimal("15")
     files.set_debtor_penalty_rate("sophie", "411ACME", None)
     assert files.penalty_rate(N) is None
+
+
+def test_a_debtors_new_scenario_moves_its_files_on_the_worklist_at_once(story, clock):
+    files = story.files
+    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"]
+    playbook = files.open_playbook("system")
+    reference = playbook.scenario("reference")
+    patient = reference.__class__("patient", "Débiteur patient", reference.steps[3:], 3)
+    files.set_scenario("sophie", patient, reason="Client historique")
+    files.choose_debtor_scenario("sophie", "411ACME", "patient")
+    assert on(story, clock, date(2025, 10, 2)) == []                     # first step D+20
+    (item,) = on(story, clock, date(2025, 10, 21))
+    assert item.reasons == ["Débiteur patient v1 : J+20 deuxième relance, prévu le 21/10/2025"]
+    files.choose_debtor_scenario("sophie", "411ACME", "reference")
+    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"]
+
+
+def test_the_page_holds_the_most_urgent_items_and_counts_the_rest(story, clock, monkeypatch):
+    import projections.worklist as module
+
+    files = story.files
+    for n in range(1, 8):
+        number = f"PAGE-{n}"
+        files.register_invoice("alice", **register_kwargs(
+            number, amount=eur(f"{n}000.00"), issued_on=date(2025, 9, 1),
+            due_on=date(2025, 9, 20 - n)))
+        files.assign("sophie", number, agent="bruno")
+    files.log_call("bruno", "PAGE-3", contact=JEAN, outcome=CallOutcome.REACHED,
+                   callback_on=date(2025, 10, 2), occurred_at=clock.now)
+    whole = on(story, clock, date(2025, 10, 2))
+    assert len(whole) == 8
+    assert (whole[0].number, whole[0].kind) == ("PAGE-3", "callback")
+    assert [i.score for i in whole[1:]] == sorted((i.score for i in whole[1:]), reverse=True)
+    monkeypatch.setattr(module, "CHUNK", 2)                              # several reads
+    playbook = files.open_playbook("system")
+    page, total = module.worklist_page(story.reads, playbook, CALENDAR, date(2025, 10, 2),
+                                       agent="bruno", first=3)
+    assert [i.number for i in page] == [i.number for i in whole[:3]]
+    assert total == 8
+    assert module.worklist_page(story.reads, playbook, CALENDAR, date(2025, 10, 2),
+                                agent="bruno", first=None)[0] == whole
