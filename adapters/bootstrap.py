@@ -104,6 +104,12 @@ def build_views(store: Store) -> tuple[ViewStore, InfrastructureFactory[ViewStor
     return factory.tracking_recorder(view_class), factory  # type: ignore[type-var]
 
 
+def _wording(files: CaseFiles, name: str) -> str | None:
+    playbook = files.playbook()
+    revision = playbook.template(name) if playbook else None
+    return revision.text if revision else None
+
+
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Checks the store, creates its tables on first use, and wires service and views."""
     store = parse_database_url(settings.database_url)
@@ -121,7 +127,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
                    views_factory=views_factory, follower=follower, law_rates=rates,
                    calendar=calendar,
                    documents=Documents(Path(settings.templates_dir)
-                                       if settings.templates_dir else None),
+                                       if settings.templates_dir else None,
+                                       wording=lambda name: _wording(files, name)),
                    creditor=Creditor(**settings.creditor),
                    outbox=outbox_from_url(settings.smtp_url),
                    accounts=Accounts(views, clock,

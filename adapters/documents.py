@@ -3,20 +3,31 @@
 Each document is one text template (`document_templates/NAME.txt.j2`) that sets its
 `subject`; the HTML version (for the email and the printable PDF) lays the same
 paragraphs out in `_layout.html.j2`. A team overrides any of them by putting a file of
-the same name in RELANCE_TEMPLATES_DIR. Each text is personalised with the contact,
+the same name in RELANCE_TEMPLATES_DIR, or, from Réglages, by recording its own wording
+in the playbook (versioned: who, when, why); the latest recorded wording wins. Templates
+run in Jinja2's sandbox, since supervisors write them. Each text is personalised with the contact,
 the file and its history, so the first and second reminders never read alike.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
 from domain.case import Entry
 from domain.invoice import Invoice
@@ -33,6 +44,10 @@ PAYMENT_DELAY = timedelta(days=8)
 
 class DocumentUnavailable(ValueError):
     """The document does not apply to this file (e.g. a call confirmation without a call)."""
+
+
+class InvalidTemplate(ValueError):
+    """A wording that cannot be rendered (a Jinja2 error, or no subject)."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +87,12 @@ class Document:
 class Documents:
     """The document templates, shipped and overridden."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
+    def __init__(self, override_dir: Path | None = None,
+                 wording: Callable[[str], str | None] | None = None) -> None:
         loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
-        self.env = Environment(
+        self.wording = wording or (lambda _name: None)
+        """The team's recorded wording of a document, if any."""
+        self.env = SandboxedEnvironment(
             loader=ChoiceLoader([*loaders, FileSystemLoader(str(SHIPPED))]),
             autoescape=select_autoescape(enabled_extensions=("html.j2",)),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -88,13 +106,44 @@ class Documents:
             raise DocumentUnavailable("no call to confirm on this file")
         if name == "payment_plan" and context["history"]["plan"] is None:
             raise DocumentUnavailable("no payment plan on this file")
-        module = self.env.get_template(f"{name}.txt.j2").make_module(vars=context)
+        own = self.wording(name)
+        if own:
+            try:  # the team's own wording: a mistake in it must not break the page
+                module = self.env.from_string(own).make_module(vars=context)
+                str(module.subject)
+            except TemplateError as error:
+                raise DocumentUnavailable(
+                    f"the team's wording of {name} cannot be rendered: {error}") from None
+        else:
+            module = self.env.get_template(f"{name}.txt.j2").make_module(vars=context)
         text = str(module).strip() + "\n"
         subject = str(module.subject).strip()
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
         html = self.env.get_template("_layout.html.j2").render(
             **context, subject=subject, paragraphs=paragraphs)
         return Document(name, subject, text, html)
+
+
+    def source(self, name: str) -> str:
+        """The wording in force for a document: the team's, or the shipped one."""
+        own = self.wording(name)
+        if own:
+            return own
+        loader = self.env.loader
+        assert loader is not None
+        return loader.get_source(self.env, f"{name}.txt.j2")[0]
+
+    def check(self, name: str, text: str) -> None:
+        """Refuses a wording that could not be rendered: unknown document, bad syntax, no
+        subject."""
+        if name not in DOCUMENTS:
+            raise InvalidTemplate(f"unknown document {name!r}")
+        try:
+            self.env.parse(text)
+        except TemplateSyntaxError as error:
+            raise InvalidTemplate(f"line {error.lineno}: {error.message}") from None
+        if "set subject" not in text:
+            raise InvalidTemplate("the wording must set its subject: {% set subject = ... %}")
 
 
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,

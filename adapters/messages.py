@@ -30,6 +30,11 @@ FRENCH: dict[str, str] = {
     "dispute_already_open": "Un litige est déjà ouvert sur ce dossier.",
     "invalid_payment_plan": "L'échéancier est incohérent avec le solde dû.",
     "idempotency_key_reused": "Cette demande a déjà été utilisée pour une autre action.",
+    "invalid_scenario": (
+        "Le scénario est incohérent : au moins une étape, dans l'ordre des dates, "
+        "d'un type connu, et un écart minimal positif."
+    ),
+    "unknown_scenario": "Aucun scénario de ce nom.",
     "too_much_contention": (
         "Le dossier est modifié en même temps par d'autres : réessayez dans un instant."
     ),

@@ -164,6 +164,18 @@ class Revision:
     reason: str
 
 
+@dataclass(frozen=True)
+class TemplateRevision:
+    """One recorded version of a document's wording: who wrote it, when, and why."""
+
+    name: str
+    version: int
+    text: str
+    actor: str
+    recorded_at: datetime
+    reason: str
+
+
 class Playbook(Aggregate):
     """A team's scenarios with all their versions, the default, per-debtor choices, absences."""
 
@@ -175,6 +187,7 @@ class Playbook(Aggregate):
         self.debtor_choices: dict[str, str] = {}
         self.absences: dict[str, list[tuple[date, date]]] = {}
         self.penalty_rates: dict[str, Decimal] = {}
+        self.templates: dict[str, list[TemplateRevision]] = {}
 
     @staticmethod
     def create_id(team: str, **_: Any) -> UUID:
@@ -218,6 +231,13 @@ class Playbook(Aggregate):
         self._absence_recorded(agent=require_text(agent, "agent"), first_day=first_day,
                                last_day=last_day, actor=actor, timestamp=recorded_at)
 
+    def set_template(self, name: str, text: str, *, actor: str, recorded_at: datetime,
+                     reason: str) -> None:
+        """Records the team's own wording of a document (a new version of it)."""
+        require_text(reason, "reason")
+        self._template_set(name=require_text(name, "template"), text=require_text(text, "text"),
+                           actor=actor, timestamp=recorded_at, reason=reason)
+
     # -- events -------------------------------------------------------------------------
 
     @event("ScenarioSet")
@@ -249,7 +269,18 @@ class Playbook(Aggregate):
                           timestamp: datetime) -> None:
         self.absences.setdefault(agent, []).append((first_day, last_day))
 
+    @event("TemplateSet")
+    def _template_set(self, name: str, text: str, actor: str, timestamp: datetime,
+                      reason: str) -> None:
+        versions = self.templates.setdefault(name, [])
+        versions.append(TemplateRevision(name, len(versions) + 1, text, actor, timestamp, reason))
+
     # -- reading ------------------------------------------------------------------------
+
+    def template(self, name: str) -> TemplateRevision | None:
+        """The team's latest wording of a document, or None (the shipped one applies)."""
+        versions = self.templates.get(name)
+        return versions[-1] if versions else None
 
     def scenario(self, name: str, at: datetime | None = None) -> Scenario:
         """The scenario's latest version, or the one in force at instant `at`."""

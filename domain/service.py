@@ -377,6 +377,12 @@ class CaseFiles(Application[UUID]):
         return self._on_playbook(team, lambda p, now: p.set_scenario(
             scenario, actor=actor, recorded_at=now, reason=reason))
 
+    def set_template(self, actor: str, name: str, text: str, *, reason: str,
+                     team: str = DEFAULT_TEAM) -> Recorded:
+        """Records a new version of a document's wording."""
+        return self._on_playbook(team, lambda p, now: p.set_template(
+            name, text, actor=actor, recorded_at=now, reason=reason))
+
     def choose_default_scenario(self, actor: str, name: str,
                                 team: str = DEFAULT_TEAM) -> Recorded:
         """Makes a scenario the default of the team."""

@@ -6,15 +6,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import CAN_MANAGE_TEAM, CAN_RECORD, AccountError, Role, Session
+from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
-from adapters.messages import in_french
-from adapters.parsing import parse_date, parse_percent
-from domain.errors import DomainError
+from adapters.parsing import parse_date
 from projections.french import STATUS_LABELS
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import worklist_page
@@ -127,60 +124,6 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
          "filters": filters, "raw": {"min": min_, "max": max_}, "aging": aging,
          "kpis": runtime.reads.kpis(day), "statuses": STATUS_LABELS,
          "buckets": BUCKET_LABELS, "day": day, "query": dict(request.query_params)})
-
-
-@router.get("/reglages", response_class=HTMLResponse, name="settings",
-            dependencies=[Depends(require_role(*CAN_MANAGE_TEAM))])
-def settings_page(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
-                  ) -> Response:
-    """Réglages: scenarios and their versions, choices per debtor, absences, accounts."""
-    return _settings(request, runtime)
-
-
-@router.post("/reglages/{action}", name="settings_change")
-async def settings_change(request: Request, action: str,
-                          runtime: Annotated[Runtime, Depends(get_runtime)],
-                          session: Annotated[Session, Depends(require_role(*CAN_MANAGE_TEAM))]
-                          ) -> Response:
-    """Changes a setting: absence, scenario of a debtor, default scenario, rate, account."""
-    form = {k: str(v)[:500] for k, v in (await request.form(max_fields=20, max_files=0)).items()}
-    check_csrf(session, form.get("csrf", ""))
-    actor = session.user.login
-    files = runtime.files
-    try:
-        if action == "absence":
-            await run_in_threadpool(files.record_absence, actor, form["agent"],
-                                    parse_date(form["first"]), parse_date(form["last"]))
-        elif action == "scenario":
-            await run_in_threadpool(files.choose_debtor_scenario, actor, form["account"],
-                                    form["name"])
-        elif action == "defaut":
-            await run_in_threadpool(files.choose_default_scenario, actor, form["name"])
-        elif action == "taux":
-            rate = parse_percent(form["percent"]) if form.get("percent") else None
-            await run_in_threadpool(files.set_debtor_penalty_rate, actor, form["account"],
-                                    rate)
-        elif action == "compte":
-            if Role(form["role"]) is Role.ADMIN and session.user.role is not Role.ADMIN:
-                raise HTTPException(403, "only an administrator creates administrators")
-            await run_in_threadpool(runtime.accounts.add, form["login"], form.get("name", ""),
-                                    Role(form["role"]), form["password"])
-        else:
-            raise HTTPException(404, "no such setting")
-    except (KeyError, ValueError, DomainError, AccountError) as error:
-        message = in_french(error) if isinstance(error, DomainError) else \
-            "Ce réglage n'a pas pu être enregistré : vérifiez les champs."
-        return await run_in_threadpool(_settings, request, runtime, message, 422)
-    return RedirectResponse(request.url_for("settings"), status_code=303)
-
-
-def _settings(request: Request, runtime: Runtime, error: str = "", status_code: int = 200
-              ) -> Response:
-    playbook = runtime.files.open_playbook("relance")
-    return request.app.state.templates.TemplateResponse(
-        request, "settings.html", {"playbook": playbook, "users": runtime.accounts.users(),
-                                   "error": error, "roles": [r.value for r in Role]},
-        status_code=status_code)
 
 
 def _amount(text: str) -> Decimal | None:

@@ -1,0 +1,255 @@
+"""Réglages (supervisors): scenarios and their versions, document wordings, choices per
+debtor, absences, accounts. Every change is recorded in the team's playbook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from adapters.accounts import CAN_MANAGE_TEAM, AccountError, Role, Session
+from adapters.bootstrap import Runtime
+from adapters.documents import DOCUMENTS, InvalidTemplate
+from adapters.messages import in_french
+from adapters.parsing import parse_date, parse_percent
+from domain.errors import DomainError
+from domain.scenarios import STEP_KINDS, Scenario, Step
+from domain.values import Channel
+from web.auth import check_csrf, require_role
+from web.files import get_runtime
+
+router = APIRouter()
+Supervisor = Annotated[Session, Depends(require_role(*CAN_MANAGE_TEAM))]
+KIND_LABELS = {"pre_due": "avant échéance", "reminder": "relance écrite", "call": "appel",
+               "plan_offer": "proposer un échéancier", "formal_notice": "mise en demeure"}
+CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "sms": "SMS", "call": "téléphone"}
+BLANK_STEPS = 3
+"""Empty step rows offered under a scenario's steps, to add some."""
+
+
+async def _form(request: Request, session: Session, fields: int = 20) -> dict[str, str]:
+    form = {k: str(v) for k, v in (await request.form(max_fields=fields, max_files=0)).items()}
+    check_csrf(session, form.get("csrf", ""))
+    return form
+
+
+@router.get("/reglages", response_class=HTMLResponse, name="settings",
+            dependencies=[Depends(require_role(*CAN_MANAGE_TEAM))])
+def settings_page(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+                  ) -> Response:
+    """Réglages: scenarios and their versions, choices per debtor, absences, accounts."""
+    return _settings(request, runtime)
+
+
+@router.post("/reglages/{action}", name="settings_change")
+async def settings_change(request: Request, action: str,
+                          runtime: Annotated[Runtime, Depends(get_runtime)],
+                          session: Supervisor) -> Response:
+    """Changes a setting: absence, scenario of a debtor, default scenario, rate, account."""
+    form = {k: v[:500] for k, v in (await _form(request, session)).items()}
+    actor = session.user.login
+    files = runtime.files
+    try:
+        if action == "absence":
+            await run_in_threadpool(files.record_absence, actor, form["agent"],
+                                    parse_date(form["first"]), parse_date(form["last"]))
+        elif action == "scenario":
+            await run_in_threadpool(files.choose_debtor_scenario, actor, form["account"],
+                                    form["name"])
+        elif action == "defaut":
+            await run_in_threadpool(files.choose_default_scenario, actor, form["name"])
+        elif action == "taux":
+            rate = parse_percent(form["percent"]) if form.get("percent") else None
+            await run_in_threadpool(files.set_debtor_penalty_rate, actor, form["account"],
+                                    rate)
+        elif action == "compte":
+            if Role(form["role"]) is Role.ADMIN and session.user.role is not Role.ADMIN:
+                raise HTTPException(403, "only an administrator creates administrators")
+            await run_in_threadpool(runtime.accounts.add, form["login"], form.get("name", ""),
+                                    Role(form["role"]), form["password"])
+        else:
+            raise HTTPException(404, "no such setting")
+    except (KeyError, ValueError, DomainError, AccountError) as error:
+        message = in_french(error) if isinstance(error, DomainError) else \
+            "Ce réglage n'a pas pu être enregistré : vérifiez les champs."
+        return await run_in_threadpool(_settings, request, runtime, message, 422)
+    return RedirectResponse(request.url_for("settings"), status_code=303)
+
+
+def _settings(request: Request, runtime: Runtime, error: str = "", status_code: int = 200
+              ) -> Response:
+    playbook = runtime.files.open_playbook("relance")
+    return request.app.state.templates.TemplateResponse(
+        request, "settings.html", {"playbook": playbook, "users": runtime.accounts.users(),
+                                   "error": error, "roles": [r.value for r in Role],
+                                   "documents": DOCUMENTS},
+        status_code=status_code)
+
+
+# -- a scenario, step by step -------------------------------------------------------------
+
+@router.get("/reglages/scenarios/{name}", response_class=HTMLResponse, name="scenario_edit",
+            dependencies=[Depends(require_role(*CAN_MANAGE_TEAM))])
+def scenario_edit(request: Request, name: str,
+                  runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
+    """A scenario's form: its steps as they are, and empty rows to add some."""
+    playbook = runtime.files.open_playbook("relance")
+    if name in playbook.names():
+        scenario = playbook.scenario(name)
+        values = {"name": name, "title": scenario.title, "gap": str(scenario.min_gap_days),
+                  "steps": [_step_values(step) for step in scenario.steps]}
+        versions = playbook.revisions[name]
+    elif name == "nouveau":
+        values, versions = {"name": "", "title": "", "gap": "3", "steps": []}, []
+    else:
+        raise HTTPException(404, "no such scenario")
+    return _scenario_page(request, values, versions, {})
+
+
+@router.post("/reglages/scenarios/{name}", name="scenario_save")
+async def scenario_save(request: Request, name: str,
+                        runtime: Annotated[Runtime, Depends(get_runtime)],
+                        session: Supervisor) -> Response:
+    """Records the scenario as a new version; a bad row redisplays the form, nothing saved."""
+    form = {k: v[:500] for k, v in (await _form(request, session, fields=400)).items()}
+    values, errors, scenario = _read_scenario(form, name)
+    playbook = await run_in_threadpool(runtime.files.open_playbook, "relance")
+    versions = playbook.revisions.get(values["name"], [])
+    if scenario is not None:
+        try:
+            await run_in_threadpool(runtime.files.set_scenario, session.user.login, scenario,
+                                    reason=form.get("reason", ""))
+        except DomainError as error:
+            errors["_form"] = in_french(error) if error.code != "missing_information" \
+                else "Dites pourquoi ce scénario change (le motif est enregistré)."
+        else:
+            return RedirectResponse(request.url_for("scenario_edit", name=scenario.name),
+                                    status_code=303)
+    return _scenario_page(request, values, versions, errors, 422)
+
+
+def _step_values(step: Step) -> dict[str, str]:
+    return {"offset": str(step.offset), "business_days": "on" if step.business_days else "",
+            "kind": step.kind, "channel": step.channel.value, "template": step.template,
+            "label": step.label, "level": str(step.level or "")}
+
+
+def _read_scenario(form: dict[str, str], name: str
+                   ) -> tuple[dict[str, Any], dict[str, str], Scenario | None]:
+    """The form's values as typed, the French problems by field, and the scenario."""
+    values: dict[str, Any] = {
+        "name": (form.get("name", "") if name == "nouveau" else name).strip(),
+        "title": form.get("title", "").strip(), "gap": form.get("gap", "").strip(),
+        "reason": form.get("reason", ""), "steps": []}
+    errors: dict[str, str] = {}
+    if not values["name"].replace("_", "").isalnum() or not values["name"].isascii():
+        errors["name"] = "Un nom court, en lettres, chiffres et « _ » (ex. : grand_compte)."
+    if not values["title"]:
+        errors["title"] = "Donnez un titre au scénario."
+    if not values["gap"].isdigit() or int(values["gap"]) > 365:
+        errors["gap"] = "Un nombre de jours entre 0 et 365."
+    steps: list[Step] = []
+    for i in range(60):
+        row = {k: form.get(f"s{i}_{k}", "").strip() for k in
+               ("offset", "business_days", "kind", "channel", "template", "label", "level")}
+        if not any(row[k] for k in ("offset", "label", "template")):
+            continue
+        values["steps"].append(row)
+        step = _read_step(row)
+        if isinstance(step, str):
+            errors[f"s{len(values['steps']) - 1}"] = step
+        else:
+            steps.append(step)
+    if not steps and "steps" not in errors:
+        errors["steps"] = "Au moins une étape."
+    if [s.offset for s in steps] != sorted(s.offset for s in steps):
+        errors["steps"] = "Les étapes se suivent dans l'ordre de leurs dates."
+    if errors:
+        return values, errors, None
+    return values, errors, Scenario(values["name"], values["title"], tuple(steps),
+                                    int(values["gap"]))
+
+
+def _read_step(row: dict[str, str]) -> Step | str:
+    """The step of one form row, or what is wrong with it, in French."""
+    try:
+        offset = int(row["offset"].replace("J", "").replace("+", "") or "x")
+    except ValueError:
+        return "Le décalage est un nombre de jours par rapport à l'échéance (ex. : -5, 0, 8)."
+    if not -365 <= offset <= 3650:
+        return "Le décalage va de -365 à 3 650 jours."
+    if row["kind"] not in STEP_KINDS or row["channel"] not in CHANNEL_LABELS:
+        return "Choisissez le type et le canal de l'étape."
+    if row["template"] not in DOCUMENTS:
+        return "Choisissez le document de l'étape."
+    if not row["label"]:
+        return "Donnez un libellé à l'étape (il apparaît dans Ma journée)."
+    level = row["level"] or "0"
+    if row["kind"] == "reminder" and level not in ("1", "2", "3"):
+        return "Une relance écrite a un niveau 1, 2 ou 3."
+    if not level.isdigit():
+        return "Le niveau est 1, 2 ou 3."
+    return Step(offset, row["kind"], Channel(row["channel"]), row["template"], row["label"],
+                int(level) if row["kind"] == "reminder" else 0, bool(row["business_days"]))
+
+
+def _scenario_page(request: Request, values: dict[str, Any], versions: list[Any],
+                   errors: dict[str, str], status_code: int = 200) -> Response:
+    rows = values["steps"] + [{} for _ in range(BLANK_STEPS)]
+    return request.app.state.templates.TemplateResponse(
+        request, "scenario.html",
+        {"values": values, "rows": rows, "versions": versions, "errors": errors,
+         "kinds": KIND_LABELS, "channels": CHANNEL_LABELS, "documents": DOCUMENTS},
+        status_code=status_code)
+
+
+# -- a document's wording -----------------------------------------------------------------
+
+@router.get("/reglages/modeles/{name}", response_class=HTMLResponse, name="template_edit",
+            dependencies=[Depends(require_role(*CAN_MANAGE_TEAM))])
+def template_edit(request: Request, name: str,
+                  runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
+    """A document's wording in force, its recorded versions, and the form to change it."""
+    if name not in DOCUMENTS:
+        raise HTTPException(404, "no such document")
+    return _template_page(request, runtime, name, runtime.documents.source(name), "", {})
+
+
+@router.post("/reglages/modeles/{name}", name="template_save")
+async def template_save(request: Request, name: str,
+                        runtime: Annotated[Runtime, Depends(get_runtime)],
+                        session: Supervisor) -> Response:
+    """Records a new wording; one that cannot render is refused and shown again."""
+    if name not in DOCUMENTS:
+        raise HTTPException(404, "no such document")
+    form = await _form(request, session, fields=5)
+    text, reason = form.get("text", "")[:50_000].replace("\r\n", "\n"), form.get("reason", "")
+    errors: dict[str, str] = {}
+    try:
+        runtime.documents.check(name, text)
+    except InvalidTemplate as error:
+        errors["text"] = f"Ce modèle ne peut pas être utilisé ({error})."
+    if not reason.strip():
+        errors["reason"] = "Dites pourquoi ce modèle change (le motif est enregistré)."
+    if not errors:
+        try:
+            await run_in_threadpool(runtime.files.set_template, session.user.login, name,
+                                    text, reason=reason[:500])
+        except DomainError as error:
+            errors["text"] = in_french(error)
+        else:
+            return RedirectResponse(request.url_for("template_edit", name=name),
+                                    status_code=303)
+    return await run_in_threadpool(_template_page, request, runtime, name, text, reason,
+                                   errors, 422)
+
+
+def _template_page(request: Request, runtime: Runtime, name: str, text: str, reason: str,
+                   errors: dict[str, str], status_code: int = 200) -> Response:
+    playbook = runtime.files.open_playbook("relance")
+    return request.app.state.templates.TemplateResponse(
+        request, "template.html",
+        {"name": name, "text": text, "reason": reason, "errors": errors,
+         "versions": playbook.templates.get(name, [])}, status_code=status_code)
