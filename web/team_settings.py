@@ -69,6 +69,14 @@ async def settings_change(request: Request, action: str,
                 raise HTTPException(403, "only an administrator creates administrators")
             await run_in_threadpool(runtime.accounts.add, form["login"], form.get("name", ""),
                                     Role(form["role"]), form["password"])
+        elif action == "desactiver":
+            target = next((u for u in runtime.accounts.users() if u.login == form["login"]),
+                          None)
+            if target is None or target.login == actor:
+                raise ValueError("no such account, or one's own")
+            if target.role is Role.ADMIN and session.user.role is not Role.ADMIN:
+                raise HTTPException(403, "only an administrator disables administrators")
+            await run_in_threadpool(runtime.accounts.disable, target.login)
         else:
             raise HTTPException(404, "no such setting")
     except (KeyError, ValueError, DomainError, AccountError) as error:

@@ -117,3 +117,15 @@ def test_only_supervisors_reach_the_editors(server, agent):
     page = chef.get("/reglages").text
     assert "/reglages/modeles/formal_notice" in page
     assert "/reglages/scenarios/nouveau" in page
+
+
+def test_disabling_an_account_ends_its_sessions_at_once(server, agent):
+    chef = _supervisor(server)
+    assert agent.get("/journee").status_code == 200
+    page = chef.get("/reglages").text
+    assert chef.post("/reglages/desactiver", data={
+        "csrf": hidden(page), "login": "chef.equipe"}).status_code == 422  # not oneself
+    done = chef.post("/reglages/desactiver", data={"csrf": hidden(page), "login": "agent.test"})
+    assert done.status_code == 303
+    assert agent.get("/journee").status_code in (303, 401)
+    assert "agent.test" not in chef.get("/reglages").text
