@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint env bench browser clean
+.PHONY: run test lint env bench tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# Browser tests drive Debian's Chromium through Playwright (no browser download).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } || \
-	  echo "chromium is not installed: the browser tests will say so"
+# Browser tests drive Debian's Chromium through Playwright (no browser download); the
+# PDF dossier's pages are rendered with poppler's pdftoppm. Installed as root if missing.
+tools:
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && \
+	    apt-get install -y -qq chromium poppler-utils >/dev/null); } || \
+	  echo "chromium or pdftoppm is not installed: the tests that need them will say so"
 
-test: lint browser
+test: lint tools
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.cli_evidence import digest_command, export_command, verify_command
 from adapters.cli_import import import_app
 from adapters.cli_projections import projections_app
 from adapters.cli_work import documents_app, scenarios_app, users_app, worklist_command
@@ -30,6 +31,7 @@ from domain.penalties import penalties
 from domain.prescription import prescription
 from domain.values import Contact, Debtor, Money
 from projections.french import day, instant, money, percent
+from projections.french import status as french_status
 from projections.history import history_row
 
 app = typer.Typer(help="relance : suivi des dossiers de recouvrement amiable.",
@@ -48,6 +50,9 @@ app.add_typer(documents_app, name="document")
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="user")
 app.command("worklist")(worklist_command)
+app.command("export")(export_command)
+app.command("digest")(digest_command)
+app.command("verify")(verify_command)
 
 out = Console()
 err = Console(stderr=True)
@@ -221,7 +226,8 @@ def _header(number: str, name: str, account: str, siren: str, amount: Decimal,
     siren_text = f", SIREN {siren}" if siren else ""
     out.print(f"[bold]Facture {number}[/bold] — {name} ({account}{siren_text})")
     out.print(f"Montant {money(amount, currency)}, payé {money(paid, currency)}, reste dû "
-              f"{money(outstanding, currency)} ; échéance {day(due_on)} ; statut : {status}")
+              f"{money(outstanding, currency)} ; échéance {day(due_on)} ; statut : "
+              f"{french_status(status)}")
 
 
 def _marks(retracted_by: int | None, corrected_by: list[int]) -> str:

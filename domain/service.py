@@ -26,6 +26,7 @@ from domain.case import Case, Entry
 from domain.chain import GENESIS, fact_digest
 from domain.due import Due, Progress, next_action
 from domain.errors import AlreadyRegistered, DifferentDebtors, InvoiceNotFound, TooMuchContention
+from domain.exports import ExportRecord, export_id
 from domain.invoice import Invoice, invoice_id
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.scenarios import SHIPPED as SHIPPED_SCENARIOS
@@ -443,6 +444,22 @@ class CaseFiles(Application[UUID]):
                             max(r.notification.id for r in recordings))
         raise TooMuchContention("the playbook kept changing; try again")
 
+    def record_export(self, actor: str, *, digest: str, scope: str, key: str, fmt: str,
+                      as_of: datetime | None, files: int, facts: int) -> ExportRecord:
+        """Records that an export was made (the same export twice: the first record stays)."""
+        record = ExportRecord(digest=digest, actor=actor, scope=scope, key=key[:500], fmt=fmt,
+                              as_of=as_of, files=files, facts=facts, timestamp=self._now())
+        with contextlib.suppress(RecordConflictError):
+            self.save(record)
+        return self.repository.get(record.id)
+
+    def export_record(self, digest: str) -> ExportRecord | None:
+        """The record of the export with this digest, if relance made it."""
+        try:
+            return self.repository.get(export_id(digest))
+        except AggregateNotFoundError:
+            return None
+
     # -- reading ------------------------------------------------------------------------
 
     def file(self, number: str, version: int | None = None) -> Invoice:
@@ -490,7 +507,7 @@ class CaseFiles(Application[UUID]):
         for stored in self.recorder.select_events(file_id):
             try:
                 state = self.mapper.transcoder.decode(stored.state)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, KeyError, ArithmeticError):
                 return stored.originator_version
             recomputed = fact_digest(topic=stored.topic, originator_id=file_id,
                                      originator_version=stored.originator_version, state=state)

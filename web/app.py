@@ -19,7 +19,7 @@ from adapters.logs import bind_context, configure_logging
 from adapters.messages import in_french
 from adapters.settings import Settings
 from domain.errors import DomainError, InvoiceNotFound
-from web import api, auth, files, team_settings, work
+from web import api, auth, exports, files, team_settings, work
 from web.templating import build_templates
 
 log = structlog.get_logger("relance.web")
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(files.router)
     app.include_router(work.router)
     app.include_router(team_settings.router)
+    app.include_router(exports.router)
     app.include_router(api.router)
 
     @app.middleware("http")

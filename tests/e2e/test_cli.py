@@ -39,7 +39,7 @@ def test_init_register_and_show_a_file(store_url):
     assert "1 500,00 €" in text
     assert "Facture enregistrée" in text
     assert "marie.curie" in text
-    assert "statut : overdue" in text
+    assert "statut : Échu" in text
 
 
 def test_registering_twice_is_refused_in_french_with_exit_code_1(store_url):

@@ -1,0 +1,201 @@
+"""`relance export`, `relance digest`, `relance verify`: the record, out and checked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _bar() -> Progress:
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True)
+
+
+def export_command(
+    target: Annotated[str, typer.Argument(
+        help="Numéro de facture ou compte débiteur (rien avec --tout).")] = "",
+    format: Annotated[str, typer.Option(
+        "--format", help="json, csv ou pdf.")] = "json",
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="Tel qu'il était à cet instant (JJ/MM/AAAA HH:MM ou ISO).")] = "",
+    output: Annotated[str, typer.Option(
+        "--out", help="Fichier écrit (« - » : la sortie standard ; défaut : un nom daté).")
+    ] = "",
+    everything: Annotated[bool, typer.Option(
+        "--tout", help="Tout le portefeuille (filtrable par --statut et --agent).")] = False,
+    status: Annotated[str, typer.Option("--statut", help="Avec --tout : un statut.")] = "",
+    agent: Annotated[str, typer.Option("--agent", help="Avec --tout : un agent.")] = "",
+) -> None:
+    """Exporte un dossier, un débiteur ou le portefeuille, et enregistre l'export."""
+    from adapters.cli import _parsed, default_actor, open_runtime
+    from adapters.exporting import FORMATS, Request, count, export
+    from adapters.exports import ExportError, Scope
+    from adapters.messages import in_french
+    from adapters.parsing import parse_instant
+    from domain.errors import DomainError
+    from domain.invoice import invoice_id
+    from projections.queries import PHASE_OF_STATUS, PortfolioFilter
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"choisissez parmi {', '.join(FORMATS)}", param_hint="--format")
+    if bool(target) == everything:
+        raise typer.BadParameter("donnez un numéro de facture ou un compte, ou --tout",
+                                 param_hint="TARGET")
+    if status and status not in PHASE_OF_STATUS:
+        raise typer.BadParameter(f"statuts : {', '.join(PHASE_OF_STATUS)}",
+                                 param_hint="--statut")
+    when = _parsed(parse_instant, as_of, "--as-of") if as_of else None
+    actor = default_actor()
+    runtime = open_runtime(actor)
+    try:
+        runtime.refresh_views()
+        if everything:
+            scope = Scope("portfolio", " ".join(f"{k}={v}" for k, v in
+                                                (("statut", status), ("agent", agent)) if v))
+        elif runtime.files.recorder.select_events(invoice_id(target), limit=1):
+            scope = Scope("file", target)
+        else:
+            scope = Scope("debtor", target)
+        request = Request(scope, format, actor, when,
+                          PortfolioFilter(status=status, agent=agent) if everything else None)
+        path = Path(output or _default_name(scope, format))
+        total = count(runtime, request) if scope.kind != "file" else 1
+        with _bar() as bar:
+            task = bar.add_task("Export", total=total)
+            try:
+                written = _write(runtime, request, path, output == "-",
+                                 lambda done: bar.update(task, completed=done), export)
+            except (ExportError, DomainError) as error:
+                if output != "-":
+                    path.unlink(missing_ok=True)
+                err.print("Export impossible : " + (error.french if isinstance(error, ExportError)
+                                                    else in_french(error)))
+                raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    where = "la sortie standard" if output == "-" else str(path)
+    err.print(f"Export écrit dans {where} : {written.files} dossier(s), {written.facts} fait(s).")
+    err.print(f"Empreinte de l'export (enregistrée) : {written.digest}")
+
+
+def _write(runtime, request, path: Path, to_stdout: bool, progress, export):  # type: ignore[no-untyped-def]
+    if to_stdout:
+        if request.fmt == "pdf":
+            return export(runtime, request, sys.stdout.buffer, progress)
+        return export(runtime, request, sys.stdout, progress)
+    mode = "wb" if request.fmt == "pdf" else "w"
+    encoding = None if request.fmt == "pdf" else ("utf-8-sig" if request.fmt == "csv"
+                                                  else "utf-8")
+    newline = None if request.fmt == "pdf" else ""
+    with path.open(mode, encoding=encoding, newline=newline) as handle:
+        return export(runtime, request, handle, progress)
+
+
+def _default_name(scope, fmt: str) -> str:  # type: ignore[no-untyped-def]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    what = scope.key if scope.kind != "portfolio" else "portefeuille"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in what) or "export"
+    return f"relance-{safe}-{stamp}.{fmt}"
+
+
+def digest_command(
+    output: Annotated[str, typer.Option(
+        "--out", help="Écrit aussi l'empreinte de chaque dossier (JSON) dans ce fichier, "
+        "pour nommer plus tard un dossier modifié.")] = "",
+) -> None:
+    """Calcule l'empreinte de tout le registre, après l'avoir vérifié."""
+    from adapters.cli import open_runtime
+    from adapters.evidence import walk
+
+    runtime = open_runtime()
+    try:
+        with _bar() as bar:
+            task = bar.add_task("Vérification des chaînes", total=None)
+            digest, problem = walk(runtime.files, progress=lambda done, total: bar.update(
+                task, completed=done, total=total))
+    finally:
+        runtime.close()
+    if problem is not None:
+        err.print(f"Registre altéré, pas d'empreinte : {problem}")
+        raise typer.Exit(1)
+    if output:
+        Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
+    out.print(f"Empreinte du registre : {digest.root}")
+    out.print(f"Position couverte : {digest.position} ({digest.files} dossier(s), "
+              f"{digest.facts} fait(s))")
+
+
+def verify_command(
+    export_file: Annotated[str, typer.Argument(
+        help="Un export JSON ou PDF à vérifier hors ligne (sans la base).")] = "",
+    digest_file: Annotated[str, typer.Option(
+        "--digest", help="Une empreinte prise plus tôt (relance digest --out).")] = "",
+    root: Annotated[str, typer.Option("--root", help="Une empreinte notée plus tôt.")] = "",
+    position: Annotated[int, typer.Option("--position", help="Sa position.")] = 0,
+) -> None:
+    """Vérifie le registre entier (ou un export) et nomme le premier fait altéré."""
+    if export_file:
+        _verify_export(Path(export_file))
+        return
+    from adapters.cli import open_runtime
+    from adapters.evidence import compare, walk
+
+    earlier = None
+    if digest_file:
+        try:
+            earlier = json.loads(Path(digest_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise typer.BadParameter(str(error), param_hint="--digest") from None
+    elif root:
+        if position <= 0:
+            raise typer.BadParameter("donnez la position de l'empreinte",
+                                     param_hint="--position")
+        earlier = {"root": root, "position": position}
+    runtime = open_runtime()
+    try:
+        with _bar() as bar:
+            task = bar.add_task("Vérification des chaînes", total=None)
+            digest, problem = walk(runtime.files, progress=lambda done, total: bar.update(
+                task, completed=done, total=total))
+            then = walk(runtime.files, upto=int(earlier["position"]))[0] if earlier else None
+    finally:
+        runtime.close()
+    if problem is not None:
+        err.print(f"Registre altéré : {problem}")
+        raise typer.Exit(1)
+    if earlier is not None and then is not None:
+        changed = compare(earlier, then)
+        if changed:
+            err.print(f"Registre altéré depuis l'empreinte : {changed}")
+            raise typer.Exit(1)
+        out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
+    out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s), "
+              f"jusqu'à la position {digest.position}.")
+
+
+def _verify_export(path: Path) -> None:
+    from adapters.exports import ExportError, verify_export
+
+    try:
+        problem, held = verify_export(path)
+    except OSError as error:
+        err.print(f"Export illisible : {error.strerror} ({path})")
+        raise typer.Exit(2) from None
+    except ExportError as error:
+        err.print(f"Export illisible : {error.french}")
+        raise typer.Exit(2) from None
+    if problem:
+        err.print(f"Export altéré : {problem}")
+        raise typer.Exit(1)
+    out.print(f"Export intègre : {held.files} dossier(s), {held.facts} fait(s), "
+              f"empreinte {held.digest}.")

@@ -1,0 +1,163 @@
+"""Tamper evidence for the whole store: a digest an auditor writes down, and verification.
+
+`store_digest` walks every fact in the order it was recorded, checks each file's chain
+(`domain.chain.ChainCheck`) and sums up every file's head in one root (`heads_root`),
+with the position it covers. `verify_store` does the same walk and names the first fact
+that does not hold; given a digest taken earlier, it also proves that nothing before that
+position changed (a cut-off file, or a history rewritten with fresh digests, changes its
+head and so the root).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from domain.chain import ChainCheck, fact_content, heads_root
+from domain.invoice import invoice_id
+from domain.service import CaseFiles
+
+FACT_TOPICS = "domain.facts:"
+"""Facts of invoice files; the playbook and receipts have no chain."""
+PAGE = 2000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    """A fact as stored, with the content its digest covers (before any upcasting)."""
+
+    notification_id: int
+    file_id: UUID
+    version: int
+    topic: str
+    state: dict[str, Any]
+    content: dict[str, Any] | None
+    """None when the stored state cannot even be read."""
+
+    @property
+    def kind(self) -> str:
+        """The fact's class name."""
+        return self.topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first fact that does not hold: which file, which fact, and why."""
+
+    number: str
+    version: int
+    kind: str
+    reason: str
+    position: int = 0
+    file_id: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.number}, fact {self.version} ({self.kind}): {self.reason}"
+
+
+@dataclass
+class Digest:
+    """A store's digest: the root over every file's head, up to `position`."""
+
+    position: int
+    files: int
+    facts: int
+    root: str
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    numbers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """What `relance digest --out` writes: enough to name a file that changed later."""
+        return {"format": "relance-digest/1", "position": self.position, "files": self.files,
+                "facts": self.facts, "root": self.root,
+                "heads": {self.numbers.get(k, k): {"file_id": k, "version": v, "digest": d}
+                          for k, (v, d) in sorted(self.heads.items())}}
+
+
+def stored_facts(files: CaseFiles, upto: int | None = None,
+                 progress: Progress | None = None) -> Iterator[StoredFact]:
+    """Every fact of every file, in the order recorded, as stored."""
+    head = files.recorder.max_notification_id() or 0
+    stop = head if upto is None else min(upto, head)
+    start = 0
+    decode = files.mapper.transcoder.decode
+    while start < stop:
+        page = files.recorder.select_notifications(start, PAGE, stop=stop,
+                                                   inclusive_of_start=False)
+        if not page:
+            break
+        for n in page:
+            if not n.topic.startswith(FACT_TOPICS):
+                continue
+            try:
+                state = decode(n.state)
+                content = fact_content(topic=n.topic, originator_id=n.originator_id,
+                                       originator_version=n.originator_version, state=state)
+            except (ValueError, TypeError, KeyError, ArithmeticError):  # any unreadable value
+                state, content = _readable_part(n.state), None
+            yield StoredFact(n.id, n.originator_id, n.originator_version, n.topic, state,
+                             content)
+        start = page[-1].id
+        if progress:
+            progress(start, stop)
+
+
+def _readable_part(raw: bytes) -> dict[str, Any]:
+    """What can still be read of a state that does not decode: its invoice number."""
+    try:
+        number = json.loads(raw).get("number")
+    except (ValueError, AttributeError):
+        return {}
+    return {"number": number} if isinstance(number, str) else {}
+
+
+def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = None
+         ) -> tuple[Digest, Problem | None]:
+    """Checks every chain up to `upto` (everything by default); the digest of what holds
+    and the first problem found."""
+    head = files.recorder.max_notification_id() or 0
+    covered = head if upto is None else min(upto, head)
+    check = ChainCheck()
+    numbers: dict[str, str] = {}
+    facts, problem = 0, None
+    for fact in stored_facts(files, covered, progress):
+        file_id = fact.file_id.hex
+        number = fact.state.get("number") if fact.version == 1 else None
+        if isinstance(number, str):  # a number is trusted when the file's id comes from it
+            numbers[file_id] = number if invoice_id(number).hex == file_id else \
+                f"file {file_id} (shown as {number!r})"
+        if fact.content is None:
+            reason = "its stored form cannot be read"
+        else:
+            reason = check.check(fact.content, fact.state.get("digest", ""))
+        if reason and problem is None:
+            problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
+                              fact.kind, reason, fact.notification_id, file_id)
+        facts += 1
+    digest = Digest(covered, len(check.heads), facts, heads_root(check.heads), check.heads,
+                    numbers)
+    return digest, problem
+
+
+def compare(earlier: dict[str, Any], now: Digest) -> str | None:
+    """What differs between a digest taken earlier and the store read up to its position."""
+    if earlier.get("root") == now.root:
+        return None
+    heads = earlier.get("heads")
+    if not heads:
+        return (f"the store up to position {now.position} no longer gives root "
+                f"{earlier.get('root')} (it gives {now.root})")
+    for number, head in sorted(heads.items()):
+        version, digest = now.heads.get(head["file_id"], (0, ""))
+        if (version, digest) != (head["version"], head["digest"]):
+            return (f"{number}: its history up to fact {head['version']} changed since the "
+                    f"digest (now {version} facts, head {digest[:12] or 'none'})")
+    extra = set(now.heads) - {h["file_id"] for h in heads.values()}
+    if extra:
+        return f"{len(extra)} file(s) appear before position {now.position} that were not there"
+    return "the root differs"

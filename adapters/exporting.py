@@ -1,0 +1,99 @@
+"""Making an export from a running relance: choosing the files, writing, recording it.
+
+The CLI and the web both come here, so that every export is recorded the same way
+(who, what, as of when, with which digest) before it is handed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from adapters.bootstrap import Runtime
+from adapters.exports import (
+    ExportError,
+    Scope,
+    Written,
+    header,
+    records,
+    write_csv,
+    write_json,
+    write_pdf,
+)
+from domain.errors import InvoiceNotFound
+from domain.invoice import invoice_id
+from projections.queries import PortfolioFilter
+
+FORMATS = ("json", "csv", "pdf")
+
+
+@dataclass(frozen=True)
+class Request:
+    """An export asked for: scope, format, as of when (None: now), by whom."""
+
+    scope: Scope
+    fmt: str
+    actor: str
+    as_of: datetime | None = None
+    filters: PortfolioFilter | None = None
+
+
+def count(runtime: Runtime, request: Request) -> int:
+    """How many files the export covers (for a progress bar)."""
+    return sum(1 for _ in numbers(runtime, request))
+
+
+def numbers(runtime: Runtime, request: Request) -> Iterator[str]:
+    """The numbers of the files in scope, in order."""
+    scope = request.scope
+    if scope.kind == "file":
+        if not runtime.files.recorder.select_events(invoice_id(scope.key), limit=1):
+            raise InvoiceNotFound(f"no file for invoice {scope.key}", number=scope.key)
+        yield scope.key
+        return
+    runtime.wait_for_views(runtime.files.recorder.max_notification_id(), timeout=10)
+    filters = request.filters or PortfolioFilter()
+    if scope.kind == "debtor":
+        filters = PortfolioFilter(debtor=scope.key)
+    found = False
+    for number in runtime.reads.numbers(runtime.today(), filters):
+        found = True
+        yield number
+    if not found and scope.kind == "debtor":
+        raise ExportError(f"no file for debtor {scope.key}",
+                          f"aucun dossier pour le débiteur {scope.key}")
+
+
+def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
+           progress: Callable[[int], None] | None = None) -> Written:
+    """Writes the export to `out` (text for JSON and CSV, bytes for PDF) and records it."""
+    if request.fmt not in FORMATS:
+        raise ExportError(f"unknown format {request.fmt!r}",
+                          f"format inconnu : choisissez parmi {', '.join(FORMATS)}")
+    files = runtime.files
+    head = header(request.scope, request.as_of, request.actor, files.now())
+
+    def counted() -> Iterator[dict]:
+        for done, record in enumerate(
+                records(files, numbers(runtime, request), request.as_of, runtime.law_rates,
+                        files.penalty_rate), start=1):
+            yield record
+            if progress:
+                progress(done)
+
+    if request.fmt == "json":
+        written = write_json(out, head, counted())  # type: ignore[arg-type]
+    elif request.fmt == "csv":
+        written = write_csv(out, counted())  # type: ignore[arg-type]
+    else:
+        pdf, written = write_pdf(list(counted()), head, runtime.creditor)
+        out.write(pdf)  # type: ignore[arg-type]
+    if not written.files:
+        raise ExportError("nothing was recorded in this scope by then",
+                          "rien n'était enregistré dans ce périmètre à cette date")
+    files.record_export(request.actor, digest=written.digest, scope=request.scope.kind,
+                        key=request.scope.key, fmt=request.fmt, as_of=request.as_of,
+                        files=written.files, facts=written.facts)
+    return written

@@ -1,0 +1,381 @@
+"""Exports for auditors and lawyers: the record of files as JSON, CSV or a PDF dossier.
+
+The JSON export carries, for every fact, the exact content its digest covers, so that
+`verify_export` can check it without the database: each file's chain, each entry against
+its own digest, and the whole export against its `export_digest`, a chain over the
+header, every file entry and the footer. An export is written file by file (constant
+memory); only the running digests are kept. "As it stood on <instant>" keeps the facts
+recorded by then, and the amounts are computed on that day.
+
+The CSV holds one row per fact with French headers; a cell that a spreadsheet would
+read as a formula is neutralised. The PDF dossier is PDF/A-3b, with the JSON export
+embedded as its data attachment: the machine-readable record travels inside the
+human-readable one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from domain.case import Case
+from domain.chain import GENESIS, ChainCheck, canonical, digest_of, fact_content
+from domain.facts import BASE_FIELDS, Fact
+from domain.invoice import Invoice, invoice_id
+from domain.penalties import LawRates, penalties
+from domain.service import CaseFiles
+from projections.french import day, instant, money, status
+from projections.history import KIND_LABELS, describe
+
+FORMAT = "relance-export/1"
+TEMPLATES = Path(__file__).parent / "document_templates"
+ATTACHMENT = "relance-export.json"
+PDF_FILES_LIMIT = 500
+"""A PDF dossier is read by a person: beyond this, export JSON or CSV."""
+CSV_HEADERS = ("Facture", "Débiteur", "Version", "Fait", "Date de l'événement",
+               "Enregistré le", "Par", "Résumé", "Empreinte précédente", "Empreinte")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FACT_VIEWS = {"version": lambda c: c["originator_version"],
+              "occurred_at": lambda c: c["state"]["occurred_at"]["$datetime"],
+              "recorded_at": lambda c: c["state"]["timestamp"]["$datetime"],
+              "actor": lambda c: c["state"]["actor"],
+              "prev_hash": lambda c: c["state"]["prev_hash"],
+              "kind": lambda c: c["topic"].rsplit(":", 1)[-1].rsplit(".", 1)[-1],
+              "fields": lambda c: {k: v for k, v in c["state"].items()
+                                   if k not in BASE_FIELDS and k != "class_version"}}
+"""How each shown field of a fact follows from the content its digest covers."""
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked (nothing to export, too big for a PDF)."""
+
+    def __init__(self, detail: str, french: str) -> None:
+        super().__init__(detail)
+        self.french = french
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an export covers: one file, a debtor's files, or a portfolio."""
+
+    kind: str
+    """'file', 'debtor' or 'portfolio'."""
+    key: str = ""
+    """The invoice number, the debtor's account, or a description of the filters."""
+
+
+@dataclass
+class Written:
+    """What an export wrote: its digest, and how many files and facts it holds."""
+
+    digest: str = ""
+    files: int = 0
+    facts: int = 0
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+
+
+# -- one file's record --------------------------------------------------------------------
+
+def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: LawRates,
+                penalty_rate: Decimal | None = None) -> dict[str, Any] | None:
+    """A file's whole record as exported (None when nothing was recorded by `as_of`)."""
+    file_id = invoice_id(number)
+    decode = files.mapper.transcoder.decode
+    invoice: Invoice | None = None
+    exported: list[dict[str, Any]] = []
+    for stored in files.recorder.select_events(file_id):
+        state = decode(stored.state)
+        if as_of is not None and state["timestamp"] > as_of:
+            break
+        fact: Fact = files.mapper.to_domain_event(stored)  # type: ignore[assignment]
+        invoice = fact.mutate(invoice)  # type: ignore[assignment]
+        content = fact_content(topic=stored.topic, originator_id=file_id,
+                               originator_version=stored.originator_version, state=state)
+        exported.append(_with_digest({
+            **{name: shown(content) for name, shown in FACT_VIEWS.items()},
+            "label": KIND_LABELS.get(fact.kind, fact.kind),
+            "summary": describe(fact.kind, fact.data()), "digest": state.get("digest"),
+            "content": content}))
+    if invoice is None:
+        return None
+    case = invoice.case
+    on = (as_of or files.now()).astimezone(UTC).date()
+    owed = penalties(case, on, rates, penalty_rate)
+    record = {
+        "number": case.number, "file_id": file_id.hex,
+        "debtor": canonical(case.debtor),
+        "invoice": {"amount": str(case.amount), "currency": case.currency,
+                    "issued_on": case.issued_on.isoformat(),
+                    "due_on": case.due_on.isoformat()},
+        "computed": {
+            "on": on.isoformat(), "status": case.status(on).value,
+            "status_label": status(case.status(on)),
+            "paid": str(case.paid), "outstanding": str(case.outstanding),
+            "interest": str(owed.interest), "indemnity": str(owed.indemnity),
+            "penalties_basis": owed.basis, "provisional_rate": owed.provisional,
+            "interest_lines": [
+                {"from": line.start.isoformat(), "to": line.end.isoformat(),
+                 "balance": str(line.balance), "percent": str(line.percent),
+                 "amount": str(line.amount), "explanation": line.explanation}
+                for line in owed.lines]},
+        "documents": _documents(exported),
+        "promises": _promises(case, invoice, on),
+        "facts": exported,
+        "head": {"version": exported[-1]["version"], "digest": exported[-1]["digest"]},
+    }
+    return _with_digest(record)
+
+
+def _with_digest(entry: dict[str, Any]) -> dict[str, Any]:
+    entry.pop("entry_digest", None)
+    entry["entry_digest"] = digest_of(entry)
+    return entry
+
+
+def _documents(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What went out, with its proofs: SMTP Message-ID, registered letter, document digest."""
+    proofs = ("template", "channel", "recipient", "subject", "message_id", "document_sha256",
+              "registered_letter_number", "level")
+    return [{"version": f["version"], "kind": f["kind"], "sent_at": f["occurred_at"],
+             **{k: f["fields"].get(k) or "" for k in proofs}}
+            for f in facts
+            if f["kind"] in ("PreDueReminderSent", "ReminderSent", "DocumentSent",
+                             "FormalNoticeSent", "DuplicateSent")]
+
+
+def _promises(case: Case, invoice: Invoice, on: date) -> list[dict[str, Any]]:
+    """Every promise and how it ended: kept, broken, replaced by another, or pending."""
+    made = [e for e in invoice.entries if e.kind == "PaymentPromised" and e.is_effective]
+    out = []
+    for i, entry in enumerate(made):
+        d = entry.data
+        start = entry.occurred_at.date()
+        paid = case.paid_between(start, d["promised_on"])
+        following = made[i + 1] if i + 1 < len(made) else None
+        if paid >= d["amount"]:
+            outcome = "kept"
+        elif following is not None and following.occurred_at.date() <= d["promised_on"]:
+            outcome = "replaced"
+        elif on > d["promised_on"]:
+            outcome = "broken"
+        else:
+            outcome = "pending"
+        out.append({"version": entry.version, "made_on": start.isoformat(),
+                    "promised_on": d["promised_on"].isoformat(), "amount": str(d["amount"]),
+                    "by": d["promised_by"].name, "paid_by_then": str(paid),
+                    "outcome": outcome})
+    return out
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+def header(scope: Scope, as_of: datetime | None, actor: str, now: datetime) -> dict[str, Any]:
+    """The first part of every export: what, as of when, by whom, when."""
+    return {"format": FORMAT, "scope": {"kind": scope.kind, "key": scope.key},
+            "as_of": as_of.isoformat() if as_of else None, "exported_at": now.isoformat(),
+            "exported_by": actor}
+
+
+def write_json(out: IO[str], head: dict[str, Any],
+               records: Iterable[dict[str, Any]]) -> Written:
+    """Writes the export as it goes (one file at a time); returns its digest."""
+    written = Written()
+    running = _chain(GENESIS, digest_of(head))
+    out.write('{"header": ' + _dumps(head) + ', "files": [')
+    for record in records:
+        out.write((",\n" if written.files else "\n") + _dumps(record))
+        running = _chain(running, record["entry_digest"])
+        written.files += 1
+        written.facts += len(record["facts"])
+        written.heads[record["file_id"]] = (record["head"]["version"], record["head"]["digest"])
+    footer = {"files": written.files, "facts": written.facts}
+    written.digest = _chain(running, digest_of(footer))
+    out.write('\n], "footer": ' + _dumps({**footer, "export_digest": written.digest}) + "}\n")
+    return written
+
+
+def _chain(running: str, digest: str) -> str:
+    return hashlib.sha256(f"{running}{digest}".encode()).hexdigest()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+def write_csv(out: IO[str], records: Iterable[dict[str, Any]]) -> Written:
+    """One row per fact, French headers, `;` as a French spreadsheet expects."""
+    written = Written()
+    hashing = _Hashing(out)
+    rows = csv.writer(hashing, delimiter=";", lineterminator="\r\n")
+    rows.writerow(CSV_HEADERS)
+    for record in records:
+        for f in record["facts"]:
+            rows.writerow([safe_cell(v) for v in (
+                record["number"], record["debtor"]["$Debtor"]["name"], f["version"],
+                f["label"], f["occurred_at"], f["recorded_at"], f["actor"], f["summary"],
+                f["prev_hash"], f["digest"])])
+            written.facts += 1
+        written.files += 1
+    written.digest = hashing.digest.hexdigest()
+    return written
+
+
+class _Hashing:
+    """Writes through, keeping the SHA-256 of everything written (the CSV's digest)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        self.digest.update(text.encode("utf-8"))
+        return self.out.write(text)
+
+
+def safe_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# -- PDF ----------------------------------------------------------------------------------
+
+def render_dossier(context: dict[str, Any]) -> str:
+    """The dossier's HTML, in French."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(default=True), undefined=StrictUndefined)
+    env.filters.update(instant=french_instant, iso_instant=french_instant, iso_day=french_day,
+                       amount=french_money)
+    return env.get_template("_dossier.html.j2").render(**context, attachment=ATTACHMENT)
+
+
+def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
+              ) -> tuple[bytes, Written]:
+    """The dossier as PDF/A-3b, with the JSON export attached."""
+    from weasyprint import HTML, Attachment
+
+    if len(records) > PDF_FILES_LIMIT:
+        raise ExportError(f"a PDF dossier holds at most {PDF_FILES_LIMIT} files",
+                          f"un dossier PDF contient au plus {PDF_FILES_LIMIT} dossiers : "
+                          "exportez en JSON ou CSV au-delà")
+    buffer = io.StringIO()
+    written = write_json(buffer, head, records)
+    html = render_dossier({"records": records, "header": head, "written": written,
+                           "creditor": creditor})
+    attachment = Attachment(string=buffer.getvalue(), name=ATTACHMENT,
+                            description="Le dossier complet, vérifiable : relance verify",
+                            relationship="Data")
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment],
+                                      custom_metadata=True)
+    return pdf, written
+
+
+def embedded_json(pdf: bytes) -> str:
+    """The JSON export attached to a PDF dossier."""
+    from pypdf import PdfReader
+
+    attachments = PdfReader(io.BytesIO(pdf)).attachments
+    if ATTACHMENT not in attachments:
+        raise ExportError(f"no {ATTACHMENT} attached to this PDF",
+                          f"ce PDF ne contient pas de {ATTACHMENT}")
+    return attachments[ATTACHMENT][0].decode("utf-8")
+
+
+# -- verifying an export, offline ---------------------------------------------------------
+
+
+
+
+def verify_export(path: Path) -> tuple[str | None, Written]:
+    """Checks an export file (JSON, or a PDF dossier with its JSON) without the database.
+
+    Returns the first problem in words (None when it holds) and what it holds.
+    """
+    raw = path.read_bytes()
+    text = embedded_json(raw) if raw.startswith(b"%PDF") else raw.decode("utf-8")
+    try:
+        document = json.loads(text)
+        return _verify(document)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return f"the export cannot be read as a relance export ({error!r})", Written()
+
+
+def _verify(document: dict[str, Any]) -> tuple[str | None, Written]:
+    head, records, footer = document["header"], document["files"], document["footer"]
+    if head.get("format") != FORMAT:
+        return f"unknown export format {head.get('format')!r}", Written()
+    written = Written()
+    check = ChainCheck()
+    running = _chain(GENESIS, digest_of(head))
+    for record in records:
+        number = record.get("number", "?")
+        for position, f in enumerate(record["facts"], start=1):
+            content = f["content"]
+            where = f"{number}, fact {position} ({FACT_VIEWS['kind'](content)})"
+            if content["originator_id"] != record["file_id"]:
+                return f"{where}: it belongs to another file", written
+            reason = check.check(content, f["digest"])
+            if reason:
+                return f"{where}: {reason}", written
+            for name, shown in FACT_VIEWS.items():
+                if f[name] != shown(content):
+                    return f"{where}: its {name} differs from its recorded content", written
+            if digest_of({k: v for k, v in f.items() if k != "entry_digest"}) != \
+                    f["entry_digest"]:
+                return f"{where}: its summary or label was changed after export", written
+            written.facts += 1
+        version, last = check.heads.get(record["file_id"], (0, ""))
+        if record["head"] != {"version": version, "digest": last}:
+            return f"{number}: its head is not its last fact (facts cut off?)", written
+        if digest_of({k: v for k, v in record.items() if k != "entry_digest"}) != \
+                record["entry_digest"]:
+            return f"{number}: its amounts, documents or promises were changed", written
+        running = _chain(running, record["entry_digest"])
+        written.files += 1
+    counts = {"files": footer["files"], "facts": footer["facts"]}
+    if counts != {"files": written.files, "facts": written.facts}:
+        return "files or facts were removed from or added to the export", written
+    written.digest = _chain(running, digest_of(counts))
+    if written.digest != footer["export_digest"]:
+        return "the export digest does not match its content", written
+    written.heads = check.heads
+    return None, written
+
+
+# -- reading scopes -----------------------------------------------------------------------
+
+def records(files: CaseFiles, numbers: Iterable[str], as_of: datetime | None,
+            rates: LawRates, rate_of: Callable[[str], Decimal | None]
+            ) -> Iterator[dict[str, Any]]:
+    """Each file's record in turn (files with nothing recorded by `as_of` are left out)."""
+    for number in numbers:
+        record = file_record(files, number, as_of, rates, rate_of(number))
+        if record is not None:
+            yield record
+
+
+def french_money(value: str, currency: str = "EUR") -> str:
+    """'1500.00' as '1 500,00 €', for the PDF."""
+    return money(Decimal(value), currency)
+
+
+def french_instant(value: str) -> str:
+    """An ISO instant as people read it, for the PDF."""
+    return instant(datetime.fromisoformat(value))
+
+
+def french_day(value: str) -> str:
+    """An ISO date as people read it, for the PDF."""
+    return day(date.fromisoformat(value))

@@ -1,0 +1,262 @@
+"""Tamper evidence, on each store: every change to a stored fact or to an export is named.
+
+The store tests edit the events table directly, as someone with database access would:
+change each field of each fact in turn, delete a fact, insert one, swap two.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.evidence import compare, walk
+from adapters.exporting import Request, export
+from adapters.exports import Scope, verify_export
+from domain.invoice import invoice_id
+from domain.values import CallOutcome, PaymentMeans
+from tests.builders import JEAN, eur, register_kwargs
+
+N = "EV-1"
+
+
+@pytest.fixture
+def story(runtime, clock):
+    """A file with seven facts of different kinds, and a second, untouched file."""
+    files = runtime.files
+    files.register_invoice("alice", **register_kwargs(N, issued_on=date(2026, 9, 1),
+                                                      due_on=date(2026, 10, 1)))
+    files.register_invoice("alice", **register_kwargs("EV-2"))
+    clock.advance(days=3)
+    files.log_call("bruno", N, contact=JEAN, outcome=CallOutcome.REACHED, summary="Vendredi")
+    files.promise_payment("bruno", N, promised_on=clock.today(), promised_by=JEAN,
+                          amount=eur("500"))
+    files.receive_payment("compta", N, amount=eur("500.00"), received_on=clock.today(),
+                          means=PaymentMeans.TRANSFER)
+    files.add_note("bruno", N, text="=HYPERLINK(\"http://x\")")
+    files.assign("sophie", N, agent="bruno")
+    files.correct("sophie", N, target_version=5, reason="Texte précis",
+                  changes={"text": "Rappeler lundi"})
+    return runtime
+
+
+class RawEvents:
+    """The events table, reached around relance, as an intruder would."""
+
+    def __init__(self, runtime) -> None:
+        self.store = runtime.store
+        self.table = runtime.files.recorder.events_table_name
+        if self.store.is_postgres:
+            import psycopg
+
+            self.conn = psycopg.connect(self.store.conninfo, autocommit=True)
+            self.conn.execute(f'SET search_path TO "{self.store.schema}"')
+            self.p = "%s"
+        else:
+            import sqlite3
+
+            self.conn = sqlite3.connect(self.store.sqlite_path, isolation_level=None)
+            self.p = "?"
+
+    def _id(self, number: str) -> Any:
+        file_id = invoice_id(number)
+        return file_id if self.store.is_postgres else file_id.hex
+
+    def rows(self, number: str) -> list[tuple[int, str, bytes]]:
+        cursor = self.conn.execute(
+            f"SELECT originator_version, topic, state FROM {self.table} "
+            f"WHERE originator_id = {self.p} ORDER BY originator_version", (self._id(number),))
+        return [(v, t, bytes(s)) for v, t, s in cursor.fetchall()]
+
+    def set_state(self, number: str, version: int, state: bytes) -> None:
+        self.conn.execute(f"UPDATE {self.table} SET state = {self.p} WHERE originator_id = "
+                          f"{self.p} AND originator_version = {self.p}",
+                          (state, self._id(number), version))
+
+    def set_version(self, number: str, version: int, new: int) -> None:
+        self.conn.execute(f"UPDATE {self.table} SET originator_version = {self.p} WHERE "
+                          f"originator_id = {self.p} AND originator_version = {self.p}",
+                          (new, self._id(number), version))
+
+    def delete(self, number: str, version: int) -> None:
+        self.conn.execute(f"DELETE FROM {self.table} WHERE originator_id = {self.p} AND "
+                          f"originator_version = {self.p}", (self._id(number), version))
+
+    def insert(self, number: str, version: int, topic: str, state: bytes) -> None:
+        self.conn.execute(f"INSERT INTO {self.table} (originator_id, originator_version, "
+                          f"topic, state) VALUES ({self.p}, {self.p}, {self.p}, {self.p})",
+                          (self._id(number), version, topic, state))
+
+
+def mutated(value: Any) -> Any:
+    """The same value, slightly changed (the first leaf of a structure)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return "x"
+    if isinstance(value, list):
+        return [mutated(value[0]), *value[1:]] if value else ["x"]
+    first = sorted(value)[0] if value else None
+    return {**value, first: mutated(value[first])} if value else {"x": 1}
+
+
+def test_a_clean_store_verifies_and_its_digest_is_stable(story):
+    digest, problem = walk(story.files)
+    assert problem is None
+    assert (digest.files, digest.facts) == (2, 8)
+    again, _ = walk(story.files)
+    assert again.root == digest.root
+
+
+def test_every_change_to_every_field_of_every_stored_fact_is_named(story):
+    raw = RawEvents(story)
+    for version, _, state in raw.rows(N):
+        fields = json.loads(state)
+        for name in fields:
+            changed = {**fields, name: mutated(fields[name])}
+            raw.set_state(N, version, json.dumps(changed).encode())
+            _, problem = walk(story.files)
+            assert problem is not None, (version, name)
+            assert (problem.file_id, problem.version) == (invoice_id(N).hex, version), name
+            assert problem.number == N or name == "number"
+            raw.set_state(N, version, state)
+    assert walk(story.files)[1] is None
+
+
+def test_a_deleted_fact_is_named_at_the_next_one_even_when_put_back_later(story):
+    raw = RawEvents(story)
+    rows = raw.rows(N)
+    raw.delete(N, 3)
+    problem = walk(story.files)[1]
+    assert (problem.number, problem.version, problem.reason) == (
+        N, 4, "version 4 follows version 2")
+    raw.insert(N, 3, rows[2][1], rows[2][2])           # put back, but after its successors
+    assert (walk(story.files)[1].number, walk(story.files)[1].version) == (N, 4)
+
+
+def test_an_inserted_fact_is_named(story):
+    raw = RawEvents(story)
+    rows = raw.rows(N)
+    raw.insert(N, 8, rows[3][1], rows[3][2])           # a copy of fact 4 appended
+    problem = walk(story.files)[1]
+    assert (problem.number, problem.version, problem.reason) == (
+        N, 8, "its content does not match its digest")
+
+
+def test_two_swapped_facts_are_named(story):
+    raw = RawEvents(story)
+    raw.set_version(N, 3, 99)
+    raw.set_version(N, 4, 3)
+    raw.set_version(N, 99, 4)
+    problem = walk(story.files)[1]                     # in the order recorded: 1, 2, 4...
+    assert (problem.number, problem.version, problem.reason) == (
+        N, 4, "version 4 follows version 2")
+
+
+def test_a_file_cut_short_or_rewritten_with_fresh_digests_fails_against_an_earlier_digest(
+        story, clock):
+    earlier, _ = walk(story.files)
+    kept = json.loads(json.dumps(earlier.as_json()))
+    story.files.add_note("bruno", "EV-2", text="Après l'empreinte")
+    later, problem = walk(story.files, upto=earlier.position)
+    assert problem is None
+    assert compare(kept, later) is None                                  # later facts: fine
+    raw = RawEvents(story)
+    last = raw.rows(N)[-1]
+    raw.delete(N, last[0])                                               # the chain still holds
+    now, problem = walk(story.files, upto=earlier.position)
+    assert problem is None
+    assert compare(kept, now).startswith(f"{N}: its history up to fact 7 changed")
+    assert "no longer gives root" in compare({"root": kept["root"]}, now)
+
+
+# -- exports --------------------------------------------------------------------------------
+
+THE_FILE = Scope("file", N)
+
+
+def _export(runtime, tmp_path: Path, scope: Scope = THE_FILE, as_of=None,
+            fmt: str = "json") -> Path:
+    buffer = io.BytesIO() if fmt == "pdf" else io.StringIO()
+    written = export(runtime, Request(scope, fmt, "auditeur", as_of), buffer)
+    path = tmp_path / f"export-{written.digest[:8]}.{fmt}"
+    value = buffer.getvalue()
+    path.write_bytes(value if isinstance(value, bytes) else value.encode("utf-8"))
+    return path
+
+
+def test_an_export_verifies_offline_and_its_record_names_who_made_it(story, tmp_path):
+    path = _export(story, tmp_path)
+    problem, held = verify_export(path)
+    assert problem is None
+    assert (held.files, held.facts) == (1, 7)
+    record = story.files.export_record(held.digest)
+    assert (record.actor, record.scope, record.key, record.fmt) == ("auditeur", "file", N,
+                                                                    "json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    (entry,) = document["files"]
+    assert entry["computed"]["outstanding"] == "1000.00"
+    assert entry["promises"][0]["outcome"] == "kept"
+    assert entry["facts"][6]["kind"] == "FactCorrected"
+
+
+def test_every_change_to_an_export_is_named(story, tmp_path):
+    clean = json.loads(_export(story, tmp_path).read_text(encoding="utf-8"))
+    target = tmp_path / "changed.json"
+
+    def problem_with(document: dict) -> str | None:
+        target.write_text(json.dumps(document), encoding="utf-8")
+        return verify_export(target)[0]
+
+    for index, fact in enumerate(clean["files"][0]["facts"]):
+        for name in fact:
+            document = copy.deepcopy(clean)
+            document["files"][0]["facts"][index][name] = mutated(fact[name])
+            problem = problem_with(document)
+            assert problem is not None, (index, name)
+            assert problem.startswith(f"{N}, fact {index + 1} "), (name, problem)
+    for name in clean["files"][0]:
+        if name == "facts":
+            continue
+        document = copy.deepcopy(clean)
+        document["files"][0][name] = mutated(clean["files"][0][name])
+        assert problem_with(document) is not None, name
+    for part in ("header", "footer"):
+        for name in clean[part]:
+            document = copy.deepcopy(clean)
+            document[part][name] = mutated(clean[part][name])
+            assert problem_with(document) is not None, (part, name)
+    document = copy.deepcopy(clean)
+    del document["files"][0]["facts"][3]
+    assert problem_with(document).startswith(f"{N}, fact 4 ")
+    document = copy.deepcopy(clean)
+    document["files"][0]["facts"].insert(2, copy.deepcopy(clean["files"][0]["facts"][5]))
+    assert problem_with(document).startswith(f"{N}, fact 3 ")
+    document = copy.deepcopy(clean)
+    facts = document["files"][0]["facts"]
+    facts[1], facts[2] = facts[2], facts[1]
+    assert problem_with(document).startswith(f"{N}, fact 2 ")
+    assert problem_with(clean) is None
+
+
+def test_an_export_as_it_stood_equals_the_export_taken_then(story, clock, tmp_path):
+    then = clock.now
+    first = json.loads(_export(story, tmp_path).read_text(encoding="utf-8"))
+    clock.advance(hours=2)
+    story.files.add_note("bruno", N, text="Plus tard")
+    story.files.receive_payment("compta", N, amount=eur("100.00"), received_on=clock.today(),
+                                means=PaymentMeans.CHEQUE)
+    as_of = json.loads(_export(story, tmp_path, as_of=then).read_text(encoding="utf-8"))
+    assert as_of["header"]["as_of"] == then.isoformat()
+    assert as_of["files"] == first["files"]
+    now = json.loads(_export(story, tmp_path).read_text(encoding="utf-8"))
+    assert len(now["files"][0]["facts"]) == 9

@@ -1,0 +1,145 @@
+"""Exports from the web, for auditors (and supervisors): a file, a debtor, the portfolio.
+
+An export is recorded (who, what, when, digest), so it is asked for with a form (POST,
+with its CSRF token), never by a plain link. A portfolio export streams: the file is
+written while it is read, in constant memory; it is recorded once it is complete.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response, StreamingResponse
+
+from adapters.accounts import CAN_EXPORT, Session
+from adapters.bootstrap import Runtime
+from adapters.exporting import FORMATS, export
+from adapters.exporting import Request as ExportRequest
+from adapters.exports import ExportError, Scope
+from adapters.parsing import parse_instant
+from domain.errors import DomainError, InvoiceNotFound
+from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
+from web.auth import check_csrf, require_role
+from web.files import get_runtime
+
+router = APIRouter()
+log = structlog.get_logger("relance.exports")
+MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+         "pdf": "application/pdf"}
+Exporter = Annotated[Session, Depends(require_role(*CAN_EXPORT))]
+
+
+@router.post("/exports", name="export")
+def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
+                session: Exporter,
+                csrf: Annotated[str, Form(max_length=200)] = "",
+                perimetre: Annotated[str, Form(max_length=20)] = "file",
+                cle: Annotated[str, Form(max_length=200)] = "",
+                format: Annotated[str, Form(max_length=10)] = "json",
+                tel_quel: Annotated[str, Form(max_length=40)] = "",
+                statut: Annotated[str, Form(max_length=30)] = "",
+                agent: Annotated[str, Form(max_length=100)] = "",
+                tranche: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """Writes the export asked for and hands it over as a download."""
+    check_csrf(session, csrf)
+    if perimetre not in ("file", "debtor", "portfolio") or format not in FORMATS:
+        return _refused(request, "Choisissez un périmètre et un format d'export.", 422)
+    try:
+        as_of = parse_instant(tel_quel) if tel_quel.strip() else None
+    except ValueError:
+        return _refused(request, "La date « tel qu'il était le » est invalide "
+                        "(AAAA-MM-JJ HH:MM).", 422)
+    filters = PortfolioFilter(status=statut if statut in PHASE_OF_STATUS else "", agent=agent,
+                              bucket=tranche if tranche in BUCKETS else "")
+    key = cle if perimetre != "portfolio" else " ".join(
+        f"{k}={v}" for k, v in (("statut", filters.status), ("agent", agent),
+                                ("tranche", filters.bucket)) if v)
+    asked = ExportRequest(Scope(perimetre, key), format, session.user.login, as_of, filters)
+    name = _file_name(asked, runtime.files.now())
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "Cache-Control": "no-store"}
+    if perimetre == "portfolio" and format != "pdf":
+        return StreamingResponse(_stream(runtime, asked), media_type=MEDIA[format],
+                                 headers=headers)
+    buffer: io.StringIO | io.BytesIO = io.BytesIO() if format == "pdf" else io.StringIO()
+    try:
+        written = export(runtime, asked, buffer)
+    except InvoiceNotFound:
+        return _refused(request, "Aucun dossier pour ce numéro de facture.", 404)
+    except ExportError as error:
+        return _refused(request, f"Export impossible : {error.french}.", 422)
+    except DomainError as error:
+        return _refused(request, f"Export impossible ({error.code}).", 422)
+    body = buffer.getvalue()
+    log.info("export made", scope=perimetre, key=key, format=format, digest=written.digest)
+    return Response(body.encode("utf-8") if isinstance(body, str) else body,
+                    media_type=MEDIA[format],
+                    headers={**headers, "X-Relance-Export-Digest": written.digest})
+
+
+def _stream(runtime: Runtime, asked: ExportRequest) -> Iterator[bytes]:
+    """The export's bytes as they are written, through a small bounded queue."""
+    chunks: queue.Queue[bytes | Exception | None] = queue.Queue(maxsize=64)
+    pipe = _Pipe(chunks)
+    context = structlog.contextvars.get_contextvars()
+
+    def write() -> None:
+        structlog.contextvars.bind_contextvars(**context)
+        try:
+            written = export(runtime, asked, pipe)
+            pipe.flush()
+            log.info("export made", scope=asked.scope.kind, key=asked.scope.key,
+                     format=asked.fmt, digest=written.digest)
+            chunks.put(None)
+        except Exception as error:  # noqa: BLE001 - handed to the reader, which stops
+            pipe.flush()
+            chunks.put(error)
+
+    threading.Thread(target=write, name="relance-export", daemon=True).start()
+    while True:
+        chunk = chunks.get()
+        if chunk is None:
+            return
+        if isinstance(chunk, Exception):
+            log.error("export failed midway", error=repr(chunk))
+            return
+        yield chunk
+
+
+class _Pipe(io.TextIOBase):
+    """A text stream whose writes go, 64 KiB at a time, into a bounded queue."""
+
+    def __init__(self, chunks: queue.Queue) -> None:
+        self.chunks = chunks
+        self.pending: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.pending.append(text)
+        self.size += len(text)
+        if self.size >= 65536:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.chunks.put("".join(self.pending).encode("utf-8"))
+            self.pending, self.size = [], 0
+
+
+def _file_name(asked: ExportRequest, now: datetime) -> str:
+    what = asked.scope.key if asked.scope.kind != "portfolio" else "portefeuille"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in what)[:60] or "export"
+    return f"relance-{safe}-{now:%Y%m%dT%H%M%SZ}.{asked.fmt}"
+
+
+def _refused(request: Request, message: str, status_code: int) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": message}, status_code=status_code)
