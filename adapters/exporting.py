@@ -77,8 +77,8 @@ def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
 
     def counted() -> Iterator[dict]:
         for done, record in enumerate(
-                records(files, numbers(runtime, request), request.as_of, runtime.law_rates,
-                        files.penalty_rate), start=1):
+                records(files, numbers(runtime, request), request.as_of, runtime.law_rates),
+                start=1):
             yield record
             if progress:
                 progress(done)

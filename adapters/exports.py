@@ -85,7 +85,8 @@ class Written:
 # -- one file's record --------------------------------------------------------------------
 
 def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: LawRates,
-                penalty_rate: Decimal | None = None) -> dict[str, Any] | None:
+                rate_for: Callable[[Case], Decimal | None] = lambda case: case.penalty_rate
+                ) -> dict[str, Any] | None:
     """A file's whole record as exported (None when nothing was recorded by `as_of`)."""
     file_id = invoice_id(number)
     decode = files.mapper.transcoder.decode
@@ -108,7 +109,7 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
         return None
     case = invoice.case
     on = (as_of or files.now()).astimezone(UTC).date()
-    owed = penalties(case, on, rates, penalty_rate)
+    owed = penalties(case, on, rates, rate_for(case))
     record = {
         "number": case.number, "file_id": file_id.hex,
         "debtor": canonical(case.debtor),
@@ -131,13 +132,20 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
         "facts": exported,
         "head": {"version": exported[-1]["version"], "digest": exported[-1]["digest"]},
     }
-    return _with_digest(record)
+    record["entry_digest"] = record_digest(record)
+    return record
 
 
 def _with_digest(entry: dict[str, Any]) -> dict[str, Any]:
     entry.pop("entry_digest", None)
     entry["entry_digest"] = digest_of(entry)
     return entry
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """A file entry's digest: its own fields, and its facts through their digests."""
+    return digest_of({**{k: v for k, v in record.items() if k not in ("facts", "entry_digest")},
+                      "facts": [f["entry_digest"] for f in record["facts"]]})
 
 
 def _documents(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -339,8 +347,7 @@ def _verify(document: dict[str, Any]) -> tuple[str | None, Written]:
         version, last = check.heads.get(record["file_id"], (0, ""))
         if record["head"] != {"version": version, "digest": last}:
             return f"{number}: its head is not its last fact (facts cut off?)", written
-        if digest_of({k: v for k, v in record.items() if k != "entry_digest"}) != \
-                record["entry_digest"]:
+        if record_digest(record) != record["entry_digest"]:
             return f"{number}: its amounts, documents or promises were changed", written
         running = _chain(running, record["entry_digest"])
         written.files += 1
@@ -357,11 +364,19 @@ def _verify(document: dict[str, Any]) -> tuple[str | None, Written]:
 # -- reading scopes -----------------------------------------------------------------------
 
 def records(files: CaseFiles, numbers: Iterable[str], as_of: datetime | None,
-            rates: LawRates, rate_of: Callable[[str], Decimal | None]
-            ) -> Iterator[dict[str, Any]]:
+            rates: LawRates) -> Iterator[dict[str, Any]]:
     """Each file's record in turn (files with nothing recorded by `as_of` are left out)."""
+    playbook = files.playbook()
+    debtor_rates = playbook.penalty_rates if playbook else {}
+
+    def rate_for(case: Case) -> Decimal | None:
+        """The invoice's own contractual rate, else its debtor's (as `penalty_rate`)."""
+        if case.penalty_rate is not None:
+            return case.penalty_rate
+        return debtor_rates.get(case.debtor.account)
+
     for number in numbers:
-        record = file_record(files, number, as_of, rates, rate_of(number))
+        record = file_record(files, number, as_of, rates, rate_for)
         if record is not None:
             yield record
 

@@ -122,6 +122,8 @@ def test_the_pdf_dossier_is_pdf_a3_with_its_record_inside_and_renders(server, tm
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     PAGES.mkdir(parents=True, exist_ok=True)
+    for old in PAGES.glob("dossier-*.png"):
+        old.unlink()
     subprocess.run([pdftoppm, "-r", "50", "-png", str(path), str(PAGES / "dossier")],
                    check=True, timeout=60)
     pngs = sorted(PAGES.glob("dossier-*.png"))
