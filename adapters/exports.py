@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -79,7 +79,6 @@ class Written:
     digest: str = ""
     files: int = 0
     facts: int = 0
-    heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
 
 
 # -- one file's record --------------------------------------------------------------------
@@ -203,7 +202,6 @@ def write_json(out: IO[str], head: dict[str, Any],
         running = _chain(running, record["entry_digest"])
         written.files += 1
         written.facts += len(record["facts"])
-        written.heads[record["file_id"]] = (record["head"]["version"], record["head"]["digest"])
     footer = {"files": written.files, "facts": written.facts}
     written.digest = _chain(running, digest_of(footer))
     out.write('\n], "footer": ' + _dumps({**footer, "export_digest": written.digest}) + "}\n")
@@ -357,7 +355,6 @@ def _verify(document: dict[str, Any]) -> tuple[str | None, Written]:
     written.digest = _chain(running, digest_of(counts))
     if written.digest != footer["export_digest"]:
         return "the export digest does not match its content", written
-    written.heads = check.heads
     return None, written
 
 

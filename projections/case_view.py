@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,8 @@ CASE_VIEW = Table(
     },
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
-             ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",), ("wakes_on",)),
+             ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",),
+             ("agent", "wakes_on"), ("agent", "callback_on"), ("callback_owner", "callback_on")),
 )
 
 PLAN_INSTALMENTS = Table(
@@ -64,7 +65,8 @@ class Planning:
     """Which scenario each debtor follows, as the team's playbook says now.
 
     The case view keeps, per file, the first day its scenario may have something due
-    (`wakes_on`), so that a day's worklist reads only the files that day selects.
+    (`wakes_on`; for a file in a payment plan, the day its first uncovered instalment is
+    missed), so that a day's worklist reads only the files that day selects.
     """
 
     def __init__(self, load: Callable[[], Playbook | None], calendar: Calendar) -> None:
@@ -100,7 +102,7 @@ class CaseView:
     """
 
     name = "case_view"
-    version = 4
+    version = 5
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
     state_based = True
 
@@ -110,9 +112,13 @@ class CaseView:
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """The file's row; its instalment rows too if it ever had a payment plan."""
         file_id = invoice.id.hex
-        row = case_row(file_id, invoice.case, invoice.version, fact.timestamp)
-        row["wakes_on"] = self.planning.wakes_on(CaseLine(row, invoice.case.due_on).progress(),
-                                                 invoice.case.debtor.account)
+        case = invoice.case
+        row = case_row(file_id, case, invoice.version, fact.timestamp)
+        if case.phase == "in_payment_plan":
+            row["wakes_on"] = plan_wakes_on(case, row["plan_paid"])
+        else:
+            row["wakes_on"] = self.planning.wakes_on(CaseLine(row, case.due_on).progress(),
+                                                     case.debtor.account)
         changes: list[Change] = [Upsert(CASE_VIEW, row)]
         if any(e.kind == "PaymentPlanAgreed" for e in invoice.entries):
             changes.append(Delete(PLAN_INSTALMENTS, {"invoice_id": file_id}))
@@ -125,8 +131,8 @@ class CaseView:
         self.planning.reload()
         changes: list[Change] = []
         open_rows = read("SELECT * FROM {case_view} WHERE phase NOT IN "
-                         "('written_off', 'paid', 'closed', 'handed_over')", {},
-                         CASE_VIEW.columns)
+                         "('written_off', 'paid', 'closed', 'handed_over', 'in_payment_plan')",
+                         {}, CASE_VIEW.columns)
         for row in open_rows:
             line = CaseLine(row, row["due_on"])
             wakes = self.planning.wakes_on(line.progress(), row["debtor_account"])
@@ -169,6 +175,19 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         if case.is_settled and case.payments else None,
         "version": version, "updated_at": updated_at,
     }
+
+
+def plan_wakes_on(case: Case, plan_paid: Decimal | None) -> date | None:
+    """For a file in a payment plan: the day after the first instalment that the payments
+    since the plan do not cover, when it becomes a missed instalment (None: all covered)."""
+    if case.plan is None:
+        return None
+    cumulative = Decimal("0.00")
+    for instalment in case.plan.instalments:
+        cumulative += instalment.amount
+        if cumulative > (plan_paid or 0):
+            return instalment.due_on + timedelta(days=1)
+    return None
 
 
 def instalment_rows(file_id: str, case: Case) -> list[dict[str, Any]]:

@@ -324,15 +324,16 @@ class Reads:
 
     @staticmethod
     def _work_sql(day: date, agent: str | None) -> tuple[str, str, dict[str, Any]]:
-        missed = f"invoice_id IN (SELECT c.invoice_id {MISSED})"
-        step = f"phase NOT IN {ENDED} AND (wakes_on <= :day OR {missed})"
+        step = f"wakes_on <= :day AND phase NOT IN {ENDED}"
         callback = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
         params: dict[str, Any] = {"day": day}
         if agent is not None:
-            step += " AND agent = :agent"
-            callback += " AND (callback_owner = :agent OR agent = :agent)"
+            step = f"agent = :agent AND {step}"
+            callback = (f"((agent = :agent AND {callback}) "
+                        f"OR (callback_owner = :agent AND {callback}))")
             params["agent"] = agent
-        broken = f"({step}) AND ((phase = 'promised' AND promise_on < :day) OR {missed})"
+        # A promise past its date, or an instalment missed: `wakes_on` says when.
+        broken = f"{step} AND phase IN ('promised', 'in_payment_plan')"
         rank = f"CASE WHEN {broken} THEN 0 WHEN {callback} THEN 1 ELSE 2 END"
         return f"({step}) OR ({callback})", rank, params
 

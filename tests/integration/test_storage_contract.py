@@ -92,3 +92,24 @@ def test_the_playbook_of_the_first_version_still_loads(files):
     assert playbook.penalty_rates == {"411ACME": Decimal("12")}
     assert playbook.absent_on(date(2026, 12, 31)) == {"bruno"}
     assert files.case("GOLD-1").penalty_rate == Decimal("11.5")
+
+
+def test_the_first_versions_facts_pass_the_store_check_and_export_verifiably(runtime,
+                                                                           tmp_path):
+    import io
+
+    from adapters.evidence import walk
+    from adapters.exporting import Request, export
+    from adapters.exports import Scope, verify_export
+
+    _load_fixture(runtime.files)
+    digest, problem = walk(runtime.files)
+    assert problem is None
+    assert digest.facts == 27
+    out = io.StringIO()
+    export(runtime, Request(Scope("file", "GOLD-1"), "json", "auditeur"), out)
+    path = tmp_path / "gold.json"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    problem, held = verify_export(path)
+    assert problem is None
+    assert held.facts == 27
