@@ -35,10 +35,9 @@ tools:
 test: lint tools
 	$(BIN)/pytest
 
+# Every script in bench/ against PostgreSQL, then one table of all results.
 bench: $(STAMP)
-	$(BIN)/python -m bench.projections
-	$(BIN)/python -m bench.import
-	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

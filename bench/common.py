@@ -48,6 +48,48 @@ def bench_runtime() -> Iterator[Runtime]:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
+@contextmanager
+def cached_dataset(files: int, seed: int = 3) -> Iterator[tuple[Runtime, list[str]]]:
+    """The demo portfolio of `files` files, seeded once and kept between runs in its own
+    schema of the bench database (seeding 100,000 files takes minutes)."""
+    from adapters.demo import seed_portfolio
+
+    base = parse_database_url(BENCH_URL)
+    ensure_postgres_database(base)
+    schema = f"dataset_demo_{files}_{seed}"
+    url = f"{BENCH_URL.split('?')[0]}?schema={schema}"
+    with psycopg.connect(base.conninfo, autocommit=True) as conn:
+        ready = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name = 'dataset_ready'", (schema,)).fetchone()
+        if not ready:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(schema)))
+    runtime = bootstrap(Settings(database_url=url), clock=BenchClock())
+    try:
+        if not ready:
+            started = datetime.now(UTC)
+            numbers = seed_portfolio(runtime.files, files_count=files, seed=seed,
+                                     today=runtime.today())
+            runtime.follower.catch_up()
+            with psycopg.connect(base.conninfo, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE TABLE {}.dataset_ready (numbers TEXT)").format(
+                    sql.Identifier(schema)))
+                conn.execute(sql.SQL("INSERT INTO {}.dataset_ready VALUES (%s)").format(
+                    sql.Identifier(schema)), ("\n".join(numbers),))
+            print(f"dataset: {files} files seeded in "
+                  f"{(datetime.now(UTC) - started).total_seconds():.0f} s (kept in {schema})")
+        else:
+            runtime.follower.catch_up()
+            with psycopg.connect(base.conninfo, autocommit=True) as conn:
+                numbers = conn.execute(sql.SQL("SELECT numbers FROM {}.dataset_ready").format(
+                    sql.Identifier(schema))).fetchone()[0].split("\n")
+            print(f"dataset: {files} files from the cache ({schema})")
+        yield runtime, numbers
+    finally:
+        runtime.close()
+
+
 def record_portfolio(runtime: Runtime, n_files: int, seed: int = 7, chunk: int = 250) -> int:
     """Registers `n_files` invoices with about ten facts each, many files per transaction."""
     rng = random.Random(seed)
@@ -86,6 +128,38 @@ def record_portfolio(runtime: Runtime, n_files: int, seed: int = 7, chunk: int =
     return recorded
 
 
+def baseline(name: str, raw: float, figure: float, unit: str) -> str:
+    """The raw baseline of a result, from the same run, and the measure's own figure in
+    the same unit (for the report's table)."""
+    return f"BASELINE name={name} value={raw:.3f} figure={figure:.3f} unit={unit}"
+
+
 def result(name: str, value: float, target: str, ok: bool) -> str:
     """The closing line of a bench script, one per target."""
     return f"RESULT name={name} value={value:.3f} target={target} ok={str(ok).lower()}"
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, in MiB (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """The processes a process started, with their command lines (Linux)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                    found.append((int(entry), cmd.read().replace(b"\0", b" ").decode()))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found

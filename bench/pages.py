@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from adapters.accounts import Role
-from adapters.demo import seed_portfolio
-from bench.common import bench_runtime, result
+from bench.common import baseline, cached_dataset, children, result, rss_mib
 
 TARGET_MS = 50.0
+TARGET_RSS_MIB = 300.0
 CLIENTS = 8
 PASSWORD = "mot-de-passe-du-banc"
 
@@ -59,14 +59,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="web processes, as `relance serve --workers` (one per core)")
     args = parser.parse_args()
-    with bench_runtime() as runtime:
-        started = time.perf_counter()
-        numbers = seed_portfolio(runtime.files, files_count=args.files, seed=3,
-                                 today=runtime.today())
-        head = runtime.follower.catch_up()
-        print(f"{args.files} files, {head} facts seeded and projected in "
-              f"{time.perf_counter() - started:.0f} s")
-        runtime.accounts.add("bench.agent", "Bench", Role.AGENT, PASSWORD)
+    with cached_dataset(args.files) as (runtime, numbers):
+        head = runtime.files.recorder.max_notification_id()
+        print(f"{args.files} files, {head} facts")
+        if not any(user.login == "bench.agent" for user in runtime.accounts.users()):
+            runtime.accounts.add("bench.agent", "Bench", Role.AGENT, PASSWORD)
         accounts = sorted({runtime.files.case(n).debtor.account for n in numbers[:50]})
         port = _free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
@@ -97,18 +94,25 @@ def main() -> None:
         for name in pages:  # one page at a time, 8 clients at once
             with ThreadPoolExecutor(CLIENTS) as pool:
                 list(pool.map(client, [name] * CLIENTS))
+        processes = children(server.pid)
+        workers = [rss_mib(pid) for pid, cmd in processes if "spawn_main" in cmd]
+        runner = [rss_mib(pid) for pid, cmd in processes if "projections" in cmd]
         server.terminate()
         server.wait(timeout=30)
     print(f"\n{'page':<32}{'p50 ms':>9}{'p95 ms':>9}{'x baseline p95':>16}{'target':>10}")
-    baseline = statistics.quantiles(timings["baseline /healthz"], n=20)[18]
+    baseline_p95 = statistics.quantiles(timings["baseline /healthz"], n=20)[18]
     worst = 0.0
     for name, values in timings.items():
         p50, p95 = statistics.median(values), statistics.quantiles(values, n=20)[18]
         if not name.startswith("baseline"):
             worst = max(worst, p95)
-        print(f"{name:<32}{p50:>9.1f}{p95:>9.1f}{p95 / baseline:>16.1f}{'<= 50':>10}")
-    print()
+        print(f"{name:<32}{p50:>9.1f}{p95:>9.1f}{p95 / baseline_p95:>16.1f}{'<= 50':>10}")
+    rss = max(workers, default=0.0)
+    print(f"\nweb worker RSS (MiB): {', '.join(f'{w:.0f}' for w in workers)}; projection "
+          f"runner: {', '.join(f'{r:.0f}' for r in runner)}\n")
+    print(baseline("pages_p95_ms", baseline_p95, worst, "ms"))
     print(result("pages_p95_ms", worst, f"<={TARGET_MS:.0f}", worst <= TARGET_MS))
+    print(result("web_worker_rss_mib", rss, f"<={TARGET_RSS_MIB:.0f}", rss <= TARGET_RSS_MIB))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ Target: catching up all read models runs at >= 0.3x the raw baseline (events/s).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-from bench.common import bench_runtime, record_portfolio, result
+from bench.common import baseline, bench_runtime, record_portfolio, result, rss_mib
 
 TARGET = 0.3
+TARGET_GROWTH = 1.1
+"""Rebuild memory is flat: RSS at the end within 10 % of RSS half-way."""
 BATCH = 1000
 
 
@@ -27,12 +30,18 @@ def raw_select_and_decode(runtime, head: int) -> float:
     return time.perf_counter() - started
 
 
-def catch_up(runtime) -> float:
-    """Seconds for the follower to rebuild every read model from zero."""
+def catch_up(runtime, memory: list[tuple[float, float]] | None = None) -> float:
+    """Seconds for the follower to rebuild every read model from zero; with `memory`, the
+    process's RSS (MiB) is noted as the rebuild goes (share done, MiB)."""
     for projection in runtime.follower.projections:
         runtime.views.reset(projection)
+
+    def note(done: int, head: int) -> None:
+        if memory is not None:
+            memory.append((done / head, rss_mib(os.getpid())))
+
     started = time.perf_counter()
-    runtime.follower.catch_up(batch_size=BATCH)
+    runtime.follower.catch_up(note, batch_size=BATCH)
     return time.perf_counter() - started
 
 
@@ -48,18 +57,27 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s")
         head = runtime.files.recorder.max_notification_id()
         raw, ours = [], []
+        memory: list[tuple[float, float]] = []
         for _ in range(args.rounds):  # interleaved, best of each: the machine is noisy
             raw.append(raw_select_and_decode(runtime, head))
-            ours.append(catch_up(runtime))
+            ours.append(catch_up(runtime, memory if not ours else None))
         raw_rate, our_rate = head / min(raw), head / min(ours)
         ratio = our_rate / raw_rate
         print()
         print(f"{'measure':<34}{'events/s':>12}{'baseline/s':>13}{'ratio':>8}{'target':>9}")
         print(f"{'projection catch-up (3 views)':<34}{our_rate:>12,.0f}{raw_rate:>13,.0f}"
               f"{ratio:>8.2f}{'>= ' + str(TARGET):>9}")
+        half = next(mib for share, mib in memory if share >= 0.5)
+        growth = memory[-1][1] / half
+        print("rebuild RSS (MiB) by tenths: " + ", ".join(
+            f"{mib:.0f}" for share, mib in memory[::max(1, len(memory) // 10)])
+            + f"; end / half-way: {growth:.2f}")
         print()
+        print(baseline("projection_catchup_vs_select_decode", raw_rate, our_rate, "events/s"))
         print(result("projection_catchup_vs_select_decode", ratio, f">={TARGET}",
                      ratio >= TARGET))
+        print(result("rebuild_memory_growth", growth, f"<={TARGET_GROWTH}",
+                     growth <= TARGET_GROWTH))
 
 
 if __name__ == "__main__":

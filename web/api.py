@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.accounts import CAN_RECORD, Role, User
 from adapters.bootstrap import Runtime
@@ -167,6 +167,9 @@ class CallIn(BaseModel):
     summary: str = Field(default="", max_length=20_000)
     callback_on: date | None = None
     promised_on: date | None = None
+    also_about: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=50)
+    """Other invoices of the same debtor the call was about: recorded on each, at once."""
     idempotency_key: str | None = Field(default=None, max_length=100)
 
 
@@ -199,7 +202,8 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
     contact = Contact(call.contact_name, call.contact_function, call.contact_phone,
                       call.contact_email)
     return _recorded(runtime.files.log_call(
-        actor, number, contact=contact, outcome=call.outcome, summary=call.summary,
+        actor, [number, *call.also_about], contact=contact, outcome=call.outcome,
+        summary=call.summary,
         callback_on=call.callback_on, promised_on=call.promised_on,
         idempotency_key=call.idempotency_key))
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psycopg
 import structlog
+from eventsourcing.persistence import ConnectionPoolClosedError
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import PoolTimeout
 
 from adapters.accounts import LoginThrottle
 from adapters.bootstrap import bootstrap
@@ -31,11 +37,28 @@ FRENCH_HTTP = {
     404: "Page introuvable.",
 }
 
+UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, psycopg.OperationalError,
+               psycopg.InterfaceError, PoolTimeout, sqlite3.OperationalError,
+               ConnectionPoolClosedError)
+"""The database cannot answer now (down, restarting, locked): 503, try again shortly."""
+UNAVAILABLE_FRENCH = ("La base de données ne répond pas pour le moment : rien n'a été "
+                      "enregistré. Réessayez dans quelques secondes.")
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+def _unavailable(request: Request) -> Response:
+    headers = {"Retry-After": "5"}
+    if request.url.path.startswith("/api/") or not hasattr(request.app.state, "templates"):
+        return JSONResponse({"detail": "the database is unavailable; nothing was recorded, "
+                             "try again shortly"}, status_code=503, headers=headers)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": UNAVAILABLE_FRENCH}, status_code=503,
+        headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,14 +93,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        token = request.cookies.get(auth.COOKIE)
-        session = None
-        if token and not request.url.path.startswith(("/api/", "/static/")):
-            session = await run_in_threadpool(request.app.state.runtime.accounts.session, token)
-        request.state.session = session
-        request_id = bind_context(actor=session.user.login if session else "anonymous",
+        request_id = bind_context(actor="anonymous",
                                   request_id=request.headers.get("X-Request-ID"))
-        response = await call_next(request)
+        request.state.session = None
+        try:
+            token = request.cookies.get(auth.COOKIE)
+            session = None
+            if token and not request.url.path.startswith(("/api/", "/static/")):
+                session = await run_in_threadpool(
+                    request.app.state.runtime.accounts.session, token)
+            request.state.session = session
+            if session:
+                bind_context(actor=session.user.login, request_id=request_id)
+            response = await call_next(request)
+        except UNAVAILABLE as error:
+            log.warning("database unavailable", error=type(error).__name__,
+                        path=request.url.path)
+            response = _unavailable(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers["X-Request-ID"] = request_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -28,9 +28,7 @@ class Server:
 
 
 
-@pytest.fixture
-def server(store_url: str) -> Iterator[Server]:
-    """relance served on the store under test until the test ends."""
+def _serve(store_url: str) -> tuple[Server, uvicorn.Server, threading.Thread]:
     app = create_app(Settings(database_url=store_url, log_format="json", api_token=API_TOKEN))
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
@@ -43,7 +41,29 @@ def server(store_url: str) -> Iterator[Server]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the relance server did not start")
         time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", app)
+    return Server(f"http://127.0.0.1:{port}", app), uv, thread
+
+
+@pytest.fixture
+def server_on() -> Iterator[Callable[[str], str]]:
+    """Serves relance on a given store until the test ends; gives its base URL."""
+    running: list[tuple[Server, uvicorn.Server, threading.Thread]] = []
+
+    def start(store_url: str) -> str:
+        running.append(_serve(store_url))
+        return running[-1][0].url
+
+    yield start
+    for _, uv, thread in running:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(store_url: str) -> Iterator[Server]:
+    """relance served on the store under test until the test ends."""
+    served, uv, thread = _serve(store_url)
+    yield served
     uv.should_exit = True
     thread.join(timeout=10)
 

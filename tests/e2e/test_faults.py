@@ -1,0 +1,168 @@
+"""Faults, over real HTTP: PostgreSQL restarting under load, the web process killed.
+
+Every loop here stops by itself, by count and by time.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.builders import free_port
+from tests.e2e.conftest import API_TOKEN
+from tests.e2e.test_cli import RELANCE
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+CLIENTS = 16
+
+
+def _invoices(n: int, prefix: str) -> list[dict[str, str]]:
+    return [{"number": f"{prefix}-{i}", "debtor_account": "411FLT", "debtor_name": "Panne SA",
+             "amount": "1000.00", "issued_on": "2026-10-01", "due_on": "2026-10-31"}
+            for i in range(n)]
+
+
+def _restart_postgres(down_for: float) -> None:
+    """Stops the local PostgreSQL cluster, waits, starts it again (root only)."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    cluster = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+    subprocess.run([*cluster, "stop", "-m", "fast"], check=True, timeout=60)
+    time.sleep(down_for)
+    subprocess.run([*cluster, "start"], check=True, timeout=60)
+
+
+def _can_restart_postgres() -> str:
+    if not Path("/etc/postgresql").is_dir() or os.geteuid() != 0:
+        return "restarting PostgreSQL needs root and a local cluster"
+    return ""
+
+
+@pytest.mark.postgres
+def test_a_postgres_restart_under_load_gives_503s_loses_nothing_and_recovers(postgres_url,
+                                                                           server_on):
+    reason = _can_restart_postgres()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    base = server_on(postgres_url)
+    assert httpx.post(base + "/api/invoices", json=_invoices(10, "PG"), headers=AUTH,
+                      timeout=10).status_code == 200
+    answered: list[tuple[float, int, str]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=base, headers=AUTH, timeout=15) as http:
+            for i in range(400):                                         # bounded by count
+                if stop.is_set():
+                    return
+                text = f"client {n} note {i}"
+                try:
+                    answer = http.post(f"/api/files/PG-{(n + i) % 10}/notes",
+                                       json={"text": text})
+                    status, body = answer.status_code, answer.text
+                except httpx.TransportError as error:
+                    status, body = 0, repr(error)
+                with lock:
+                    answered.append((time.monotonic(), status,
+                                     text if status == 200 else body))
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    _restart_postgres(down_for=2.0)
+    back_at = time.monotonic()
+    time.sleep(6.0)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)                                          # bounded by time
+
+    statuses = Counter(status for _, status, _ in answered)
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses[503] > 0                                             # the outage was seen
+    unavailable = [body for _, status, body in answered if status == 503]
+    assert all("database is unavailable" in body for body in unavailable)
+    recovered = min(t for t, status, _ in answered if status == 200 and t > back_at)
+    assert recovered - back_at <= 5.0
+    late = [status for t, status, _ in answered if t > back_at + 5.0]
+    assert late
+    assert set(late) == {200}
+    recorded = {f["summary"] for n in range(10) for f in httpx.get(
+        f"{base}/api/files/PG-{n}", headers=AUTH, timeout=10).json()["history"]}
+    missing = [text for _, status, text in answered if status == 200 and text not in recorded]
+    assert missing == []
+
+
+def test_killing_the_web_process_mid_request_leaves_nothing_half_recorded(store_url):
+    port = free_port()
+    env = {**os.environ, "RELANCE_DATABASE_URL": store_url, "RELANCE_API_TOKEN": API_TOKEN,
+           "RELANCE_LOG_LEVEL": "WARNING"}
+    base = f"http://127.0.0.1:{port}"
+    rng = random.Random(7)
+    for round_ in range(6):                                              # bounded by count
+        server = subprocess.Popen([RELANCE, "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_until_up(base)
+            if round_ == 0:
+                assert httpx.post(base + "/api/invoices", json=_invoices(3, "KL"),
+                                  headers=AUTH, timeout=10).status_code == 200
+            deadline = time.monotonic() + rng.uniform(0.2, 1.0)
+
+            def calls(deadline: float = deadline) -> None:
+                with httpx.Client(base_url=base, headers=AUTH, timeout=5) as http:
+                    while time.monotonic() < deadline + 2:                # bounded by time
+                        try:
+                            http.post("/api/files/KL-0/calls", json={
+                                "contact_name": "Jean", "outcome": "reached",
+                                "summary": "Trois factures", "also_about": ["KL-1", "KL-2"]})
+                        except httpx.TransportError:
+                            return
+
+            threads = [threading.Thread(target=calls) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.send_signal(signal.SIGKILL)
+            for thread in threads:
+                thread.join(timeout=10)
+        finally:
+            server.kill()
+            server.wait(timeout=10)
+    server = subprocess.Popen([RELANCE, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(base)
+        histories = [httpx.get(f"{base}/api/files/KL-{n}", headers=AUTH, timeout=10).json()
+                     for n in range(3)]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    calls_on = [Counter(f["kind"] for f in h["history"])["CallLogged"] for h in histories]
+    assert calls_on[0] > 0
+    assert calls_on[0] == calls_on[1] == calls_on[2]                    # all three, or none
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the relance server did not start")
