@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 
 from domain.facts import Fact
 from domain.invoice import Invoice
@@ -90,7 +90,13 @@ class Follower:
             try:
                 self._follow()
                 pause = 0.1
-            except Exception:  # the runner must outlive a database outage
+            except (OperationalError, InterfaceError) as error:  # the database is away
+                log.warning("projection runner lost the database; retrying",
+                            extra={"error": str(error)[:200], "pause_s": pause})
+                self._cache.clear()
+                self._stopping.wait(pause)
+                pause = min(pause * 2, 2.0)
+            except Exception:  # the runner must outlive anything else too
                 log.exception("projection runner failed; restarting from stored positions")
                 self._stopping.wait(pause)
                 pause = min(pause * 2, 5.0)

@@ -87,7 +87,7 @@ def _postgres(url: str) -> Store:
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": user,
         "POSTGRES_PASSWORD": password,
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "3",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "15",
         "POSTGRES_PRE_PING": "y",

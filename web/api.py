@@ -31,7 +31,21 @@ from web.files import get_runtime
 
 MAX_ITEMS = 1000
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class Refused(BaseModel):
+    """A refusal: a stable code, an English detail, and the fields at fault."""
+
+    code: str
+    detail: str
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": Refused, "description": text} for status, text in (
+        (401, "No valid bearer token"), (403, "The account's role does not allow this"),
+        (404, "No such file or fact kind"), (409, "Refused by the case file's rules"),
+        (422, "The request does not read"), (503, "The database cannot answer now"))}
+router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
 
 
 def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> User:
@@ -180,21 +194,13 @@ class FactIn(BaseModel):
     idempotency_key: str | None = Field(default=None, max_length=100)
 
 
-class Refused(BaseModel):
-    """A refusal: a stable code, an English detail, and the fields at fault."""
-
-    code: str
-    detail: str
-    fields: dict[str, str] = Field(default_factory=dict)
-
-
 def _recorded(result: Any) -> Recorded:
     return Recorded(facts=len(result.facts), notification_id=result.notification_id,
                     replayed=result.replayed)
 
 
 @router.post("/files/{number}/calls", response_model=Recorded,
-             responses={409: {"model": Refused}, 404: {"model": Refused}})
+)
 def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
               actor: Annotated[str, Depends(api_actor)]) -> Recorded:
@@ -209,7 +215,7 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
 
 
 @router.post("/files/{number}/notes", response_model=Recorded,
-             responses={409: {"model": Refused}, 404: {"model": Refused}})
+)
 def post_note(number: Annotated[str, Path(max_length=100)],
               note: Annotated[dict[str, str], Body(max_length=2)],
               runtime: Annotated[Runtime, Depends(get_runtime)],
@@ -219,9 +225,7 @@ def post_note(number: Annotated[str, Path(max_length=100)],
                                             idempotency_key=note.get("idempotency_key")))
 
 
-@router.post("/files/{number}/facts/{kind}", response_model=Recorded,
-             responses={409: {"model": Refused}, 404: {"model": Refused},
-                        422: {"model": Refused}})
+@router.post("/files/{number}/facts/{kind}", response_model=Recorded)
 def post_fact(number: Annotated[str, Path(max_length=100)],
               kind: Annotated[str, Path(max_length=40)], fact: FactIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
