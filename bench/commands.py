@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 
-from bench.common import bench_runtime, result
+from bench.common import baseline, bench_runtime, result
 from bench.pages import _free_port, _server_ms, _wait_until_up
 
 CLIENTS = 16
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_runtime() as runtime:
         store = runtime.store
-        baseline = raw_inserts(store.conninfo, store.schema, args.commands)
+        raw = raw_inserts(store.conninfo, store.schema, args.commands)
         port = _free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_API_TOKEN": TOKEN, "RELANCE_LOG_LEVEL": "WARNING",
@@ -89,7 +89,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     p50, p99 = statistics.median(server_ms), quantile(server_ms, 0.99)
-    b50, b99 = statistics.median(baseline), quantile(baseline, 0.99)
+    b50, b99 = statistics.median(raw), quantile(raw, 0.99)
     lag99 = quantile(lags, 0.99)
     print(f"\n{'16 clients':<42}{'p50 ms':>9}{'p99 ms':>9}{'x baseline p50':>16}{'target':>14}")
     print(f"{'baseline: one-row insert transaction':<42}{b50:>9.2f}{b99:>9.2f}{1:>16.1f}")
@@ -152,3 +152,7 @@ def _lags(answered: list[tuple[int, float]], shown: list[tuple[float, int]]) -> 
         first = min(bisect.bisect_left(positions, position), len(shown) - 1)
         lags.append(max(0.0, shown[first][0] - at) * 1000)
     return lags
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -28,29 +29,33 @@ def _wait_until(condition, timeout: float, what: str) -> None:
         time.sleep(0.005)
 
 
-def test_kill_9_during_a_catch_up_of_22000_events_then_restart_equals_a_rebuild(
+def test_kill_9_twenty_times_at_random_points_of_a_200000_event_catch_up_equals_a_rebuild(
     runtime, store_url, clock
 ):
-    head = record_many(runtime.files, clock, n_files=2000, notes_per_file=10)
-    assert head >= 20_000
+    head = record_many(runtime.files, clock, n_files=20_000, notes_per_file=9)
+    assert head >= 200_000
     views = runtime.views
     progress = lambda: views.position("history")  # noqa: E731
-
-    for fraction in (0.2, 0.5):
+    rng = random.Random(20)
+    kills = 0
+    for _ in range(20):                                                  # bounded by count
+        before = progress()
         runner = _start_runner(store_url)
         try:
-            _wait_until(lambda f=fraction: progress() >= head * f, 120, f"{fraction:.0%}")
+            _wait_until(lambda b=before: progress() > b, 60, "the runner to move")
+            time.sleep(rng.uniform(0.0, 0.6))                           # a random point
             os.kill(runner.pid, signal.SIGKILL)
             runner.wait(timeout=10)
         finally:
             runner.kill()
-        killed_at = progress()
-        assert killed_at < head, "the runner finished before it could be killed"
+        assert progress() < head, "the runner finished before it could be killed"
+        kills += 1
+    assert kills == 20
 
     runner = _start_runner(store_url)
     try:
         names = [p.name for p in runtime.follower.projections]
-        _wait_until(lambda: min(views.position(n) for n in names) >= head, 180, "catch-up")
+        _wait_until(lambda: min(views.position(n) for n in names) >= head, 300, "catch-up")
     finally:
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=20) == 0, runner.stderr.read().decode()
