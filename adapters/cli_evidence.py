@@ -119,10 +119,7 @@ def digest_command(
 
     runtime = open_runtime()
     try:
-        with _bar() as bar:
-            task = bar.add_task("Vérification des chaînes", total=None)
-            digest, problem = walk(runtime.files, progress=lambda done, total: bar.update(
-                task, completed=done, total=total))
+        digest, problem = _checked(runtime, walk)
     finally:
         runtime.close()
     if problem is not None:
@@ -163,11 +160,8 @@ def verify_command(
         earlier = {"root": root, "position": position}
     runtime = open_runtime()
     try:
-        with _bar() as bar:
-            task = bar.add_task("Vérification des chaînes", total=None)
-            digest, problem = walk(runtime.files, progress=lambda done, total: bar.update(
-                task, completed=done, total=total))
-            then = walk(runtime.files, upto=int(earlier["position"]))[0] if earlier else None
+        digest, problem = _checked(runtime, walk)
+        then = walk(runtime.files, upto=int(earlier["position"]))[0] if earlier else None
     finally:
         runtime.close()
     if problem is not None:
@@ -181,6 +175,14 @@ def verify_command(
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
     out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s), "
               f"jusqu'à la position {digest.position}.")
+
+
+def _checked(runtime, walk):  # type: ignore[no-untyped-def]
+    """Every chain of the store walked, with a progress bar."""
+    with _bar() as bar:
+        task = bar.add_task("Vérification des chaînes", total=None)
+        return walk(runtime.files, progress=lambda done, total: bar.update(
+            task, completed=done, total=total))
 
 
 def _verify_export(path: Path) -> None:

@@ -142,9 +142,10 @@ class Reads:
         self.views = views
         self._remembered: dict[tuple[Any, ...], Any] = {}
 
-    def _as_of_position(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()`, remembered until the case view moves on: totals over every file
-        are asked by each portfolio page, and the same answer serves until a fact lands."""
+    def as_of_position(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, remembered until the case view moves on (any fact, or any change of
+        the playbook, moves it): totals over every file, a page of the portfolio, a day's
+        worklist are asked again and again between two facts, and the answer is the same."""
         key = (*key, self.views.position("case_view"))
         if key not in self._remembered:
             if len(self._remembered) > 64:
@@ -347,6 +348,11 @@ class Reads:
     def portfolio(self, day: date, filters: PortfolioFilter, page: int = 1,
                   per_page: int = 50) -> tuple[list[CaseLine], int]:
         """One page of files matching the filters, and how many match in all."""
+        return self.as_of_position(("portfolio", day, filters, page, per_page),
+                                   lambda: self._portfolio(day, filters, page, per_page))
+
+    def _portfolio(self, day: date, filters: PortfolioFilter, page: int,
+                   per_page: int) -> tuple[list[CaseLine], int]:
         where, params = filters.sql(day)
         order = SORTS.get(filters.sort, SORTS["retard"])
         total = self.views.rows(f"SELECT COUNT(*) AS n FROM {{case_view}} WHERE {where}",
@@ -372,7 +378,7 @@ class Reads:
 
     def kpis(self, day: date) -> dict[str, Decimal | None]:
         """Overdue amount, DSO, broken-promise rate, share recovered within 90 days."""
-        return self._as_of_position(("kpis", day), lambda: self._kpis(day))
+        return self.as_of_position(("kpis", day), lambda: self._kpis(day))
 
     def _kpis(self, day: date) -> dict[str, Decimal | None]:
         year_ago = day - timedelta(days=365)
@@ -408,7 +414,7 @@ class Reads:
 
     def aging(self, day: date, by: str | None = None) -> list[AgingRow]:
         """Outstanding by lateness bucket on `day`, per debtor, per agent, or in total."""
-        return self._as_of_position(("aging", day, by), lambda: self._aging(day, by))
+        return self.as_of_position(("aging", day, by), lambda: self._aging(day, by))
 
     def _aging(self, day: date, by: str | None) -> list[AgingRow]:
         key = {"debtor": "debtor_account", "agent": "agent", None: "'total'"}[by]

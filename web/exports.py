@@ -7,6 +7,7 @@ written while it is read, in constant memory; it is recorded once it is complete
 
 from __future__ import annotations
 
+import contextlib
 import io
 import queue
 import threading
@@ -85,9 +86,11 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
 
 
 def _stream(runtime: Runtime, asked: ExportRequest) -> Iterator[bytes]:
-    """The export's bytes as they are written, through a small bounded queue."""
+    """The export's bytes as they are written, through a small bounded queue. If the
+    download stops midway, the writer stops too (and the export is not recorded)."""
     chunks: queue.Queue[bytes | Exception | None] = queue.Queue(maxsize=64)
-    pipe = _Pipe(chunks)
+    cancelled = threading.Event()
+    pipe = _Pipe(chunks, cancelled)
     context = structlog.contextvars.get_contextvars()
 
     def write() -> None:
@@ -97,27 +100,37 @@ def _stream(runtime: Runtime, asked: ExportRequest) -> Iterator[bytes]:
             pipe.flush()
             log.info("export made", scope=asked.scope.kind, key=asked.scope.key,
                      format=asked.fmt, digest=written.digest)
-            chunks.put(None)
+            pipe.put(None)
+        except _Cancelled:
+            log.info("export abandoned by the client", scope=asked.scope.kind)
         except Exception as error:  # noqa: BLE001 - handed to the reader, which stops
-            pipe.flush()
-            chunks.put(error)
+            with contextlib.suppress(_Cancelled):
+                pipe.put(error)
 
     threading.Thread(target=write, name="relance-export", daemon=True).start()
-    while True:
-        chunk = chunks.get()
-        if chunk is None:
-            return
-        if isinstance(chunk, Exception):
-            log.error("export failed midway", error=repr(chunk))
-            return
-        yield chunk
+    try:
+        while True:
+            chunk = chunks.get()
+            if chunk is None:
+                return
+            if isinstance(chunk, Exception):
+                log.error("export failed midway", error=repr(chunk))
+                return
+            yield chunk
+    finally:
+        cancelled.set()
+
+
+class _Cancelled(Exception):
+    """The download was abandoned: stop writing."""
 
 
 class _Pipe(io.TextIOBase):
     """A text stream whose writes go, 64 KiB at a time, into a bounded queue."""
 
-    def __init__(self, chunks: queue.Queue) -> None:
+    def __init__(self, chunks: queue.Queue, cancelled: threading.Event) -> None:
         self.chunks = chunks
+        self.cancelled = cancelled
         self.pending: list[str] = []
         self.size = 0
 
@@ -130,8 +143,19 @@ class _Pipe(io.TextIOBase):
 
     def flush(self) -> None:
         if self.pending:
-            self.chunks.put("".join(self.pending).encode("utf-8"))
+            self.put("".join(self.pending).encode("utf-8"))
             self.pending, self.size = [], 0
+
+    def put(self, item: bytes | Exception | None) -> None:
+        """Hands an item to the reader, waiting while the queue is full, unless abandoned."""
+        while True:
+            if self.cancelled.is_set():
+                raise _Cancelled
+            try:
+                self.chunks.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
 
 def _file_name(asked: ExportRequest, now: datetime) -> str:

@@ -42,9 +42,11 @@ def my_day(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     """Ma journée: the day's work for an agent (the team's for a supervisor who asks)."""
     day = _day(jour, runtime)
     who = agent or (session.user.login if session.user.role in CAN_RECORD else "")
-    items, total = worklist_page(runtime.reads, runtime.files.open_playbook("relance"),
-                                 runtime.calendar, day, who or None,
-                                 first=None if tout else SHOWN)
+    items, total = runtime.reads.as_of_position(
+        ("worklist", day, who, tout),
+        lambda: worklist_page(runtime.reads, runtime.files.open_playbook("relance"),
+                              runtime.calendar, day, who or None,
+                              first=None if tout else SHOWN))
     return request.app.state.templates.TemplateResponse(
         request, "worklist.html", {"items": items, "day": day,
                                    "who": who, "total": total, "all": tout,

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -96,7 +95,7 @@ def test_an_import_reports_rejected_lines_and_exits_non_zero_then_says_nothing_i
 def test_serve_with_two_workers_shares_one_projection_runner(store_url):
     import httpx
 
-    from tests.builders import free_port
+    from tests.builders import free_port, wait_until_up
 
     port = free_port()
     env = {**os.environ, "RELANCE_DATABASE_URL": store_url, "RELANCE_ACTOR": "marie.curie",
@@ -105,12 +104,7 @@ def test_serve_with_two_workers_shares_one_projection_runner(store_url):
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer jeton-de-test-0123456789"}
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_up(base)
         invoice = {"number": "W-1", "debtor_account": "411W", "debtor_name": "Deux SA",
                    "amount": "10.00", "issued_on": "2026-10-01", "due_on": "2026-10-31"}
         pushed = httpx.post(base + "/api/invoices", json=[invoice], headers=auth, timeout=10)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.builders import free_port
+from tests.builders import free_port, wait_until_up
 from tests.e2e.conftest import API_TOKEN
 from tests.e2e.test_cli import RELANCE
 
@@ -115,7 +115,7 @@ def test_killing_the_web_process_mid_request_leaves_nothing_half_recorded(store_
         server = subprocess.Popen([RELANCE, "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            _wait_until_up(base)
+            wait_until_up(base)
             if round_ == 0:
                 assert httpx.post(base + "/api/invoices", json=_invoices(3, "KL"),
                                   headers=AUTH, timeout=10).status_code == 200
@@ -145,7 +145,7 @@ def test_killing_the_web_process_mid_request_leaves_nothing_half_recorded(store_
     server = subprocess.Popen([RELANCE, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_until_up(base)
+        wait_until_up(base)
         histories = [httpx.get(f"{base}/api/files/KL-{n}", headers=AUTH, timeout=10).json()
                      for n in range(3)]
     finally:
@@ -156,16 +156,6 @@ def test_killing_the_web_process_mid_request_leaves_nothing_half_recorded(store_
     assert calls_on[0] == calls_on[1] == calls_on[2]                    # all three, or none
 
 
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the relance server did not start")
 
 
 def test_32_clients_100_commands_each_on_10_files_record_exactly_3200_facts(store_url,
