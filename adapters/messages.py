@@ -9,7 +9,8 @@ FRENCH: dict[str, str] = {
     "invoice_not_found": "Aucun dossier pour ce numéro de facture.",
     "file_closed": "Le dossier est clos : rouvrez-le avant d'enregistrer cette action.",
     "file_not_closed": "Le dossier n'est pas clos.",
-    "invalid_amount": "Le montant doit être positif, avec au plus deux décimales.",
+    "invalid_amount": "Le montant doit être positif, d'au plus 100 milliards, avec au plus "
+                      "deux décimales.",
     "currency_mismatch": "La devise ne correspond pas à celle de la facture.",
     "overpayment": (
         "Le paiement dépasse le solde restant dû : cochez « trop-perçu » s'il est voulu."

@@ -26,6 +26,11 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+MAX_AMOUNT = Decimal("100000000000")
+"""A hundred billion: far above any invoice, and low enough that sums of a whole
+portfolio in cents stay within 64-bit integers on every database."""
+
+
 @dataclass(frozen=True)
 class Money:
     """An exact amount in a currency (ISO 4217), always with two decimals."""
@@ -42,6 +47,9 @@ class Money:
         amount = Decimal(self.amount)
         if not amount.is_finite():
             raise InvalidAmount("amount must be a finite number", amount=str(amount))
+        if abs(amount) > MAX_AMOUNT:
+            raise InvalidAmount(f"amount must not exceed {MAX_AMOUNT} in absolute value",
+                                amount=str(amount)[:40])
         exponent = amount.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
             raise InvalidAmount(

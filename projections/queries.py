@@ -311,7 +311,7 @@ class Reads:
         late = self.views.greatest(self.views.days_before(":day", "due_on"), "1")
         rows = self.views.rows(
             f"SELECT {', '.join(WORK_COLUMNS)}, {rank} AS work_rank FROM {{case_view}} "
-            f"WHERE {where} ORDER BY work_rank, outstanding * {late} DESC, number "
+            f"WHERE {where} ORDER BY work_rank, CAST(outstanding AS NUMERIC) * {late} DESC, number "
             "LIMIT :limit OFFSET :offset",
             {**params, "limit": limit, "offset": offset},
             {**CASE_VIEW.columns, "work_rank": Type.INT})

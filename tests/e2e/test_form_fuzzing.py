@@ -125,3 +125,40 @@ def test_a_huge_body_is_refused_before_it_is_read(server):
     assert answer.status_code in (400, 413)
     assert "rien n&#39;a été enregistré" in answer.text
     assert agent.get("/journee").status_code == 200
+
+
+SETTINGS_FORMS = {
+    "/reglages/absence": ("agent", "first", "last"),
+    "/reglages/scenario": ("account", "name"),
+    "/reglages/defaut": ("name",),
+    "/reglages/taux": ("account", "percent"),
+    "/reglages/compte": ("login", "name", "role", "password"),
+    "/reglages/scenarios/nouveau": ("name", "title", "gap", "reason", "s0_offset", "s0_kind",
+                                    "s0_channel", "s0_template", "s0_label", "s0_level"),
+    "/reglages/modeles/reminder_1": ("text", "reason"),
+}
+ANY_VALUE = st.sampled_from([*PAYLOADS[:-1], *AMOUNTS, *DATES, "reference", "agent", "admin"])
+
+
+def test_hostile_values_in_the_settings_and_login_forms_never_break_a_page(server):
+    chef = log_in(server, "chef.fuzz", "supervisor")
+    runtime = server.app.state.runtime
+    csrf = hidden(chef.get("/reglages").text)
+
+    @given(url=st.sampled_from(sorted(SETTINGS_FORMS)), data=st.data())
+    @settings(max_examples=80, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def post(url: str, data) -> None:
+        values = {name: data.draw(ANY_VALUE, label=name) for name in SETTINGS_FORMS[url]}
+        before = runtime.files.recorder.max_notification_id()
+        answer = chef.post(url, data={"csrf": csrf, **values})
+        assert answer.status_code in (303, 403, 422), (url, values, answer.status_code)
+        if answer.status_code == 422:
+            assert runtime.files.recorder.max_notification_id() == before
+            _escaped(answer.text, values)
+
+    post()
+    for login, password in (("<script>", "x"), ("a" * 500, "b" * 5000), ("\x00", "\u202e")):
+        answer = chef.post("/connexion", data={"login": login, "password": password})
+        assert answer.status_code in (200, 401, 422, 429), answer.status_code
+        assert "<script>" not in answer.text.split("<main>")[-1]

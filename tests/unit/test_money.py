@@ -50,3 +50,12 @@ def test_a_currency_must_be_an_iso_code_and_match():
         Money(Decimal("1"), "euro")
     with pytest.raises(CurrencyMismatch, match="amount in USD on an invoice in EUR"):
         Money(Decimal("1"), "USD").require_currency("EUR")
+
+
+def test_an_amount_beyond_a_hundred_billion_is_refused_before_it_reaches_the_views():
+    assert Money(Decimal("100000000000.00")).amount == Decimal("100000000000.00")
+    for huge in ("100000000000.01", "1e30", "-1e12"):
+        with pytest.raises(InvalidAmount, match="must not exceed"):
+            Money(Decimal(huge))
+    with pytest.raises(InvalidAmount):
+        Money.parse("99999999999999999999999999999999")
