@@ -89,9 +89,10 @@ def _done(progress: Progress, scenario: Scenario) -> list[bool]:
 def wakes_on(progress: Progress, scenario: Scenario, calendar: Calendar) -> date | None:
     """The first day on which `next_action` may find something due on this file alone.
 
-    Never later than the truth: a contact with the debtor on another of its files may
-    still postpone a step, and a missed instalment brings a file in a plan back on any
-    day; the worklist asks `next_action` for the files this day selects.
+    Never later than the truth (a contact with the debtor on another of its files may
+    still postpone a step): the worklist asks `next_action` for the files a day selects.
+    None for a file in a payment plan: the case view wakes it the day an instalment is
+    missed, which only the plan knows.
     """
     phase = progress.phase
     if phase in ENDED or phase in ("in_dispute", "in_payment_plan"):

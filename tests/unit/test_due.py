@@ -4,9 +4,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.calendar import FrenchCalendar
-from domain.due import Progress, next_action
+from domain.due import Progress, next_action, wakes_on
 from domain.invoice import Invoice
 from domain.scenarios import SHIPPED, InvalidScenario, Scenario, Step
 from domain.values import CallOutcome, Channel, Instalment, PaymentMeans, Stamp
@@ -121,3 +123,25 @@ def test_a_step_reference_names_scenario_version_and_step():
     assert REFERENCE.step_reference(REFERENCE.steps[3]) == (
         "Référence v1 — J+20 : deuxième relance")
     assert REFERENCE.steps[0].date_for(DUE, CALENDAR) == DUE - timedelta(days=5)
+
+
+@given(scenario=st.sampled_from(SHIPPED), due_offset=st.integers(-40, 60),
+       phase=st.sampled_from(["open", "promised", "in_dispute", "paid"]),
+       promised_in=st.integers(-10, 10), pre_due=st.integers(0, 1), level=st.integers(0, 3),
+       calls=st.integers(0, 3), notice=st.booleans(),
+       contact_ago=st.one_of(st.none(), st.integers(0, 20)))
+@settings(max_examples=400, deadline=None)
+def test_a_file_is_never_due_before_the_day_the_case_view_wakes_it(
+        scenario, due_offset, phase, promised_in, pre_due, level, calls, notice, contact_ago):
+    day = date(2026, 11, 23)
+    progress = Progress(
+        due_on=day + timedelta(days=due_offset), phase=phase,
+        promised_on=day + timedelta(days=promised_in) if phase == "promised" else None,
+        missed_instalment=False, pre_due_reminders=pre_due, reminder_level=level,
+        calls=calls, formal_notice=notice,
+        last_contact_at=None if contact_ago is None else datetime.combine(
+            day - timedelta(days=contact_ago), datetime.min.time(), tzinfo=UTC))
+    wakes = wakes_on(progress, scenario, CALENDAR)
+    if next_action(progress, scenario, day, CALENDAR).is_due:
+        assert wakes is not None
+        assert wakes <= day
