@@ -19,6 +19,8 @@ from projections.schema import Type
 from projections.storage import ViewStore
 
 ENDED = ("written_off", "paid", "closed", "handed_over")
+CALLBACKS_END = ("written_off", "paid", "closed")
+"""Phases in which a promised callback no longer matters (a handed-over file keeps it)."""
 MISSED = ("FROM {case_view} c JOIN {plan_instalments} i ON i.invoice_id = c.invoice_id "
           "WHERE c.phase = 'in_payment_plan' AND i.due_on < :day "
           "AND i.cumulative > c.plan_paid")
@@ -230,7 +232,7 @@ class Reads:
     def callbacks_due(self, day: date, owner: str | None = None) -> list[CaseLine]:
         """Callbacks planned for `day` or earlier and not yet made: all of them, or those of
         one person (owned by them, or on the files they hold)."""
-        where = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
+        where = f"callback_on <= :day AND phase NOT IN {CALLBACKS_END}"
         params: dict[str, Any] = {"day": day}
         if owner is not None:
             where += " AND (callback_owner = :owner OR agent = :owner)"
@@ -326,7 +328,7 @@ class Reads:
     @staticmethod
     def _work_sql(day: date, agent: str | None) -> tuple[str, str, dict[str, Any]]:
         step = f"wakes_on <= :day AND phase NOT IN {ENDED}"
-        callback = "callback_on <= :day AND phase NOT IN ('written_off', 'paid', 'closed')"
+        callback = f"callback_on <= :day AND phase NOT IN {CALLBACKS_END}"
         params: dict[str, Any] = {"day": day}
         if agent is not None:
             step = f"agent = :agent AND {step}"

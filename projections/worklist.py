@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from domain.due import Due, next_action
+from domain.due import ENDED, Due, next_action
 from domain.scenarios import Calendar, Playbook
 from projections.case_view import CaseLine
-from projections.queries import Reads
+from projections.queries import CALLBACKS_END, Reads
 
 RANKS = {"commitment_broken": 0, "callback": 1, "step": 2}
 
@@ -105,8 +105,7 @@ def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day
     item = WorkItem(number=line.number, debtor_name=line.debtor_name,
                     debtor_account=line.debtor_account, agent=line.agent,
                     outstanding=line.outstanding, days_late=line.days_late, kind="step")
-    ended = line.phase in ("written_off", "paid", "closed", "handed_over")
-    if not ended and (agent is None or line.agent == agent):
+    if line.phase not in ENDED and (agent is None or line.agent == agent):
         scenario = playbook.scenario_for(line.debtor_account)
         due: Due = next_action(line.progress(rank == 0 and line.phase == "in_payment_plan"),
                                scenario, day, calendar, touches.get(line.debtor_account))
@@ -116,7 +115,7 @@ def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day
             item.action = due.step.label if due.step else "relancer l'engagement non tenu"
             item.reference = due.reference
     callback = line.callback_on is not None and line.callback_on <= day and \
-        line.phase not in ("written_off", "paid", "closed") and \
+        line.phase not in CALLBACKS_END and \
         (agent is None or agent in (line.callback_owner, line.agent))
     if callback:
         if item.kind != "commitment_broken":
