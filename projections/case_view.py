@@ -23,6 +23,8 @@ from domain.values import Status
 from projections.schema import Change, Delete, Insert, Table, Type, Update, Upsert
 
 FAR_FUTURE = date(9999, 12, 31)
+REPLAN_PAGE = 2000
+"""Open files re-planned at a time when the playbook changes."""
 Reader = Callable[[str, dict[str, Any], dict[str, Type]], list[dict[str, Any]]]
 """Reads rows of the view store (`ViewStore.rows`)."""
 
@@ -127,19 +129,27 @@ class CaseView:
         return changes
 
     def replan(self, read: Reader) -> list[Change]:
-        """New `wakes_on` for the open files whose scenario changed with the playbook."""
+        """New `wakes_on` for the open files whose scenario changed with the playbook.
+
+        Reads a page of rows at a time: a whole portfolio in memory at once would stay in
+        the runner's memory for good."""
         self.planning.reload()
         changes: list[Change] = []
-        open_rows = read("SELECT * FROM {case_view} WHERE phase NOT IN "
-                         "('written_off', 'paid', 'closed', 'handed_over', 'in_payment_plan')",
-                         {}, CASE_VIEW.columns)
-        for row in open_rows:
-            line = CaseLine(row, row["due_on"])
-            wakes = self.planning.wakes_on(line.progress(), row["debtor_account"])
-            if wakes != row["wakes_on"]:
-                changes.append(Update(CASE_VIEW, {"invoice_id": row["invoice_id"]},
-                                      {"wakes_on": wakes}))
-        return changes
+        after = ""
+        while True:
+            rows = read("SELECT * FROM {case_view} WHERE phase NOT IN ('written_off', 'paid', "
+                        "'closed', 'handed_over', 'in_payment_plan') AND invoice_id > :after "
+                        "ORDER BY invoice_id LIMIT :page",
+                        {"after": after, "page": REPLAN_PAGE}, CASE_VIEW.columns)
+            for row in rows:
+                line = CaseLine(row, row["due_on"])
+                wakes = self.planning.wakes_on(line.progress(), row["debtor_account"])
+                if wakes != row["wakes_on"]:
+                    changes.append(Update(CASE_VIEW, {"invoice_id": row["invoice_id"]},
+                                          {"wakes_on": wakes}))
+            if len(rows) < REPLAN_PAGE:
+                return changes
+            after = rows[-1]["invoice_id"]
 
 
 def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> dict[str, Any]:

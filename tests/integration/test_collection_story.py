@@ -174,19 +174,29 @@ def test_a_contractual_rate_comes_from_the_invoice_else_from_its_debtor(story):
     assert files.penalty_rate(N) is None
 
 
-def test_a_debtors_new_scenario_moves_its_files_on_the_worklist_at_once(story, clock):
+def test_a_debtors_new_scenario_moves_its_files_on_the_worklist_at_once(story, clock,
+                                                                       monkeypatch):
+    import projections.case_view
+
+    monkeypatch.setattr(projections.case_view, "REPLAN_PAGE", 1)  # re-planned page by page
     files = story.files
-    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"]
+    files.register_invoice("alice", **register_kwargs(
+        "SIBLING", amount=eur("10.00"), issued_on=date(2025, 9, 1), due_on=date(2025, 10, 1)))
+    files.assign("sophie", "SIBLING", agent="bruno")
+    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"] * 2
     playbook = files.open_playbook("system")
     reference = playbook.scenario("reference")
     patient = reference.__class__("patient", "Débiteur patient", reference.steps[3:], 3)
     files.set_scenario("sophie", patient, reason="Client historique")
     files.choose_debtor_scenario("sophie", "411ACME", "patient")
     assert on(story, clock, date(2025, 10, 2)) == []                     # first step D+20
-    (item,) = on(story, clock, date(2025, 10, 21))
-    assert item.reasons == ["Débiteur patient v1 : J+20 deuxième relance, prévu le 21/10/2025"]
+    assert [story.reads.case(n, date(2025, 10, 2)).wakes_on for n in (N, "SIBLING")] == [
+        date(2025, 10, 21)] * 2                                          # both re-planned
+    first, second = on(story, clock, date(2025, 10, 21))
+    assert first.reasons == ["Débiteur patient v1 : J+20 deuxième relance, prévu le 21/10/2025"]
+    assert second.reasons == first.reasons
     files.choose_debtor_scenario("sophie", "411ACME", "reference")
-    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"]
+    assert [i.action for i in on(story, clock, date(2025, 10, 2))] == ["première relance"] * 2
 
 
 def test_the_page_holds_the_most_urgent_items_and_counts_the_rest(story, clock, monkeypatch):
