@@ -262,7 +262,7 @@ def render_dossier(context: dict[str, Any]) -> str:
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined)
-    env.filters.update(instant=french_instant, iso_instant=french_instant, iso_day=french_day,
+    env.filters.update(iso_instant=french_instant, iso_day=french_day,
                        amount=french_money)
     return env.get_template("_dossier.html.j2").render(**context, attachment=ATTACHMENT)
 

@@ -271,17 +271,6 @@ class Reads:
             "AND (last_contact_at IS NULL OR last_contact_at < :since)",
             {"day": day, "since": since}, day)
 
-    def open_files(self, day: date, due_until: date, agent: str | None = None
-                   ) -> list[CaseLine]:
-        """Files still being worked, due on or before `due_until` (of one agent, if given)."""
-        where = ("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
-                 "AND due_on <= :until")
-        params: dict[str, Any] = {"until": due_until}
-        if agent is not None:
-            where += " AND agent = :agent"
-            params["agent"] = agent
-        return self._lines(where, params, day, columns=WORK_COLUMNS)
-
     def falling_due(self, first: date, last: date, day: date) -> list[CaseLine]:
         """Open files whose due date falls between two days (e.g. August, for July calls)."""
         return self._lines("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
@@ -339,11 +328,6 @@ class Reads:
         broken = f"{step} AND phase IN ('promised', 'in_payment_plan')"
         rank = f"CASE WHEN {broken} THEN 0 WHEN {callback} THEN 1 ELSE 2 END"
         return f"({step}) OR ({callback})", rank, params
-
-    def files_with_missed_instalment(self, day: date) -> set[str]:
-        """Numbers of the files with an instalment past due and not covered (one query)."""
-        rows = self.views.rows(f"SELECT DISTINCT c.number {MISSED}", {"day": day}, {})
-        return {row["number"] for row in rows}
 
     # -- the portfolio ------------------------------------------------------------------
 
