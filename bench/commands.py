@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=160)
     parser.add_argument("--commands", type=int, default=100, help="per client")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--clients", type=int, default=CLIENTS)
     args = parser.parse_args()
     with bench_runtime() as runtime:
         store = runtime.store
@@ -124,7 +125,7 @@ def _load(base: str, auth: dict[str, str], args: argparse.Namespace, runtime
     def client(n: int) -> None:
         with httpx.Client(base_url=base, headers=auth, timeout=30) as http:
             for i in range(args.commands):
-                number = f"CMD-{(n + CLIENTS * i) % args.files:05d}"
+                number = f"CMD-{(n + args.clients * i) % args.files:05d}"
                 answer = http.post(f"/api/files/{number}/notes", json={"text": f"note {i}"})
                 at = time.monotonic()
                 assert answer.status_code == 200, answer.text
@@ -134,8 +135,8 @@ def _load(base: str, auth: dict[str, str], args: argparse.Namespace, runtime
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(client, range(CLIENTS)))
+    with ThreadPoolExecutor(args.clients) as pool:
+        list(pool.map(client, range(args.clients)))
     deadline = time.monotonic() + 30
     head = max(position for position, _ in answered)
     while shown[-1][1] < head and time.monotonic() < deadline:

@@ -9,9 +9,12 @@ nothing and return what the first one recorded.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import random
+import threading
 import time as timer
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -50,6 +53,8 @@ log = logging.getLogger("relance.commands")
 Clock = Callable[[], datetime]
 DEFAULT_TEAM = "equipe"
 Act = Callable[[Invoice, Stamp], None]
+DECIDED_FILES = 2000
+"""Files kept in memory, as last saved, for the next command on them."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class CaseFiles(Application[UUID]):
         super().__init__(env)
         self._clock = clock
         self.listeners: list[Callable[[int], None]] = []
+        self._decided: OrderedDict[UUID, Invoice] = OrderedDict()
+        self._decided_lock = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -524,7 +531,7 @@ class CaseFiles(Application[UUID]):
         listed = _as_list(numbers)
 
         def decide(stamp: Stamp) -> list[Invoice]:
-            invoices = [self.file(number) for number in listed]
+            invoices = [self._to_decide_on(number) for number in listed]
             accounts = {inv.case.debtor.account for inv in invoices}
             if len(accounts) > 1:
                 raise DifferentDebtors(
@@ -564,15 +571,50 @@ class CaseFiles(Application[UUID]):
             try:
                 recordings = self.save(*invoices, receipt)
             except RecordConflictError:
+                self._forget(invoices)
                 log.info("version conflict, retrying",
                          extra={"command": command, "attempt": attempt})
                 timer.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
                 continue
+            self._remember(invoices)
             notification_id = max((r.notification.id for r in recordings), default=None)
             log.info("command recorded", extra={
                 "command": command, "facts": len(facts), "notification_id": notification_id})
             return Recorded(facts, notification_id)
         raise TooMuchContention(f"{command} gave up after {self.max_attempts} conflicts")
+
+    def _to_decide_on(self, number: str) -> Invoice:
+        """A copy of the file as this process last saved or loaded it for a command.
+
+        It is not checked against the store (that would cost a round trip per command):
+        if a colleague's process added a fact meanwhile, saving fails on the version it
+        took, `_forget` drops the copy, and the command is decided again on the stored file.
+        """
+        file_id = invoice_id(number)
+        with self._decided_lock:
+            known = self._decided.get(file_id)
+            if known is not None:
+                self._decided.move_to_end(file_id)
+        if known is None:
+            known = self.file(number)
+            self._remember([known])
+        return copy.deepcopy(known)
+
+    def _remember(self, invoices: list[Invoice]) -> None:
+        """Keeps the files as just saved (never a version older than one already kept)."""
+        with self._decided_lock:
+            for invoice in invoices:
+                kept = self._decided.get(invoice.id)
+                if kept is None or kept.version < invoice.version:
+                    self._decided[invoice.id] = invoice
+                    self._decided.move_to_end(invoice.id)
+            while len(self._decided) > DECIDED_FILES:
+                self._decided.popitem(last=False)
+
+    def _forget(self, invoices: list[Invoice]) -> None:
+        with self._decided_lock:
+            for invoice in invoices:
+                self._decided.pop(invoice.id, None)
 
     def _receipt(self, key: str) -> CommandReceipt | None:
         try:

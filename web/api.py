@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
@@ -48,8 +49,9 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
 
 
-def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> User:
-    """The account a script acts as, from its bearer token."""
+async def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> User:
+    """The account a script acts as, from its bearer token (the deployment's token is
+    checked in the event loop; an account's token is looked up in a worker thread)."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "a valid bearer token is required",
@@ -59,7 +61,7 @@ def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> 
     if shared and hmac.compare_digest(token.encode(), shared.encode()):
         user = User("api", "API", Role.ADMIN)
     else:
-        user = runtime.accounts.api_user(token)
+        user = await run_in_threadpool(runtime.accounts.api_user, token)
     if user is None:
         raise HTTPException(401, "a valid bearer token is required",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -67,14 +69,14 @@ def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> 
     return user
 
 
-def api_recorder(user: Annotated[User, Depends(api_user)]) -> User:
+async def api_recorder(user: Annotated[User, Depends(api_user)]) -> User:
     """An account allowed to record facts."""
     if user.role not in CAN_RECORD:
         raise HTTPException(403, "this account's role cannot record facts")
     return user
 
 
-def api_actor(user: Annotated[User, Depends(api_recorder)]) -> str:
+async def api_actor(user: Annotated[User, Depends(api_recorder)]) -> str:
     """The login of an account allowed to record facts."""
     return user.login
 

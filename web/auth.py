@@ -25,14 +25,14 @@ class LoginRequired(Exception):
     """The page needs a logged-in person."""
 
 
-def current_session(request: Request) -> Session | None:
+async def current_session(request: Request) -> Session | None:
     """The session found by the middleware for this request, if any."""
     return getattr(request.state, "session", None)
 
 
-def require_user(request: Request) -> Session:
+async def require_user(request: Request) -> Session:
     """A logged-in person, or a redirect to the login page."""
-    session = current_session(request)
+    session = getattr(request.state, "session", None)
     if session is None:
         raise LoginRequired
     return session
@@ -42,7 +42,7 @@ def require_role(*roles: Role) -> object:
     """A dependency letting in only the given roles (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def check(session: Annotated[Session, Depends(require_user)]) -> Session:
+    async def check(session: Annotated[Session, Depends(require_user)]) -> Session:
         if session.user.role not in allowed:
             raise HTTPException(403, "your role does not allow this")
         return session

@@ -35,7 +35,7 @@ DOCUMENT_TITLES = {
 assert set(DOCUMENT_TITLES) == set(DOCUMENTS)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The running relance, built by the app's lifespan."""
     return request.app.state.runtime
 

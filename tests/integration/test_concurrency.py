@@ -1,10 +1,15 @@
 """Colleagues recording on the same file at once never lose a fact."""
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
 
 from adapters.bootstrap import bootstrap
 from adapters.settings import Settings
+from domain.errors import FileClosed
 from domain.invoice import invoice_id
 from tests.builders import register_kwargs
 
@@ -40,3 +45,44 @@ def test_eight_workers_times_fifty_commands_on_one_file_record_exactly_400_facts
     finally:
         for runtime in runtimes:
             runtime.close()
+
+
+def test_a_command_decides_on_what_a_colleagues_process_recorded_meanwhile(store_url, clock):
+    """Each process keeps the files it last saved; a colleague's fact recorded through
+    another process must still count: a file written off there takes no new agent here."""
+    here, there = (bootstrap(Settings(database_url=store_url), clock=clock) for _ in range(2))
+    try:
+        here.files.register_invoice("alice", **register_kwargs())
+        here.files.add_note("alice", "FA-2026-0001", text="vu ici")
+        there.files.add_note("bob", "FA-2026-0001", text="vu là-bas")
+        there.files.write_off("bob", "FA-2026-0001", reason="Client liquidé")
+        with pytest.raises(FileClosed):
+            here.files.assign("alice", "FA-2026-0001", agent="carole")
+        assert [e.kind for e in here.files.history("FA-2026-0001")][-2:] == [
+            "NoteAdded", "WrittenOff"]
+    finally:
+        here.close()
+        there.close()
+
+
+@pytest.mark.postgres
+def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
+    postgres_url, clock
+):
+    """Pooled connections are not pinged on every use; one the server has closed is."""
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        runtime.files.register_invoice("alice", **register_kwargs())
+        store = runtime.store
+        with psycopg.connect(store.conninfo, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'idle' AND application_name = ''").fetchone()[0]
+        assert killed >= 1
+        time.sleep(0.2)
+        for n in range(5):
+            runtime.files.add_note("alice", "FA-2026-0001", text=f"note {n}")
+        assert len(runtime.files.history("FA-2026-0001")) == 6
+    finally:
+        runtime.close()
