@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
@@ -34,6 +31,9 @@ SESSIONS = Table("sessions", {"token_hash": Type.TEXT, "login": Type.TEXT,
                               "csrf": Type.TEXT, "created_at": Type.INSTANT,
                               "last_seen_at": Type.INSTANT, "revoked": Type.BOOL},
                  key=("token_hash",), indexes=(("login",),))
+LOGIN_FAILURES = Table("login_failures", {"id": Type.TEXT, "key": Type.TEXT,
+                                          "failed_at": Type.INSTANT},
+                       key=("id",), indexes=(("key", "failed_at"),))
 
 
 class Role(StrEnum):
@@ -200,30 +200,39 @@ class Accounts:
 
 
 class LoginThrottle:
-    """At most `attempts` failed logins per login and per address in `window` seconds."""
+    """At most `attempts` failed logins per login and per address within `window`.
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+    Failures are kept in the database, so every web worker counts the same ones (with
+    `--workers N`, a throttle per process would grant N times the attempts); they are
+    pruned as new ones come.
+    """
+
+    def __init__(self, views: ViewStore, clock, attempts: int = 5,  # type: ignore[no-untyped-def]
+                 window: timedelta = timedelta(minutes=5)) -> None:
+        self.views = views
+        self.clock = clock
         self.attempts = attempts
         self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        views.create_tables([LOGIN_FAILURES])
 
     def blocked(self, *keys: str) -> bool:
         """True while any of the keys has too many recent failures."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                failures = self._failures[key]
-                while failures and now - failures[0] > self.window:
-                    failures.popleft()
-                if len(failures) >= self.attempts:
-                    return True
-        return False
+        since = self.clock() - self.window
+        return any(self._count(key, since) >= self.attempts for key in keys)
 
     def failed(self, *keys: str) -> None:
-        """Counts a failure for each key."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(now)
+        """Counts a failure for each key (and forgets the key's expired ones)."""
+        now = self.clock()
+        for key in keys:
+            self.views.execute("DELETE FROM {login_failures} WHERE key = :key "
+                               "AND failed_at <= :since", {"key": key, "since": now - self.window})
+            self.views.execute("INSERT INTO {login_failures} (id, key, failed_at) "
+                               "VALUES (:id, :key, :at)",
+                               {"id": secrets.token_hex(16), "key": key, "at": now})
+
+    def _count(self, key: str, since: datetime) -> int:
+        found = self.views.rows("SELECT count(*) AS n FROM {login_failures} WHERE key = :key "
+                                "AND failed_at > :since", {"key": key, "since": since},
+                                {"n": Type.INT})
+        return int(found[0]["n"])
 

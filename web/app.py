@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.probe = DatabaseProbe(store.conninfo) if store.is_postgres else None
         if app.state.probe is not None:
             app.state.probe.start()
-        app.state.login_throttle = LoginThrottle()
+        app.state.login_throttle = LoginThrottle(app.state.runtime.views, app.state.runtime.clock)
         log.info("relance started", store=app.state.runtime.store.description)
         try:
             yield

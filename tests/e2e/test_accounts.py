@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import httpx
 
+from adapters.accounts import LoginThrottle
 from tests.builders import register_kwargs
 from tests.e2e.conftest import PASSWORD, hidden, log_in
 
@@ -23,6 +24,39 @@ def test_a_wrong_password_is_refused_in_french_and_brute_force_is_throttled(serv
     blocked = client.post("/connexion", data={"login": "marie", "password": PASSWORD})
     assert blocked.status_code == 429
     assert "Trop de tentatives" in blocked.text
+
+
+def test_failed_logins_count_on_every_web_process_of_the_store(store_url, server_on):
+    """Two web processes on one store (`relance serve --workers 2`): an attacker
+    alternating between them gets no more attempts than against one."""
+    first, second = server_on(store_url), server_on(store_url)
+    with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as other:
+        for attempt in range(5):
+            answer = (one if attempt % 2 else other).post(
+                "/connexion", data={"login": "marie", "password": f"essai {attempt}"})
+            assert answer.status_code == 401
+        for http in (one, other):
+            blocked = http.post("/connexion", data={"login": "marie", "password": "essai"})
+            assert blocked.status_code == 429
+            assert "Trop de tentatives" in blocked.text
+
+
+def test_login_attempts_come_back_once_the_window_has_passed(runtime, clock):
+    throttle = LoginThrottle(runtime.views, clock, attempts=3, window=timedelta(minutes=5))
+    keys = ("login:marie", "ip:10.0.0.7")
+    for _ in range(3):
+        assert not throttle.blocked(*keys)
+        throttle.failed(*keys)
+    assert throttle.blocked(*keys)
+    assert throttle.blocked("ip:10.0.0.7")
+    assert not throttle.blocked("login:paul", "ip:10.0.0.8")
+    clock.advance(minutes=4)
+    assert throttle.blocked(*keys)
+    clock.advance(minutes=2)
+    assert not throttle.blocked(*keys)
+    throttle.failed(*keys)
+    rows = runtime.views.rows("SELECT key FROM {login_failures}", {}, {})
+    assert len(rows) == 2, "expired failures are pruned when new ones are counted"
 
 
 def test_the_session_cookie_is_httponly_samesite_and_new_at_each_login(server):

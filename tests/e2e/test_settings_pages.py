@@ -119,13 +119,17 @@ def test_only_supervisors_reach_the_editors(server, agent):
     assert "/reglages/scenarios/nouveau" in page
 
 
-def test_disabling_an_account_ends_its_sessions_at_once(server, agent):
+def test_disabling_an_account_ends_its_sessions_and_api_tokens_at_once(server, agent):
     chef = _supervisor(server)
     assert agent.get("/journee").status_code == 200
+    token = server.app.state.runtime.accounts.issue_api_token("agent.test")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert agent.get("/api/worklist", headers=bearer).status_code == 200
     page = chef.get("/reglages").text
     assert chef.post("/reglages/desactiver", data={
         "csrf": hidden(page), "login": "chef.equipe"}).status_code == 422  # not oneself
     done = chef.post("/reglages/desactiver", data={"csrf": hidden(page), "login": "agent.test"})
     assert done.status_code == 303
     assert agent.get("/journee").status_code in (303, 401)
+    assert agent.get("/api/worklist", headers=bearer).status_code == 401
     assert "agent.test" not in chef.get("/reglages").text
