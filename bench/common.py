@@ -134,6 +134,11 @@ def baseline(name: str, raw: float, figure: float, unit: str) -> str:
     return f"BASELINE name={name} value={raw:.3f} figure={figure:.3f} unit={unit}"
 
 
+def measure(name: str, figure: float, raw: float, unit: str) -> str:
+    """A figure without a target, beside its raw baseline (shown in the report's table)."""
+    return f"MEASURE name={name} value={raw:.3f} figure={figure:.3f} unit={unit}"
+
+
 def result(name: str, value: float, target: str, ok: bool) -> str:
     """The closing line of a bench script, one per target."""
     return f"RESULT name={name} value={value:.3f} target={target} ok={str(ok).lower()}"

@@ -3,8 +3,9 @@
 Each script runs as its own process (its output is shown as it goes) against
 PostgreSQL at RELANCE_BENCH_DATABASE_URL; the pages script uses the 100,000-file demo
 dataset, seeded once and kept between runs. Each script prints `BASELINE` lines (its
-raw baseline from the same run) and `RESULT` lines (one per target); the report
-gathers them into one table, then repeats every RESULT line.
+raw baseline from the same run), `RESULT` lines (one per target) and `MEASURE` lines
+(figures without a target, with their baseline); the report gathers them into one
+table, then repeats every RESULT line.
 """
 
 from __future__ import annotations
@@ -46,10 +47,14 @@ def main() -> None:
     baselines: dict[str, dict[str, str]] = {}
     for script in args.only:
         for line in run(script, []):
-            if line.startswith(("RESULT ", "BASELINE ")):
+            if line.startswith(("RESULT ", "BASELINE ", "MEASURE ")):
                 pairs = dict(PAIR.findall(line))
                 if line.startswith("BASELINE"):
                     baselines[pairs["name"]] = pairs
+                elif line.startswith("MEASURE"):
+                    baselines[pairs["name"]] = pairs
+                    results.append({"name": pairs["name"], "value": pairs["figure"],
+                                    "target": "-", "ok": "-"})
                 else:
                     results.append(pairs)
     print(f"\n{'measure':<34}{'figure':>12}{'baseline':>12}{'unit':>10}{'ratio':>8}"
@@ -63,6 +68,8 @@ def main() -> None:
               f"{pairs.get('ok', ''):>6}")
     print()
     for pairs in results:
+        if pairs["ok"] == "-":
+            continue
         print(f"RESULT name={pairs['name']} value={pairs['value']} "
               f"target={pairs.get('target', '')} ok={pairs.get('ok', '')}")
 
