@@ -28,59 +28,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import httpx
 import psycopg
 
-from bench.common import baseline, bench_runtime, measure, result
+from bench.common import (
+    Round,
+    baseline,
+    bench_runtime,
+    measure,
+    quantile,
+    result,
+    run_clients,
+)
 from bench.pages import _free_port, _server_ms, _wait_until_up
 
 CLIENTS = 16
 TOKEN = "jeton-du-banc-0123456789"
 TARGET_P50, TARGET_P99, TARGET_LAG = 5.0, 25.0, 100.0
-
-
-def quantile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of the values."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-@dataclass
-class Round:
-    """One round of 16 clients: the milliseconds of each command, and its wall time."""
-
-    ms: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def per_second(self) -> float:
-        return len(self.ms) / self.seconds
-
-
-def run_clients(per_client: int, interval: float, act: Callable[[int, int], float]) -> Round:
-    """16 clients, each calling `act(client, i)` `per_client` times: every `interval`
-    seconds on a fixed schedule (clients spread over the interval), or back to back when
-    `interval` is 0. `act` returns the milliseconds to keep."""
-    done, lock = Round(), threading.Lock()
-    start = time.monotonic() + 0.2
-
-    def client(n: int) -> None:
-        offset = start + interval * n / CLIENTS
-        for i in range(per_client):
-            if interval:
-                time.sleep(max(0.0, offset + i * interval - time.monotonic()))
-            ms = act(n, i)
-            with lock:
-                done.ms.append(ms)
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(client, range(CLIENTS)))
-    done.seconds = time.monotonic() - start
-    return done
 
 
 def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float) -> Round:
@@ -98,7 +63,7 @@ def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float) ->
         return (time.perf_counter() - started) * 1000
 
     try:
-        return run_clients(per_client, interval, insert)
+        return run_clients(CLIENTS, per_client, interval, insert)
     finally:
         for conn in connections:
             conn.close()
@@ -197,7 +162,7 @@ def _load(base: str, auth: dict[str, str], args: argparse.Namespace, runtime,
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        measured = run_clients(args.commands, interval, post)
+        measured = run_clients(CLIENTS, args.commands, interval, post)
     finally:
         for client in clients:
             client.close()

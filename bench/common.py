@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -126,6 +130,47 @@ def record_portfolio(runtime: Runtime, n_files: int, seed: int = 7, chunk: int =
             batch.append(invoice)
         runtime.files.save(*batch)
     return recorded
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of the values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Round:
+    """One round of clients: the milliseconds of each call, and the round's wall time."""
+
+    ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return len(self.ms) / self.seconds
+
+
+def run_clients(clients: int, per_client: int, interval: float,
+                act: Callable[[int, int], float]) -> Round:
+    """`clients` threads, each calling `act(client, i)` `per_client` times: every `interval`
+    seconds on a fixed schedule (clients spread over the interval), or back to back when
+    `interval` is 0. `act` returns the milliseconds to keep."""
+    done, lock = Round(), threading.Lock()
+    start = time.monotonic() + 0.2
+
+    def client(n: int) -> None:
+        offset = start + interval * n / clients
+        for i in range(per_client):
+            if interval:
+                time.sleep(max(0.0, offset + i * interval - time.monotonic()))
+            ms = act(n, i)
+            with lock:
+                done.ms.append(ms)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    done.seconds = time.monotonic() - start
+    return done
 
 
 def baseline(name: str, raw: float, figure: float, unit: str) -> str:

@@ -20,13 +20,20 @@ from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.scenarios import DEFAULT_SCENARIO, SHIPPED, Calendar, Playbook, Scenario
 from domain.values import Status
-from projections.schema import Change, Delete, Insert, Table, Type, Update, Upsert
+from projections.schema import Change, Delete, Index, Insert, Table, Type, Update, Upsert
 
 FAR_FUTURE = date(9999, 12, 31)
 REPLAN_PAGE = 2000
 """Open files re-planned at a time when the playbook changes."""
 Reader = Callable[[str, dict[str, Any], dict[str, Type]], list[dict[str, Any]]]
 """Reads rows of the view store (`ViewStore.rows`)."""
+
+ENDED = ("written_off", "paid", "closed", "handed_over")
+"""Phases in which a file has nothing more to do."""
+CALLBACKS_END = ("written_off", "paid", "closed")
+"""Phases in which a promised callback no longer matters (a handed-over file keeps it)."""
+OPEN = f"phase NOT IN {ENDED}"
+CALLBACK_OPEN = f"phase NOT IN {CALLBACKS_END}"
 
 CASE_VIEW = Table(
     "case_view",
@@ -51,7 +58,10 @@ CASE_VIEW = Table(
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
              ("promise_on",), ("phase",), ("debtor_name",), ("outstanding",),
-             ("agent", "wakes_on"), ("agent", "callback_on"), ("callback_owner", "callback_on")),
+             # The worklist's: only files still to work (most of a portfolio is settled).
+             Index(("agent", "wakes_on"), OPEN, "open"),
+             Index(("agent", "callback_on"), CALLBACK_OPEN, "open"),
+             Index(("callback_owner", "callback_on"), CALLBACK_OPEN, "open")),
 )
 
 PLAN_INSTALMENTS = Table(

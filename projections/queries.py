@@ -6,21 +6,26 @@ the calendar is decided for the day asked about.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from projections.case_view import CASE_VIEW, PLAN_INSTALMENTS, CaseLine
+from projections.case_view import (
+    CALLBACK_OPEN,
+    CALLBACKS_END,
+    CASE_VIEW,
+    OPEN,
+    PLAN_INSTALMENTS,
+    CaseLine,
+)
 from projections.debtors import DEBTOR_CONTACTS, DEBTOR_TOUCHES, DEBTORS
 from projections.history import HISTORY
 from projections.schema import Type
 from projections.storage import ViewStore
 
-ENDED = ("written_off", "paid", "closed", "handed_over")
-CALLBACKS_END = ("written_off", "paid", "closed")
-"""Phases in which a promised callback no longer matters (a handed-over file keeps it)."""
 MISSED = ("FROM {case_view} c JOIN {plan_instalments} i ON i.invoice_id = c.invoice_id "
           "WHERE c.phase = 'in_payment_plan' AND i.due_on < :day "
           "AND i.cumulative > c.plan_paid")
@@ -143,17 +148,33 @@ class Reads:
     def __init__(self, views: ViewStore) -> None:
         self.views = views
         self._remembered: dict[tuple[Any, ...], Any] = {}
+        self._computing: dict[tuple[Any, ...], threading.Lock] = {}
+        self._memo_lock = threading.Lock()
 
     def as_of_position(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """`compute()`, remembered until the case view moves on (any fact, or any change of
         the playbook, moves it): totals over every file, a page of the portfolio, a day's
-        worklist are asked again and again between two facts, and the answer is the same."""
+        worklist are asked again and again between two facts, and the answer is the same.
+        Requests asking at once wait for one computation instead of each making its own."""
         key = (*key, self.views.position("case_view"))
-        if key not in self._remembered:
-            if len(self._remembered) > 64:
-                self._remembered.clear()
-            self._remembered[key] = compute()
-        return self._remembered[key]
+        with self._memo_lock:
+            if key in self._remembered:
+                return self._remembered[key]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            if key in self._remembered:
+                return self._remembered[key]
+            value = None
+            try:
+                value = compute()
+            finally:
+                with self._memo_lock:
+                    if value is not None:
+                        if len(self._remembered) > 64:
+                            self._remembered.clear()
+                        self._remembered[key] = value
+                    self._computing.pop(key, None)
+        return value
 
     def _lines(self, where: str, params: dict[str, Any], day: date,
                order: str = "due_on, number", suffix: str = "",
@@ -316,8 +337,8 @@ class Reads:
 
     @staticmethod
     def _work_sql(day: date, agent: str | None) -> tuple[str, str, dict[str, Any]]:
-        step = f"wakes_on <= :day AND phase NOT IN {ENDED}"
-        callback = f"callback_on <= :day AND phase NOT IN {CALLBACKS_END}"
+        step = f"wakes_on <= :day AND {OPEN}"  # as the partial indexes say, word for word
+        callback = f"callback_on <= :day AND {CALLBACK_OPEN}"
         params: dict[str, Any] = {"day": day}
         if agent is not None:
             step = f"agent = :agent AND {step}"

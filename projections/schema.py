@@ -30,13 +30,24 @@ class Type(StrEnum):
 
 
 @dataclass(frozen=True)
+class Index:
+    """An index of only the rows matching `where` (SQL), named after its columns and
+    `name`. A query uses it when its own condition repeats `where` word for word."""
+
+    columns: tuple[str, ...]
+    where: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Table:
-    """A table of a read model: its columns, its key and the indexes its queries need."""
+    """A table of a read model: its columns, its key and the indexes its queries need
+    (a tuple of columns, or a partial `Index`)."""
 
     name: str
     columns: dict[str, Type]
     key: tuple[str, ...]
-    indexes: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...] | Index, ...] = ()
 
 
 @dataclass(frozen=True)

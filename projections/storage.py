@@ -21,7 +21,17 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from projections.schema import Change, Delete, Insert, Projection, Table, Type, Update, Upsert
+from projections.schema import (
+    Change,
+    Delete,
+    Index,
+    Insert,
+    Projection,
+    Table,
+    Type,
+    Update,
+    Upsert,
+)
 
 CENT = Decimal("0.01")
 VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
@@ -124,7 +134,8 @@ class ViewStore:
     # -- setting up ---------------------------------------------------------------------
 
     def prepare(self, projections: Sequence[Projection]) -> list[str]:
-        """Creates missing tables; empties those of a projection whose version changed.
+        """Creates missing tables and indexes (a new index needs no rebuild); empties
+        those of a projection whose version changed.
 
         Returns the names of the projections that start again from the beginning.
         """
@@ -136,6 +147,8 @@ class ViewStore:
             if stored.get(projection.name) != projection.version:
                 self.reset(projection)
                 restarted.append(projection.name)
+            else:
+                self.create_tables(projection.tables)
         return restarted
 
     def reset(self, projection: Projection) -> None:
@@ -158,9 +171,12 @@ class ViewStore:
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}, "
                                f"PRIMARY KEY ({', '.join(table.key)}))")
                 for index in table.indexes:
-                    index_name = f"{table.name}_{'_'.join(index)}_idx"
+                    columns, where, suffix = ((index.columns, f" WHERE {index.where}",
+                                               f"_{index.name}") if isinstance(index, Index)
+                                              else (index, "", ""))
+                    index_name = f"{table.name}_{'_'.join(columns)}{suffix}_idx"
                     cursor.execute(f"CREATE INDEX IF NOT EXISTS {index_name} ON {name} "
-                                   f"({', '.join(index)})")
+                                   f"({', '.join(columns)}){where}")
 
     def position(self, projection: str) -> int:
         """The last notification id applied to a projection (0 before the first)."""

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from domain.due import ENDED, Due, next_action
 from domain.scenarios import Calendar, Playbook
-from projections.case_view import CaseLine
-from projections.queries import CALLBACKS_END, Reads
+from projections.case_view import CALLBACKS_END, CaseLine
+from projections.queries import Reads
 
 RANKS = {"commitment_broken": 0, "callback": 1, "step": 2}
 

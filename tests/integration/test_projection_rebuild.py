@@ -160,3 +160,32 @@ def test_a_new_projection_version_rebuilds_it_from_zero(store_url, clock, monkey
         assert dump_views(again.views, again.follower.projections) == before
     finally:
         again.close()
+
+
+def test_an_index_missing_at_start_is_created_without_a_rebuild(store_url, clock):
+    """Indexes are not data: one added by a new version (or lost) is made at start, and
+    the read models keep their rows and position."""
+    runtime = bootstrap(Settings(database_url=store_url), clock=clock)
+    runtime.files.register_invoice("a", **register_kwargs())
+    runtime.follower.catch_up()
+    position = runtime.views.position("case_view")
+    runtime.views.execute("DROP INDEX {case_view_agent_callback_on_open_idx}", {})
+    runtime.close()
+    again = bootstrap(Settings(database_url=store_url), clock=clock)
+    try:
+        assert again.views.position("case_view") == position
+        assert again.reads.case("FA-2026-0001", clock.today()) is not None
+        assert "case_view_agent_callback_on_open_idx" in _indexes(again.views, "case_view")
+    finally:
+        again.close()
+
+
+def _indexes(views, table: str) -> set[str]:
+    if views.placeholder == "?":  # SQLite
+        rows = views.rows("SELECT name FROM sqlite_master WHERE type = 'index' "
+                          "AND tbl_name = :table", {"table": table}, {})
+    else:
+        rows = views.rows("SELECT indexname AS name FROM pg_indexes WHERE tablename = :table "
+                          "AND schemaname = :schema",
+                          {"table": table, "schema": views.datastore.schema}, {})
+    return {row["name"] for row in rows}
