@@ -20,6 +20,16 @@ from domain.values import Contact, Debtor, Instalment, Status
 ZERO = Decimal("0.00")
 
 
+def _with(case: Case, **changes: Any) -> Case:
+    """`dataclasses.replace` for a Case, without running `__init__` again (it checks
+    nothing): replaying a file makes one new Case per fact, and this is 5x cheaper."""
+    assert changes.keys() <= Case.__dataclass_fields__.keys(), changes.keys()
+    clone = object.__new__(Case)
+    clone.__dict__.update(case.__dict__)
+    clone.__dict__.update(changes)
+    return clone
+
+
 @dataclass(frozen=True)
 class Entry:
     """One fact of a file as it stands now: its latest corrected values, or retracted."""
@@ -192,54 +202,54 @@ class Case:
         kind = entry.kind
         if kind == "PaymentReceived":
             payment = Payment(d["received_on"], d["amount"], entry.version)
-            return replace(self, payments=(*self.payments, payment))
+            return _with(self, payments=(*self.payments, payment))
         if kind == "PaymentPromised":
             promise = Promise(
                 entry.version, entry.occurred_at, d["promised_on"], d["amount"], d["promised_by"]
             )
-            return replace(self, promise=promise)._contacted(entry, d["promised_by"])
+            return _with(self, promise=promise)._contacted(entry, d["promised_by"])
         if kind == "PaymentPlanAgreed":
             plan = Plan(entry.version, entry.occurred_at, tuple(d["instalments"]), d["signed"])
-            return replace(self, plan=plan, promise=None)._contacted(entry, d["contact"])
+            return _with(self, plan=plan, promise=None)._contacted(entry, d["contact"])
         if kind == "DisputeRaised":
-            return replace(self, dispute_open_since=entry.occurred_at)
+            return _with(self, dispute_open_since=entry.occurred_at)
         if kind == "DisputeResolved":
-            return replace(self, dispute_open_since=None)
+            return _with(self, dispute_open_since=None)
         if kind == "DueDateRescheduled":
-            return replace(self, due_on=d["new_due_on"])
+            return _with(self, due_on=d["new_due_on"])
         if kind == "FormalNoticeSent":
-            return replace(self, formal_notice_on=entry.occurred_at.date())._contacted(entry, None)
+            return _with(self, formal_notice_on=entry.occurred_at.date())._contacted(entry, None)
         if kind == "HandedOver":
-            return replace(self, handed_over_to=d["to"])
+            return _with(self, handed_over_to=d["to"])
         if kind == "DebtAcknowledged":
-            return replace(self, acknowledged_on=(*self.acknowledged_on,
+            return _with(self, acknowledged_on=(*self.acknowledged_on,
                                                   entry.occurred_at.date()))
         if kind == "WrittenOff":
-            return replace(self, written_off=True)
+            return _with(self, written_off=True)
         if kind == "CaseClosed":
-            return replace(self, closed=True)
+            return _with(self, closed=True)
         if kind == "CaseReopened":
-            return replace(self, closed=False, written_off=False)
+            return _with(self, closed=False, written_off=False)
         if kind == "AgentAssigned":
-            return replace(self, agent=d["agent"])
+            return _with(self, agent=d["agent"])
         if kind == "CallbackScheduled":
-            return replace(self, callback_on=d["callback_on"], callback_owner=d["owner"])
+            return _with(self, callback_on=d["callback_on"], callback_owner=d["owner"])
         if kind == "CallLogged":
-            case = replace(self, calls=self.calls + 1)._contacted(entry, d["contact"])
+            case = _with(self, calls=self.calls + 1)._contacted(entry, d["contact"])
             if d["callback_on"] is not None:
-                return replace(case, callback_on=d["callback_on"], callback_owner=entry.actor)
+                return _with(case, callback_on=d["callback_on"], callback_owner=entry.actor)
             if case.callback_on is not None and entry.occurred_at.date() >= case.callback_on:
-                return replace(case, callback_on=None, callback_owner=None)
+                return _with(case, callback_on=None, callback_owner=None)
             return case
         if kind == "PreDueReminderSent":
-            case = replace(self, pre_due_reminders=self.pre_due_reminders + 1)
+            case = _with(self, pre_due_reminders=self.pre_due_reminders + 1)
             return case._contacted(entry, d["contact"])
         if kind in ("DuplicateRequested", "DuplicateSent"):
             return self._contacted(entry, d.get("contact") or d.get("requested_by"))
         if kind == "ReminderSent":
             levels = Counter(self.reminders_by_level)
             levels[d["level"]] += 1
-            return replace(self, reminders_by_level=dict(levels))._contacted(entry, None)
+            return _with(self, reminders_by_level=dict(levels))._contacted(entry, None)
         return self
 
     def _contacted(self, entry: Entry, contact: Contact | None) -> Case:
@@ -248,7 +258,7 @@ class Case:
         channel = entry.data.get("channel") or CHANNEL_OF_KIND.get(entry.kind, "")
         touch = Touch(entry.occurred_at, entry.actor, channel, entry.data.get("outcome", ""),
                       contact if contact is not None and not contact.is_empty() else None)
-        return replace(self, last_touch=touch)
+        return _with(self, last_touch=touch)
 
     @property
     def last_contact_at(self) -> datetime | None:
