@@ -26,6 +26,10 @@ from projections.schema import Change, Projection
 from projections.storage import ViewStore, Write
 
 log = logging.getLogger("relance.projections")
+LIVE_BATCH = 100
+"""A batch smaller than this means the runner has caught up with the log."""
+REFRESH_AFTER = 20_000
+"""Facts applied before the views' planner statistics are refreshed (once caught up)."""
 
 Progress = Callable[[int, int], None]
 
@@ -45,6 +49,8 @@ class Follower:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._subscription: object | None = None
+        self._unanalyzed = 0
+        """Facts applied since the planner's statistics of the views were last refreshed."""
 
     # -- reading positions --------------------------------------------------------------
 
@@ -114,6 +120,8 @@ class Follower:
                 except StopIteration:
                     return
                 self.process(batch)
+                if len(batch) < LIVE_BATCH:  # caught up with the log
+                    self._refresh_statistics()
 
     def catch_up(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
         """Applies everything recorded so far, then returns the head it reached."""
@@ -129,13 +137,24 @@ class Follower:
             start = batch[-1].id
             if progress:
                 progress(start, head)
+        self._refresh_statistics()
         return head
+
+    def _refresh_statistics(self) -> None:
+        """After a rebuild or a long catch-up, the database's statistics of the views'
+        tables describe the empty tables they were: the worklist's queries would be
+        planned for that. They are refreshed once the runner has caught up."""
+        if self._unanalyzed >= REFRESH_AFTER:
+            self.views.analyze([t for p in self.projections for t in p.tables])
+            log.info("view statistics refreshed", extra={"facts": self._unanalyzed})
+            self._unanalyzed = 0
 
     def process(self, batch: Sequence[Notification]) -> None:
         """Applies one batch of notifications to every projection that has not seen them."""
         if not batch:
             return
         positions = self.positions()
+        self._unanalyzed += len(batch)
         changes: dict[str, list[Change]] = {p.name: [] for p in self.projections}
         latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
             p.name: {} for p in self.projections if p.state_based}

@@ -178,6 +178,12 @@ class ViewStore:
                     cursor.execute(f"CREATE INDEX IF NOT EXISTS {index_name} ON {name} "
                                    f"({', '.join(columns)}){where}")
 
+    def analyze(self, tables: Sequence[Table]) -> None:
+        """Refreshes the planner's statistics of the tables (after they filled up)."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for table in tables:
+                cursor.execute(f"ANALYZE {self.table_name(table.name)}")
+
     def position(self, projection: str) -> int:
         """The last notification id applied to a projection (0 before the first)."""
         return self.max_tracking_id(projection) or 0  # type: ignore[attr-defined]

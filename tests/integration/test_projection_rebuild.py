@@ -14,12 +14,21 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from adapters.bootstrap import bootstrap
+from adapters.follower import REFRESH_AFTER
 from adapters.settings import Settings
 from adapters.store import parse_database_url
 from domain.errors import DomainError
 from domain.values import CallOutcome, Channel, Instalment, PaymentMeans
 from projections.case_view import CaseView
-from tests.builders import GLOBEX, JEAN, ManualClock, dump_views, eur, register_kwargs
+from tests.builders import (
+    GLOBEX,
+    JEAN,
+    ManualClock,
+    dump_views,
+    eur,
+    record_many,
+    register_kwargs,
+)
 
 NUMBERS = ("P-1", "P-2", "P-3")
 
@@ -189,3 +198,32 @@ def _indexes(views, table: str) -> set[str]:
                           "AND schemaname = :schema",
                           {"table": table, "schema": views.datastore.schema}, {})
     return {row["name"] for row in rows}
+
+
+def test_after_a_long_catch_up_the_planner_knows_how_full_the_views_are(store_url, clock):
+    """A rebuild fills tables the database last measured empty; without fresh
+    statistics the worklist's queries were planned as if they were (60 ms instead of 30
+    at 100,000 files). Once caught up, the runner refreshes them."""
+    runtime = bootstrap(Settings(database_url=store_url), clock=clock)
+    try:
+        record_many(runtime.files, clock, n_files=REFRESH_AFTER // 4 + 1, notes_per_file=3)
+        assert _measured_rows(runtime.views, "case_view") is None
+        runtime.follower.catch_up()
+        assert _measured_rows(runtime.views, "case_view") == REFRESH_AFTER // 4 + 1
+    finally:
+        runtime.close()
+
+
+def _measured_rows(views, table: str) -> int | None:
+    """How many rows the planner believes the table holds (None: never measured)."""
+    if views.placeholder == "?":  # SQLite: ANALYZE writes sqlite_stat1
+        if not views.rows("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'", {}, {}):
+            return None
+        rows = views.rows("SELECT stat FROM sqlite_stat1 WHERE tbl = :table",
+                          {"table": table}, {})
+        return int(rows[0]["stat"].split()[0]) if rows else None
+    rows = views.rows("SELECT c.reltuples AS n FROM pg_class c JOIN pg_namespace s "
+                      "ON s.oid = c.relnamespace WHERE c.relname = :table "
+                      "AND s.nspname = :schema", {"table": table,
+                                                  "schema": views.datastore.schema}, {})
+    return None if float(rows[0]["n"]) < 0 else int(float(rows[0]["n"]))
