@@ -20,7 +20,7 @@ from adapters.follower import Follower
 from adapters.outbox import Outbox, outbox_from_url
 from adapters.rates import load_law_rates
 from adapters.settings import Settings
-from adapters.store import Store, check_lightly, check_store, parse_database_url
+from adapters.store import Store, check_store, parse_database_url
 from domain.penalties import LawRates
 from domain.service import CaseFiles, Clock
 from projections.case_view import Planning
@@ -116,8 +116,6 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     check_store(store)
     files = CaseFiles(store.env, clock=clock)
     views, views_factory = build_views(store)
-    check_lightly(files.recorder)
-    check_lightly(views)
     calendar = FrenchCalendar()
     projections = all_projections(Planning(files.playbook, calendar))
     restarted = views.prepare(projections)

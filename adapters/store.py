@@ -6,7 +6,6 @@ first use. A wrong URL or an unreachable database is reported in one clear line.
 
 from __future__ import annotations
 
-import select
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 CACHE = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 """Recently used files stay in memory and are brought up to date from the store on use."""
@@ -163,25 +161,3 @@ def _safe(url: str) -> str:
         return url.replace(f":{parts.password}@", ":***@")
     return url
 
-
-def ping_when_disturbed(conn: psycopg.Connection) -> None:
-    """The pool's check of each connection it hands out, nearly free when all is well.
-
-    A full ping costs a round trip on every checkout (two per command). A healthy idle
-    connection has nothing to read; one the server closed (restart, administrator,
-    crash) has its notice or end of stream waiting. Only then is it pinged, and a dead
-    one is replaced before the command uses it.
-    """
-    if conn.closed or conn.broken:
-        raise psycopg.OperationalError("the connection is closed")
-    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
-    if readable:
-        ConnectionPool.check_connection(conn)
-
-
-def check_lightly(recorder: object) -> None:
-    """Makes a PostgreSQL recorder's pool check connections with `ping_when_disturbed`."""
-    datastore = getattr(recorder, "datastore", None)
-    pool = getattr(datastore, "pool", None)
-    if isinstance(pool, ConnectionPool):
-        pool._check = ping_when_disturbed  # psycopg_pool takes `check` only at init

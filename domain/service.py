@@ -55,6 +55,9 @@ DEFAULT_TEAM = "equipe"
 Act = Callable[[Invoice, Stamp], None]
 DECIDED_FILES = 2000
 """Files kept in memory, as last saved, for the next command on them."""
+CONTENDED_FOR = 10.0
+"""Seconds after a version conflict on a file during which its commands read it from
+the store: colleagues are recording on it from other processes."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class CaseFiles(Application[UUID]):
         self.listeners: list[Callable[[int], None]] = []
         self._decided: OrderedDict[UUID, Invoice] = OrderedDict()
         self._decided_lock = threading.Lock()
+        self._contended: dict[UUID, float] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -588,13 +592,16 @@ class CaseFiles(Application[UUID]):
 
         It is not checked against the store (that would cost a round trip per command):
         if a colleague's process added a fact meanwhile, saving fails on the version it
-        took, `_forget` drops the copy, and the command is decided again on the stored file.
+        took, `_forget` drops the copy, and the command is decided again on the stored file
+        (and so are the next ones on that file for `CONTENDED_FOR` seconds).
         """
         file_id = invoice_id(number)
         with self._decided_lock:
             known = self._decided.get(file_id)
             if known is not None:
                 self._decided.move_to_end(file_id)
+            if timer.monotonic() - self._contended.get(file_id, -CONTENDED_FOR) < CONTENDED_FOR:
+                known = None
         if known is None:
             known = self.file(number)
             self._remember([known])
@@ -612,9 +619,15 @@ class CaseFiles(Application[UUID]):
                 self._decided.popitem(last=False)
 
     def _forget(self, invoices: list[Invoice]) -> None:
+        """Drops the files a save conflicted on, and reads them from the store for a while."""
+        now = timer.monotonic()
         with self._decided_lock:
             for invoice in invoices:
                 self._decided.pop(invoice.id, None)
+                self._contended[invoice.id] = now
+            if len(self._contended) > DECIDED_FILES:
+                self._contended = {k: t for k, t in self._contended.items()
+                                   if now - t < CONTENDED_FOR}
 
     def _receipt(self, key: str) -> CommandReceipt | None:
         try:

@@ -69,7 +69,8 @@ def test_a_command_decides_on_what_a_colleagues_process_recorded_meanwhile(store
 def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
     postgres_url, clock
 ):
-    """Pooled connections are not pinged on every use; one the server has closed is."""
+    """A pooled connection the server has closed (restart, administrator) is replaced
+    before a command uses it."""
     runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
     try:
         runtime.files.register_invoice("alice", **register_kwargs())
