@@ -41,7 +41,8 @@ from bench.common import (
     result,
     run_clients,
 )
-from bench.pages import _free_port, _server_ms, _wait_until_up
+from bench.pages import _server_ms
+from tests.builders import free_port, wait_until_up
 
 CLIENTS = 16
 TOKEN = "jeton-du-banc-0123456789"
@@ -81,7 +82,7 @@ def main() -> None:
         store = runtime.store
         raw_paced = raw_inserts(store.conninfo, store.schema, args.commands, interval)
         raw_flat = raw_inserts(store.conninfo, store.schema, args.commands, 0.0)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_API_TOKEN": TOKEN, "RELANCE_LOG_LEVEL": "WARNING",
                "RELANCE_LOG_FORMAT": "json"}
@@ -90,7 +91,7 @@ def main() -> None:
              "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL)
         base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {TOKEN}"}
         try:
-            _wait_until_up(base)
+            wait_until_up(base, timeout=60)
             invoices = [{"number": f"CMD-{i:05d}", "debtor_account": f"411C{i % 40:03d}",
                          "debtor_name": f"Client {i % 40}", "amount": "1000.00",
                          "issued_on": "2026-09-01", "due_on": "2026-10-01"}

@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import httpx
@@ -41,6 +39,7 @@ from bench.common import (
     rss_mib,
     run_clients,
 )
+from tests.builders import free_port, wait_until_up
 
 TARGET_MS = 50.0
 TARGET_RSS_MIB = 300.0
@@ -48,27 +47,9 @@ CLIENTS = 8
 PASSWORD = "mot-de-passe-du-banc"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _server_ms(response: httpx.Response) -> float:
     timing = response.headers.get("server-timing", "app;dur=nan")
     return float(timing.split("dur=")[1])
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the web server did not start")
 
 
 def main() -> None:
@@ -85,14 +66,14 @@ def main() -> None:
         if not any(user.login == "bench.agent" for user in runtime.accounts.users()):
             runtime.accounts.add("bench.agent", "Bench", Role.AGENT, PASSWORD)
         accounts = sorted({runtime.files.case(n).debtor.account for n in numbers[:50]})
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_LOG_LEVEL": "WARNING", "RELANCE_LOG_FORMAT": "json"}
         server = subprocess.Popen(
             [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port),
              "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
+        wait_until_up(base, timeout=60)
         rng = random.Random(5)
         pages = {
             "baseline /healthz": lambda: "/healthz",

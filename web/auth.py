@@ -25,14 +25,14 @@ class LoginRequired(Exception):
     """The page needs a logged-in person."""
 
 
-async def current_session(request: Request) -> Session | None:
+def current_session(request: Request) -> Session | None:
     """The session found by the middleware for this request, if any."""
     return getattr(request.state, "session", None)
 
 
 async def require_user(request: Request) -> Session:
     """A logged-in person, or a redirect to the login page."""
-    session = getattr(request.state, "session", None)
+    session = current_session(request)
     if session is None:
         raise LoginRequired
     return session
