@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint env bench tools clean
+.PHONY: run test lint env bench tools clean lock
 
-$(STAMP): pyproject.toml
+# Versions come from constraints.txt: two fresh machines install the same ones.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -38,6 +39,15 @@ test: lint tools
 # Every script in bench/ against PostgreSQL, then one table of all results.
 bench: $(STAMP)
 	$(BIN)/python -m bench.report
+
+# Pins constraints.txt anew: the newest releases pyproject.toml allows, in a fresh venv.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ head -n 2 constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable \
+	  | grep -v '^relance'; } > constraints.new && mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
