@@ -129,6 +129,7 @@ def digest_command(
         Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
     out.print(f"Empreinte du registre : {digest.root}")
     out.print(f"Position couverte : {digest.position} ({digest.files} dossier(s), "
+              f"{digest.records} registre(s) de réglages ou d'exports, "
               f"{digest.facts} fait(s))")
 
 
@@ -174,6 +175,7 @@ def verify_command(
             raise typer.Exit(1)
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
     out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s), "
+              f"{digest.records} registre(s) de réglages ou d'exports, "
               f"jusqu'à la position {digest.position}.")
 
 

@@ -2,10 +2,12 @@
 
 `store_digest` walks every fact in the order it was recorded, checks each file's chain
 (`domain.chain.ChainCheck`) and sums up every file's head in one root (`heads_root`),
-with the position it covers. `verify_store` does the same walk and names the first fact
-that does not hold; given a digest taken earlier, it also proves that nothing before that
-position changed (a cut-off file, or a history rewritten with fresh digests, changes its
-head and so the root).
+with the position it covers. The team's playbook (scenarios, wordings, choices) and the
+register of exports are chained the same way and covered by the same root.
+`verify_store` does the same walk and names the first fact that does not hold; given a
+digest taken earlier, it also proves that nothing before that position changed (a
+cut-off file, or a history rewritten with fresh digests, changes its head and so the
+root).
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from domain.invoice import invoice_id
 from domain.service import CaseFiles
 
 FACT_TOPICS = "domain.facts:"
-"""Facts of invoice files; the playbook and receipts have no chain."""
+"""Facts of invoice files."""
+REGISTER_TOPICS = ("domain.scenarios:Playbook.", "domain.exports:ExportRecord.")
+"""The team's playbook and the register of exports, chained like files (command
+receipts, which only answer idempotency keys, are not)."""
+CHAINED_TOPICS = (FACT_TOPICS, *REGISTER_TOPICS)
 PAGE = 2000
 
 Progress = Callable[[int, int], None]
@@ -43,6 +49,18 @@ class StoredFact:
     def kind(self) -> str:
         """The fact's class name."""
         return self.topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+    @property
+    def is_fact(self) -> bool:
+        """True for a fact of an invoice's file (not the playbook or the register)."""
+        return self.topic.startswith(FACT_TOPICS)
+
+    @property
+    def digest(self) -> str | None:
+        """The digest stored with it; None for a register entry recorded before chaining."""
+        if self.is_fact:
+            return self.state.get("digest", "")
+        return self.state.get("chain_digest") if "prev_hash" in self.state else None
 
 
 @dataclass(frozen=True)
@@ -70,18 +88,21 @@ class Digest:
     root: str
     heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
     numbers: dict[str, str] = field(default_factory=dict, repr=False)
+    records: int = 0
+    """Chains of the playbook and of the register of exports, beside the files."""
 
     def as_json(self) -> dict[str, Any]:
         """What `relance digest --out` writes: enough to name a file that changed later."""
         return {"format": "relance-digest/1", "position": self.position, "files": self.files,
-                "facts": self.facts, "root": self.root,
+                "facts": self.facts, "records": self.records, "root": self.root,
                 "heads": {self.numbers.get(k, k): {"file_id": k, "version": v, "digest": d}
                           for k, (v, d) in sorted(self.heads.items())}}
 
 
 def stored_facts(files: CaseFiles, upto: int | None = None,
                  progress: Progress | None = None) -> Iterator[StoredFact]:
-    """Every fact of every file, in the order recorded, as stored."""
+    """Every fact of every file, and every entry of the playbook and the register of
+    exports, in the order recorded, as stored."""
     head = files.recorder.max_notification_id() or 0
     stop = head if upto is None else min(upto, head)
     start = 0
@@ -92,12 +113,14 @@ def stored_facts(files: CaseFiles, upto: int | None = None,
         if not page:
             break
         for n in page:
-            if not n.topic.startswith(FACT_TOPICS):
+            if not n.topic.startswith(CHAINED_TOPICS):
                 continue
+            own = "digest" if n.topic.startswith(FACT_TOPICS) else "chain_digest"
             try:
                 state = decode(n.state)
                 content = fact_content(topic=n.topic, originator_id=n.originator_id,
-                                       originator_version=n.originator_version, state=state)
+                                       originator_version=n.originator_version, state=state,
+                                       own_digest=own)
             except (ValueError, TypeError, KeyError, ArithmeticError):  # any unreadable value
                 state, content = _readable_part(n.state), None
             yield StoredFact(n.id, n.originator_id, n.originator_version, n.topic, state,
@@ -124,24 +147,40 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
     covered = head if upto is None else min(upto, head)
     check = ChainCheck()
     numbers: dict[str, str] = {}
-    facts, problem = 0, None
+    facts, records, problem = 0, set(), None
     for fact in stored_facts(files, covered, progress):
         file_id = fact.file_id.hex
-        number = fact.state.get("number") if fact.version == 1 else None
-        if isinstance(number, str):  # a number is trusted when the file's id comes from it
-            numbers[file_id] = number if invoice_id(number).hex == file_id else \
-                f"file {file_id} (shown as {number!r})"
+        if fact.version == 1:
+            numbers.setdefault(file_id, _name(fact))
+        if not fact.is_fact:
+            records.add(file_id)
         if fact.content is None:
             reason = "its stored form cannot be read"
+        elif fact.digest is None:  # recorded before the register was chained
+            reason = check.take_unchained(fact.content)
         else:
-            reason = check.check(fact.content, fact.state.get("digest", ""))
+            reason = check.check(fact.content, fact.digest)
         if reason and problem is None:
             problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
                               fact.kind, reason, fact.notification_id, file_id)
-        facts += 1
-    digest = Digest(covered, len(check.heads), facts, heads_root(check.heads), check.heads,
-                    numbers)
+        facts += fact.is_fact
+    digest = Digest(covered, len(check.heads) - len(records), facts, heads_root(check.heads),
+                    check.heads, numbers, len(records))
     return digest, problem
+
+
+def _name(first: StoredFact) -> str:
+    """How a problem names a file (its invoice number), the playbook or an export."""
+    file_id = first.file_id.hex
+    if first.topic.startswith(REGISTER_TOPICS[0]):
+        return f"the playbook of team {first.state.get('team', '?')!r}"
+    if first.topic.startswith(REGISTER_TOPICS[1]):
+        return f"the register entry of export {str(first.state.get('digest', '?'))[:16]}"
+    number = first.state.get("number")
+    if not isinstance(number, str):  # a number is trusted when the file's id comes from it
+        return f"file {file_id}"
+    return number if invoice_id(number).hex == file_id else \
+        f"file {file_id} (shown as {number!r})"
 
 
 def compare(earlier: dict[str, Any], now: Digest) -> str | None:

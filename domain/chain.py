@@ -18,10 +18,12 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
 GENESIS = "0" * 64
 """The predecessor digest of a file's first fact."""
 
-EXCLUDED_FROM_CONTENT = frozenset({"digest", "originator_id", "originator_version"})
 
 
 def canonical(value: Any) -> Any:
@@ -58,18 +60,19 @@ def fact_content(
     originator_id: UUID,
     originator_version: int,
     state: Mapping[str, Any],
+    own_digest: str = "digest",
 ) -> dict[str, Any]:
-    """What a fact's digest covers, as plain JSON: an export carries it as it is."""
+    """What a fact's digest covers, as plain JSON: an export carries it as it is.
+
+    `own_digest` names the field holding the event's own digest, which its content
+    cannot cover (`digest` for facts, `chain_digest` for other chained records)."""
+    excluded = {"originator_id", "originator_version", "class_version", own_digest}
     return {
         "topic": topic,
         "originator_id": originator_id.hex,
         "originator_version": originator_version,
         "class_version": state.get("class_version", 1),
-        "state": {
-            k: canonical(v)
-            for k, v in state.items()
-            if k not in EXCLUDED_FROM_CONTENT and k != "class_version"
-        },
+        "state": {k: canonical(v) for k, v in state.items() if k not in excluded},
     }
 
 
@@ -85,10 +88,12 @@ def fact_digest(
     originator_id: UUID,
     originator_version: int,
     state: Mapping[str, Any],
+    own_digest: str = "digest",
 ) -> str:
     """SHA-256 over the canonical JSON of a fact; `state` includes its `prev_hash`."""
     return digest_of(fact_content(topic=topic, originator_id=originator_id,
-                                  originator_version=originator_version, state=state))
+                                  originator_version=originator_version, state=state,
+                                  own_digest=own_digest))
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,17 @@ class ChainCheck:
         self.heads[file_id] = (version + 1, digest)
         return None
 
+    def take_unchained(self, content: Mapping[str, Any]) -> str | None:
+        """Takes a record written before its kind was chained: it carries no digest to
+        check, so its link is the digest of its content (a root taken earlier covers it)."""
+        file_id = content["originator_id"]
+        version, _ = self.heads.get(file_id, (0, GENESIS))
+        if content["originator_version"] != version + 1:
+            return (f"version {content['originator_version']} follows version {version}"
+                    if version else "the record does not start at version 1")
+        self.heads[file_id] = (version + 1, digest_of(dict(content)))
+        return None
+
 
 def heads_root(heads: Mapping[str, tuple[int, str]]) -> str:
     """One digest for many files: SHA-256 over each file's id, last version and head digest,
@@ -136,3 +152,62 @@ def heads_root(heads: Mapping[str, tuple[int, str]]) -> str:
         version, head = heads[file_id]
         digest.update(f"{file_id} {version} {head}\n".encode())
     return digest.hexdigest()
+
+
+class ChainedAggregate(Aggregate):
+    """An aggregate whose events are chained like a file's facts: each carries the digest
+    of its predecessor (`prev_hash`) and its own (`chain_digest`), so that `relance
+    verify` finds a changed one. The team's playbook and the register of exports are
+    such aggregates.
+
+    Events recorded before they were chained (class version 1) carry neither: their
+    link in the chain is the digest of their stored content, which `relance digest`
+    covers, so a later change to them shows against an earlier digest.
+    """
+
+    class Event(Aggregate.Event):
+        """An event of a chained aggregate."""
+
+        prev_hash: str
+        class_version = 2
+
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            object.__setattr__(self, "chain_digest", self._content_digest())
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Recorded before chaining: no predecessor digest, no digest of its own."""
+            state["prev_hash"] = ""
+            state["chain_digest"] = ""
+
+        def link(self) -> str:
+            """The digest the next event points at: its own, or (recorded before
+            chaining) the digest of its stored content."""
+            return getattr(self, "chain_digest", "") or self._legacy_digest()
+
+        def _content_digest(self) -> str:
+            state = dict(vars(self))
+            state["class_version"] = getattr(type(self), "class_version", 1)
+            return fact_digest(topic=get_topic(type(self)), originator_id=self.originator_id,
+                               originator_version=self.originator_version, state=state,
+                               own_digest="chain_digest")
+
+        def _legacy_digest(self) -> str:
+            state = {k: v for k, v in vars(self).items()
+                     if k not in ("prev_hash", "chain_digest")}
+            return fact_digest(topic=get_topic(type(self)), originator_id=self.originator_id,
+                               originator_version=self.originator_version, state=state,
+                               own_digest="chain_digest")
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.chain_head = self.link()
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prev_hash", getattr(self, "chain_head", GENESIS))
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("prev_hash", GENESIS)
+        return super()._create(event_class, id=id, **kwargs)

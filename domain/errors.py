@@ -86,6 +86,19 @@ class InvalidText(DomainError):
     code = "invalid_text"
 
 
+class InvalidEmail(DomainError):
+    """An email field that is not exactly one address."""
+
+    code = "invalid_email"
+
+
+class InvalidReference(DomainError):
+    """An invoice number or an account that cannot name a file (no letter or digit, or
+    several lines)."""
+
+    code = "invalid_reference"
+
+
 class InvalidInvoice(DomainError):
     """Invoice data that cannot describe a real invoice (e.g. due before issued)."""
 

@@ -44,6 +44,7 @@ from domain.values import (
     PaymentMeans,
     Stamp,
     clean,
+    reference,
     require_text,
 )
 
@@ -100,7 +101,7 @@ class Invoice(Aggregate):
         penalty_rate: Decimal | None = None,
     ) -> Invoice:
         """Opens the file of an unpaid invoice; `penalty_rate` is a contractual rate."""
-        number = require_text(number, "number")
+        number = reference(number, "number")
         amount.require_positive()
         if due_on < issued_on:
             raise InvalidInvoice(

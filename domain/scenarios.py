@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from domain.chain import ChainedAggregate
 from domain.errors import DomainError
 from domain.values import Channel, require_text
 
@@ -176,8 +177,10 @@ class TemplateRevision:
     reason: str
 
 
-class Playbook(Aggregate):
-    """A team's scenarios with all their versions, the default, per-debtor choices, absences."""
+class Playbook(ChainedAggregate):
+    """A team's scenarios with all their versions, the default, per-debtor choices, absences.
+
+    Its events are chained like a file's facts (`relance verify` checks them)."""
 
     @event("Opened")
     def __init__(self, team: str, timestamp: datetime) -> None:

@@ -457,12 +457,22 @@ class CaseFiles(Application[UUID]):
 
     def record_export(self, actor: str, *, digest: str, scope: str, key: str, fmt: str,
                       as_of: datetime | None, files: int, facts: int) -> ExportRecord:
-        """Records that an export was made (the same export twice: the first record stays)."""
-        record = ExportRecord(digest=digest, actor=actor, scope=scope, key=key[:500], fmt=fmt,
-                              as_of=as_of, files=files, facts=facts, timestamp=self._now())
-        with contextlib.suppress(RecordConflictError):
-            self.save(record)
-        return self.repository.get(record.id)
+        """Records that an export was made: the first time creates its record, each
+        later time with the same content is recorded on it (who, when)."""
+        for _ in range(self.max_attempts):
+            record = self.export_record(digest)
+            if record is None:
+                record = ExportRecord(digest=digest, actor=actor, scope=scope, key=key[:500],
+                                      fmt=fmt, as_of=as_of, files=files, facts=facts,
+                                      timestamp=self._now())
+            else:
+                record.record_again(actor, self._now())
+            try:
+                self.save(record)
+            except RecordConflictError:
+                continue
+            return record
+        raise TooMuchContention("the register of exports kept changing; try again")
 
     def export_record(self, digest: str) -> ExportRecord | None:
         """The record of the export with this digest, if relance made it."""

@@ -8,10 +8,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from email_validator import EmailNotValidError, validate_email
+
 from domain.errors import (
     CurrencyMismatch,
     FutureBusinessTime,
     InvalidAmount,
+    InvalidEmail,
+    InvalidReference,
     InvalidText,
     InvalidTime,
     MissingInformation,
@@ -97,7 +101,10 @@ class Money:
 
 @dataclass(frozen=True)
 class Contact:
-    """A person reached at the debtor: name, function (e.g. comptable), phone, email."""
+    """A person reached at the debtor: name, function (e.g. comptable), phone, email.
+
+    Each field is one line; the email is one address (checked by email-validator, for
+    its syntax only: nothing is looked up)."""
 
     name: str = ""
     function: str = ""
@@ -106,7 +113,9 @@ class Contact:
 
     def __post_init__(self) -> None:
         for name in ("name", "function", "phone", "email"):
-            object.__setattr__(self, name, clean(getattr(self, name), name))
+            object.__setattr__(self, name, one_line(getattr(self, name), name))
+        if self.email:
+            object.__setattr__(self, "email", email_address(self.email))
 
     def is_empty(self) -> bool:
         """True when nothing at all is known of the person."""
@@ -126,7 +135,7 @@ class Debtor:
     is_consumer: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "account", require_text(self.account, "debtor_account"))
+        object.__setattr__(self, "account", reference(self.account, "debtor_account"))
         object.__setattr__(self, "name", require_text(self.name, "debtor_name"))
         object.__setattr__(self, "siren", clean(self.siren, "siren"))
 
@@ -236,6 +245,38 @@ def clean(value: str, field: str) -> str:
     if _CONTROL.search(value):
         raise InvalidText(f"{field} contains control characters", field=field)
     return value.strip()
+
+
+def one_line(value: str, field: str) -> str:
+    """Returns the stripped text, refusing control characters and line breaks."""
+    text = clean(value, field)
+    if "\n" in text or "\r" in text or "\t" in text:
+        raise InvalidText(f"{field} must be on one line", field=field)
+    return text
+
+
+def email_address(text: str) -> str:
+    """One email address, in its normalised form, or a refusal."""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidEmail(f"{text[:100]!r} is not one email address: {error}",
+                           field="email") from None
+
+
+MAX_REFERENCE = 100
+
+
+def reference(value: str, field: str) -> str:
+    """An invoice number or an account code: one line, at most 100 characters, with at
+    least one letter or digit (so that it can name a page: `.` or `..` cannot)."""
+    text = one_line(value or "", field)
+    if not text:
+        raise MissingInformation(f"{field} is empty", field=field)
+    if len(text) > MAX_REFERENCE or not any(c.isalnum() for c in text):
+        raise InvalidReference(f"{field} {text[:40]!r} needs a letter or a digit and at most "
+                               f"{MAX_REFERENCE} characters", field=field)
+    return text
 
 
 def require_text(value: str, field: str) -> str:

@@ -21,6 +21,7 @@ from adapters.exports import Scope, verify_export
 from domain.invoice import invoice_id
 from domain.values import CallOutcome, PaymentMeans
 from tests.builders import JEAN, eur, register_kwargs
+from tests.integration.raw_events import RawEvents
 
 N = "EV-1"
 
@@ -43,54 +44,6 @@ def story(runtime, clock):
     files.correct("sophie", N, target_version=5, reason="Texte précis",
                   changes={"text": "Rappeler lundi"})
     return runtime
-
-
-class RawEvents:
-    """The events table, reached around relance, as an intruder would."""
-
-    def __init__(self, runtime) -> None:
-        self.store = runtime.store
-        self.table = runtime.files.recorder.events_table_name
-        if self.store.is_postgres:
-            import psycopg
-
-            self.conn = psycopg.connect(self.store.conninfo, autocommit=True)
-            self.conn.execute(f'SET search_path TO "{self.store.schema}"')
-            self.p = "%s"
-        else:
-            import sqlite3
-
-            self.conn = sqlite3.connect(self.store.sqlite_path, isolation_level=None)
-            self.p = "?"
-
-    def _id(self, number: str) -> Any:
-        file_id = invoice_id(number)
-        return file_id if self.store.is_postgres else file_id.hex
-
-    def rows(self, number: str) -> list[tuple[int, str, bytes]]:
-        cursor = self.conn.execute(
-            f"SELECT originator_version, topic, state FROM {self.table} "
-            f"WHERE originator_id = {self.p} ORDER BY originator_version", (self._id(number),))
-        return [(v, t, bytes(s)) for v, t, s in cursor.fetchall()]
-
-    def set_state(self, number: str, version: int, state: bytes) -> None:
-        self.conn.execute(f"UPDATE {self.table} SET state = {self.p} WHERE originator_id = "
-                          f"{self.p} AND originator_version = {self.p}",
-                          (state, self._id(number), version))
-
-    def set_version(self, number: str, version: int, new: int) -> None:
-        self.conn.execute(f"UPDATE {self.table} SET originator_version = {self.p} WHERE "
-                          f"originator_id = {self.p} AND originator_version = {self.p}",
-                          (new, self._id(number), version))
-
-    def delete(self, number: str, version: int) -> None:
-        self.conn.execute(f"DELETE FROM {self.table} WHERE originator_id = {self.p} AND "
-                          f"originator_version = {self.p}", (self._id(number), version))
-
-    def insert(self, number: str, version: int, topic: str, state: bytes) -> None:
-        self.conn.execute(f"INSERT INTO {self.table} (originator_id, originator_version, "
-                          f"topic, state) VALUES ({self.p}, {self.p}, {self.p}, {self.p})",
-                          (self._id(number), version, topic, state))
 
 
 def mutated(value: Any) -> Any:
