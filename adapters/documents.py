@@ -4,13 +4,17 @@ Each document is one text template (`document_templates/NAME.txt.j2`) that sets 
 `subject`; the HTML version (for the email and the printable PDF) lays the same
 paragraphs out in `_layout.html.j2`. A team overrides any of them by putting a file of
 the same name in RELANCE_TEMPLATES_DIR, or, from Réglages, by recording its own wording
-in the playbook (versioned: who, when, why); the latest recorded wording wins. Templates
-run in Jinja2's sandbox, since supervisors write them. Each text is personalised with the contact,
-the file and its history, so the first and second reminders never read alike.
+in the playbook (versioned: who, when, why); the latest recorded wording wins. A team's
+wording runs in a bounded child process (`adapters.wording`) and gives back only its
+subject and text; every template renders on its own copy of the context, in Jinja2's
+immutable sandbox, so the layout only ever sees the server's own values. Each text is
+personalised with the contact, the file and its history, so the first and second
+reminders never read alike.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +27,13 @@ from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
     StrictUndefined,
-    TemplateError,
     TemplateSyntaxError,
     select_autoescape,
 )
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from adapters.pdf import html_to_pdf
+from adapters.wording import WordingFailed, WordingSandbox, render_wording
 from domain.case import Entry
 from domain.invoice import Invoice
 from domain.penalties import LawRates, penalties
@@ -46,8 +51,21 @@ class DocumentUnavailable(ValueError):
     """The document does not apply to this file (e.g. a call confirmation without a call)."""
 
 
+class WordingBroken(DocumentUnavailable):
+    """The team's wording of the document cannot be rendered; `french` says why."""
+
+    def __init__(self, detail: str, french: str) -> None:
+        super().__init__(detail)
+        self.french = french
+
+
 class InvalidTemplate(ValueError):
-    """A wording that cannot be rendered (a Jinja2 error, or no subject)."""
+    """A wording that cannot be saved (a Jinja2 error, no subject, or it cannot render);
+    `french` says why."""
+
+    def __init__(self, detail: str, french: str) -> None:
+        super().__init__(detail)
+        self.french = french
 
 
 @dataclass(frozen=True)
@@ -78,21 +96,21 @@ class Document:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def pdf(self) -> bytes:
-        """The printable letter (WeasyPrint)."""
-        from weasyprint import HTML
-
-        return HTML(string=self.html).write_pdf()
+        """The printable letter (WeasyPrint, fetching nothing outside relance)."""
+        return html_to_pdf(self.html)
 
 
 class Documents:
     """The document templates, shipped and overridden."""
 
     def __init__(self, override_dir: Path | None = None,
-                 wording: Callable[[str], str | None] | None = None) -> None:
+                 wording: Callable[[str], str | None] | None = None,
+                 sandbox: WordingSandbox | None = None) -> None:
         loaders = [FileSystemLoader(str(override_dir))] if override_dir else []
         self.wording = wording or (lambda _name: None)
         """The team's recorded wording of a document, if any."""
-        self.env = SandboxedEnvironment(
+        self.sandbox = sandbox or WordingSandbox()
+        self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader([*loaders, FileSystemLoader(str(SHIPPED))]),
             autoescape=select_autoescape(enabled_extensions=("html.j2",)),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -108,21 +126,22 @@ class Documents:
             raise DocumentUnavailable("no payment plan on this file")
         own = self.wording(name)
         if own:
-            try:  # the team's own wording: a mistake in it must not break the page
-                module = self.env.from_string(own).make_module(vars=context)
-                str(module.subject)
-            except TemplateError as error:
-                raise DocumentUnavailable(
-                    f"the team's wording of {name} cannot be rendered: {error}") from None
+            try:
+                subject, text = self.sandbox.render(own, context)
+            except WordingFailed as error:
+                raise WordingBroken(f"the team's wording of {name} cannot be rendered: {error}",
+                                    error.french) from None
         else:
-            module = self.env.get_template(f"{name}.txt.j2").make_module(vars=context)
-        text = str(module).strip() + "\n"
-        subject = str(module.subject).strip()
+            answer = render_wording(self.env, self.env.get_template(f"{name}.txt.j2"),
+                                    copy.deepcopy(context))
+            if answer[0] != "ok":
+                raise WordingBroken(f"the template {name} cannot be rendered: {answer[1]}",
+                                    answer[2])
+            subject, text = answer[1], answer[2]
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
         html = self.env.get_template("_layout.html.j2").render(
-            **context, subject=subject, paragraphs=paragraphs)
+            **copy.deepcopy(context), subject=subject, paragraphs=paragraphs)
         return Document(name, subject, text, html)
-
 
     def source(self, name: str) -> str:
         """The wording in force for a document: the team's, or the shipped one."""
@@ -133,17 +152,24 @@ class Documents:
         assert loader is not None
         return loader.get_source(self.env, f"{name}.txt.j2")[0]
 
-    def check(self, name: str, text: str) -> None:
-        """Refuses a wording that could not be rendered: unknown document, bad syntax, no
-        subject."""
+    def check(self, name: str, text: str, sample: dict[str, Any]) -> None:
+        """Refuses a wording that could not be used: unknown document, bad syntax, no
+        subject, or one that does not render on a sample file in its time and memory."""
         if name not in DOCUMENTS:
-            raise InvalidTemplate(f"unknown document {name!r}")
+            raise InvalidTemplate(f"unknown document {name!r}", "Document inconnu.")
         try:
             self.env.parse(text)
         except TemplateSyntaxError as error:
-            raise InvalidTemplate(f"line {error.lineno}: {error.message}") from None
-        if "set subject" not in text:
-            raise InvalidTemplate("the wording must set its subject: {% set subject = ... %}")
+            raise InvalidTemplate(f"line {error.lineno}: {error.message}",
+                                  f"ligne {error.lineno} : {error.message}") from None
+        try:
+            self.sandbox.render(text, sample)
+        except WordingFailed as error:
+            raise InvalidTemplate(str(error), error.french) from None
+
+    def close(self) -> None:
+        """Stops the wording workers."""
+        self.sandbox.close()
 
 
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,
@@ -176,6 +202,40 @@ def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Cre
             "duplicate_correction": sent[-1].data["correction"] if sent else "",
         },
     }
+
+
+def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, Any]:
+    """The context of a made-up file that every document applies to (a call, a promise,
+    a plan, a duplicate): a new wording must render on it before it is saved."""
+    from datetime import UTC, datetime, time
+
+    from domain.values import (
+        CallOutcome,
+        Channel,
+        Debtor,
+        DuplicateReason,
+        Instalment,
+        Money,
+        Stamp,
+    )
+
+    now = datetime.combine(day, time(9), tzinfo=UTC)
+    stamp = Stamp("exemple", now, now)
+    person = Contact("Jeanne Exemple", "Comptable", "01 02 03 04 05", "jeanne@exemple.fr")
+    invoice = Invoice.register(
+        stamp, number="FA-EXEMPLE-1", debtor=Debtor("411EXEMPLE", "Exemple SARL", "732829320"),
+        amount=Money(Decimal("1200.00")), issued_on=day - timedelta(days=60),
+        due_on=day - timedelta(days=30), po_reference="BC-1", billing_recipient=person)
+    invoice.log_call(stamp, contact=person, outcome=CallOutcome.REACHED, summary="Exemple",
+                     callback_on=day + timedelta(days=7))
+    invoice.request_duplicate(stamp, reason=DuplicateReason.NOT_RECEIVED, requested_by=person)
+    invoice.send_duplicate(stamp, channel=Channel.EMAIL, recipient=person.email)
+    invoice.agree_payment_plan(stamp, instalments=[
+        Instalment(day + timedelta(days=10), Decimal("600.00")),
+        Instalment(day + timedelta(days=40), Decimal("600.00"))], contact=person)
+    invoice.promise_payment(stamp, promised_on=day + timedelta(days=10), promised_by=person,
+                            amount=Money(Decimal("600.00")))
+    return document_context(invoice, day, rates, creditor, "Agent Exemple")
 
 
 def _first_day(reminders: list[Entry], level: int) -> date | None:

@@ -269,8 +269,10 @@ def render_dossier(context: dict[str, Any]) -> str:
 
 def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
               ) -> tuple[bytes, Written]:
-    """The dossier as PDF/A-3b, with the JSON export attached."""
-    from weasyprint import HTML, Attachment
+    """The dossier as PDF/A-3b, with the JSON export attached (fetching nothing)."""
+    from weasyprint import Attachment
+
+    from adapters.pdf import html_to_pdf
 
     if len(records) > PDF_FILES_LIMIT:
         raise ExportError(f"a PDF dossier holds at most {PDF_FILES_LIMIT} files",
@@ -283,8 +285,8 @@ def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
     attachment = Attachment(string=buffer.getvalue(), name=ATTACHMENT,
                             description="Le dossier complet, vérifiable : relance verify",
                             relationship="Data")
-    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment],
-                                      custom_metadata=True)
+    pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment],
+                      custom_metadata=True)
     return pdf, written
 
 

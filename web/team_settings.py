@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import CAN_MANAGE_TEAM, AccountError, Role, Session
+from adapters.accounts import CAN_MANAGE_TEAM, Session
 from adapters.bootstrap import Runtime
-from adapters.documents import DOCUMENTS, InvalidTemplate
+from adapters.documents import DOCUMENTS, InvalidTemplate, sample_context
 from adapters.messages import in_french
 from adapters.parsing import parse_date, parse_percent
 from domain.errors import DomainError
@@ -19,6 +19,7 @@ from domain.scenarios import STEP_KINDS, Scenario, Step
 from domain.values import Channel
 from web.auth import check_csrf, require_role
 from web.files import get_runtime
+from web.urls import path_for
 
 router = APIRouter()
 Supervisor = Annotated[Session, Depends(require_role(*CAN_MANAGE_TEAM))]
@@ -47,8 +48,12 @@ def settings_page(request: Request, runtime: Annotated[Runtime, Depends(get_runt
 async def settings_change(request: Request, action: str,
                           runtime: Annotated[Runtime, Depends(get_runtime)],
                           session: Supervisor) -> Response:
-    """Changes a setting: absence, scenario of a debtor, default scenario, rate, account."""
-    form = {k: v[:500] for k, v in (await _form(request, session)).items()}
+    """Changes a setting: absence, scenario of a debtor, default scenario, rate."""
+    form = await _form(request, session)
+    if any(len(value) > 500 for value in form.values()):
+        return await run_in_threadpool(_settings, request, runtime,
+                                       "Un champ dépasse 500 caractères : rien n'a été "
+                                       "enregistré.", 422)
     actor = session.user.login
     files = runtime.files
     try:
@@ -64,34 +69,20 @@ async def settings_change(request: Request, action: str,
             rate = parse_percent(form["percent"]) if form.get("percent") else None
             await run_in_threadpool(files.set_debtor_penalty_rate, actor, form["account"],
                                     rate)
-        elif action == "compte":
-            if Role(form["role"]) is Role.ADMIN and session.user.role is not Role.ADMIN:
-                raise HTTPException(403, "only an administrator creates administrators")
-            await run_in_threadpool(runtime.accounts.add, form["login"], form.get("name", ""),
-                                    Role(form["role"]), form["password"])
-        elif action == "desactiver":
-            target = next((u for u in runtime.accounts.users() if u.login == form["login"]),
-                          None)
-            if target is None or target.login == actor:
-                raise ValueError("no such account, or one's own")
-            if target.role is Role.ADMIN and session.user.role is not Role.ADMIN:
-                raise HTTPException(403, "only an administrator disables administrators")
-            await run_in_threadpool(runtime.accounts.disable, target.login)
         else:
             raise HTTPException(404, "no such setting")
-    except (KeyError, ValueError, DomainError, AccountError) as error:
+    except (KeyError, ValueError, DomainError) as error:
         message = in_french(error) if isinstance(error, DomainError) else \
             "Ce réglage n'a pas pu être enregistré : vérifiez les champs."
         return await run_in_threadpool(_settings, request, runtime, message, 422)
-    return RedirectResponse(request.url_for("settings"), status_code=303)
+    return RedirectResponse(path_for(request, "settings"), status_code=303)
 
 
 def _settings(request: Request, runtime: Runtime, error: str = "", status_code: int = 200
               ) -> Response:
     playbook = runtime.files.open_playbook("relance")
     return request.app.state.templates.TemplateResponse(
-        request, "settings.html", {"playbook": playbook, "users": runtime.accounts.users(),
-                                   "error": error, "roles": [r.value for r in Role],
+        request, "settings.html", {"playbook": playbook, "error": error,
                                    "documents": DOCUMENTS},
         status_code=status_code)
 
@@ -133,7 +124,7 @@ async def scenario_save(request: Request, name: str,
             errors["_form"] = in_french(error) if error.code != "missing_information" \
                 else "Dites pourquoi ce scénario change (le motif est enregistré)."
         else:
-            return RedirectResponse(request.url_for("scenario_edit", name=scenario.name),
+            return RedirectResponse(path_for(request, "scenario_edit", name=scenario.name),
                                     status_code=303)
     return _scenario_page(request, values, versions, errors, 422)
 
@@ -236,9 +227,11 @@ async def template_save(request: Request, name: str,
     text, reason = form.get("text", "")[:50_000].replace("\r\n", "\n"), form.get("reason", "")
     errors: dict[str, str] = {}
     try:
-        runtime.documents.check(name, text)
+        await run_in_threadpool(runtime.documents.check, name, text,
+                                sample_context(runtime.law_rates, runtime.creditor,
+                                               runtime.today()))
     except InvalidTemplate as error:
-        errors["text"] = f"Ce modèle ne peut pas être utilisé ({error})."
+        errors["text"] = f"Ce modèle ne peut pas être utilisé : {error.french}"
     if not reason.strip():
         errors["reason"] = "Dites pourquoi ce modèle change (le motif est enregistré)."
     if not errors:
@@ -248,7 +241,7 @@ async def template_save(request: Request, name: str,
         except DomainError as error:
             errors["text"] = in_french(error)
         else:
-            return RedirectResponse(request.url_for("template_edit", name=name),
+            return RedirectResponse(path_for(request, "template_edit", name=name),
                                     status_code=303)
     return await run_in_threadpool(_template_page, request, runtime, name, text, reason,
                                    errors, 422)

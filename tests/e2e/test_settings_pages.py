@@ -100,10 +100,14 @@ def test_a_wording_that_cannot_render_is_refused_and_a_sandbox_escape_cannot_run
         "MOT-2", issued_on=today - timedelta(40), due_on=today - timedelta(3)))
     escape = ("{% set subject = 'x' %}"
               "{{ ''.__class__.__mro__[1].__subclasses__() }}")
-    assert chef.post("/reglages/modeles/reminder_2", data={
-        "csrf": hidden(page), "text": escape, "reason": "essai"}).status_code == 303
+    refused = chef.post("/reglages/modeles/reminder_2", data={
+        "csrf": hidden(page), "text": escape, "reason": "essai"})
+    assert refused.status_code == 422                                   # tried before saving
+    assert "SecurityError" in refused.text
+    runtime.files.set_template("ancien", "reminder_2", escape, reason="enregistré avant")
     preview = chef.get("/dossiers/MOT-2/documents/reminder_2")
-    assert preview.status_code == 404
+    assert preview.status_code == 409
+    assert "Corrigez-le dans Réglages" in preview.text
     assert "&lt;class" not in preview.text
     assert "<class" not in preview.text
 
@@ -125,11 +129,15 @@ def test_disabling_an_account_ends_its_sessions_and_api_tokens_at_once(server, a
     token = server.app.state.runtime.accounts.issue_api_token("agent.test")
     bearer = {"Authorization": f"Bearer {token}"}
     assert agent.get("/api/worklist", headers=bearer).status_code == 200
-    page = chef.get("/reglages").text
-    assert chef.post("/reglages/desactiver", data={
+    page = chef.get("/reglages/comptes").text
+    assert "agent.test" in page
+    assert chef.post("/reglages/comptes/desactiver", data={
         "csrf": hidden(page), "login": "chef.equipe"}).status_code == 422  # not oneself
-    done = chef.post("/reglages/desactiver", data={"csrf": hidden(page), "login": "agent.test"})
+    done = chef.post("/reglages/comptes/desactiver",
+                     data={"csrf": hidden(page), "login": "agent.test"})
     assert done.status_code == 303
     assert agent.get("/journee").status_code in (303, 401)
     assert agent.get("/api/worklist", headers=bearer).status_code == 401
-    assert "agent.test" not in chef.get("/reglages").text
+    accounts, tokens = chef.get("/reglages/comptes").text.split("Jetons d'API</h2>")
+    assert "agent.test" not in accounts
+    assert "compte désactivé" in tokens
