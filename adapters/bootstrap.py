@@ -12,6 +12,7 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import Environment
 
 from adapters.accounts import Accounts
+from adapters.bearer import BearerTokens
 from adapters.calendar import FrenchCalendar
 from adapters.clock import utc_now
 from adapters.coordination import Claims
@@ -25,6 +26,7 @@ from domain.penalties import LawRates
 from domain.service import CaseFiles, Clock
 from projections.case_view import Planning
 from projections.catalog import all_projections
+from projections.outage import replace_dead_connections_at_once
 from projections.queries import Reads
 from projections.storage import PostgresViews, SQLiteViews, ViewStore
 
@@ -49,6 +51,7 @@ class Runtime:
     outbox: Outbox
     accounts: Accounts
     claims: Claims
+    bearer_tokens: BearerTokens
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -93,6 +96,7 @@ class Runtime:
         if self.following:
             self.follower.stop()
             self.following = False
+        self.documents.close()
         self.views_factory.close()
         self.files.close()
 
@@ -112,10 +116,13 @@ def _wording(files: CaseFiles, name: str) -> str | None:
 
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Checks the store, creates its tables on first use, and wires service and views."""
-    store = parse_database_url(settings.database_url)
+    store = parse_database_url(settings.database_url, settings.database_wait)
     check_store(store)
     files = CaseFiles(store.env, clock=clock)
     views, views_factory = build_views(store)
+    if store.is_postgres:
+        for recorder in (files.recorder, views):
+            replace_dead_connections_at_once(recorder.datastore.pool)  # type: ignore[attr-defined]
     calendar = FrenchCalendar()
     projections = all_projections(Planning(files.playbook, calendar))
     restarted = views.prepare(projections)
@@ -123,6 +130,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         log.info("read models start from the first fact", extra={"projections": restarted})
     follower = Follower(files, views, projections)
     rates = load_law_rates(Path(settings.rates_dir) if settings.rates_dir else None)
+    accounts = Accounts(views, clock, idle=timedelta(minutes=settings.session_idle_minutes),
+                        absolute=timedelta(hours=settings.session_hours))
     return Runtime(settings=settings, store=store, files=files, clock=clock, views=views,
                    views_factory=views_factory, follower=follower, law_rates=rates,
                    calendar=calendar,
@@ -131,7 +140,6 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
                                        wording=lambda name: _wording(files, name)),
                    creditor=Creditor(**settings.creditor),
                    outbox=outbox_from_url(settings.smtp_url),
-                   accounts=Accounts(views, clock,
-                                     idle=timedelta(minutes=settings.session_idle_minutes),
-                                     absolute=timedelta(hours=settings.session_hours)),
-                   claims=Claims(views, clock))
+                   accounts=accounts, claims=Claims(views, clock),
+                   bearer_tokens=BearerTokens(accounts, settings.api_token,
+                                              settings.api_token_file))

@@ -271,11 +271,11 @@ def serve(host: Annotated[str, typer.Option()] = "",
         os.environ["RELANCE_PROJECTIONS"] = "external"
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
     try:
-        # Behind a TLS proxy on this machine, its X-Forwarded-Proto makes cookies Secure.
+        # Forwarded headers are read by the app itself, from the proxies its settings name
+        # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else.
         uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
-                    workers=workers, log_config=None, access_log=False, proxy_headers=True,
-                    forwarded_allow_ips=os.environ.get("RELANCE_FORWARDED_ALLOW_IPS",
-                                                       "127.0.0.1"))
+                    workers=workers, log_config=None, access_log=False, proxy_headers=False,
+                    server_header=False)
     finally:
         if runner is not None:
             runner.terminate()

@@ -55,12 +55,15 @@ STORIES = (
 
 
 def seed_accounts(accounts: Accounts) -> list[tuple[str, str]]:
-    """The demo team's accounts, created if missing; returns those it created."""
+    """The demo team's accounts, created if missing; returns those it created.
+
+    The administrator's password is published with the demo: it must be changed at the
+    first login."""
     existing = {user.login for user in accounts.users()}
     created = []
     for login, name, role in DEMO_ACCOUNTS:
         if login not in existing:
-            accounts.add(login, name, role, DEMO_PASSWORD)
+            accounts.add(login, name, role, DEMO_PASSWORD, must_change=role is Role.ADMIN)
             created.append((login, role.value))
     return created
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
+import structlog
+
 from adapters.bootstrap import Runtime
 from adapters.exports import (
     ExportError,
@@ -27,6 +29,7 @@ from domain.invoice import invoice_id
 from projections.queries import PortfolioFilter
 
 FORMATS = ("json", "csv", "pdf")
+security = structlog.get_logger("relance.security")
 
 
 @dataclass(frozen=True)
@@ -96,4 +99,7 @@ def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
     files.record_export(request.actor, digest=written.digest, scope=request.scope.kind,
                         key=request.scope.key, fmt=request.fmt, as_of=request.as_of,
                         files=written.files, facts=written.facts)
+    security.info("export made", by=request.actor, scope=request.scope.kind,
+                  key=request.scope.key[:200], format=request.fmt, digest=written.digest,
+                  files=written.files, facts=written.facts)
     return written

@@ -131,11 +131,33 @@ def read_rows(data: bytes, columns: dict[str, Sequence[str]]
     missing = {"number", "amount"} - set(mapping.values())
     if missing:
         raise BadRow(f"colonnes introuvables : {', '.join(sorted(missing))}")
-    for line, cells in enumerate(reader, start=2):
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field over the csv module's 128 KiB limit
+            yield reader.line_num, UnreadableRow(f"ligne illisible ({_csv_error(error)})")
+            continue
         if not any(c.strip() for c in cells):
             continue
-        yield line, {name: cells[i].strip() for i, name in mapping.items()
-                     if name and i < len(cells)}
+        yield reader.line_num, {name: cells[i].strip() for i, name in mapping.items()
+                                if name and i < len(cells)}
+
+
+class UnreadableRow(dict[str, str]):
+    """A row the CSV reader could not read: rejected with its reason, the others go on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+def _csv_error(error: csv.Error) -> str:
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"un champ dépasse {csv.field_size_limit() // 1024} Kio"
+    return "guillemets ou séparateurs mal placés"
 
 
 def _date(row: dict[str, str], name: str, label: str) -> Any:
@@ -149,6 +171,8 @@ def _date(row: dict[str, str], name: str, label: str) -> Any:
 
 
 def _registration(row: dict[str, str]) -> dict[str, Any]:
+    if isinstance(row, UnreadableRow):
+        raise BadRow(row.reason)
     try:
         amount = Money.parse(row.get("amount", ""), (row.get("currency") or "EUR").upper())
         return dict(
@@ -244,6 +268,8 @@ def record_payment_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, st
     occurrences: dict[str, int] = {}
     for done, (ref, row) in enumerate(rows, start=1):
         try:
+            if isinstance(row, UnreadableRow):
+                raise BadRow(row.reason)
             number = row.get("number", "")
             amount = Money.parse(row.get("amount", ""))
             received_on = _date(row, "received_on", "date de paiement")

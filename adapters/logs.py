@@ -16,7 +16,14 @@ from typing import Any
 import structlog
 
 SECRET_KEYS = re.compile(r"pass(word)?|secret|token|session|cookie|authorization|csrf", re.I)
-URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+URL_PASSWORD = re.compile(r"(://[^:/@\s]{1,256}+:)([^@\s/]{1,256}+)(@)")
+"""A password inside a URL. Both parts are bounded, so that matching stays linear in the
+length of the text whatever it holds: an unbounded pattern backtracked quadratically on
+a long path without '@' and froze the server."""
+MAX_VALUE = 4096
+"""Longer string values are cut (and say so) before they are matched or written."""
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+"""A request id a client may choose; any other value is replaced by a fresh one."""
 
 
 def _defaults(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -30,8 +37,15 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
         if SECRET_KEYS.search(key):
             event[key] = "***"
         elif isinstance(event[key], str):
-            event[key] = URL_PASSWORD.sub(r"\1***\3", event[key])
+            event[key] = redact(event[key])
     return event
+
+
+def redact(text: str) -> str:
+    """The text, cut to MAX_VALUE characters, with passwords inside URLs masked."""
+    if len(text) > MAX_VALUE:
+        text = f"{text[:MAX_VALUE]}… [{len(text) - MAX_VALUE} more characters]"
+    return URL_PASSWORD.sub(r"\1***\3", text)
 
 
 def configure_logging(log_format: str = "", level: str = "INFO") -> None:
@@ -78,9 +92,18 @@ def configure_logging(log_format: str = "", level: str = "INFO") -> None:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
+def safe_request_id(candidate: str | None) -> str:
+    """The client's request id if it is 1-64 safe characters, else a fresh one."""
+    if candidate and REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
 def bind_context(*, actor: str, request_id: str | None = None) -> str:
-    """Binds who acts and a request id to every log line of this context; returns the id."""
-    request_id = request_id or uuid.uuid4().hex
+    """Binds who acts and a request id to every log line of this context; returns the id.
+
+    A request id that is not 1-64 safe characters is replaced by a fresh one."""
+    request_id = safe_request_id(request_id)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, actor=actor)
     return request_id

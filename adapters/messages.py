@@ -18,8 +18,13 @@ FRENCH: dict[str, str] = {
     "promise_before_contact": "La date promise est antérieure au contact dont elle vient.",
     "future_business_time": "La date indiquée est dans le futur.",
     "invalid_time": "La date et l'heure sont invalides.",
-    "invalid_text": "Le texte contient des caractères de contrôle non autorisés.",
+    "invalid_text": "Le texte contient des caractères de contrôle ou des retours à la ligne "
+                    "non autorisés.",
     "invalid_invoice": "Les données de la facture sont incohérentes.",
+    "invalid_email": "L'adresse e-mail doit être une seule adresse valide (ex. : "
+                     "nom@societe.fr).",
+    "invalid_reference": "Un numéro de facture ou un compte client contient au moins une "
+                         "lettre ou un chiffre, sur une seule ligne.",
     "missing_information": "Une information obligatoire est manquante.",
     "callback_in_the_past": "Cette date est antérieure au jour de l'action.",
     "invalid_channel": "Ce canal ne convient pas à cette action.",

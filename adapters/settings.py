@@ -21,6 +21,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {text!r}") from None
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 1 <= value <= 60:
+        raise ConfigurationError(f"{name} must be from 1 to 60 seconds, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything relance reads from its environment.
@@ -35,9 +46,17 @@ class Settings:
     - RELANCE_TEMPLATES_DIR: a folder of document templates overriding the shipped ones.
     - RELANCE_CREDITOR_NAME, _ADDRESS, _CITY, _SIREN, _EMAIL, _PHONE, _IBAN: who collects,
       as the letters present it.
-    - RELANCE_API_TOKEN: the bearer token scripts use on /api (the API is off without it).
+    - RELANCE_API_TOKEN: a deployment-wide bearer token for scripts on /api, acting as an
+      administrator; RELANCE_API_TOKEN_FILE: a file holding it (one or more, one per
+      line), read again when it changes, to rotate it without a restart.
     - RELANCE_SESSION_IDLE_MINUTES (120) / RELANCE_SESSION_HOURS (12): session timeouts.
     - RELANCE_SECURE_COOKIES: `1` behind HTTPS (cookies then carry the Secure flag).
+    - RELANCE_FORWARDED_ALLOW_IPS: the addresses of the reverse proxies whose
+      X-Forwarded-For and X-Forwarded-Proto are believed (none by default).
+    - RELANCE_AGENTS_MAY_CLOSE: `1` lets agents write off, close and hand over files
+      (by default only supervisors and administrators do).
+    - RELANCE_DATABASE_WAIT: whole seconds a request waits for a database that stopped
+      answering before it answers 503 (2 by default).
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
     """
@@ -53,9 +72,13 @@ class Settings:
     templates_dir: str = ""
     creditor: dict[str, str] = field(default_factory=dict)
     api_token: str = field(default="", repr=False)
+    api_token_file: str = ""
     session_idle_minutes: int = 120
     session_hours: int = 12
     secure_cookies: bool = False
+    forwarded_allow_ips: str = ""
+    agents_may_close: bool = False
+    database_wait: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,10 +95,13 @@ class Settings:
             smtp_url=env.get("RELANCE_SMTP_URL", "").strip() or "file://var/outbox",
             templates_dir=env.get("RELANCE_TEMPLATES_DIR", "").strip(),
             api_token=env.get("RELANCE_API_TOKEN", "").strip(),
+            api_token_file=env.get("RELANCE_API_TOKEN_FILE", "").strip(),
+            forwarded_allow_ips=env.get("RELANCE_FORWARDED_ALLOW_IPS", "").strip(),
+            agents_may_close=_flag(env, "RELANCE_AGENTS_MAY_CLOSE"),
+            database_wait=_seconds(env, "RELANCE_DATABASE_WAIT", 2),
             session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
             session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
-            secure_cookies=env.get("RELANCE_SECURE_COOKIES", "").strip().lower()
-            in ("1", "true", "yes"),
+            secure_cookies=_flag(env, "RELANCE_SECURE_COOKIES"),
             creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]
                       for key in ("name", "address", "city", "siren", "email", "phone", "iban")
                       if env.get(f"RELANCE_CREDITOR_{key.upper()}")},

@@ -39,13 +39,14 @@ class Store:
         return self.kind == "postgresql"
 
 
-def parse_database_url(url: str) -> Store:
-    """Reads `sqlite:///path` or `postgresql://user:pw@host:port/db?schema=s`."""
+def parse_database_url(url: str, wait: int = 2) -> Store:
+    """Reads `sqlite:///path` or `postgresql://user:pw@host:port/db?schema=s`; `wait` is
+    how many seconds a call waits for a database that does not answer."""
     parts = urlsplit(url.strip())
     if parts.scheme == "sqlite":
         return _sqlite(parts.path)
     if parts.scheme in ("postgresql", "postgres"):
-        return _postgres(url)
+        return _postgres(url, wait)
     raise StoreError(
         f"RELANCE_DATABASE_URL must start with sqlite:/// or postgresql://, got {_safe(url)!r}"
     )
@@ -67,7 +68,7 @@ def _sqlite(url_path: str) -> Store:
     return Store("sqlite", f"SQLite file {path}", env, sqlite_path=path)
 
 
-def _postgres(url: str) -> Store:
+def _postgres(url: str, wait: int) -> Store:
     parts = urlsplit(url)
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname:
@@ -87,7 +88,9 @@ def _postgres(url: str) -> Store:
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": user,
         "POSTGRES_PASSWORD": password,
-        "POSTGRES_CONNECT_TIMEOUT": "3",
+        # The pool's wait for a connection, and so each call's budget while the database
+        # does not answer (projections/outage.py).
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, wait)),
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "15",
         "POSTGRES_PRE_PING": "y",

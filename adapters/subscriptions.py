@@ -18,6 +18,8 @@ from eventsourcing.persistence import ListenNotifySubscription, Notification, St
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from projections.outage import within_budget
+
 _wakeups: dict[str, set[threading.Event]] = defaultdict(set)
 _wakeups_lock = threading.Lock()
 
@@ -95,7 +97,14 @@ class FollowableSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class FollowablePostgresRecorder(PostgresApplicationRecorder):
-    """eventsourcing's PostgreSQL recorder, whose subscription reads in batches."""
+    """eventsourcing's PostgreSQL recorder, whose subscription reads in batches, and
+    whose calls give up once the database has failed to answer for the budget of
+    `projections.outage` (rather than after ten retries of a pool timeout each)."""
+
+    insert_events = within_budget(PostgresApplicationRecorder.insert_events)
+    select_events = within_budget(PostgresApplicationRecorder.select_events)
+    select_notifications = within_budget(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = within_budget(PostgresApplicationRecorder.max_notification_id)
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()
                   ) -> BatchedPostgresSubscription:

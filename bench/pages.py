@@ -40,6 +40,7 @@ from bench.common import (
     run_clients,
 )
 from tests.builders import free_port, wait_until_up
+from tests.e2e.conftest import submit_login
 
 TARGET_MS = 50.0
 TARGET_RSS_MIB = 300.0
@@ -84,8 +85,7 @@ def main() -> None:
         }
         sessions = [httpx.Client(base_url=base, timeout=60) for _ in range(CLIENTS)]
         for http in sessions:  # logging in hashes a password: not while timing
-            assert http.post("/connexion", data={"login": "bench.agent", "password": PASSWORD}
-                             ).status_code == 303
+            assert submit_login(http, "bench.agent", PASSWORD).status_code == 303
         rounds: dict[str, tuple[Round, Round]] = {}
         for name, path in pages.items():  # one page at a time, 8 clients at once
 

@@ -21,6 +21,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from projections.outage import within_budget
 from projections.schema import (
     Change,
     Delete,
@@ -163,13 +164,19 @@ class ViewStore:
             "name": projection.name, "version": projection.version})], 0)])
 
     def create_tables(self, tables: Sequence[Table]) -> None:
-        """Creates the tables and their indexes if they do not exist."""
+        """Creates the tables and their indexes if they do not exist, and adds the columns
+        a table gained since it was created (empty in its existing rows)."""
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             for table in tables:
                 name = self.table_name(table.name)
                 columns = ", ".join(f"{c} {self.sql_types[t]}" for c, t in table.columns.items())
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns}, "
                                f"PRIMARY KEY ({', '.join(table.key)}))")
+                present = self._columns(cursor, table.name)
+                for column, kind in table.columns.items():
+                    if column not in present:
+                        cursor.execute(f"ALTER TABLE {name} ADD COLUMN {column} "
+                                       f"{self.sql_types[kind]}")
                 for index in table.indexes:
                     columns, where, suffix = ((index.columns, f" WHERE {index.where}",
                                                f"_{index.name}") if isinstance(index, Index)
@@ -177,6 +184,10 @@ class ViewStore:
                     index_name = f"{table.name}_{'_'.join(columns)}{suffix}_idx"
                     cursor.execute(f"CREATE INDEX IF NOT EXISTS {index_name} ON {name} "
                                    f"({', '.join(columns)}){where}")
+
+    def _columns(self, cursor: Any, table: str) -> set[str]:
+        """The columns a table has in the database."""
+        raise NotImplementedError
 
     def analyze(self, tables: Sequence[Table]) -> None:
         """Refreshes the planner's statistics of the tables (after they filled up)."""
@@ -326,6 +337,10 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
     def tracking_table(self) -> str:
         return "tracking"
 
+    def _columns(self, cursor: Any, table: str) -> set[str]:
+        cursor.execute(f"PRAGMA table_info({table})")
+        return {row[1] for row in cursor.fetchall()}
+
     def plus_days(self, column: str, days: int) -> str:
         return f"date({column}, '+{int(days)} days')"
 
@@ -337,7 +352,12 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
 
 
 class PostgresViews(ViewStore, PostgresTrackingRecorder):
-    """Read models in the PostgreSQL schema of the events."""
+    """Read models in the PostgreSQL schema of the events (calls bounded in time while the
+    database does not answer: see `projections.outage`)."""
+
+    insert_tracking = within_budget(PostgresTrackingRecorder.insert_tracking)
+    max_tracking_id = within_budget(PostgresTrackingRecorder.max_tracking_id)
+    has_tracking_id = within_budget(PostgresTrackingRecorder.has_tracking_id)
 
     placeholder = "%s"
     sql_types: ClassVar[dict[Type, str]] = {
@@ -372,6 +392,12 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def tracking_table(self) -> str:
         return self.table_name(self.tracking_table_name)
+
+    def _columns(self, cursor: Any, table: str) -> set[str]:
+        cursor.execute("SELECT column_name FROM information_schema.columns "
+                       "WHERE table_schema = %s AND table_name = %s",
+                       [self.datastore.schema, table])
+        return {row["column_name"] for row in cursor.fetchall()}
 
     def plus_days(self, column: str, days: int) -> str:
         return f"({column} + {int(days)})"

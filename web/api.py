@@ -10,25 +10,24 @@ English detail.
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
-from adapters.accounts import CAN_RECORD, Role, User
+from adapters.accounts import CAN_RECORD, User
 from adapters.bootstrap import Runtime
 from adapters.importing import ImportReport, record_payment_rows, register_rows
-from adapters.logs import bind_context
 from domain.values import CallOutcome, Contact, PaymentMeans
 from projections.worklist import worklist
-from web.fact_forms import BY_KIND, read
+from web.fact_forms import BY_KIND, may_use, read, unknown_accounts
 from web.files import get_runtime
+from web.params import MAX_POSITION
 
 MAX_ITEMS = 1000
 
@@ -47,25 +46,18 @@ REFUSED: dict[int | str, dict[str, Any]] = {
         (404, "No such file or fact kind"), (409, "Refused by the case file's rules"),
         (422, "The request does not read"), (503, "The database cannot answer now"))}
 router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
+BEARER = HTTPBearer(auto_error=False, description="A token from `relance user token LOGIN`")
 
 
-async def api_user(request: Request, authorization: Annotated[str, Header()] = "") -> User:
-    """The account a script acts as, from its bearer token (the deployment's token is
-    checked in the event loop; an account's token is looked up in a worker thread)."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "a valid bearer token is required",
-                            headers={"WWW-Authenticate": "Bearer"})
-    runtime = request.app.state.runtime
-    shared = runtime.settings.api_token
-    if shared and hmac.compare_digest(token.encode(), shared.encode()):
-        user = User("api", "API", Role.ADMIN)
-    else:
-        user = await run_in_threadpool(runtime.accounts.api_user, token)
+async def api_user(request: Request,
+                   _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
+                   ) -> User:
+    """The account a script acts as, from its bearer token (found by the middleware
+    before the body was read; a request without a live token never gets here)."""
+    user = request.state.api_user
     if user is None:
         raise HTTPException(401, "a valid bearer token is required",
                             headers={"WWW-Authenticate": "Bearer"})
-    bind_context(actor=user.login, request_id=request.headers.get("X-Request-ID"))
     return user
 
 
@@ -201,7 +193,7 @@ def _recorded(result: Any) -> Recorded:
                     replayed=result.replayed)
 
 
-@router.post("/files/{number}/calls", response_model=Recorded,
+@router.post("/files/{number:ref}/calls", response_model=Recorded,
 )
 def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
@@ -216,7 +208,7 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
         idempotency_key=call.idempotency_key))
 
 
-@router.post("/files/{number}/notes", response_model=Recorded,
+@router.post("/files/{number:ref}/notes", response_model=Recorded,
 )
 def post_note(number: Annotated[str, Path(max_length=100)],
               note: Annotated[dict[str, str], Body(max_length=2)],
@@ -227,27 +219,33 @@ def post_note(number: Annotated[str, Path(max_length=100)],
                                             idempotency_key=note.get("idempotency_key")))
 
 
-@router.post("/files/{number}/facts/{kind}", response_model=Recorded)
+@router.post("/files/{number:ref}/facts/{kind}", response_model=Recorded)
 def post_fact(number: Annotated[str, Path(max_length=100)],
               kind: Annotated[str, Path(max_length=40)], fact: FactIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
-              actor: Annotated[str, Depends(api_actor)]) -> Any:
-    """Records any fact of the file page's forms (kinds: see the file page)."""
+              user: Annotated[User, Depends(api_recorder)]) -> Any:
+    """Records any fact of the file page's forms (kinds: see the file page). Writing off,
+    closing and handing over are for supervisors and administrators."""
     form = BY_KIND.get(kind)
     if form is None:
         raise HTTPException(404, f"no fact kind {kind!r}; kinds: {', '.join(BY_KIND)}")
+    if not may_use(form, user.role, runtime.settings.agents_may_close):
+        raise HTTPException(403, f"{kind} is for supervisors and administrators")
+    actor = user.login
     errors, parsed = read(form, fact.values)
+    errors.update(unknown_accounts(form, parsed, runtime.accounts.is_recorder))
     if errors:
         return JSONResponse(Refused(code="invalid_fields", detail="some fields do not read",
                                     fields=errors).model_dump(), status_code=422)
     return _recorded(form.handler(runtime.files, actor, number, parsed, fact.idempotency_key))
 
 
-@router.get("/files/{number}")
+@router.get("/files/{number:ref}")
 def get_file(number: Annotated[str, Path(max_length=100)],
              runtime: Annotated[Runtime, Depends(get_runtime)],
              _: Annotated[User, Depends(api_user)],
-             after: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+             after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None
+             ) -> dict[str, Any]:
     """A file from the read models: its case view and its history (waits for `after`)."""
     fresh = runtime.wait_for_views(after)
     line = runtime.reads.case(number, runtime.today())

@@ -12,15 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from adapters.accounts import LoginThrottle
 from adapters.bootstrap import bootstrap
 from adapters.health import DatabaseProbe
 from adapters.logs import configure_logging
 from adapters.messages import in_french
 from adapters.settings import Settings
+from adapters.throttle import LoginThrottle
 from domain.errors import DomainError, InvoiceNotFound
-from web import api, auth, exports, files, team_settings, work
+from web import accounts, api, auth, docs, exports, files, team_settings, work
 from web.middleware import RequestContext
 from web.templating import build_templates
 
@@ -64,16 +65,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.probe.stop()
             app.state.runtime.close()
 
-    app = FastAPI(title="relance", lifespan=lifespan)
+    app = FastAPI(title="relance", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    docs.mount(app)
     app.include_router(api.router)  # first: scripts post in bursts, routes match in order
     app.include_router(auth.router, include_in_schema=False)  # pages, not the API
+    app.include_router(accounts.router, include_in_schema=False)
     app.include_router(files.router, include_in_schema=False)
     app.include_router(work.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)
 
     app.add_middleware(RequestContext)
+    # Outermost: the client's address and scheme, from the trusted proxies only.
+    app.add_middleware(ProxyHeadersMiddleware,  # type: ignore[arg-type]
+                       trusted_hosts=settings.forwarded_allow_ips)
 
     @app.exception_handler(DomainError)
     def refused(request: Request, error: DomainError) -> Response:
@@ -89,6 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def login_required(request: Request, _: auth.LoginRequired) -> Response:
         return auth.login_redirect(request)
 
+    @app.exception_handler(auth.PasswordChangeRequired)
+    def password_change_required(request: Request, _: auth.PasswordChangeRequired) -> Response:
+        return auth.password_change_redirect(request)
+
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or error.status_code not in FRENCH_HTTP:
@@ -100,16 +111,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=error.status_code)
 
     @app.exception_handler(RequestValidationError)
-    def unreadable(_: Request, error: RequestValidationError) -> Response:
+    def unreadable(request: Request, error: RequestValidationError) -> Response:
         fields = {".".join(str(part) for part in problem.get("loc", ())[1:]) or "body":
                   str(problem.get("msg", ""))[:200] for problem in error.errors()}
         log.info("request refused", code="invalid_request", fields=sorted(fields))
+        if not request.url.path.startswith("/api/") and hasattr(request.app.state, "templates"):
+            return request.app.state.templates.TemplateResponse(
+                request, "error.html", {"message": "Certains champs ne se lisent pas (trop "
+                                        "longs ou mal formés) : rien n'a été enregistré."},
+                status_code=422)
         return JSONResponse({"code": "invalid_request", "detail": "the request does not read",
                              "fields": fields}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz(request: Request) -> dict[str, object]:
-        runtime = request.app.state.runtime
-        return {"status": "ok", "facts": runtime.files.recorder.max_notification_id() or 0}
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
 
     return app

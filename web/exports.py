@@ -28,6 +28,7 @@ from adapters.parsing import parse_instant
 from domain.errors import DomainError, InvoiceNotFound
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from web.auth import check_csrf, require_role
+from web.downloads import content_disposition
 from web.files import get_runtime
 
 router = APIRouter()
@@ -64,7 +65,7 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
                                 ("tranche", filters.bucket)) if v)
     asked = ExportRequest(Scope(perimetre, key), format, session.user.login, as_of, filters)
     name = _file_name(asked, runtime.files.now())
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+    headers = {"Content-Disposition": content_disposition(name),
                "Cache-Control": "no-store"}
     if perimetre == "portfolio" and format != "pdf":
         return StreamingResponse(_stream(runtime, asked), media_type=MEDIA[format],
@@ -79,7 +80,6 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
     except DomainError as error:
         return _refused(request, f"Export impossible ({error.code}).", 422)
     body = buffer.getvalue()
-    log.info("export made", scope=perimetre, key=key, format=format, digest=written.digest)
     return Response(body.encode("utf-8") if isinstance(body, str) else body,
                     media_type=MEDIA[format],
                     headers={**headers, "X-Relance-Export-Digest": written.digest})
@@ -96,10 +96,8 @@ def _stream(runtime: Runtime, asked: ExportRequest) -> Iterator[bytes]:
     def write() -> None:
         structlog.contextvars.bind_contextvars(**context)
         try:
-            written = export(runtime, asked, pipe)
+            export(runtime, asked, pipe)
             pipe.flush()
-            log.info("export made", scope=asked.scope.kind, key=asked.scope.key,
-                     format=asked.fmt, digest=written.digest)
             pipe.put(None)
         except _Cancelled:
             log.info("export abandoned by the client", scope=asked.scope.kind)

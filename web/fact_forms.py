@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from adapters.parsing import parse_date
+from adapters.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Role
+from adapters.parsing import parse_date, parse_whole
 from domain.errors import DomainError
 from domain.service import CaseFiles, Recorded
 from domain.values import (
@@ -34,6 +35,7 @@ REASONS = {"not_received": "Facture non reçue", "wrong_recipient": "Mauvais des
 TARGETS = {"lawyer": "Avocat", "commissaire_de_justice": "Commissaire de justice",
            "agency": "Société de recouvrement"}
 LEVELS = {"1": "Première", "2": "Deuxième", "3": "Troisième"}
+MAX_VERSION = 10**9
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,26 @@ class FactForm:
     title: str
     fields: tuple[Field, ...]
     handler: Handler
+    supervised: bool = False
+    """It ends the file or hands it over: supervisors and administrators only, unless the
+    team lets agents do it too (RELANCE_AGENTS_MAY_CLOSE)."""
+    accounts: tuple[str, ...] = ()
+    """Fields naming a person of the team: an active account that records facts."""
+
+
+def may_use(form: FactForm, role: Role, agents_may_close: bool) -> bool:
+    """True when a person of this role may send this form."""
+    if role not in CAN_RECORD:
+        return False
+    return not form.supervised or agents_may_close or role in CAN_MANAGE_TEAM
+
+
+def unknown_accounts(form: FactForm, parsed: dict[str, Any],
+                     is_recorder: Callable[[str], bool]) -> dict[str, str]:
+    """The French problem of each field naming someone who has no active account that
+    records facts."""
+    return {name: "Choisissez un compte actif de l'équipe (agent ou superviseur)."
+            for name in form.accounts if parsed.get(name) and not is_recorder(parsed[name])}
 
 
 def read(form: FactForm, values: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -101,7 +123,7 @@ def _convert(f: Field, raw: str) -> Any:
     if f.kind == "check":
         return raw in ("on", "true", "1")
     if f.kind == "number":
-        return int(raw)
+        return parse_whole(raw, low=1, high=MAX_VERSION)
     if f.kind == "plan":
         instalments = []
         for line in raw.splitlines():
@@ -126,7 +148,7 @@ def _correction_value(files: CaseFiles, number: str, version: int, name: str,
     if isinstance(current, bool):
         return text.lower() in ("oui", "true", "1")
     if isinstance(current, int):
-        return int(text)
+        return parse_whole(text, high=MAX_VERSION)
     return text
 
 
@@ -216,19 +238,22 @@ FORMS: tuple[FactForm, ...] = (
         Field("reference", "Référence")),
         lambda f, a, n, v, k: f.hand_over(
             a, n, to=HandoverTarget(v["to"]), recipient=_text(v["recipient"]),
-            reference=_text(v["reference"]), idempotency_key=k)),
+            reference=_text(v["reference"]), idempotency_key=k), supervised=True),
     FactForm("attribution", "Attribuer le dossier", (Field("agent", "Agent", required=True),),
-             lambda f, a, n, v, k: f.assign(a, n, agent=v["agent"], idempotency_key=k)),
+             lambda f, a, n, v, k: f.assign(a, n, agent=v["agent"], idempotency_key=k),
+             accounts=("agent",)),
     FactForm("rappel", "Rappel prévu", (
         Field("callback_on", "Le", "date", True), Field("owner", "Par", required=True),
         Field("reason", "Motif")),
         lambda f, a, n, v, k: f.schedule_callback(
             a, n, callback_on=v["callback_on"], owner=v["owner"], reason=_text(v["reason"]),
-            idempotency_key=k)),
+            idempotency_key=k), accounts=("owner",)),
     FactForm("perte", "Passer en perte", (Field("reason", "Motif", required=True),),
-             lambda f, a, n, v, k: f.write_off(a, n, reason=v["reason"], idempotency_key=k)),
+             lambda f, a, n, v, k: f.write_off(a, n, reason=v["reason"], idempotency_key=k),
+             supervised=True),
     FactForm("cloture", "Clore le dossier", (Field("reason", "Motif", required=True),),
-             lambda f, a, n, v, k: f.close_file(a, n, reason=v["reason"], idempotency_key=k)),
+             lambda f, a, n, v, k: f.close_file(a, n, reason=v["reason"], idempotency_key=k),
+             supervised=True),
     FactForm("reouverture", "Rouvrir le dossier", (Field("reason", "Motif", required=True),),
              lambda f, a, n, v, k: f.reopen_file(a, n, reason=v["reason"], idempotency_key=k)),
     FactForm("correction", "Corriger une entrée", (

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
-from adapters.documents import DOCUMENTS, DocumentUnavailable
+from adapters.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
 from adapters.sending import preview, send_by_email
@@ -22,10 +22,15 @@ from projections import french
 from projections.case_view import CaseLine, case_row
 from projections.history import history_row
 from web.auth import check_csrf, require_role, require_user
-from web.fact_forms import BY_KIND, FORMS, FactForm, read
+from web.downloads import content_disposition
+from web.fact_forms import BY_KIND, FORMS, FactForm, may_use, read, unknown_accounts
 from web.forms import OUTCOMES, CallForm
+from web.params import MAX_POSITION, whole_param
+from web.urls import path_for
 
 router = APIRouter()
+PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+               "form-action 'none'; frame-ancestors 'none'")
 DOCUMENT_TITLES = {
     "pre_due": "Relance préventive", "reminder_1": "Première relance",
     "reminder_2": "Deuxième relance", "formal_notice": "Mise en demeure",
@@ -55,14 +60,46 @@ def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = 
     """Sends the search box to the file's page."""
     number = numero.strip()
     if not number:
-        return RedirectResponse(request.url_for("home"), status_code=303)
-    return RedirectResponse(request.url_for("file_page", number=number), status_code=303)
+        return RedirectResponse(path_for(request, "home"), status_code=303)
+    return RedirectResponse(path_for(request, "file_page", number=number), status_code=303)
 
 
-@router.get("/dossiers/{number}", response_class=HTMLResponse, name="file_page",
+@router.get("/dossiers/{number:ref}/documents/{template}", response_class=HTMLResponse,
+            name="document_preview", dependencies=[Depends(require_user)])
+def document_preview(request: Request, number: str, template: str,
+                     runtime: Annotated[Runtime, Depends(get_runtime)],
+                     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
+                     ) -> Response:
+    """A document as it would go out today (HTML, or the printable PDF); nothing is sent."""
+    session: Session = request.state.session
+    try:
+        document = preview(runtime, number, template, session.user.name)
+    except WordingBroken as error:
+        return _wording_broken(request, error)
+    except DocumentUnavailable as error:
+        raise HTTPException(404, str(error)) from None
+    if format == "pdf":
+        return Response(document.pdf(), media_type="application/pdf", headers={
+            "Content-Disposition": content_disposition(f"{number}-{template}.pdf",
+                                                       inline=True)})
+    # The letter's own layout is inline CSS; nothing else may load, run, post or navigate.
+    return Response(document.html, media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": PREVIEW_CSP})
+
+
+def _wording_broken(request: Request, error: WordingBroken) -> Response:
+    """A team wording that does not render: said in French, nothing sent."""
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": "Ce document ne peut pas être produit avec le modèle "
+                                f"de l'équipe : {error.french} Corrigez-le dans Réglages."},
+        status_code=409)
+
+
+# Declared after every longer route of a file: `{number:ref}` takes any text, `/` included.
+@router.get("/dossiers/{number:ref}", response_class=HTMLResponse, name="file_page",
             dependencies=[Depends(require_user)])
 def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
-              apres: Annotated[int | None, Query(ge=0)] = None,
+              apres: Annotated[str, Query()] = "",
               tel_quel: Annotated[str, Query(max_length=40)] = "") -> Response:
     """A file from the read models: its header and full history, in order.
 
@@ -71,14 +108,14 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
     """
     if tel_quel:
         return _file_as_it_stood(request, runtime, number, tel_quel)
-    return _file_page(request, runtime, number, apres)
+    return _file_page(request, runtime, number,
+                      whole_param(apres, "apres", high=MAX_POSITION))
 
 
 def _show_fact(request: Request, number: str, notification_id: int | None) -> Response:
     """After a POST: back to the file, which waits until the views show the new fact."""
-    target = request.url_for("file_page", number=number).include_query_params(
-        apres=notification_id or 0)
-    return RedirectResponse(str(target), status_code=303)
+    target = path_for(request, "file_page", number=number)
+    return RedirectResponse(f"{target}?apres={notification_id or 0}", status_code=303)
 
 
 def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str) -> Response:
@@ -128,13 +165,15 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
                            runtime.files.penalty_rate(number, case=folded)),
          "prescription": prescription(folded), "errors": errors or {},
          "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
-         "fact_forms": FORMS, "open_form": open_form, "documents": DOCUMENT_TITLES,
+         "fact_forms": [f for f in FORMS if may_use(f, request.state.session.user.role,
+                                                     runtime.settings.agents_may_close)],
+         "open_form": open_form, "documents": DOCUMENT_TITLES,
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
 
 
-@router.post("/dossiers/{number}/appels", name="log_call")
+@router.post("/dossiers/{number:ref}/appels", name="log_call")
 def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
              session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
              form: Annotated[CallForm, Form()]) -> Response:
@@ -165,7 +204,7 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
     return _show_fact(request, number, recorded.notification_id)
 
 
-@router.post("/dossiers/{number}/faits/{kind}", name="record_fact")
+@router.post("/dossiers/{number:ref}/faits/{kind}", name="record_fact")
 async def record_fact(request: Request, number: str, kind: str,
                       runtime: Annotated[Runtime, Depends(get_runtime)],
                       session: Annotated[Session, Depends(require_role(*CAN_RECORD))]
@@ -174,6 +213,9 @@ async def record_fact(request: Request, number: str, kind: str,
     form = BY_KIND.get(kind)
     if form is None:
         raise HTTPException(404, "no such form")
+    if not may_use(form, session.user.role, runtime.settings.agents_may_close):
+        raise HTTPException(403, "writing off, closing or handing over a file is for "
+                                 "supervisors")
     received = await request.form(max_fields=50, max_files=0)
     values = {k: str(v)[:20_000] for k, v in received.items()}
     check_csrf(session, values.get("csrf", ""))
@@ -184,6 +226,7 @@ async def record_fact(request: Request, number: str, kind: str,
 def _record_fact(request: Request, runtime: Runtime, session: Session, number: str,
                  form: FactForm, values: dict[str, str]) -> Response:
     errors, parsed = read(form, values)
+    errors.update(unknown_accounts(form, parsed, runtime.accounts.is_recorder))
     if errors:
         return _file_page(request, runtime, number, None, errors=errors, values=values,
                           status_code=422, open_form=form.kind)
@@ -200,28 +243,7 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
     return _show_fact(request, number, recorded.notification_id)
 
 
-@router.get("/dossiers/{number}/documents/{template}", response_class=HTMLResponse,
-            name="document_preview", dependencies=[Depends(require_user)])
-def document_preview(request: Request, number: str, template: str,
-                     runtime: Annotated[Runtime, Depends(get_runtime)],
-                     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
-                     ) -> Response:
-    """A document as it would go out today (HTML, or the printable PDF); nothing is sent."""
-    session: Session = request.state.session
-    try:
-        document = preview(runtime, number, template, session.user.name)
-    except DocumentUnavailable as error:
-        raise HTTPException(404, str(error)) from None
-    if format == "pdf":
-        return Response(document.pdf(), media_type="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="{number}-{template}.pdf"'})
-    # The letter's own layout is inline CSS; nothing else may load or run in the preview.
-    return Response(document.html, media_type="text/html; charset=utf-8", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                   "frame-ancestors 'none'"})
-
-
-@router.post("/dossiers/{number}/documents/{template}", name="document_send")
+@router.post("/dossiers/{number:ref}/documents/{template}", name="document_send")
 def document_send(request: Request, number: str, template: str,
                   runtime: Annotated[Runtime, Depends(get_runtime)],
                   session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
@@ -230,13 +252,15 @@ def document_send(request: Request, number: str, template: str,
     check_csrf(session, csrf)
     try:
         send_by_email(runtime, number, template, session.user.login)
+    except WordingBroken as error:
+        return _wording_broken(request, error)
     except DocumentUnavailable as error:
         raise HTTPException(404, str(error)) from None
     head = runtime.files.recorder.max_notification_id() or 0
     return _show_fact(request, number, head)
 
 
-@router.post("/dossiers/{number}/notes", name="add_note")
+@router.post("/dossiers/{number:ref}/notes", name="add_note")
 def add_note(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
              session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
              text: Annotated[str, Form(max_length=20_000)] = "",

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from adapters.messages import in_french
 from domain.errors import DomainError
 from domain.values import CallOutcome, Contact, Money
 
@@ -59,8 +60,12 @@ class CallForm(BaseModel):
         try:
             parsed["contact"] = Contact(self.contact_name, self.contact_function,
                                         self.contact_phone, self.contact_email)
-        except DomainError:
-            errors["contact_name"] = "Le contact contient des caractères non autorisés."
+        except DomainError as error:
+            if error.code == "invalid_email":
+                errors["contact_email"] = in_french(error)
+            else:
+                errors["contact_name"] = ("Le contact contient des caractères non autorisés "
+                                          "(chaque champ tient sur une ligne).")
         parsed["summary"] = self.summary
         for name in ("callback_on", "promised_on"):
             try:

@@ -1,5 +1,6 @@
-"""What every request goes through: its log context, its session, its headers, one
-access log line, and a 503 instead of a traceback when the database cannot answer.
+"""What every request goes through: its log context, a bound on its body, who is
+asking (before the body is read), its headers, one access log line, and a 503 instead
+of a traceback when the database cannot answer.
 
 A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` runs each request in an
 extra task with memory streams, which cost more than a whole command's own work.
@@ -20,8 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.accounts import User
 from adapters.logs import bind_context
 from web import auth
 
@@ -39,11 +42,42 @@ UNAVAILABLE = (DatabaseDown, StoreOperationalError, StoreInterfaceError, psycopg
 UNAVAILABLE_FRENCH = ("La base de données ne répond pas pour le moment : rien n'a été "
                       "enregistré. Réessayez dans quelques secondes.")
 
+CSP = ("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+       "object-src 'none'")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+HSTS = "max-age=63072000; includeSubDomains"
+KIB = 1024
+LOGIN_BODY = 4 * KIB
+FORM_BODY = 512 * KIB
+"""A page's form: a wording of 50,000 characters or a scenario of 60 steps fits."""
+API_BODY = 64 * KIB
+BULK_BODY = 4 * KIB * KIB
+"""`/api/invoices` and `/api/payments`: 1,000 items of up to ~4 KiB each."""
+BULK_PATHS = ("/api/invoices", "/api/payments")
+OPEN_POSTS = ("/connexion",)
+"""The only POSTs answered without a session or a token."""
+
+
+class BodyTooLarge(HTTPException):
+    """The request's body goes over its route's limit: 413, nothing read further."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
+
+
+def body_limit(method: str, path: str) -> int:
+    """The largest body a route takes."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return 0
+    if path in OPEN_POSTS:
+        return LOGIN_BODY
+    if path.startswith("/api/"):
+        return BULK_BODY if path in BULK_PATHS else API_BODY
+    return FORM_BODY
 
 
 def unavailable(request: Request) -> Response:
@@ -58,10 +92,30 @@ def unavailable(request: Request) -> Response:
         headers=headers)
 
 
+def too_large(request: Request) -> Response:
+    """The 413 answer, before anything of the body is read."""
+    if request.url.path.startswith("/api/") or not hasattr(request.app.state, "templates"):
+        return JSONResponse({"code": "too_large", "detail": "the request body is too large"},
+                            status_code=413)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": "La demande est trop volumineuse : rien n'a été "
+                                "enregistré."}, status_code=413)
+
+
+def unauthenticated(request: Request) -> Response:
+    """A request that needs a session or a token and carries neither."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"code": "unauthorized", "detail": "a valid bearer token is "
+                             "required"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return auth.login_redirect(request)
+
+
 class RequestContext:
-    """Binds the request id and the actor for the log, finds the session of the cookie
-    (pages only: the API authenticates by token), adds the security headers, the
-    request id and `Server-Timing` (time to the answer's first byte), and logs one line."""
+    """Binds the request id and the actor for the log; finds the session of the cookie
+    (pages) or the account of the bearer token (API) and refuses, before reading any
+    body, a request that needs one and has none, then a body over its route's limit;
+    adds the security headers, the request id and `Server-Timing` (time to the answer's
+    first byte), and logs one line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,8 +128,11 @@ class RequestContext:
         request = Request(scope)
         request_id = bind_context(actor="anonymous",
                                   request_id=request.headers.get("X-Request-ID"))
+        request.state.request_id = request_id
         request.state.session = None
+        request.state.api_user = None
         answered: dict[str, float | int] = {}
+        path, https = request.url.path, auth.is_https(request)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,24 +141,16 @@ class RequestContext:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if not path.startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
                 headers["X-Request-ID"] = request_id
                 headers["Server-Timing"] = f"app;dur={elapsed_ms}"
             await send(message)
 
-        path = request.url.path
         try:
-            probe = getattr(request.app.state, "probe", None)
-            if probe is not None and not probe.available.is_set() and \
-                    not path.startswith("/static/"):
-                raise DatabaseDown
-            token = request.cookies.get(auth.COOKIE)
-            if token and not path.startswith(("/api/", "/static/")):
-                session = await run_in_threadpool(request.app.state.runtime.accounts.session,
-                                                  token)
-                request.state.session = session
-                if session:
-                    bind_context(actor=session.user.login, request_id=request_id)
-            await self.app(scope, receive, send_with_headers)
+            await self._handle(scope, request, receive, send_with_headers)
         except UNAVAILABLE as error:
             if answered:
                 raise
@@ -110,4 +159,69 @@ class RequestContext:
         route = scope.get("route")
         log.info("request", method=request.method, path=path,
                  route=getattr(route, "name", None), status=answered.get("status"),
-                 duration_ms=answered.get("ms"))
+                 duration_ms=answered.get("ms"), client=auth.client_address(request))
+
+    async def _handle(self, scope: Scope, request: Request, receive: Receive,
+                      send: Send) -> None:
+        path, method = request.url.path, request.method
+        probe = getattr(request.app.state, "probe", None)
+        if probe is not None and not probe.available.is_set() and \
+                not path.startswith("/static/"):
+            raise DatabaseDown
+        if path.startswith("/api/"):
+            user = await _api_user(request)
+            if user is None:
+                await unauthenticated(request)(scope, receive, send)
+                return
+            request.state.api_user = user
+        elif not path.startswith("/static/"):
+            token = request.cookies.get(auth.cookie_name(request))
+            if token:
+                session = await run_in_threadpool(request.app.state.runtime.accounts.session,
+                                                  token)
+                request.state.session = session
+                if session:
+                    bind_context(actor=session.user.login, request_id=request.state.request_id)
+            if method == "POST" and request.state.session is None and path not in OPEN_POSTS:
+                await unauthenticated(request)(scope, receive, send)
+                return
+        limit = body_limit(method, path)
+        declared = request.headers.get("Content-Length", "")
+        if (declared.isdigit() and int(declared) > limit) or \
+                (limit == 0 and declared not in ("", "0")):
+            await too_large(request)(scope, receive, send)
+            return
+        await self.app(scope, _bounded(receive, limit), send)
+
+
+async def _api_user(request: Request) -> User | None:
+    """The account of the request's bearer token, if it is a live one."""
+    user = await bearer_user(request)
+    if user is not None:
+        bind_context(actor=user.login, request_id=request.state.request_id)
+    return user
+
+
+async def bearer_user(request: Request) -> User | None:
+    """The account a request's `Authorization: Bearer` token acts for, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await run_in_threadpool(request.app.state.runtime.bearer_tokens.user, token.strip())
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive`, counting the body's bytes as they come: past the limit, a 413."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return bounded
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,9 +16,12 @@ from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import worklist_page
 from web.auth import check_csrf, require_role, require_user
 from web.files import get_runtime
+from web.params import amount_param, whole_param
+from web.urls import path_for
 
 router = APIRouter()
 PER_PAGE = 50
+MAX_PAGE = 100_000
 SHOWN = 100
 """Worklist items shown at first: nobody works more in a day; the rest is one click away."""
 BUCKET_LABELS = {"not_yet_due": "Non échu", "1-30": "1 à 30 j", "31-60": "31 à 60 j",
@@ -53,7 +55,7 @@ def my_day(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
                                    "agents": [u.login for u in runtime.accounts.users()]})
 
 
-@router.get("/debiteurs/{account}", response_class=HTMLResponse, name="debtor_page")
+@router.get("/debiteurs/{account:ref}", response_class=HTMLResponse, name="debtor_page")
 def debtor_page(request: Request, account: str,
                 runtime: Annotated[Runtime, Depends(get_runtime)],
                 session: Annotated[Session, Depends(require_user)]) -> Response:
@@ -72,7 +74,7 @@ def debtor_page(request: Request, account: str,
          "can_record": session.user.role in CAN_RECORD})
 
 
-@router.post("/debiteurs/{account}/j-appelle", name="claim_debtor")
+@router.post("/debiteurs/{account:ref}/j-appelle", name="claim_debtor")
 def claim_debtor(request: Request, account: str,
                  runtime: Annotated[Runtime, Depends(get_runtime)],
                  session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
@@ -80,7 +82,7 @@ def claim_debtor(request: Request, account: str,
     """« J'appelle » : tells the team this debtor is being called, for 15 minutes."""
     check_csrf(session, csrf)
     runtime.claims.claim(account, session.user.login)
-    return RedirectResponse(request.url_for("debtor_page", account=account), status_code=303)
+    return RedirectResponse(path_for(request, "debtor_page", account=account), status_code=303)
 
 
 @router.get("/equipe", response_class=HTMLResponse, name="team")
@@ -107,17 +109,18 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
               agent: Annotated[str, Query(max_length=100)] = "",
               tranche: Annotated[str, Query(max_length=20)] = "",
               debiteur: Annotated[str, Query(max_length=100)] = "",
-              min_: Annotated[str, Query(alias="min", max_length=20)] = "",
-              max_: Annotated[str, Query(alias="max", max_length=20)] = "",
+              min_: Annotated[str, Query(alias="min")] = "",
+              max_: Annotated[str, Query(alias="max")] = "",
               q: Annotated[str, Query(max_length=100)] = "",
               tri: Annotated[str, Query(max_length=20)] = "retard",
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+              page_: Annotated[str, Query(alias="page")] = "") -> Response:
     """All files, filtered, searched, sorted and paged; the aging chart and the KPIs."""
     day = runtime.today()
+    page = whole_param(page_, "page", low=1, high=MAX_PAGE) or 1
     filters = PortfolioFilter(status=statut if statut in PHASE_OF_STATUS else "",
                               agent=agent, bucket=tranche if tranche in BUCKETS else "",
-                              debtor=debiteur, minimum=_amount(min_), maximum=_amount(max_),
-                              search=q, sort=tri)
+                              debtor=debiteur, minimum=amount_param(min_, "min"),
+                              maximum=amount_param(max_, "max"), search=q, sort=tri)
     lines, total = runtime.reads.portfolio(day, filters, page, PER_PAGE)
     (aging,) = runtime.reads.aging(day) or [None]
     return request.app.state.templates.TemplateResponse(
@@ -126,11 +129,4 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
          "filters": filters, "raw": {"min": min_, "max": max_}, "aging": aging,
          "kpis": runtime.reads.kpis(day), "statuses": STATUS_LABELS,
          "buckets": BUCKET_LABELS, "day": day, "query": dict(request.query_params)})
-
-
-def _amount(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.replace(" ", "").replace(",", ".")) if text.strip() else None
-    except InvalidOperation:
-        return None
 

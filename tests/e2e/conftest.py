@@ -28,11 +28,13 @@ class Server:
 
 
 
-def _serve(store_url: str) -> tuple[Server, uvicorn.Server, threading.Thread]:
-    app = create_app(Settings(database_url=store_url, log_format="json", api_token=API_TOKEN))
+def _serve(store_url: str, **settings: object) -> tuple[Server, uvicorn.Server, threading.Thread]:
+    app = create_app(Settings(**{"database_url": store_url, "log_format": "json",
+                                 "api_token": API_TOKEN, **settings}))  # type: ignore[arg-type]
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", server_header=False,
+                            proxy_headers=False)
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -45,12 +47,13 @@ def _serve(store_url: str) -> tuple[Server, uvicorn.Server, threading.Thread]:
 
 
 @pytest.fixture
-def server_on() -> Iterator[Callable[[str], str]]:
-    """Serves relance on a given store until the test ends; gives its base URL."""
+def server_on() -> Iterator[Callable[..., str]]:
+    """Serves relance on a given store (with other settings if given) until the test
+    ends; gives its base URL."""
     running: list[tuple[Server, uvicorn.Server, threading.Thread]] = []
 
-    def start(store_url: str) -> str:
-        running.append(_serve(store_url))
+    def start(store_url: str, **settings: object) -> str:
+        running.append(_serve(store_url, **settings))
         return running[-1][0].url
 
     yield start
@@ -84,9 +87,17 @@ def log_in(server: Server, login: str, role: str) -> httpx.Client:
 
     server.app.state.runtime.accounts.add(login, login.title(), Role(role), PASSWORD)
     http = httpx.Client(base_url=server.url, timeout=10, follow_redirects=False)
-    answer = http.post("/connexion", data={"login": login, "password": PASSWORD, "suite": "/"})
+    answer = submit_login(http, login, PASSWORD)
     assert answer.status_code == 303, answer.text
     return http
+
+
+def submit_login(http: httpx.Client, login: str, password: str, **extra: str) -> httpx.Response:
+    """Fills and sends the login form as a browser does: the form first (its CSRF token
+    and cookie), then the post."""
+    page = http.get("/connexion")
+    return http.post("/connexion", data={"login": login, "password": password, "suite": "/",
+                                         "csrf": hidden(page.text), **extra})
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import httpx
 
-from adapters.accounts import LoginThrottle
+from adapters.throttle import LoginThrottle
 from tests.builders import register_kwargs
-from tests.e2e.conftest import PASSWORD, hidden, log_in
+from tests.e2e.conftest import PASSWORD, hidden, log_in, submit_login
 
 
 def test_pages_need_a_login_and_send_back_to_the_page_asked(client):
@@ -15,15 +15,16 @@ def test_pages_need_a_login_and_send_back_to_the_page_asked(client):
     assert answer.headers["location"].endswith("/connexion?suite=/dossiers/FA-1")
 
 
-def test_a_wrong_password_is_refused_in_french_and_brute_force_is_throttled(server, client):
+def test_a_wrong_password_is_refused_in_french_and_brute_force_is_slowed(server, client):
     server.app.state.runtime.accounts.add("marie", "Marie", "agent", PASSWORD)
     for _ in range(5):
-        wrong = client.post("/connexion", data={"login": "marie", "password": "nope"})
+        wrong = submit_login(client, "marie", "nope")
         assert wrong.status_code == 401
         assert "Identifiant ou mot de passe incorrect." in wrong.text
-    blocked = client.post("/connexion", data={"login": "marie", "password": PASSWORD})
-    assert blocked.status_code == 429
-    assert "Trop de tentatives" in blocked.text
+    slowed = submit_login(client, "marie", PASSWORD)
+    assert slowed.status_code == 429
+    assert "Trop de tentatives : réessayez dans 1 seconde(s)." in slowed.text
+    assert slowed.headers["retry-after"] == "1"
 
 
 def test_failed_logins_count_on_every_web_process_of_the_store(store_url, server_on):
@@ -32,31 +33,47 @@ def test_failed_logins_count_on_every_web_process_of_the_store(store_url, server
     first, second = server_on(store_url), server_on(store_url)
     with httpx.Client(base_url=first) as one, httpx.Client(base_url=second) as other:
         for attempt in range(5):
-            answer = (one if attempt % 2 else other).post(
-                "/connexion", data={"login": "marie", "password": f"essai {attempt}"})
+            answer = submit_login(one if attempt % 2 else other, "marie", f"essai {attempt}")
             assert answer.status_code == 401
         for http in (one, other):
-            blocked = http.post("/connexion", data={"login": "marie", "password": "essai"})
-            assert blocked.status_code == 429
-            assert "Trop de tentatives" in blocked.text
+            slowed = submit_login(http, "marie", "essai")
+            assert slowed.status_code == 429
+            assert "Trop de tentatives" in slowed.text
 
 
-def test_login_attempts_come_back_once_the_window_has_passed(runtime, clock):
-    throttle = LoginThrottle(runtime.views, clock, attempts=3, window=timedelta(minutes=5))
-    keys = ("login:marie", "ip:10.0.0.7")
+def test_the_delay_between_attempts_doubles_with_failures_and_never_locks_for_good(
+        runtime, clock):
+    throttle = LoginThrottle(runtime.views, clock, per_login=3, per_address=100,
+                             window=timedelta(minutes=15), longest_delay=60)
     for _ in range(3):
-        assert not throttle.blocked(*keys)
-        throttle.failed(*keys)
-    assert throttle.blocked(*keys)
-    assert throttle.blocked("ip:10.0.0.7")
-    assert not throttle.blocked("login:paul", "ip:10.0.0.8")
-    clock.advance(minutes=4)
-    assert throttle.blocked(*keys)
-    clock.advance(minutes=2)
-    assert not throttle.blocked(*keys)
-    throttle.failed(*keys)
-    rows = runtime.views.rows("SELECT key FROM {login_failures}", {}, {})
-    assert len(rows) == 2, "expired failures are pruned when new ones are counted"
+        assert throttle.begin("marie", "10.0.0.7").allowed
+    waits = []
+    for _ in range(8):
+        refused = throttle.begin("Marie", "10.0.0.8")
+        assert not refused.allowed
+        waits.append(refused.retry_after)
+        clock.advance(seconds=refused.retry_after)
+        assert throttle.begin("marie", "10.0.0.9").allowed                 # checked, failed
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert throttle.begin("paul", "10.0.0.7").allowed                      # others untouched
+    clock.advance(minutes=16)
+    assert throttle.begin("marie", "10.0.0.7").allowed                     # the window passed
+
+
+def test_an_office_behind_one_address_gets_more_attempts_than_one_login(runtime, clock):
+    throttle = LoginThrottle(runtime.views, clock, per_login=5, per_address=20)
+    for n in range(20):
+        assert throttle.begin(f"collegue.{n % 10}", "192.0.2.50").allowed
+    assert not throttle.begin("collegue.new", "192.0.2.50").allowed
+    assert throttle.begin("collegue.new", "192.0.2.51").allowed
+
+
+def test_a_right_password_is_forgotten_by_the_count(runtime, clock):
+    throttle = LoginThrottle(runtime.views, clock, per_login=2, per_address=100)
+    for _ in range(5):
+        attempt = throttle.begin("marie", "10.0.0.7")
+        assert attempt.allowed
+        throttle.succeeded(attempt)
 
 
 def test_the_session_cookie_is_httponly_samesite_and_new_at_each_login(server):
@@ -64,7 +81,7 @@ def test_the_session_cookie_is_httponly_samesite_and_new_at_each_login(server):
     cookies = []
     for _ in range(2):
         with httpx.Client(base_url=server.url) as http:
-            answer = http.post("/connexion", data={"login": "paul", "password": PASSWORD})
+            answer = submit_login(http, "paul", PASSWORD)
             header = answer.headers["set-cookie"]
             assert "HttpOnly" in header
             assert "SameSite=lax" in header

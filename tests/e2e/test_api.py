@@ -40,7 +40,8 @@ def test_the_api_refuses_a_call_without_the_token_and_bad_input_with_a_4xx(clien
     assert client.post("/api/invoices", json=INVOICES, headers=wrong).status_code == 401
     bad = client.post("/api/invoices", json=[{"number": "X"}], headers=AUTH)
     assert bad.status_code == 422
-    assert client.get("/openapi.json").json()["paths"]["/api/invoices"]["post"]
+    assert client.get("/openapi.json").status_code == 401
+    assert client.get("/openapi.json", headers=AUTH).json()["paths"]["/api/invoices"]["post"]
 
 
 def test_every_command_and_read_through_the_api_with_a_users_token(server, client):

@@ -26,7 +26,7 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(server):
              "amount": "1200.00", "issued_on": "2026-09-01", "due_on": "2026-10-01"}
             for i in range(3)]
     assert httpx.post(base + "/api/invoices", json=seed, headers=AUTH).status_code == 200
-    schema = schemathesis.openapi.from_url(base + "/openapi.json")
+    schema = schemathesis.openapi.from_url(base + "/openapi.json", headers=AUTH)
     checks = [check for check in CHECKS.get_all() if check.__name__ in CHECKED]
     assert len(checks) == len(CHECKED)
     operations = [result.ok() for result in schema.get_all_operations()]

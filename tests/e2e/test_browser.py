@@ -79,3 +79,22 @@ def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, br
         page.goto(f"{server.url}{path}")
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         assert page.locator("h1").count() == 1
+
+
+def test_the_api_docs_render_in_chromium_under_the_sites_policy(server, browser):
+    server.app.state.runtime.accounts.add("dev.api", "Développeuse", "agent", PASSWORD)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(request.url))
+    page.goto(f"{server.url}/docs")
+    page.fill("#login", "dev.api")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/docs")
+    page.wait_for_selector(".opblock", timeout=15_000)
+    assert page.locator(".opblock").count() >= 6                  # every operation listed
+    page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+    assert problems == []                                         # nothing blocked, no error

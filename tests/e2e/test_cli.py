@@ -2,20 +2,11 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-RELANCE = str(Path(sys.executable).parent / "relance")
-
-
-def relance(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELANCE_DATABASE_URL": url, "RELANCE_ACTOR": "marie.curie",
-           "COLUMNS": "200"}
-    return subprocess.run([RELANCE, *args], capture_output=True, text=True, env=env,
-                          timeout=60, check=False)
-
+from tests.e2e.cli_runner import RELANCE, relance
 
 REGISTER = ["invoice", "register", "--number", "FA-2026-0042", "--debtor-account", "411DUP",
             "--debtor-name", "Dupuis & Fils", "--siren", "732829320", "--amount", "1 500,00",

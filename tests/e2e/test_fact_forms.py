@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.builders import register_kwargs
+from tests.e2e.conftest import log_in
 
 TODAY_PLACEHOLDER = "{today}"
 GOOD = {
@@ -20,8 +21,8 @@ GOOD = {
     "mise-en-demeure": {"letter": "1A 123", "deadline_on": "31/12/2099"},
     "reconnaissance": {"document": "Courrier signé"},
     "transmission": {"to": "lawyer", "recipient": "Me Lefort"},
-    "attribution": {"agent": "bruno"},
-    "rappel": {"callback_on": "31/12/2099", "owner": "bruno"},
+    "attribution": {"agent": "agent.test"},
+    "rappel": {"callback_on": "31/12/2099", "owner": "agent.test"},
     "perte": {"reason": "Insolvable"},
     "cloture": {"reason": "Avoir"},
 }
@@ -52,12 +53,37 @@ def _post(server, agent, kind, data):
     return runtime, number, agent.post(f"/dossiers/{number}/faits/{kind}", data=form)
 
 
-@pytest.mark.parametrize("kind", sorted(GOOD))
+SUPERVISED = {"transmission", "perte", "cloture"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(GOOD) - SUPERVISED))
 def test_each_fact_form_records_its_fact(server, agent, kind):
     runtime, number, answer = _post(server, agent, kind, GOOD[kind])
     assert answer.status_code == 303, answer.text[-600:]
     assert len(runtime.files.history(number)) == 2
     assert runtime.files.history(number)[-1].actor == "agent.test"
+
+
+@pytest.mark.parametrize("kind", sorted(SUPERVISED))
+def test_writing_off_closing_and_handing_over_are_for_supervisors(server, agent, kind):
+    runtime, number, refused = _post(server, agent, kind, GOOD[kind])
+    assert refused.status_code == 403
+    assert "pas permise avec votre rôle" in refused.text
+    assert len(runtime.files.history(number)) == 1
+    chef = log_in(server, f"chef.{kind}", "supervisor")
+    page = chef.get(f"/dossiers/{number}").text
+    form = {**GOOD[kind], "csrf": _hidden(page, "csrf", kind), "cle": _hidden(page, "cle", kind)}
+    assert chef.post(f"/dossiers/{number}/faits/{kind}", data=form).status_code == 303
+    assert runtime.files.history(number)[-1].actor == f"chef.{kind}"
+    chef.close()
+
+
+@pytest.mark.parametrize(("kind", "field"), [("attribution", "agent"), ("rappel", "owner")])
+def test_a_file_goes_only_to_an_active_account_of_the_team(server, agent, kind, field):
+    runtime, number, answer = _post(server, agent, kind, {**GOOD[kind], field: "ghost.user<x>"})
+    assert answer.status_code == 422
+    assert "Choisissez un compte actif de l&#39;équipe" in answer.text
+    assert len(runtime.files.history(number)) == 1
 
 
 @pytest.mark.parametrize("kind", sorted(BAD))

@@ -8,13 +8,15 @@ from tests.builders import register_kwargs
 from tests.e2e.conftest import hidden, log_in
 
 READS = ["/", "/journee", "/portefeuille", "/equipe", "/dossiers/FA-R", "/debiteurs/411ACME"]
-WRITES = ["/dossiers/FA-R/notes", "/dossiers/FA-R/appels", "/dossiers/FA-R/faits/cloture",
+WRITES = ["/dossiers/FA-R/notes", "/dossiers/FA-R/appels", "/dossiers/FA-R/faits/rappel",
           "/debiteurs/411ACME/j-appelle", "/dossiers/FA-R/documents/reminder_1"]
+ENDS = ["/dossiers/FA-R/faits/cloture", "/dossiers/FA-R/faits/perte",
+        "/dossiers/FA-R/faits/transmission"]
 MATRIX = {
-    "agent": {"read": 200, "write": "allowed", "settings": 403},
-    "supervisor": {"read": 200, "write": "allowed", "settings": 200},
-    "auditor": {"read": 200, "write": 403, "settings": 403},
-    "admin": {"read": 200, "write": "allowed", "settings": 200},
+    "agent": {"read": 200, "write": "allowed", "end": 403, "settings": 403},
+    "supervisor": {"read": 200, "write": "allowed", "end": "allowed", "settings": 200},
+    "auditor": {"read": 200, "write": 403, "end": 403, "settings": 403},
+    "admin": {"read": 200, "write": "allowed", "end": "allowed", "settings": 200},
 }
 
 
@@ -30,12 +32,13 @@ def test_each_role_reads_writes_and_manages_as_allowed(server, role):
     for path in READS:
         assert http.get(path).status_code == expected["read"], path
     csrf = hidden(http.get("/journee").text)
-    for path in WRITES:
-        status = http.post(path, data={"csrf": csrf, "text": "x", "reason": "x"}).status_code
-        if expected["write"] == 403:
-            assert status == 403, path
-        else:
-            assert status != 403, path
+    for paths, allowed in ((WRITES, expected["write"]), (ENDS, expected["end"])):
+        for path in paths:
+            status = http.post(path, data={"csrf": csrf, "text": "x", "reason": "x"}).status_code
+            if allowed == 403:
+                assert status == 403, path
+            else:
+                assert status != 403, path
     assert http.get("/reglages").status_code == expected["settings"]
     http.close()
 
@@ -66,11 +69,13 @@ def test_a_supervisor_records_absences_and_choices_but_creates_no_administrator(
                                                "first": "demain", "last": "après"})
     assert bad.status_code == 422
     assert "vérifiez les champs" in bad.text
-    escalate = boss.post("/reglages/compte", data={
-        "csrf": hidden(page), "login": "pirate", "role": "admin", "password": "x" * 12})
+    escalate = boss.post("/reglages/comptes/creer", data={
+        "csrf": hidden(page), "login": "pirate", "role": "admin",
+        "password": "une phrase assez longue"})
     assert escalate.status_code == 403
-    agent = boss.post("/reglages/compte", data={
-        "csrf": hidden(page), "login": "nouvel.agent", "role": "agent", "password": "x" * 12})
+    agent = boss.post("/reglages/comptes/creer", data={
+        "csrf": hidden(page), "login": "nouvel.agent", "role": "agent",
+        "password": "une phrase assez longue"})
     assert agent.status_code == 303
     assert "nouvel.agent" in [u.login for u in runtime.accounts.users()]
     boss.close()

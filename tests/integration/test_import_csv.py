@@ -59,3 +59,14 @@ def test_payments_are_recorded_once_even_when_the_file_comes_back(files):
 def test_a_file_without_the_needed_columns_is_refused_whole(files):
     with pytest.raises(BadRow, match="colonnes introuvables : amount"):
         import_invoices(files, b"numero;client\nFA-1;X\n", "import")
+
+
+def test_a_field_over_the_csv_limit_is_a_row_error_and_the_next_rows_still_come_in(files):
+    data = ("numero;compte;client;montant;date;echeance;destinataire\n"
+            "BIG-1;411A;Alpha;100,00;01/10/2026;31/10/2026;Jean\n"
+            f"BIG-2;411A;Alpha;100,00;01/10/2026;31/10/2026;{'x' * 200_000}\n"
+            "BIG-3;411A;Alpha;100,00;01/10/2026;31/10/2026;Marie\n").encode()
+    report = import_invoices(files, data, "import")
+    assert report.created == 2
+    assert report.rejected == [(3, "ligne illisible (un champ dépasse 128 Kio)")]
+    assert files.case("BIG-3").billing_recipient.name == "Marie"
