@@ -129,8 +129,8 @@ def digest_command(
         Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
     out.print(f"Empreinte du registre : {digest.root}")
     out.print(f"Position couverte : {digest.position} ({digest.files} dossier(s), "
-              f"{digest.records} registre(s) de réglages ou d'exports, "
-              f"{digest.facts} fait(s))")
+              f"{digest.facts} fait(s) ; réglages et registre des exports : "
+              f"{digest.records} chaîne(s))")
 
 
 def verify_command(
@@ -174,8 +174,8 @@ def verify_command(
             err.print(f"Registre altéré depuis l'empreinte : {changed}")
             raise typer.Exit(1)
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
-    out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s), "
-              f"{digest.records} registre(s) de réglages ou d'exports, "
+    out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s) ; "
+              f"réglages et registre des exports : {digest.records} chaîne(s) ; "
               f"jusqu'à la position {digest.position}.")
 
 

@@ -306,7 +306,7 @@ def user_token(
         return token, accounts.api_token(token)
 
     token, issued = _accounts_command(issue)
-    security.info("api token issued", login=login, token=issued.id, name=issued.name,
+    security.info("api token issued", login=login, token_id=issued.id, name=issued.name,
                   expires_at=str(issued.expires_at))
     Console(stderr=True).print(f"Jeton {issued.id} « {issued.name} » de {login}, valable "
                                f"jusqu'au {issued.expires_at:%d/%m/%Y} (affiché une seule fois) :")
@@ -344,5 +344,5 @@ def user_revoke_token(token_id: Annotated[str, typer.Argument(
         return revoked
 
     revoked = _accounts_command(revoke)
-    security.info("api token revoked", login=revoked.login, token=revoked.id)
+    security.info("api token revoked", login=revoked.login, token_id=revoked.id)
     out.print(f"Jeton {revoked.id} « {revoked.name} » de {revoked.login} révoqué.")

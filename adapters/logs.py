@@ -15,7 +15,10 @@ from typing import Any
 
 import structlog
 
-SECRET_KEYS = re.compile(r"pass(word)?|secret|token|session|cookie|authorization|csrf", re.I)
+SECRET_KEYS = re.compile(
+    r"^(?!.*_id$).*(pass(word)?|secret|token|session|cookie|authorization|csrf)", re.I)
+"""Keys whose values are masked; a key ending in `_id` names a session or a token by its
+public id (a prefix of its SHA-256), which is no secret."""
 URL_PASSWORD = re.compile(r"(://[^:/@\s]{1,256}+:)([^@\s/]{1,256}+)(@)")
 """A password inside a URL. Both parts are bounded, so that matching stays linear in the
 length of the text whatever it holds: an unbounded pattern backtracked quadratically on

@@ -75,7 +75,7 @@ async def change_password(request: Request, runtime: Annotated[Runtime, Depends(
                                        "", 422)
     ended = await run_in_threadpool(runtime.accounts.end_other_sessions, session.user.login,
                                     request.cookies.get(cookie_name(request), ""))
-    security.info("password changed", login=session.user.login, other_sessions_ended=ended)
+    security.info("password changed", login=session.user.login, ended=ended)
     return RedirectResponse(path_for(request, "my_account") + "?fait=mot-de-passe",
                             status_code=303)
 
@@ -166,7 +166,7 @@ async def accounts_change(request: Request, action: str,
             token = await run_in_threadpool(lambda: accounts.issue_api_token(
                 login, name=form.get("name", ""), days=int(days or TOKEN_DAYS)))
             issued = await run_in_threadpool(accounts.api_token, token)
-            security.info("api token issued", login=login, token=issued.id, name=issued.name,
+            security.info("api token issued", login=login, token_id=issued.id, name=issued.name,
                           expires_at=str(issued.expires_at), by=actor)
             return await run_in_threadpool(
                 _accounts, request, runtime, session, "",
@@ -177,7 +177,7 @@ async def accounts_change(request: Request, action: str,
             if revoked is None:
                 raise AccountError("no such live token", "Ce jeton n'existe pas ou est déjà "
                                    "révoqué.")
-            security.info("api token revoked", login=revoked.login, token=revoked.id, by=actor)
+            security.info("api token revoked", login=revoked.login, token_id=revoked.id, by=actor)
         else:
             raise HTTPException(404, "no such action")
     except AccountError as error:

@@ -154,7 +154,7 @@ def _log_in(request: Request, login: str, password: str, suite: str) -> Response
     request.app.state.login_throttle.succeeded(attempt)
     token, session = found
     security.info("login succeeded", login=session.user.login, client=address,
-                  session=session.id)
+                  session_id=session.id)
     target = path_for(request, "my_account") if session.must_change else _safe_next(suite)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(request), token, httponly=True, samesite="lax",
@@ -170,7 +170,7 @@ def logout(request: Request, session: Annotated[Session, Depends(require_user)],
     """Ends the session."""
     check_csrf(session, csrf)
     request.app.state.runtime.accounts.log_out(request.cookies.get(cookie_name(request), ""))
-    security.info("logged out", session=session.id)
+    security.info("logged out", session_id=session.id)
     response = RedirectResponse(path_for(request, "login"), status_code=303)
     response.delete_cookie(cookie_name(request), path="/")
     return response

@@ -21,3 +21,18 @@ def test_a_log_line_carries_request_and_actor_and_masks_secrets(capsys):
         assert line["actor"] == "alice"
         assert "hunter2" not in json.dumps(line)
         assert "abc123" not in json.dumps(line)
+
+
+def test_long_values_are_cut_and_public_ids_stay_readable(capsys):
+    configure_logging("json", "INFO")
+    bind_context(actor="alice", request_id="x" * 65)
+    structlog.get_logger("relance.test").info(
+        "checked", path="/" + "://a:b" * 20_000, session_id="3f2a9c1b7d04",
+        session="secret-cookie", url="smtp://u:pw@h:25 " * 3)
+    line = json.loads(capsys.readouterr().err.splitlines()[-1])
+    assert len(line["request_id"]) == 32                  # a client's overlong id replaced
+    assert line["path"].endswith("[115905 more characters]")
+    assert len(line["path"]) < 4200
+    assert line["session_id"] == "3f2a9c1b7d04"
+    assert line["session"] == "***"
+    assert line["url"] == "smtp://u:***@h:25 " * 3
