@@ -11,23 +11,23 @@ from pathlib import Path
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import Environment
 
-from adapters.accounts import Accounts
-from adapters.bearer import BearerTokens
-from adapters.calendar import FrenchCalendar
-from adapters.clock import utc_now
-from adapters.coordination import Claims
-from adapters.documents import Creditor, Documents
-from adapters.follower import Follower
-from adapters.outbox import Outbox, outbox_from_url
-from adapters.rates import load_law_rates
+from adapters.infra.accounts import Accounts
+from adapters.infra.bearer import BearerTokens
+from adapters.infra.calendar import FrenchCalendar
+from adapters.infra.clock import utc_now
+from adapters.infra.coordination import Claims
+from adapters.infra.documents import Creditor, Documents
+from adapters.infra.outbox import Outbox, outbox_from_url
+from adapters.infra.rates import load_law_rates
+from adapters.infra.store import Store, check_store, parse_database_url
 from adapters.settings import Settings
-from adapters.store import Store, check_store, parse_database_url
 from domain.penalties import LawRates
 from domain.service import CaseFiles, Clock
 from projections.case_view import Planning
 from projections.catalog import all_projections
 from projections.outage import replace_dead_connections_at_once
 from projections.queries import Reads
+from projections.runner import Follower
 from projections.storage import PostgresViews, SQLiteViews, ViewStore
 
 log = logging.getLogger("relance.bootstrap")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ class Settings:
     - RELANCE_DATABASE_URL: `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`
       or `postgresql://user[:password]@host[:port]/dbname[?schema=name]`.
     - RELANCE_LOG_FORMAT: `json` (default when not on a terminal) or `console`.
-    - RELANCE_LOG_LEVEL: `INFO` by default.
+    - RELANCE_LOG_LEVEL: `INFO` for the server, `WARNING` for other commands, by default.
+    - RELANCE_ACTOR: who acts for commands typed in a terminal (the system user).
     - RELANCE_HOST / RELANCE_PORT: where `relance serve` listens (127.0.0.1:8000).
     - RELANCE_RATES_DIR: a folder of CSV rate tables completing the shipped ones.
     - RELANCE_SMTP_URL: where emails go (`smtp://host:port`, or `file://var/outbox`).
@@ -63,7 +65,9 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     log_format: str = ""
-    log_level: str = "INFO"
+    log_level: str = ""
+    """Empty: the server logs from INFO, other commands from WARNING."""
+    actor: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     projections: str = "embedded"
@@ -87,7 +91,8 @@ class Settings:
         return cls(
             database_url=env.get("RELANCE_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             log_format=env.get("RELANCE_LOG_FORMAT", "").strip().lower(),
-            log_level=env.get("RELANCE_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+            log_level=env.get("RELANCE_LOG_LEVEL", "").strip().upper(),
+            actor=env.get("RELANCE_ACTOR", "").strip() or getpass.getuser(),
             host=env.get("RELANCE_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=_int(env, "RELANCE_PORT", 8000),
             projections=env.get("RELANCE_PROJECTIONS", "embedded").strip() or "embedded",

@@ -18,8 +18,8 @@ import psycopg
 from psycopg import sql
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.infra.store import ensure_postgres_database, parse_database_url
 from adapters.settings import Settings
-from adapters.store import ensure_postgres_database, parse_database_url
 from domain.invoice import Invoice
 from domain.values import CallOutcome, Channel, Contact, Debtor, Money, PaymentMeans, Stamp
 
@@ -56,7 +56,7 @@ def bench_runtime() -> Iterator[Runtime]:
 def cached_dataset(files: int, seed: int = 3) -> Iterator[tuple[Runtime, list[str]]]:
     """The demo portfolio of `files` files, seeded once and kept between runs in its own
     schema of the bench database (seeding 100,000 files takes minutes)."""
-    from adapters.demo import seed_portfolio
+    from adapters.usecases.demo import seed_portfolio
 
     base = parse_database_url(BENCH_URL)
     ensure_postgres_database(base)

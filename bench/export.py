@@ -20,8 +20,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.exporting import Request, export
-from adapters.exports import Scope
+from adapters.infra.export_formats import Scope
+from adapters.usecases.exporting import Request, export
 from bench.common import baseline, bench_runtime, record_portfolio, result
 from bench.projections import raw_select_and_decode
 from domain.invoice import invoice_id

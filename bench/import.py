@@ -18,7 +18,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from adapters.importing import import_invoices
+from adapters.usecases.importing import import_invoices
 from bench.common import baseline, bench_runtime, result
 
 TARGET = 0.25

@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import httpx
 
-from adapters.accounts import Role
+from adapters.infra.accounts import Role
 from bench.common import (
     Round,
     baseline,

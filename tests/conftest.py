@@ -17,8 +17,8 @@ import pytest
 from psycopg import sql
 
 from adapters.bootstrap import Runtime, bootstrap
+from adapters.infra.store import StoreError, ensure_postgres_database, parse_database_url
 from adapters.settings import Settings
-from adapters.store import StoreError, ensure_postgres_database, parse_database_url
 from domain.service import CaseFiles
 from tests.builders import ManualClock
 

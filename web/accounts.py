@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import (
+from adapters.bootstrap import Runtime
+from adapters.infra.accounts import (
     CAN_MANAGE_USERS,
     MAX_PASSWORD,
     ROLE_LABELS,
@@ -19,7 +20,6 @@ from adapters.accounts import (
     Role,
     Session,
 )
-from adapters.bootstrap import Runtime
 from web.auth import check_csrf, cookie_name, require_role, require_user
 from web.files import get_runtime
 from web.urls import path_for

@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
-from adapters.accounts import CAN_RECORD, User
 from adapters.bootstrap import Runtime
-from adapters.importing import ImportReport, record_payment_rows, register_rows
+from adapters.infra.accounts import CAN_RECORD, User
+from adapters.usecases.importing import ImportReport, record_payment_rows, register_rows
 from domain.values import CallOutcome, Contact, PaymentMeans
 from projections.worklist import worklist
 from web.fact_forms import BY_KIND, may_use, read, unknown_accounts

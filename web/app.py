@@ -15,11 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from adapters.bootstrap import bootstrap
-from adapters.health import DatabaseProbe
-from adapters.logs import configure_logging
+from adapters.infra.health import DatabaseProbe
+from adapters.infra.logs import configure_logging
+from adapters.infra.throttle import LoginThrottle
 from adapters.messages import in_french
 from adapters.settings import Settings
-from adapters.throttle import LoginThrottle
 from domain.errors import DomainError, InvoiceNotFound
 from web import accounts, api, auth, docs, exports, files, team_settings, work
 from web.middleware import RequestContext
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_format, settings.log_level)
+        configure_logging(settings.log_format, settings.log_level or "INFO")
         app.state.runtime = bootstrap(settings)
         if settings.projections == "embedded":
             app.state.runtime.start_following()

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import Role, Session
+from adapters.infra.accounts import Role, Session
 from web.urls import path_for
 
 SESSION_COOKIE = "relance_session"

@@ -19,12 +19,12 @@ import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
-from adapters.accounts import CAN_EXPORT, Session
 from adapters.bootstrap import Runtime
-from adapters.exporting import FORMATS, export
-from adapters.exporting import Request as ExportRequest
-from adapters.exports import ExportError, Scope
+from adapters.infra.accounts import CAN_EXPORT, Session
+from adapters.infra.export_formats import ExportError, Scope
 from adapters.parsing import parse_instant
+from adapters.usecases.exporting import FORMATS, export
+from adapters.usecases.exporting import Request as ExportRequest
 from domain.errors import DomainError, InvoiceNotFound
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from web.auth import check_csrf, require_role

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from adapters.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Role
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Role
 from adapters.parsing import parse_date, parse_whole
 from domain.errors import DomainError
 from domain.service import CaseFiles, Recorded

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
-from adapters.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
+from adapters.infra.accounts import CAN_RECORD, Session
+from adapters.infra.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
-from adapters.sending import preview, send_by_email
+from adapters.usecases.sending import preview, send_by_email
 from domain.errors import DomainError, InvoiceNotFound
 from domain.penalties import penalties
 from domain.prescription import prescription

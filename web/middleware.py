@@ -24,8 +24,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.accounts import User
-from adapters.logs import bind_context
+from adapters.infra.accounts import User
+from adapters.infra.logs import bind_context
 from web import auth
 
 log = structlog.get_logger("relance.web")

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import CAN_MANAGE_TEAM, Session
 from adapters.bootstrap import Runtime
-from adapters.documents import DOCUMENTS, InvalidTemplate, sample_context
+from adapters.infra.accounts import CAN_MANAGE_TEAM, Session
+from adapters.infra.documents import DOCUMENTS, InvalidTemplate, sample_context
 from adapters.messages import in_french
 from adapters.parsing import parse_date, parse_percent
 from domain.errors import DomainError

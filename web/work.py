@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.accounts import CAN_RECORD, Session
 from adapters.bootstrap import Runtime
+from adapters.infra.accounts import CAN_RECORD, Session
 from adapters.parsing import parse_date
 from projections.french import STATUS_LABELS
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter

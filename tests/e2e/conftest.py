@@ -83,7 +83,7 @@ PASSWORD = "mot-de-passe-de-test"
 
 def log_in(server: Server, login: str, role: str) -> httpx.Client:
     """A new HTTP client logged in as a new account of that role."""
-    from adapters.accounts import Role
+    from adapters.infra.accounts import Role
 
     server.app.state.runtime.accounts.add(login, login.title(), Role(role), PASSWORD)
     http = httpx.Client(base_url=server.url, timeout=10, follow_redirects=False)

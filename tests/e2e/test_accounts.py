@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import httpx
 
-from adapters.throttle import LoginThrottle
+from adapters.infra.throttle import LoginThrottle
 from tests.builders import register_kwargs
 from tests.e2e.conftest import PASSWORD, hidden, log_in, submit_login
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.exports import ATTACHMENT, verify_export
+from adapters.infra.export_formats import ATTACHMENT, verify_export
 from domain.values import CallOutcome
 from tests.builders import JEAN, register_kwargs
 from tests.e2e.conftest import hidden, log_in

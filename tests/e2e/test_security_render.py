@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from adapters.pdf import html_to_pdf
+from adapters.infra.pdf import html_to_pdf
 from tests.builders import free_port, register_kwargs
 from tests.e2e.conftest import hidden, log_in
 

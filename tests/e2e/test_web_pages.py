@@ -52,7 +52,7 @@ def test_a_late_file_shows_its_penalties_line_by_line_and_its_prescription(serve
 
 
 def test_documents_preview_as_html_and_pdf_and_send_by_email(server, agent, tmp_path):
-    from adapters.outbox import FileOutbox
+    from adapters.infra.outbox import FileOutbox
 
     runtime = server.app.state.runtime
     runtime.outbox = FileOutbox(tmp_path)

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.calendar import FrenchCalendar
-from adapters.outbox import FileOutbox
-from adapters.rates import load_law_rates
-from adapters.sending import send_by_email
+from adapters.infra.calendar import FrenchCalendar
+from adapters.infra.outbox import FileOutbox
+from adapters.infra.rates import load_law_rates
+from adapters.usecases.sending import send_by_email
 from domain.penalties import penalties
 from domain.values import CallOutcome, Instalment, PaymentMeans
 from projections.worklist import worklist

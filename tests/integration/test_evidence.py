@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from adapters.evidence import compare, walk
-from adapters.exporting import Request, export
-from adapters.exports import Scope, verify_export
+from adapters.infra.export_formats import Scope, verify_export
+from adapters.usecases.evidence import compare, walk
+from adapters.usecases.exporting import Request, export
 from domain.invoice import invoice_id
 from domain.values import CallOutcome, PaymentMeans
 from tests.builders import JEAN, eur, register_kwargs

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.importing import BadRow, import_invoices, import_payments
+from adapters.usecases.importing import BadRow, import_invoices, import_payments
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 INVOICES = (FIXTURES / "factures_cp1252.csv").read_bytes()

@@ -7,8 +7,8 @@ import facturx
 import pytest
 from weasyprint import HTML
 
-from adapters.facturx_import import import_facturx
-from adapters.importing import BadRow
+from adapters.usecases.facturx import import_facturx
+from adapters.usecases.importing import BadRow
 from domain.terms import PaymentTerms
 
 TERMS = PaymentTerms.parse("30")

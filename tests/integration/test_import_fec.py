@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.fec import import_fec
+from adapters.usecases.fec import import_fec
 from domain.errors import InvoiceNotFound
 from domain.terms import PaymentTerms
 

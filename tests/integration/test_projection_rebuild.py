@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from adapters.bootstrap import bootstrap
-from adapters.follower import REFRESH_AFTER
+from adapters.infra.store import parse_database_url
 from adapters.settings import Settings
-from adapters.store import parse_database_url
 from domain.errors import DomainError
 from domain.values import CallOutcome, Channel, Instalment, PaymentMeans
 from projections.case_view import CaseView
+from projections.runner import REFRESH_AFTER
 from tests.builders import (
     GLOBEX,
     JEAN,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from adapters.evidence import compare, walk
+from adapters.usecases.evidence import compare, walk
 from domain.exports import export_id
 from domain.scenarios import playbook_id
 from tests.integration.raw_events import RawEvents

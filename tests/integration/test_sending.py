@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from adapters.outbox import SmtpOutbox
-from adapters.sending import send_by_email
+from adapters.infra.outbox import SmtpOutbox
+from adapters.usecases.sending import send_by_email
 from tests.builders import free_port, register_kwargs
 
 

@@ -98,9 +98,9 @@ def test_the_first_versions_facts_pass_the_store_check_and_export_verifiably(run
                                                                            tmp_path):
     import io
 
-    from adapters.evidence import walk
-    from adapters.exporting import Request, export
-    from adapters.exports import Scope, verify_export
+    from adapters.infra.export_formats import Scope, verify_export
+    from adapters.usecases.evidence import walk
+    from adapters.usecases.exporting import Request, export
 
     _load_fixture(runtime.files)
     digest, problem = walk(runtime.files)

@@ -4,8 +4,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from adapters.documents import DOCUMENTS, Creditor, Documents, DocumentUnavailable, document_context
-from adapters.rates import load_law_rates
+from adapters.infra.documents import (
+    DOCUMENTS,
+    Creditor,
+    Documents,
+    DocumentUnavailable,
+    document_context,
+)
+from adapters.infra.rates import load_law_rates
 from domain.invoice import Invoice
 from domain.values import CallOutcome, Channel, DuplicateReason, Instalment, Stamp
 from tests.builders import JEAN, eur, register_kwargs

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.calendar import FrenchCalendar
+from adapters.infra.calendar import FrenchCalendar
 from domain.due import Progress, next_action, wakes_on
 from domain.invoice import Invoice
 from domain.scenarios import SHIPPED, InvalidScenario, Scenario, Step

@@ -5,7 +5,7 @@ import logging
 
 import structlog
 
-from adapters.logs import bind_context, configure_logging
+from adapters.infra.logs import bind_context, configure_logging
 
 
 def test_a_log_line_carries_request_and_actor_and_masks_secrets(capsys):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.rates import load_law_rates
+from adapters.infra.rates import load_law_rates
 from domain.invoice import Invoice
 from domain.penalties import RateMissing, penalties
 from domain.prescription import prescription

@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.store import StoreError, parse_database_url
+from adapters.infra.store import StoreError, parse_database_url
 
 
 def test_an_sqlite_url_names_a_relative_or_absolute_file():

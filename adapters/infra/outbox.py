@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from adapters.documents import Document
+from adapters.infra.documents import Document
 
 
 class SendFailed(Exception):

@@ -6,36 +6,34 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from adapters.importing import BadRow, ImportReport, import_invoices, import_payments, read_file
+from adapters.cli.common import default_actor, err, out, progress_bar, running
+from adapters.usecases.facturx import import_facturx
+from adapters.usecases.fec import import_fec
+from adapters.usecases.importing import (
+    BadRow,
+    ImportReport,
+    import_invoices,
+    import_payments,
+    read_file,
+)
+from domain.errors import DomainError
+from domain.terms import PaymentTerms
 
 import_app = typer.Typer(help="Importer factures et paiements.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 
 FileArg = Annotated[Path, typer.Argument(help="Fichier CSV (séparateur ; , ou tabulation).")]
 
 
 def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-def]
-    from adapters.cli import default_actor, open_runtime
-
-    runtime = open_runtime()
-    try:
-        data = read_file(path)
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                      transient=True) as progress:
-            task = progress.add_task(f"Import des {what}", total=None)
-            report: ImportReport = importer(
-                runtime.files, data, default_actor(),
-                lambda done, total: progress.update(task, completed=done, total=total))
-    except BadRow as error:
-        err.print(f"Import impossible : {error}")
-        raise typer.Exit(2) from None
-    finally:
-        runtime.close()
+    with running() as runtime:
+        try:
+            data = read_file(path)
+            with progress_bar(f"Import des {what}") as update:
+                report: ImportReport = importer(runtime.files, data, default_actor(), update)
+        except BadRow as error:
+            err.print(f"Import impossible : {error}")
+            raise typer.Exit(2) from None
     out.print(f"{report.created} {what} enregistré(s), {report.unchanged} déjà présent(s), "
               f"{len(report.rejected)} rejeté(s).")
     if report.created == 0 and report.unchanged and not report.rejected:
@@ -67,10 +65,6 @@ def fec(path: FileArg,
         = "30") -> None:
     """Importe les créances clients ouvertes d'un FEC (comptes 411) et leurs règlements
     lettrés."""
-    from adapters.fec import import_fec
-    from domain.errors import DomainError
-    from domain.terms import PaymentTerms
-
     try:
         rule = PaymentTerms.parse(terms)
     except DomainError as error:
@@ -85,10 +79,6 @@ def facturx(path: Annotated[Path, typer.Argument(help="Facture Factur-X / ZUGFeR
                 help="Délai de paiement si la facture ne donne pas l'échéance.")] = "30") -> None:
     """Importe une facture électronique Factur-X : numéro, acheteur et SIREN, montants,
     échéance, référence de commande."""
-    from adapters.facturx_import import import_facturx
-    from domain.errors import DomainError
-    from domain.terms import PaymentTerms
-
     try:
         rule = PaymentTerms.parse(terms)
     except DomainError as error:

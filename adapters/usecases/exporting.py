@@ -14,7 +14,7 @@ from typing import IO
 import structlog
 
 from adapters.bootstrap import Runtime
-from adapters.exports import (
+from adapters.infra.export_formats import (
     ExportError,
     Scope,
     Written,

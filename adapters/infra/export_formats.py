@@ -272,7 +272,7 @@ def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
     """The dossier as PDF/A-3b, with the JSON export attached (fetching nothing)."""
     from weasyprint import Attachment
 
-    from adapters.pdf import html_to_pdf
+    from adapters.infra.pdf import html_to_pdf
 
     if len(records) > PDF_FILES_LIMIT:
         raise ExportError(f"a PDF dossier holds at most {PDF_FILES_LIMIT} files",

@@ -7,68 +7,48 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from adapters.bootstrap import Runtime
+from adapters.cli.common import out, progress_bar, running
 
 projections_app = typer.Typer(help="Les vues (projections) des dossiers.", no_args_is_help=True)
-out = Console()
-
-
-def _runtime() -> Runtime:
-    from adapters.cli import open_runtime
-
-    return open_runtime()
 
 
 @projections_app.command("run")
 def run() -> None:
     """Tient les vues à jour en continu (pour PostgreSQL avec plusieurs serveurs web)."""
-    runtime = _runtime()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    try:
+    with running() as runtime:
         runtime.start_following()
         out.print(f"Suivi des faits de {runtime.store.description} : Ctrl+C pour arrêter.")
         stop.wait()
-    finally:
-        runtime.close()
 
 
 @projections_app.command("status")
 def status() -> None:
     """Affiche la position de chaque vue, la tête du journal et le retard."""
-    runtime = _runtime()
-    try:
+    with running() as runtime:
         head = runtime.files.recorder.max_notification_id() or 0
         table = Table("Vue", "Position", "Tête", "Retard")
         for projection in runtime.follower.projections:
             position = runtime.views.position(projection.name)
             table.add_row(projection.name, str(position), str(head), str(head - position))
         out.print(table)
-    finally:
-        runtime.close()
 
 
 @projections_app.command("rebuild")
 def rebuild(name: Annotated[str, typer.Argument(help="Vue à reconstruire (toutes si absent).")]
             = "") -> None:
     """Reconstruit une vue (ou toutes) depuis le premier fait, avec une barre de progression."""
-    runtime = _runtime()
-    try:
+    with running() as runtime:
         known = {p.name: p for p in runtime.follower.projections}
         if name and name not in known:
             raise typer.BadParameter(f"vue inconnue {name!r} ; vues : {', '.join(known)}")
         for projection in [known[name]] if name else known.values():
             runtime.views.reset(projection)
         head = runtime.files.recorder.max_notification_id() or 0
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=out) as progress:
-            task = progress.add_task("Reconstruction", total=head)
-            runtime.follower.catch_up(lambda done, _: progress.update(task, completed=done))
+        with progress_bar("Reconstruction", total=head) as update:
+            runtime.follower.catch_up(lambda done, _: update(done))
         out.print(f"Vues reconstruites jusqu'au fait n° {head}.")
-    finally:
-        runtime.close()

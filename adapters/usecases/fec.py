@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from adapters.importing import BadRow, ImportReport, Progress, record_payment_rows, register_rows
+from adapters.usecases.importing import (
+    BadRow,
+    ImportReport,
+    Progress,
+    record_payment_rows,
+    register_rows,
+)
 from domain.service import CaseFiles
 from domain.terms import PaymentTerms
 

@@ -3,7 +3,7 @@
 Supervisors write document wordings in Jinja2 (Réglages). Jinja2's immutable sandbox
 stops a wording from reaching Python's internals or changing what it is given, but not
 from looping 10^8 times or building a string of 200 MB. So a wording is rendered in a
-child process of its own (`python -m adapters.wording`): with an address-space limit,
+child process of its own (`python -m adapters.infra.wording`): with an address-space limit,
 killed when it runs past its time, on a copy of the file's context. It hands back only
 two strings, the subject and the text; the letter's layout is then built by the server
 from its own context, so nothing a wording does can reach the layout.
@@ -125,7 +125,7 @@ class _Worker:
 
     def __init__(self, memory: int) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "adapters.wording", str(memory)], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "adapters.infra.wording", str(memory)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.ready = False
 

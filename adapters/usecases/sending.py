@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from adapters.bootstrap import Runtime
-from adapters.documents import Document, document_context
-from adapters.outbox import SendFailed, build_message
+from adapters.infra.documents import Document, document_context
+from adapters.infra.outbox import SendFailed, build_message
 from domain.values import Channel
 
 log = logging.getLogger("relance.sending")

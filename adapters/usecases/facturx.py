@@ -12,7 +12,7 @@ from typing import Any
 
 from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
 
-from adapters.importing import BadRow, ImportReport, register_rows
+from adapters.usecases.importing import BadRow, ImportReport, register_rows
 from domain.service import CaseFiles
 from domain.terms import PaymentTerms
 

@@ -61,7 +61,7 @@ def _sqlite(url_path: str) -> Store:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
-        "APPLICATION_RECORDER_TOPIC": "adapters.subscriptions:FollowableSQLiteRecorder",
+        "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowableSQLiteRecorder",
         "CREATE_TABLE": "y",
         **CACHE,
     }
@@ -95,7 +95,7 @@ def _postgres(url: str, wait: int) -> Store:
         "POSTGRES_MAX_OVERFLOW": "15",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
-        "APPLICATION_RECORDER_TOPIC": "adapters.subscriptions:FollowablePostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowablePostgresRecorder",
         "CREATE_TABLE": "y",
         **CACHE,
     }

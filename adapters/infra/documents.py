@@ -5,7 +5,7 @@ Each document is one text template (`document_templates/NAME.txt.j2`) that sets 
 paragraphs out in `_layout.html.j2`. A team overrides any of them by putting a file of
 the same name in RELANCE_TEMPLATES_DIR, or, from Réglages, by recording its own wording
 in the playbook (versioned: who, when, why); the latest recorded wording wins. A team's
-wording runs in a bounded child process (`adapters.wording`) and gives back only its
+wording runs in a bounded child process (`adapters.infra.wording`) and gives back only its
 subject and text; every template renders on its own copy of the context, in Jinja2's
 immutable sandbox, so the layout only ever sees the server's own values. Each text is
 personalised with the contact, the file and its history, so the first and second
@@ -32,8 +32,8 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from adapters.pdf import html_to_pdf
-from adapters.wording import WordingFailed, WordingSandbox, render_wording
+from adapters.infra.pdf import html_to_pdf
+from adapters.infra.wording import WordingFailed, WordingSandbox, render_wording
 from domain.case import Entry
 from domain.invoice import Invoice
 from domain.penalties import LawRates, penalties

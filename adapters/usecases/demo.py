@@ -10,8 +10,8 @@ from decimal import Decimal
 from stdnum import luhn
 from stdnum.fr import siren as siren_number
 
-from adapters.accounts import Accounts, Role
-from adapters.importing import BATCH, ImportReport, Progress, save_batch
+from adapters.infra.accounts import Accounts, Role
+from adapters.usecases.importing import BATCH, ImportReport, Progress, save_batch
 from domain.invoice import Invoice
 from domain.service import CaseFiles
 from domain.values import (

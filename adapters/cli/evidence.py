@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-out = Console()
-err = Console(stderr=True)
-
-
-def _bar() -> Progress:
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True)
+from adapters.bootstrap import Runtime
+from adapters.cli.common import default_actor, err, out, parsed, progress_bar, running
+from adapters.infra.export_formats import ExportError, Scope, verify_export
+from adapters.messages import in_french
+from adapters.parsing import parse_instant
+from adapters.usecases.evidence import Digest, Problem, compare, walk
+from adapters.usecases.exporting import FORMATS, Request, count, export
+from domain.errors import DomainError
+from domain.invoice import invoice_id
+from projections.queries import PHASE_OF_STATUS, PortfolioFilter
 
 
 def export_command(
@@ -37,15 +38,6 @@ def export_command(
     agent: Annotated[str, typer.Option("--agent", help="Avec --tout : un agent.")] = "",
 ) -> None:
     """Exporte un dossier, un débiteur ou le portefeuille, et enregistre l'export."""
-    from adapters.cli import _parsed, default_actor, open_runtime
-    from adapters.exporting import FORMATS, Request, count, export
-    from adapters.exports import ExportError, Scope
-    from adapters.messages import in_french
-    from adapters.parsing import parse_instant
-    from domain.errors import DomainError
-    from domain.invoice import invoice_id
-    from projections.queries import PHASE_OF_STATUS, PortfolioFilter
-
     if format not in FORMATS:
         raise typer.BadParameter(f"choisissez parmi {', '.join(FORMATS)}", param_hint="--format")
     if bool(target) == everything:
@@ -54,10 +46,9 @@ def export_command(
     if status and status not in PHASE_OF_STATUS:
         raise typer.BadParameter(f"statuts : {', '.join(PHASE_OF_STATUS)}",
                                  param_hint="--statut")
-    when = _parsed(parse_instant, as_of, "--as-of") if as_of else None
+    when = parsed(parse_instant, as_of, "--as-of") if as_of else None
     actor = default_actor()
-    runtime = open_runtime(actor)
-    try:
+    with running(actor) as runtime:
         runtime.refresh_views()
         if everything:
             scope = Scope("portfolio", " ".join(f"{k}={v}" for k, v in
@@ -70,25 +61,21 @@ def export_command(
                           PortfolioFilter(status=status, agent=agent) if everything else None)
         path = Path(output or _default_name(scope, format))
         total = count(runtime, request) if scope.kind != "file" else 1
-        with _bar() as bar:
-            task = bar.add_task("Export", total=total)
+        with progress_bar("Export", total=total) as update:
             try:
-                written = _write(runtime, request, path, output == "-",
-                                 lambda done: bar.update(task, completed=done), export)
+                written = _write(runtime, request, path, output == "-", update)
             except (ExportError, DomainError) as error:
                 if output != "-":
                     path.unlink(missing_ok=True)
                 err.print("Export impossible : " + (error.french if isinstance(error, ExportError)
                                                     else in_french(error)))
                 raise typer.Exit(1) from None
-    finally:
-        runtime.close()
     where = "la sortie standard" if output == "-" else str(path)
     err.print(f"Export écrit dans {where} : {written.files} dossier(s), {written.facts} fait(s).")
     err.print(f"Empreinte de l'export (enregistrée) : {written.digest}")
 
 
-def _write(runtime, request, path: Path, to_stdout: bool, progress, export):  # type: ignore[no-untyped-def]
+def _write(runtime, request, path: Path, to_stdout: bool, progress):  # type: ignore[no-untyped-def]
     if to_stdout:
         if request.fmt == "pdf":
             return export(runtime, request, sys.stdout.buffer, progress)
@@ -114,14 +101,8 @@ def digest_command(
         "pour nommer plus tard un dossier modifié.")] = "",
 ) -> None:
     """Calcule l'empreinte de tout le registre, après l'avoir vérifié."""
-    from adapters.cli import open_runtime
-    from adapters.evidence import walk
-
-    runtime = open_runtime()
-    try:
-        digest, problem = _checked(runtime, walk)
-    finally:
-        runtime.close()
+    with running() as runtime:
+        digest, problem = _checked(runtime)
     if problem is not None:
         err.print(f"Registre altéré, pas d'empreinte : {problem}")
         raise typer.Exit(1)
@@ -145,9 +126,6 @@ def verify_command(
     if export_file:
         _verify_export(Path(export_file))
         return
-    from adapters.cli import open_runtime
-    from adapters.evidence import compare, walk
-
     earlier = None
     if digest_file:
         try:
@@ -159,12 +137,9 @@ def verify_command(
             raise typer.BadParameter("donnez la position de l'empreinte",
                                      param_hint="--position")
         earlier = {"root": root, "position": position}
-    runtime = open_runtime()
-    try:
-        digest, problem = _checked(runtime, walk)
+    with running() as runtime:
+        digest, problem = _checked(runtime)
         then = walk(runtime.files, upto=int(earlier["position"]))[0] if earlier else None
-    finally:
-        runtime.close()
     if problem is not None:
         err.print(f"Registre altéré : {problem}")
         raise typer.Exit(1)
@@ -179,17 +154,13 @@ def verify_command(
               f"jusqu'à la position {digest.position}.")
 
 
-def _checked(runtime, walk):  # type: ignore[no-untyped-def]
+def _checked(runtime: Runtime) -> tuple[Digest, Problem | None]:
     """Every chain of the store walked, with a progress bar."""
-    with _bar() as bar:
-        task = bar.add_task("Vérification des chaînes", total=None)
-        return walk(runtime.files, progress=lambda done, total: bar.update(
-            task, completed=done, total=total))
+    with progress_bar("Vérification des chaînes") as update:
+        return walk(runtime.files, progress=update)
 
 
 def _verify_export(path: Path) -> None:
-    from adapters.exports import ExportError, verify_export
-
     try:
         problem, held = verify_export(path)
     except OSError as error:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import structlog
 
-from adapters.accounts import Accounts, Role, User
+from adapters.infra.accounts import Accounts, Role, User
 
 DEPLOYMENT = User("api", "API", Role.ADMIN)
 RECHECK = 1.0

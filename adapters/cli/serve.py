@@ -1,0 +1,72 @@
+"""`relance serve` and `relance demo seed`: the web application, and a demo portfolio."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from adapters.cli.common import err, out, parsed, progress_bar, running
+from adapters.infra.logs import configure_logging
+from adapters.parsing import parse_date
+from adapters.settings import Settings
+from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
+
+demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
+
+
+def serve(host: Annotated[str, typer.Option()] = "",
+          port: Annotated[int, typer.Option()] = 0,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64, help="Processus web (un par cœur) ; au-delà d'un, les vues "
+              "sont tenues à jour par un processus à part.")] = 1) -> None:
+    """Démarre l'application web."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level or "INFO")
+    with running():
+        pass  # fail here, in one line, if the store cannot be used
+    listen_host, listen_port = host or settings.host, port or settings.port
+    runner = None
+    if workers > 1 and settings.projections == "embedded":
+        # One runner for all the web processes, rather than one each.
+        runner = subprocess.Popen([sys.executable, "-m", "adapters.cli", "projections", "run"])
+        os.environ["RELANCE_PROJECTIONS"] = "external"
+    err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
+    try:
+        # Forwarded headers are read by the app itself, from the proxies its settings name
+        # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else.
+        uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
+                    workers=workers, log_config=None, access_log=False, proxy_headers=False,
+                    server_header=False)
+    finally:
+        if runner is not None:
+            runner.terminate()
+            runner.wait(timeout=15)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    files: Annotated[int, typer.Option(help="Nombre de dossiers.")] = 40,
+    seed: Annotated[int, typer.Option(help="Graine du tirage.")] = 1,
+    if_empty: Annotated[bool, typer.Option(help="Seulement si la base est vide.")] = False,
+    today: Annotated[str, typer.Option(help="Jour de référence.")] = "",
+) -> None:
+    """Crée un portefeuille de démonstration réaliste et reproductible."""
+    with running("demo") as runtime:
+        if if_empty and runtime.files.recorder.max_notification_id():
+            out.print(f"Base déjà remplie : {runtime.store.description}.")
+            return
+        on = parsed(parse_date, today, "--today") if today else runtime.today()
+        logins = seed_accounts(runtime.accounts)
+        with progress_bar("Portefeuille de démonstration", total=files) as update:
+            numbers = seed_portfolio(runtime.files, files_count=files, seed=seed, today=on,
+                                     progress=update)
+        out.print(f"{len(numbers)} dossiers de démonstration créés dans "
+                  f"{runtime.store.description} (ex. : {', '.join(numbers[:3])}).")
+        if logins:
+            out.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : "
+                      + ", ".join(f"{login} ({role})" for login, role in logins))
