@@ -21,8 +21,9 @@ from adapters.infra.outbox import Outbox, outbox_from_url
 from adapters.infra.rates import load_law_rates
 from adapters.infra.store import Store, check_store, parse_database_url
 from adapters.settings import Settings
+from domain.engine import Clock
 from domain.penalties import LawRates
-from domain.service import CaseFiles, Clock
+from domain.service import CaseFiles
 from projections.case_view import Planning
 from projections.catalog import all_projections
 from projections.outage import replace_dead_connections_at_once

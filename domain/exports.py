@@ -12,9 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import event
+from eventsourcing.persistence import RecordConflictError
 
 from domain.chain import ChainedAggregate
+from domain.engine import FileEngine
+from domain.errors import TooMuchContention
 
 EXPORT_NAMESPACE = UUID("6f1d2a4e-3c7b-4e0a-9b55-2d8c1e7f4a90")
 
@@ -55,3 +59,34 @@ class ExportRecord(ChainedAggregate):
     def create_id(digest: str, **_: object) -> UUID:
         """The id comes from the digest."""
         return export_id(digest)
+
+
+class ExportRegister(FileEngine):
+    """The commands and reads of the register of exports."""
+
+    def record_export(self, actor: str, *, digest: str, scope: str, key: str, fmt: str,
+                      as_of: datetime | None, files: int, facts: int) -> ExportRecord:
+        """Records that an export was made: the first time creates its record, each
+        later time with the same content is recorded on it (who, when)."""
+        for _ in range(self.max_attempts):
+            record = self.export_record(digest)
+            if record is None:
+                record = ExportRecord(digest=digest, actor=actor, scope=scope, key=key[:500],
+                                      fmt=fmt, as_of=as_of, files=files, facts=facts,
+                                      timestamp=self._now())
+            else:
+                record.record_again(actor, self._now())
+            try:
+                self.save(record)
+            except RecordConflictError:
+                continue
+            return record
+        raise TooMuchContention("the register of exports kept changing; try again")
+
+    def export_record(self, digest: str) -> ExportRecord | None:
+        """The record of the export with this digest, if relance made it."""
+        try:
+            return self.repository.get(export_id(digest))
+        except AggregateNotFoundError:
+            return None
+

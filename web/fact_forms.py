@@ -15,8 +15,9 @@ from typing import Any
 
 from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Role
 from adapters.parsing import parse_date, parse_whole
+from domain.engine import Recorded
 from domain.errors import DomainError
-from domain.service import CaseFiles, Recorded
+from domain.service import CaseFiles
 from domain.values import (
     Channel,
     Contact,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from stdnum import luhn
 from stdnum.fr import siren as siren_number
 
 from adapters.infra.accounts import Accounts, Role
-from adapters.usecases.importing import BATCH, ImportReport, Progress, save_batch
-from domain.invoice import Invoice
+from adapters.usecases.importing import Progress
+from domain.batches import NewFile, Registration, Step
+from domain.errors import DomainError
 from domain.service import CaseFiles
 from domain.values import (
     CallOutcome,
@@ -72,29 +73,25 @@ def seed_portfolio(files: CaseFiles, *, files_count: int = 40, seed: int = 1,
                    today: date, progress: Progress | None = None) -> list[str]:
     """Records `files_count` invoices with their histories up to yesterday.
 
-    Files are built in memory and saved many per transaction, through the same batch
-    path as the import, so that a large portfolio takes minutes, not hours.
+    Each story is written as data (its registration and its dated steps) and handed to
+    the service's bulk command, which opens the files and plays them, many per
+    transaction, so that a large portfolio takes minutes, not hours.
     """
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
     count = max(len(COMPANIES), files_count // 8)
     debtors = [_debtor(rng, i, _company(i), COMPANIES[i % len(COMPANIES)][1])
                for i in range(count)]
     now = files.now()
-    numbers: list[str] = []
-    batch: list[tuple[int, Invoice]] = []
-    report = ImportReport()
+    stories: list[NewFile] = []
     for index in range(files_count):
         debtor, contact = debtors[rng.randrange(len(debtors))]
         number = f"FA-{today.year - 1}-{index + 1:05d}"
         story = rng.choices([s for s, _ in STORIES], [w for _, w in STORIES])[0]
-        batch.append((index, _play(rng, number, debtor, contact, story, today, now)))
-        numbers.append(number)
-        if len(batch) >= BATCH or index == files_count - 1:
-            save_batch(files, batch, report)
-            batch = []
-        if progress:
-            progress(index + 1, files_count)
-    return numbers
+        stories.append(_story(rng, number, debtor, contact, story, today, now))
+    outcomes = files.record_files(stories, progress)
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert not refused, refused[:3]  # the stories follow the rules: a refusal is a bug here
+    return [new.registration.number for new in stories]
 
 
 def _company(index: int) -> str:
@@ -114,8 +111,8 @@ def _debtor(rng: random.Random, index: int, name: str, function: str) -> tuple[D
     return Debtor(f"411{index + 1:05d}", name, siren), contact
 
 
-def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, story: str,
-          today: date, now: datetime) -> Invoice:
+def _story(rng: random.Random, number: str, debtor: Debtor, contact: Contact, story: str,
+           today: date, now: datetime) -> NewFile:
     amount = Decimal(str(round(80 * (750 ** rng.random()), 2))).quantize(Decimal("0.01"))
     if story == "not_yet_due":
         issued = today - timedelta(days=rng.randrange(5, 25))
@@ -127,87 +124,77 @@ def _play(rng: random.Random, number: str, debtor: Debtor, contact: Contact, sto
     def at(day: date, hour: int = 10, who: str = agent) -> Stamp:
         return Stamp(who, datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=UTC), now)
 
-    invoice = Invoice.register(at(issued, 8), number=number, debtor=debtor, amount=Money(amount),
-                               issued_on=issued, due_on=due,
-                               po_reference=f"BC-{rng.randrange(10**5)}",
-                               billing_recipient=contact)
-    steps: list[tuple[date, Callable[[Stamp], object]]] = []
+    registered = at(issued, 8)
+    registration = Registration(number=number, debtor=debtor, amount=Money(amount),
+                                issued_on=issued, due_on=due,
+                                po_reference=f"BC-{rng.randrange(10**5)}",
+                                billing_recipient=contact)
+    steps: list[tuple[date, str, str, dict[str, Any]]] = []
 
-    def step(day: date, act: Callable[[Stamp], object]) -> None:
-        steps.append((day, act))
+    def step(day: date, command: str, who: str = agent, **args: Any) -> None:
+        steps.append((day, who, command, args))
 
     paid_on = due + timedelta(days=rng.randrange(3, 20))
     call_on = due + timedelta(days=8)
-    step(issued, lambda s: invoice.assign(at(s.occurred_at.date(), who="sophie.laurent"),
-                                          agent=agent))
-    step(due - timedelta(days=5), lambda s: invoice.remind_before_due(
-        s, channel=Channel.EMAIL, contact=contact,
-        summary="Livraison conforme, paiement prévu à l'échéance",
-        expected_means=PaymentMeans.TRANSFER))
+    step(issued, "assign", who="sophie.laurent", agent=agent)
+    step(due - timedelta(days=5), "remind_before_due", channel=Channel.EMAIL, contact=contact,
+         summary="Livraison conforme, paiement prévu à l'échéance",
+         expected_means=PaymentMeans.TRANSFER)
     if story != "not_yet_due":
-        step(due, lambda s: invoice.send_reminder(s, channel=Channel.EMAIL, level=1,
-                                                  recipient=contact.email))
-        step(due + timedelta(days=2), lambda s: invoice.add_note(
-            s, text="Relance envoyée, pas de réponse pour l'instant"))
-        step(due + timedelta(days=3), lambda s: invoice.schedule_callback(
-            s, callback_on=call_on, owner=agent, reason="Appeler la comptabilité"))
+        step(due, "send_reminder", channel=Channel.EMAIL, level=1, recipient=contact.email)
+        step(due + timedelta(days=2), "add_note",
+             text="Relance envoyée, pas de réponse pour l'instant")
+        step(due + timedelta(days=3), "schedule_callback", callback_on=call_on, owner=agent,
+             reason="Appeler la comptabilité")
     if story == "paid_after_reminder":
-        step(paid_on, lambda s: invoice.receive_payment(
-            s, amount=Money(amount), received_on=s.occurred_at.date(),
-            means=PaymentMeans.TRANSFER, reference=f"VIR {number}"))
+        step(paid_on, "receive_payment", amount=Money(amount), received_on=paid_on,
+             means=PaymentMeans.TRANSFER, reference=f"VIR {number}")
     elif story in ("promise_kept", "promise_broken"):
         promised = call_on + timedelta(days=7)
-        step(call_on, lambda s: invoice.log_call(
-            s, contact=contact, outcome=CallOutcome.REACHED,
-            summary="Paiement promis sous huitaine", callback_on=promised + timedelta(days=1)))
-        step(call_on, lambda s: invoice.promise_payment(
-            s, promised_on=promised, promised_by=contact, means=PaymentMeans.TRANSFER))
-        step(call_on, lambda s: invoice.send_document(
-            s, template="call_confirmation", channel=Channel.EMAIL, recipient=contact.email,
-            subject=f"Suite à notre appel — facture {number}",
-            message_id=f"<demo-{number}@relance.local>"))
+        step(call_on, "log_call", contact=contact, outcome=CallOutcome.REACHED,
+             summary="Paiement promis sous huitaine", callback_on=promised + timedelta(days=1))
+        step(call_on, "promise_payment", promised_on=promised, promised_by=contact,
+             means=PaymentMeans.TRANSFER)
+        step(call_on, "send_document", template="call_confirmation", channel=Channel.EMAIL,
+             recipient=contact.email, subject=f"Suite à notre appel — facture {number}",
+             message_id=f"<demo-{number}@relance.local>")
         if story == "promise_kept":
-            step(promised, lambda s: invoice.receive_payment(
-                s, amount=Money(amount), received_on=s.occurred_at.date(),
-                means=PaymentMeans.TRANSFER))
+            step(promised, "receive_payment", amount=Money(amount), received_on=promised,
+                 means=PaymentMeans.TRANSFER)
     elif story == "dispute":
-        step(call_on, lambda s: invoice.log_call(s, contact=contact, outcome=CallOutcome.REACHED,
-                                                 summary="Conteste la quantité livrée"))
-        step(call_on, lambda s: invoice.raise_dispute(s, reason="Quantité livrée contestée"))
+        step(call_on, "log_call", contact=contact, outcome=CallOutcome.REACHED,
+             summary="Conteste la quantité livrée")
+        step(call_on, "raise_dispute", reason="Quantité livrée contestée")
         if rng.random() < 0.5:
-            step(call_on + timedelta(days=12), lambda s: invoice.resolve_dispute(
-                s, outcome="Bon de livraison signé transmis"))
+            step(call_on + timedelta(days=12), "resolve_dispute",
+                 outcome="Bon de livraison signé transmis")
     elif story == "duplicate":
-        step(call_on, lambda s: invoice.request_duplicate(
-            s, reason=DuplicateReason.MISSING_PO_REFERENCE, requested_by=contact))
-        step(call_on, lambda s: invoice.send_duplicate(
-            s, channel=Channel.EMAIL, recipient=contact.email,
-            correction="Référence de commande ajoutée"))
-        step(call_on + timedelta(days=15), lambda s: invoice.receive_payment(
-            s, amount=Money(amount), received_on=s.occurred_at.date(),
-            means=PaymentMeans.CHEQUE))
+        step(call_on, "request_duplicate", reason=DuplicateReason.MISSING_PO_REFERENCE,
+             requested_by=contact)
+        step(call_on, "send_duplicate", channel=Channel.EMAIL, recipient=contact.email,
+             correction="Référence de commande ajoutée")
+        step(call_on + timedelta(days=15), "receive_payment", amount=Money(amount),
+             received_on=call_on + timedelta(days=15), means=PaymentMeans.CHEQUE)
     elif story == "payment_plan":
         third = (amount / 3).quantize(Decimal("0.01"))
         plan = [Instalment(call_on + timedelta(days=30 * k), third) for k in (1, 2)]
         plan.append(Instalment(call_on + timedelta(days=90), amount - 2 * third))
-        step(call_on, lambda s: invoice.agree_payment_plan(
-            s, instalments=plan, signed=True, contact=contact))
-        step(plan[0].due_on, lambda s: invoice.receive_payment(
-            s, amount=Money(third), received_on=s.occurred_at.date(),
-            means=PaymentMeans.TRANSFER))
+        step(call_on, "agree_payment_plan", instalments=plan, signed=True, contact=contact)
+        step(plan[0].due_on, "receive_payment", amount=Money(third),
+             received_on=plan[0].due_on, means=PaymentMeans.TRANSFER)
     elif story in ("formal_notice", "handed_over"):
-        step(call_on, lambda s: invoice.log_call(
-            s, contact=contact, outcome=CallOutcome.VOICEMAIL, summary="Message laissé"))
-        step(due + timedelta(days=20), lambda s: invoice.send_reminder(
-            s, channel=Channel.LETTER, level=2, recipient=debtor.name))
-        step(due + timedelta(days=30), lambda s: invoice.send_formal_notice(
-            s, registered_letter_number=f"1A {rng.randrange(10**9, 10**10)}",
-            deadline_on=s.occurred_at.date() + timedelta(days=8)))
+        noticed = due + timedelta(days=30)
+        step(call_on, "log_call", contact=contact, outcome=CallOutcome.VOICEMAIL,
+             summary="Message laissé")
+        step(due + timedelta(days=20), "send_reminder", channel=Channel.LETTER, level=2,
+             recipient=debtor.name)
+        step(noticed, "send_formal_notice",
+             registered_letter_number=f"1A {rng.randrange(10**9, 10**10)}",
+             deadline_on=noticed + timedelta(days=8))
         if story == "handed_over":
-            step(due + timedelta(days=50), lambda s: invoice.hand_over(
-                at(s.occurred_at.date(), who="sophie.laurent"),
-                to=HandoverTarget.COMMISSAIRE_DE_JUSTICE, recipient="SCP Martin & Associés"))
-    for day, act in sorted(steps, key=lambda s: s[0]):
-        if day < today:
-            act(at(day))
-    return invoice
+            step(due + timedelta(days=50), "hand_over", who="sophie.laurent",
+                 to=HandoverTarget.COMMISSAIRE_DE_JUSTICE, recipient="SCP Martin & Associés")
+    return NewFile(registration, registered,
+                   [Step(at(day, who=who), command, args)
+                    for day, who, command, args in sorted(steps, key=lambda s: s[0])
+                    if day < today])

@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import RecordConflictError
-
 from adapters.messages import in_french
 from adapters.parsing import parse_date
+from domain.batches import Registration
 from domain.errors import DomainError
-from domain.invoice import Invoice
 from domain.service import CaseFiles
-from domain.values import Contact, Debtor, Money, PaymentMeans, Stamp
+from domain.values import Contact, Debtor, Money, PaymentMeans
 
-BATCH = 250
 Progress = Callable[[int, int], None]
 
 INVOICE_COLUMNS = {
@@ -170,12 +167,12 @@ def _date(row: dict[str, str], name: str, label: str) -> Any:
         raise BadRow(f"{label} illisible : {text!r}") from None
 
 
-def _registration(row: dict[str, str]) -> dict[str, Any]:
+def _registration(row: dict[str, str]) -> Registration:
     if isinstance(row, UnreadableRow):
         raise BadRow(row.reason)
     try:
         amount = Money.parse(row.get("amount", ""), (row.get("currency") or "EUR").upper())
-        return dict(
+        return Registration(
             number=row.get("number", ""),
             debtor=Debtor(row.get("debtor_account", ""), row.get("debtor_name", ""),
                           row.get("siren", "")),
@@ -198,61 +195,33 @@ def import_invoices(files: CaseFiles, data: bytes, actor: str,
 
 def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], actor: str,
                   progress: Progress | None = None) -> ImportReport:
-    """Registers invoice rows ({field: text}, by reference), many per transaction."""
+    """Registers invoice rows ({field: text}, by reference) through the service's bulk
+    command (many per transaction); a number twice in the rows is reported here."""
     report = ImportReport()
     seen: dict[str, int] = {}
-    batch: list[tuple[int, Invoice]] = []
-    for done, (ref, row) in enumerate(rows, start=1):
+    accepted: list[tuple[int, Registration]] = []
+    for ref, row in rows:
         try:
-            invoice = Invoice.register(files_stamp(files, actor), **_registration(row))
+            registration = _registration(row)
         except BadRow as error:
             report.reject(ref, str(error))
-        except DomainError as error:
-            report.reject(ref, refusal(error))
-        else:
-            number = invoice.case.number
-            if number in seen:
-                report.reject(ref, f"numéro déjà présent ligne {seen[number]}")
-            else:
-                seen[number] = ref
-                batch.append((ref, invoice))
-        if len(batch) >= BATCH or done == len(rows):
-            save_batch(files, batch, report)
-            batch = []
-        if progress:
-            progress(done, len(rows))
-    return report
-
-
-def files_stamp(files: CaseFiles, actor: str) -> Stamp:
-    """A stamp for an import: recorded now, happened now."""
-    now = files.now()
-    return Stamp(actor, now, now)
-
-
-def save_batch(files: CaseFiles, batch: Sequence[tuple[int, Invoice]],
-               report: ImportReport) -> None:
-    """Saves new files in one transaction; those already there are counted unchanged."""
-    if not batch:
-        return
-    try:
-        files.save(*(invoice for _, invoice in batch))
-    except RecordConflictError:
-        pass  # some were imported before: sort them out one by one
-    else:
-        for ref, _ in batch:
-            report.count(ref, "created")
-        return
-    for ref, invoice in batch:
-        if invoice.id in files.repository:
-            report.count(ref, "unchanged")
             continue
-        try:
-            files.save(invoice)
-        except RecordConflictError:
-            report.count(ref, "unchanged")
+        number = registration.number.strip()
+        if number in seen:
+            report.reject(ref, f"numéro déjà présent ligne {seen[number]}")
+            continue
+        seen[number] = ref
+        accepted.append((ref, registration))
+    outcomes = files.register_invoices(
+        actor, [registration for _, registration in accepted],
+        progress=(lambda done, _: progress(done, len(accepted))) if progress else None)
+    for (ref, _), outcome in zip(accepted, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            report.reject(ref, refusal(outcome))
         else:
-            report.count(ref, "created")
+            report.count(ref, outcome)
+    report.rejected.sort()
+    return report
 
 
 def import_payments(files: CaseFiles, data: bytes, actor: str,

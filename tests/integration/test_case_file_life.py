@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from adapters.usecases.demo import seed_portfolio
+from adapters.usecases.evidence import walk
 from domain.values import (
     CallOutcome,
     Channel,
@@ -74,7 +76,7 @@ def test_a_file_from_registration_to_payment_is_read_back_in_order(files, clock)
     assert all(e.recorded_at == clock.now for e in history)
     assert history[12].corrected_by == (14,)
     assert history[12].data["amount"] == Decimal("1100.00")
-    assert files.broken_link(number) is None
+    assert walk(files)[1] is None                                  # every chain holds
 
 
 def test_facts_recorded_later_keep_their_recording_time(files, clock):
@@ -100,3 +102,13 @@ def test_a_file_handed_over_and_written_off_closes_but_can_be_reopened(files, cl
     files.reopen_file("sophie", "FA-2026-0001", reason="Répartition du liquidateur")
     files.close_file("sophie", "FA-2026-0001", reason="Répartition reçue")
     assert files.case("FA-2026-0001").status(clock.today()) is Status.CLOSED
+
+
+def test_the_demo_portfolio_plays_every_story_through_the_service(runtime, clock):
+    numbers = seed_portfolio(runtime.files, files_count=120, seed=1, today=clock.today())
+    assert len(numbers) == 120
+    digest, problem = walk(runtime.files)
+    assert problem is None
+    assert digest.files == 120
+    statuses = {runtime.files.case(n).status(clock.today()).value for n in numbers}
+    assert {"paid", "overdue", "in_dispute", "in_payment_plan", "handed_over"} <= statuses

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from adapters.usecases.evidence import walk
 from domain.receipts import receipt_id
 from domain.values import Status
 
@@ -45,7 +46,7 @@ def test_every_kind_of_fact_stored_by_the_first_version_still_loads(files):
 
 def test_the_chain_of_the_first_version_verifies_from_the_stored_form(files):
     _load_fixture(files)
-    assert files.broken_link("GOLD-1") is None
+    assert walk(files)[1] is None
 
 
 def test_a_receipt_of_the_first_version_still_answers_its_key(files):
@@ -80,7 +81,9 @@ def test_an_edited_stored_fact_breaks_the_chain_at_that_fact(runtime):
                          .replace("replace(state,", "CAST(replace(CAST(state AS TEXT),")
                          .replace("'50.00')", "'50.00') AS BLOB)"),
                          (file_id.hex,))
-    assert runtime.files.broken_link("GOLD-1") == 14
+    problem = walk(runtime.files)[1]
+    assert problem is not None
+    assert (problem.number, problem.version) == ("GOLD-1", 14)
 
 
 def test_the_playbook_of_the_first_version_still_loads(files):
@@ -99,7 +102,6 @@ def test_the_first_versions_facts_pass_the_store_check_and_export_verifiably(run
     import io
 
     from adapters.infra.export_formats import Scope, verify_export
-    from adapters.usecases.evidence import walk
     from adapters.usecases.exporting import Request, export
 
     _load_fixture(runtime.files)

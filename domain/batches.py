@@ -1,0 +1,131 @@
+"""Many new files at once: an import, an ERP's push, the demo portfolio.
+
+A file per invoice is opened (and, for the demo, its history played on it) and saved many
+per transaction, for speed; invoices registered earlier are told apart from new ones, and
+a refused invoice never stops the others. Like every command, this runs in the
+application service: nothing outside it builds a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.persistence import RecordConflictError
+
+from domain.engine import FileEngine
+from domain.errors import AlreadyRegistered, DomainError, MissingInformation
+from domain.invoice import Invoice
+from domain.values import Contact, Debtor, Money, Stamp
+
+BATCH = 250
+"""Files saved per transaction."""
+CREATED, UNCHANGED = "created", "unchanged"
+Outcome = str | DomainError
+"""What became of one file: created, unchanged (registered before), or its refusal."""
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An invoice to register, as an import row, an ERP or the demo gives it."""
+
+    number: str
+    debtor: Debtor
+    amount: Money
+    issued_on: date
+    due_on: date
+    po_reference: str = ""
+    billing_recipient: Contact | None = None
+    penalty_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """A later fact of a file recorded in bulk: when and by whom (`stamp`), which thing
+    done on the file (a public command of `Invoice`), with which arguments."""
+
+    stamp: Stamp
+    command: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to open in bulk: its invoice, when it was registered, and what followed."""
+
+    registration: Registration
+    stamp: Stamp
+    steps: Sequence[Step] = ()
+
+
+class BatchCommands(FileEngine):
+    """Commands that open many files at once."""
+
+    def register_invoices(self, actor: str, registrations: Sequence[Registration], *,
+                          occurred_at: datetime | None = None,
+                          progress: Progress | None = None) -> list[Outcome]:
+        """Opens the file of each invoice, many per transaction; one outcome per invoice."""
+        now = self._now()
+        stamp = Stamp(actor, occurred_at or now, now)
+        return self.record_files([NewFile(r, stamp) for r in registrations], progress)
+
+    def record_files(self, files: Sequence[NewFile], progress: Progress | None = None
+                     ) -> list[Outcome]:
+        """Opens each file and plays its steps, many files per transaction; one outcome per
+        file, in order. A file registered before is 'unchanged' and left as it is."""
+        outcomes: list[Outcome] = [UNCHANGED] * len(files)
+        batch: list[tuple[int, Invoice]] = []
+        numbers: set[str] = set()
+        for index, new in enumerate(files):
+            try:
+                invoice = _opened(new)
+                if invoice.case.number in numbers:
+                    raise AlreadyRegistered(f"invoice {invoice.case.number} comes twice",
+                                            number=invoice.case.number)
+            except DomainError as error:
+                outcomes[index] = error
+            else:
+                numbers.add(invoice.case.number)
+                batch.append((index, invoice))
+            if len(batch) >= BATCH or index == len(files) - 1:
+                self._save_batch(batch, outcomes)
+                batch = []
+            if progress:
+                progress(index + 1, len(files))
+        return outcomes
+
+    def _save_batch(self, batch: Sequence[tuple[int, Invoice]], outcomes: list[Outcome]
+                    ) -> None:
+        """Saves new files in one transaction; those registered before stay unchanged."""
+        if not batch:
+            return
+        try:
+            self.save(*(invoice for _, invoice in batch))
+        except RecordConflictError:
+            pass  # some were registered before: sort them out one by one
+        else:
+            for index, _ in batch:
+                outcomes[index] = CREATED
+            return
+        for index, invoice in batch:
+            if invoice.id in self.repository:
+                continue
+            try:
+                self.save(invoice)
+            except RecordConflictError:
+                continue
+            outcomes[index] = CREATED
+
+
+def _opened(new: NewFile) -> Invoice:
+    invoice = Invoice.register(new.stamp, **vars(new.registration))
+    for step in new.steps:
+        if step.command.startswith("_") or not callable(getattr(Invoice, step.command, None)):
+            raise MissingInformation(f"no command {step.command!r} on a file",
+                                     field="command")
+        getattr(invoice, step.command)(step.stamp, **step.args)
+    return invoice

@@ -1,0 +1,238 @@
+"""How a command runs on the files: load, decide, save, retry, answer once.
+
+The base of the application service (`domain.service.CaseFiles`). A command decides on
+copies of the files it touches, then saves every fact at once (several invoices of one
+debtor atomically). A version conflict (a colleague recorded a fact on the same file
+meanwhile) is retried here, on fresh state, a bounded number of times. An idempotency
+key makes a resubmitted command record nothing and return what the first one recorded.
+Files are kept in memory as last saved, so that the next command on them costs no read.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import threading
+import time as timer
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+
+from domain.case import Case, Entry
+from domain.errors import DifferentDebtors, InvoiceNotFound, TooMuchContention
+from domain.invoice import Invoice, invoice_id
+from domain.receipts import CommandReceipt, fingerprint, receipt_id
+from domain.transcodings import value_transcodings
+from domain.values import Stamp
+
+log = logging.getLogger("relance.commands")
+
+Clock = Callable[[], datetime]
+Act = Callable[[Invoice, Stamp], None]
+DECIDED_FILES = 2000
+"""Files kept in memory, as last saved, for the next command on them."""
+CONTENDED_FOR = 10.0
+"""Seconds after a version conflict on a file during which its commands read it from
+the store: colleagues are recording on it from other processes."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command recorded: each fact as (file id, version), and its log position.
+
+    `notification_id` is the position to wait for before reading projections;
+    `replayed` is true when an idempotency key returned an earlier command's result.
+    """
+
+    facts: tuple[tuple[UUID, int], ...]
+    notification_id: int | None
+    replayed: bool = False
+
+
+class FileEngine(Application[UUID]):
+    """The engine every command of the files runs through, and the reads of a file."""
+
+    max_attempts = 50
+    """Retries on version conflicts before giving up (with growing random pauses)."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self._clock = clock
+        self._decided: OrderedDict[UUID, Invoice] = OrderedDict()
+        self._decided_lock = threading.Lock()
+        self._contended: dict[UUID, float] = {}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in value_transcodings():
+            transcoder.register(transcoding)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def file(self, number: str, version: int | None = None) -> Invoice:
+        """The file of an invoice number, as it is now (or at a version)."""
+        try:
+            return self.repository.get(invoice_id(number), version=version)
+        except AggregateNotFoundError:
+            raise InvoiceNotFound(f"no file for invoice {number}", number=number) from None
+
+    def case(self, number: str) -> Case:
+        """The current shape of a file."""
+        return self.file(number).case
+
+    def history(self, number: str) -> list[Entry]:
+        """Every fact of a file in order, with corrections and retractions."""
+        return self.file(number).entries
+
+    def file_as_recorded(self, number: str, at: datetime) -> Invoice | None:
+        """The file as we knew it at an instant: only facts recorded by then (None before)."""
+        file_id = invoice_id(number)
+        invoice: Invoice | None = None
+        for fact in self.events.get(file_id):
+            if fact.timestamp > at:  # type: ignore[attr-defined]
+                break
+            invoice = fact.mutate(invoice)  # type: ignore[attr-defined]
+        if invoice is None and not self.recorder.select_events(file_id, limit=1):
+            raise InvoiceNotFound(f"no file for invoice {number}", number=number)
+        return invoice
+
+    def case_by_business_date(self, number: str, day: date) -> Case | None:
+        """What had happened on a file by the end of `day` (business time), as known now."""
+        end = datetime.combine(day, time.max, tzinfo=UTC)
+        entries = [e for e in self.file(number).entries if e.occurred_at <= end]
+        if not entries or entries[0].kind != "InvoiceRegistered":
+            return None
+        return Case.of(entries)
+
+
+    # -- the one place where commands are run -------------------------------------------
+
+    def _act(self, command: str, actor: str, numbers: str | Sequence[str],
+             occurred_at: datetime | None, key: str | None, args: dict[str, Any],
+             act: Act) -> Recorded:
+        listed = as_list(numbers)
+
+        def decide(stamp: Stamp) -> list[Invoice]:
+            invoices = [self._to_decide_on(number) for number in listed]
+            accounts = {inv.case.debtor.account for inv in invoices}
+            if len(accounts) > 1:
+                raise DifferentDebtors(
+                    f"invoices {', '.join(listed)} belong to different debtors",
+                    numbers=listed,
+                )
+            for invoice in invoices:
+                act(invoice, stamp)
+            return invoices
+
+        return self._execute(command, actor, occurred_at, key,
+                             {**args, "numbers": listed, "occurred_at": occurred_at}, decide)
+
+    def _execute(self, command: str, actor: str, occurred_at: datetime | None,
+                 key: str | None, args: dict[str, Any],
+                 decide: Callable[[Stamp], list[Invoice]]) -> Recorded:
+        digest = fingerprint(command, args) if key else ""
+        for attempt in range(1, self.max_attempts + 1):
+            if key is not None:
+                earlier = self._receipt(key)
+                if earlier is not None:
+                    earlier.check_same_command(command, digest)
+                    log.info("command replayed", extra={"command": command, "key": key})
+                    return Recorded(tuple(earlier.facts), self.recorder.max_notification_id(),
+                                    replayed=True)
+            now = self._now()
+            invoices = decide(Stamp(actor, occurred_at or now, now))
+            facts = tuple((inv.id, e.originator_version)
+                          for inv in invoices for e in inv.pending_events)
+            receipt = None
+            if key is not None:
+                receipt = CommandReceipt._create(
+                    CommandReceipt.Issued, id=receipt_id(key), timestamp=now, key=key,
+                    command=command, fingerprint=digest, actor=actor,
+                    facts=[[file_id.hex, version] for file_id, version in facts],
+                )
+            try:
+                recordings = self.save(*invoices, receipt)
+            except RecordConflictError:
+                self._forget(invoices)
+                log.info("version conflict, retrying",
+                         extra={"command": command, "attempt": attempt})
+                timer.sleep(random.uniform(0, min(0.05, 0.002 * attempt)))  # noqa: S311
+                continue
+            self._remember(invoices)
+            notification_id = max((r.notification.id for r in recordings), default=None)
+            log.info("command recorded", extra={
+                "command": command, "facts": len(facts), "notification_id": notification_id})
+            return Recorded(facts, notification_id)
+        raise TooMuchContention(f"{command} gave up after {self.max_attempts} conflicts")
+
+    def _to_decide_on(self, number: str) -> Invoice:
+        """A copy of the file as this process last saved or loaded it for a command.
+
+        It is not checked against the store (that would cost a round trip per command):
+        if a colleague's process added a fact meanwhile, saving fails on the version it
+        took, `_forget` drops the copy, and the command is decided again on the stored file
+        (and so are the next ones on that file for `CONTENDED_FOR` seconds).
+        """
+        file_id = invoice_id(number)
+        with self._decided_lock:
+            known = self._decided.get(file_id)
+            if known is not None:
+                self._decided.move_to_end(file_id)
+            if timer.monotonic() - self._contended.get(file_id, -CONTENDED_FOR) < CONTENDED_FOR:
+                known = None
+        if known is None:
+            known = self.file(number)
+            self._remember([known])
+        return copy.deepcopy(known)
+
+    def _remember(self, invoices: list[Invoice]) -> None:
+        """Keeps the files as just saved (never a version older than one already kept)."""
+        with self._decided_lock:
+            for invoice in invoices:
+                kept = self._decided.get(invoice.id)
+                if kept is None or kept.version < invoice.version:
+                    self._decided[invoice.id] = invoice
+                    self._decided.move_to_end(invoice.id)
+            while len(self._decided) > DECIDED_FILES:
+                self._decided.popitem(last=False)
+
+    def _forget(self, invoices: list[Invoice]) -> None:
+        """Drops the files a save conflicted on, and reads them from the store for a while."""
+        now = timer.monotonic()
+        with self._decided_lock:
+            for invoice in invoices:
+                self._decided.pop(invoice.id, None)
+                self._contended[invoice.id] = now
+            if len(self._contended) > DECIDED_FILES:
+                self._contended = {k: t for k, t in self._contended.items()
+                                   if now - t < CONTENDED_FOR}
+
+    def _receipt(self, key: str) -> CommandReceipt | None:
+        try:
+            return self.repository.get(receipt_id(key))
+        except AggregateNotFoundError:
+            return None
+
+    def now(self) -> datetime:
+        """Now, from the service's clock."""
+        return self._now()
+
+    def _now(self) -> datetime:
+        if self._clock is None:
+            raise RuntimeError("the files were opened without a clock: they can only be read")
+        return self._clock()
+
+
+
+def as_list(numbers: str | Sequence[str]) -> list[str]:
+    """The invoice numbers a command names, once each, in order."""
+    listed = [numbers] if isinstance(numbers, str) else list(numbers)
+    return list(dict.fromkeys(n.strip() for n in listed if n.strip())) or [""]
+
