@@ -15,9 +15,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain import kinds
 from domain.values import Contact, Debtor, Instalment, Status
 
 ZERO = Decimal("0.00")
+TOUCHES = {kind.name: kind.touch for kind in kinds.KINDS if kind.touch is not None}
+"""How each contact with the debtor is made, by fact kind (declared in `domain.kinds`)."""
 
 
 def _with(case: Case, **changes: Any) -> Case:
@@ -102,15 +105,6 @@ class Touch:
     outcome: str
     contact: Contact | None
 
-
-CHANNEL_OF_KIND = {
-    "CallLogged": "call",
-    "PaymentPromised": "call",
-    "PaymentPlanAgreed": "call",
-    "DuplicateRequested": "call",
-    "FormalNoticeSent": "letter",
-}
-"""How a contact fact reached the debtor, when the fact does not say it itself."""
 
 PHASES_WITHOUT_DATE = {
     "written_off": Status.WRITTEN_OFF,
@@ -198,6 +192,13 @@ class Case:
         return self._after(entry) if entry.is_effective else self
 
     def _after(self, entry: Entry) -> Case:
+        case = self._changed(entry)
+        touch = TOUCHES.get(entry.kind)
+        return case._contacted(entry, touch) if touch is not None else case
+
+    def _changed(self, entry: Entry) -> Case:
+        """What one fact changes in the file, contacts aside (`domain.kinds` says which
+        facts are contacts with the debtor)."""
         d = entry.data
         kind = entry.kind
         if kind == "PaymentReceived":
@@ -207,10 +208,10 @@ class Case:
             promise = Promise(
                 entry.version, entry.occurred_at, d["promised_on"], d["amount"], d["promised_by"]
             )
-            return _with(self, promise=promise)._contacted(entry, d["promised_by"])
+            return _with(self, promise=promise)
         if kind == "PaymentPlanAgreed":
             plan = Plan(entry.version, entry.occurred_at, tuple(d["instalments"]), d["signed"])
-            return _with(self, plan=plan, promise=None)._contacted(entry, d["contact"])
+            return _with(self, plan=plan, promise=None)
         if kind == "DisputeRaised":
             return _with(self, dispute_open_since=entry.occurred_at)
         if kind == "DisputeResolved":
@@ -218,7 +219,7 @@ class Case:
         if kind == "DueDateRescheduled":
             return _with(self, due_on=d["new_due_on"])
         if kind == "FormalNoticeSent":
-            return _with(self, formal_notice_on=entry.occurred_at.date())._contacted(entry, None)
+            return _with(self, formal_notice_on=entry.occurred_at.date())
         if kind == "HandedOver":
             return _with(self, handed_over_to=d["to"])
         if kind == "DebtAcknowledged":
@@ -235,27 +236,25 @@ class Case:
         if kind == "CallbackScheduled":
             return _with(self, callback_on=d["callback_on"], callback_owner=d["owner"])
         if kind == "CallLogged":
-            case = _with(self, calls=self.calls + 1)._contacted(entry, d["contact"])
+            case = _with(self, calls=self.calls + 1)
             if d["callback_on"] is not None:
                 return _with(case, callback_on=d["callback_on"], callback_owner=entry.actor)
             if case.callback_on is not None and entry.occurred_at.date() >= case.callback_on:
                 return _with(case, callback_on=None, callback_owner=None)
             return case
         if kind == "PreDueReminderSent":
-            case = _with(self, pre_due_reminders=self.pre_due_reminders + 1)
-            return case._contacted(entry, d["contact"])
-        if kind in ("DuplicateRequested", "DuplicateSent"):
-            return self._contacted(entry, d.get("contact") or d.get("requested_by"))
+            return _with(self, pre_due_reminders=self.pre_due_reminders + 1)
         if kind == "ReminderSent":
             levels = Counter(self.reminders_by_level)
             levels[d["level"]] += 1
-            return _with(self, reminders_by_level=dict(levels))._contacted(entry, None)
+            return _with(self, reminders_by_level=dict(levels))
         return self
 
-    def _contacted(self, entry: Entry, contact: Contact | None) -> Case:
+    def _contacted(self, entry: Entry, how: kinds.Touch) -> Case:
         if self.last_touch is not None and entry.occurred_at < self.last_touch.at:
             return self
-        channel = entry.data.get("channel") or CHANNEL_OF_KIND.get(entry.kind, "")
+        contact = entry.data.get(how.person) if how.person else None
+        channel = entry.data.get("channel") or how.channel or ""
         touch = Touch(entry.occurred_at, entry.actor, channel, entry.data.get("outcome", ""),
                       contact if contact is not None and not contact.is_empty() else None)
         return _with(self, last_touch=touch)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.case import Case
+from domain.phases import ENDED
 from domain.scenarios import Calendar, Scenario, Step
-
-ENDED = frozenset({"paid", "written_off", "closed", "handed_over"})
 
 
 @dataclass(frozen=True)

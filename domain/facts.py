@@ -305,8 +305,5 @@ class FactRetracted(Fact):
     reason: str
 
 
-CONTACT_FACTS = (PreDueReminderSent, CallLogged, DuplicateRequested, PaymentPlanAgreed)
-"""Facts in which somebody at the debtor was in touch with us."""
-
 ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed)
 

@@ -32,6 +32,7 @@ from domain.errors import (
     UncorrectableField,
     UnknownFact,
 )
+from domain.kinds import SPOKE
 from domain.values import (
     CallOutcome,
     Channel,
@@ -224,7 +225,7 @@ class Invoice(Aggregate):
         contact_day = stamp.occurred_at.date()
         if contact_version is not None:
             source = self._effective_entry(contact_version)
-            if source.kind not in {k.__name__ for k in f.CONTACT_FACTS}:
+            if source.kind not in SPOKE:
                 raise UnknownFact(
                     f"fact {contact_version} is not a contact with the debtor",
                     version=contact_version,

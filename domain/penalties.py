@@ -177,16 +177,23 @@ def _commercial_rate(day: date, rates: LawRates,
         ecb, provisional = rates.ecb_refinancing.on(reference)
         carried = " (dernier taux publié, reporté : à confirmer)" if provisional else ""
         return (ecb.percent + ECB_MARGIN,
-                f"taux BCE au {reference:%d/%m/%Y} ({ecb.percent} %){carried} + 10 points — "
+                f"taux BCE au {reference:%d/%m/%Y} ({_percent(ecb.percent)}){carried} "
+                f"+ 10 points — "
                 f"{ecb.source}", provisional)
     legal, provisional = rates.legal_interest.on(reference)
     floor = legal.percent * FLOOR_MULTIPLE
     if contractual >= floor:
         return contractual, "taux contractuel", False
-    return (floor, f"taux contractuel {contractual} % porté au plancher de 3 fois l'intérêt "
-                   f"légal ({legal.percent} %) — {legal.source}", provisional)
+    return (floor, f"taux contractuel {_percent(contractual)} porté au plancher de 3 fois "
+                   f"l'intérêt légal ({_percent(legal.percent)}) — {legal.source}", provisional)
 
 
 def _legal_rate(day: date, rates: LawRates) -> tuple[Decimal, str, bool]:
     legal, provisional = rates.legal_interest.on(half_year_start(day))
-    return legal.percent, f"intérêt légal ({legal.percent} %) — {legal.source}", provisional
+    return (legal.percent, f"intérêt légal ({_percent(legal.percent)}) — {legal.source}",
+            provisional)
+
+
+def _percent(value: Decimal) -> str:
+    """A rate as French readers write it: '2,15 %'."""
+    return f"{value:.2f}".replace(".", ",") + "\u00a0%"

@@ -18,6 +18,7 @@ from domain.case import Case, status_on
 from domain.due import Progress, wakes_on
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.phases import CALLBACKS_END, ENDED, sql_list
 from domain.scenarios import DEFAULT_SCENARIO, SHIPPED, Calendar, Playbook, Scenario
 from domain.values import Status
 from projections.schema import Change, Delete, Index, Insert, Table, Type, Update, Upsert
@@ -28,12 +29,8 @@ REPLAN_PAGE = 2000
 Reader = Callable[[str, dict[str, Any], dict[str, Type]], list[dict[str, Any]]]
 """Reads rows of the view store (`ViewStore.rows`)."""
 
-ENDED = ("written_off", "paid", "closed", "handed_over")
-"""Phases in which a file has nothing more to do."""
-CALLBACKS_END = ("written_off", "paid", "closed")
-"""Phases in which a promised callback no longer matters (a handed-over file keeps it)."""
-OPEN = f"phase NOT IN {ENDED}"
-CALLBACK_OPEN = f"phase NOT IN {CALLBACKS_END}"
+OPEN = f"phase NOT IN {sql_list(ENDED)}"
+CALLBACK_OPEN = f"phase NOT IN {sql_list(CALLBACKS_END)}"
 
 CASE_VIEW = Table(
     "case_view",
@@ -147,8 +144,8 @@ class CaseView:
         changes: list[Change] = []
         after = ""
         while True:
-            rows = read("SELECT * FROM {case_view} WHERE phase NOT IN ('written_off', 'paid', "
-                        "'closed', 'handed_over', 'in_payment_plan') AND invoice_id > :after "
+            rows = read("SELECT * FROM {case_view} WHERE phase NOT IN "
+                        f"{sql_list((*ENDED, 'in_payment_plan'))} AND invoice_id > :after "
                         "ORDER BY invoice_id LIMIT :page",
                         {"after": after, "page": REPLAN_PAGE}, CASE_VIEW.columns)
             for row in rows:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.case import CHANNEL_OF_KIND
+from domain.case import TOUCHES
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.kinds import TOUCHING
 from domain.values import Contact
 from projections.schema import Change, Insert, Table, Type, Upsert
 
@@ -40,10 +41,6 @@ DEBTOR_TOUCHES = Table(
     indexes=(("account", "occurred_at"), ("occurred_at",)),
 )
 
-TOUCHING_FACTS = frozenset({
-    "PreDueReminderSent", "ReminderSent", "CallLogged", "PaymentPromised",
-    "DuplicateRequested", "DuplicateSent", "PaymentPlanAgreed", "FormalNoticeSent",
-})
 PEOPLE_FIELDS = ("contact", "promised_by", "requested_by", "billing_recipient")
 
 
@@ -69,7 +66,7 @@ class Debtors:
             if isinstance(person, Contact) and person.name.strip():
                 changes.append(Upsert(DEBTOR_CONTACTS, contact_row(debtor.account, person,
                                                                    fact)))
-        if fact.kind in TOUCHING_FACTS:
+        if fact.kind in TOUCHING:
             changes.append(Insert(DEBTOR_TOUCHES, touch_row(debtor.account, invoice, fact),
                                   ignore_existing=True))
         return changes
@@ -90,7 +87,7 @@ def touch_row(account: str, invoice: Invoice, fact: Fact) -> dict[str, Any]:
         "account": account,
         "touch": data.get("action_id") or f"{invoice.id.hex}:{fact.originator_version}",
         "occurred_at": fact.occurred_at, "actor": fact.actor, "kind": fact.kind,
-        "channel": data.get("channel") or CHANNEL_OF_KIND.get(fact.kind, ""),
+        "channel": data.get("channel") or TOUCHES[fact.kind].channel or "",
         "outcome": data.get("outcome", ""),
         "contact_name": person.name if person else "",
         "number": invoice.case.number,

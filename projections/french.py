@@ -1,4 +1,8 @@
-"""French formats for amounts and dates (Babel): '1 500,00 €', '23/11/2026'."""
+"""Everything relance shows people, in French: amounts and dates (Babel: '1 500,00 €',
+'23/11/2026', instants in Paris time), rates ('12,15 %'), and one vocabulary for every
+value of the record (channels, outcomes, means, reasons, roles, statuses, step kinds,
+documents, fields). Pages, letters, exports and the command line all read it here, so
+that « appel » reads « appel » everywhere and no internal name reaches a screen."""
 
 from __future__ import annotations
 
@@ -37,15 +41,75 @@ def instant(value: datetime) -> str:
     return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo=PARIS, locale=LOCALE)
 
 
-STATUS_LABELS = {
-    "not_yet_due": "Non échu", "overdue": "Échu", "promised": "Promesse",
-    "promise_broken": "Promesse non tenue", "in_dispute": "Litige",
-    "in_payment_plan": "Échéancier", "formal_notice_sent": "Mise en demeure",
-    "handed_over": "Transmis", "paid": "Payé", "written_off": "Passé en perte",
-    "closed": "Clos",
+VOCABULARY: dict[str, dict[str, str]] = {
+    "status": {
+        "not_yet_due": "non échu", "overdue": "échu", "promised": "promesse",
+        "promise_broken": "promesse non tenue", "in_dispute": "litige",
+        "in_payment_plan": "échéancier", "formal_notice_sent": "mise en demeure",
+        "handed_over": "transmis", "paid": "payé", "written_off": "passé en perte",
+        "closed": "clos"},
+    "channel": {"email": "e-mail", "letter": "courrier", "sms": "SMS", "call": "appel"},
+    "outcome": {"reached": "joint", "voicemail": "messagerie",
+                "wrong_person": "mauvais interlocuteur", "refused": "refus",
+                "no_answer": "pas de réponse"},
+    "means": {"transfer": "virement", "cheque": "chèque", "bill_of_exchange": "LCR",
+              "card": "carte", "direct_debit": "prélèvement", "cash": "espèces",
+              "other": "autre"},
+    "duplicate_reason": {"not_received": "facture non reçue",
+                         "wrong_recipient": "mauvais destinataire",
+                         "missing_po_reference": "référence de commande manquante",
+                         "other": "autre"},
+    "handover_target": {"lawyer": "avocat", "commissaire_de_justice": "commissaire de justice",
+                        "agency": "société de recouvrement"},
+    "reminder_level": {"1": "première", "2": "deuxième", "3": "troisième"},
+    "role": {"agent": "agent", "supervisor": "superviseur", "auditor": "auditeur",
+             "admin": "administrateur"},
+    "step_kind": {"pre_due": "avant échéance", "reminder": "relance écrite", "call": "appel",
+                  "plan_offer": "proposer un échéancier", "formal_notice": "mise en demeure"},
+    "document": {"pre_due": "relance préventive", "reminder_1": "première relance",
+                 "reminder_2": "deuxième relance", "formal_notice": "mise en demeure",
+                 "call_confirmation": "confirmation d'appel",
+                 "duplicate_cover": "envoi du duplicata",
+                 "payment_plan": "confirmation d'échéancier"},
+    "field": {"amount": "montant", "received_on": "reçu le", "means": "moyen",
+              "reference": "référence", "text": "texte", "promised_on": "date promise",
+              "callback_on": "rappel le", "summary": "résumé", "reason": "motif",
+              "details": "précisions", "due_on": "échéance", "new_due_on": "nouvelle échéance",
+              "deadline_on": "à payer avant le", "recipient": "destinataire",
+              "occurred_at": "date de l'événement", "outcome": "issue", "channel": "canal",
+              "agent": "agent", "owner": "par", "pay_by": "si payé avant le",
+              "registered_letter_number": "n° de lettre recommandée",
+              "discount_amount": "remise", "document": "document", "level": "niveau"},
+    "scope": {"file": "dossier", "debtor": "débiteur", "portfolio": "portefeuille"},
 }
+"""The French word of each value, by vocabulary."""
+STATUS_LABELS = VOCABULARY["status"]
 
 
-def status(value: str) -> str:
-    """A file's status in French."""
-    return STATUS_LABELS.get(str(getattr(value, "value", value)), str(value))
+def word(vocabulary: str, value: object) -> str:
+    """The French word of a value ('channel', 'call' → 'appel'); an enum or a string."""
+    key = str(getattr(value, "value", value))
+    return VOCABULARY[vocabulary].get(key, key)
+
+
+def label(vocabulary: str, value: object) -> str:
+    """The French word with a capital, for a list or a heading ('Appel', 'LCR')."""
+    text = word(vocabulary, value)
+    return text[:1].upper() + text[1:]
+
+
+def status(value: object) -> str:
+    """A file's status in French, capitalised."""
+    return label("status", value)
+
+
+class French:
+    """The French formats and words the domain's fact declarations write with
+    (`domain.kinds.Words`)."""
+
+    money = staticmethod(money)
+    day = staticmethod(day)
+    word = staticmethod(word)
+
+
+FRENCH = French()

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from domain.phases import CALLBACKS_END, COMMITMENTS, RANK, UNCLAIMED, sql_list
 from projections.case_view import (
     CALLBACK_OPEN,
-    CALLBACKS_END,
     CASE_VIEW,
     OPEN,
     PLAN_INSTALMENTS,
@@ -245,7 +245,7 @@ class Reads:
         return self.views.rows(
             "SELECT agent, COUNT(DISTINCT debtor_account) AS debtors, COUNT(*) AS files, "
             "SUM(outstanding) AS outstanding FROM {case_view} WHERE phase NOT IN "
-            "('paid', 'written_off', 'closed') GROUP BY agent ORDER BY agent", {},
+            f"{sql_list(CALLBACKS_END)} GROUP BY agent ORDER BY agent", {},
             {"debtors": Type.INT, "files": Type.INT, "outstanding": Type.CENTS})
 
     # -- worklist facts -----------------------------------------------------------------
@@ -253,7 +253,7 @@ class Reads:
     def callbacks_due(self, day: date, owner: str | None = None) -> list[CaseLine]:
         """Callbacks planned for `day` or earlier and not yet made: all of them, or those of
         one person (owned by them, or on the files they hold)."""
-        where = f"callback_on <= :day AND phase NOT IN {CALLBACKS_END}"
+        where = f"callback_on <= :day AND {CALLBACK_OPEN}"
         params: dict[str, Any] = {"day": day}
         if owner is not None:
             where += " AND (callback_owner = :owner OR agent = :owner)"
@@ -288,14 +288,13 @@ class Reads:
         """Overdue files still being worked with no contact for `days` days (or ever)."""
         since = datetime.combine(day - timedelta(days=days), time.min, tzinfo=UTC)
         return self._lines(
-            "phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') AND due_on < :day "
+            f"{OPEN} AND due_on < :day "
             "AND (last_contact_at IS NULL OR last_contact_at < :since)",
             {"day": day, "since": since}, day)
 
     def falling_due(self, first: date, last: date, day: date) -> list[CaseLine]:
         """Open files whose due date falls between two days (e.g. August, for July calls)."""
-        return self._lines("phase NOT IN ('written_off', 'paid', 'closed', 'handed_over') "
-                           "AND due_on >= :first AND due_on <= :last",
+        return self._lines(f"{OPEN} AND due_on >= :first AND due_on <= :last",
                            {"first": first, "last": last}, day)
 
     def last_touches(self, accounts: Iterable[str] | None = None) -> dict[str, datetime]:
@@ -346,8 +345,9 @@ class Reads:
                         f"OR (callback_owner = :agent AND {callback}))")
             params["agent"] = agent
         # A promise past its date, or an instalment missed: `wakes_on` says when.
-        broken = f"{step} AND phase IN ('promised', 'in_payment_plan')"
-        rank = f"CASE WHEN {broken} THEN 0 WHEN {callback} THEN 1 ELSE 2 END"
+        broken = f"{step} AND phase IN {sql_list(COMMITMENTS)}"
+        rank = (f"CASE WHEN {broken} THEN {RANK['commitment_broken']} WHEN {callback} "
+                f"THEN {RANK['callback']} ELSE {RANK['step']} END")
         return f"({step}) OR ({callback})", rank, params
 
     # -- the portfolio ------------------------------------------------------------------
@@ -392,8 +392,8 @@ class Reads:
         row = self.views.rows(
             "SELECT "
             "SUM(CASE WHEN outstanding > 0 AND due_on < :day AND phase NOT IN "
-            "('written_off', 'closed') THEN outstanding ELSE 0 END) AS overdue, "
-            "SUM(CASE WHEN outstanding > 0 AND phase NOT IN ('written_off', 'closed') "
+            f"{sql_list(UNCLAIMED)} THEN outstanding ELSE 0 END) AS overdue, "
+            f"SUM(CASE WHEN outstanding > 0 AND phase NOT IN {sql_list(UNCLAIMED)} "
             "THEN outstanding ELSE 0 END) AS receivables, "
             "SUM(CASE WHEN issued_on >= :year_ago THEN amount ELSE 0 END) AS sales, "
             "SUM(CASE WHEN promise_on IS NOT NULL AND promise_on < :day THEN 1 ELSE 0 END) "
@@ -431,7 +431,7 @@ class Reads:
             "WHEN due_on >= :d30 THEN '1-30' WHEN due_on >= :d60 THEN '31-60' "
             "WHEN due_on >= :d90 THEN '61-90' ELSE 'over_90' END AS bucket, "
             "SUM(outstanding) AS amount FROM {case_view} "
-            "WHERE outstanding > 0 AND phase NOT IN ('written_off', 'closed') "
+            f"WHERE outstanding > 0 AND phase NOT IN {sql_list(UNCLAIMED)} "
             "GROUP BY k, bucket ORDER BY k",
             {"day": day, "d30": day - timedelta(days=30), "d60": day - timedelta(days=60),
              "d90": day - timedelta(days=90)},

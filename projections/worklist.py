@@ -1,9 +1,5 @@
-"""The worklist of a day: what each agent (or the team) should do, and why.
-
-Priority, as documented for the team: first the broken commitments (a promise not
-kept, an instalment missed), then the callbacks promised to the debtor, then the
-scenario's steps; within each, the larger amount × days late first.
-"""
+"""The worklist of a day: what each agent (or the team) should do, and why, in the order
+of `domain.phases.PRIORITY` (which the SQL of the candidates reads too)."""
 
 from __future__ import annotations
 
@@ -11,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from domain.due import ENDED, Due, next_action
+from domain.due import Due, next_action
+from domain.phases import CALLBACKS_END, ENDED, RANK
 from domain.scenarios import Calendar, Playbook
-from projections.case_view import CALLBACKS_END, CaseLine
+from projections.case_view import CaseLine
 from projections.queries import Reads
-
-RANKS = {"commitment_broken": 0, "callback": 1, "step": 2}
 
 
 @dataclass
@@ -95,7 +90,7 @@ def _score(line: CaseLine) -> Decimal:
 
 
 def _order(item: WorkItem) -> tuple[int, Decimal, str]:
-    return RANKS[item.kind], -item.score, item.number
+    return RANK[item.kind], -item.score, item.number
 
 
 def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day: date,
@@ -107,7 +102,8 @@ def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day
                     outstanding=line.outstanding, days_late=line.days_late, kind="step")
     if line.phase not in ENDED and (agent is None or line.agent == agent):
         scenario = playbook.scenario_for(line.debtor_account)
-        due: Due = next_action(line.progress(rank == 0 and line.phase == "in_payment_plan"),
+        broken_plan = rank == RANK["commitment_broken"] and line.phase == "in_payment_plan"
+        due: Due = next_action(line.progress(broken_plan),
                                scenario, day, calendar, touches.get(line.debtor_account))
         if due.is_due:
             item.kind = due.kind

@@ -14,12 +14,12 @@ from adapters.bootstrap import Runtime
 from adapters.infra.accounts import (
     CAN_MANAGE_USERS,
     MAX_PASSWORD,
-    ROLE_LABELS,
     TOKEN_DAYS,
     AccountError,
     Role,
     Session,
 )
+from projections.french import word
 from web.auth import check_csrf, cookie_name, require_role, require_user
 from web.files import get_runtime
 from web.urls import path_for
@@ -54,7 +54,7 @@ def _my_account(request: Request, runtime: Runtime, session: Session, error: str
         request, "account.html",
         {"sessions": runtime.accounts.sessions_of(session.user.login), "current": session.id,
          "must_change": session.must_change, "error": error, "done": done,
-         "max_password": MAX_PASSWORD, "role": ROLE_LABELS[session.user.role]},
+         "max_password": MAX_PASSWORD, "role": word("role", session.user.role)},
         status_code=status_code)
 
 
@@ -110,7 +110,8 @@ def _accounts(request: Request, runtime: Runtime, session: Session, error: str =
     return request.app.state.templates.TemplateResponse(
         request, "accounts.html",
         {"users": runtime.accounts.users(), "tokens": runtime.accounts.api_tokens(),
-         "now": runtime.clock(), "roles": ROLE_LABELS, "error": error, "shown": shown or {},
+         "now": runtime.clock(), "roles": {role: word("role", role) for role in Role},
+         "error": error, "shown": shown or {},
          "is_admin": session.user.role is Role.ADMIN, "token_days": TOKEN_DAYS},
         status_code=status_code)
 

@@ -25,7 +25,7 @@ from adapters.infra.accounts import CAN_RECORD, User
 from adapters.usecases.importing import ImportReport, record_payment_rows, register_rows
 from domain.values import CallOutcome, Contact, PaymentMeans
 from projections.worklist import worklist
-from web.fact_forms import BY_KIND, may_use, read, unknown_accounts
+from web.fact_forms import BY_KIND, may_use, read, record, unknown_accounts
 from web.files import get_runtime
 from web.params import MAX_POSITION
 
@@ -237,7 +237,7 @@ def post_fact(number: Annotated[str, Path(max_length=100)],
     if errors:
         return JSONResponse(Refused(code="invalid_fields", detail="some fields do not read",
                                     fields=errors).model_dump(), status_code=422)
-    return _recorded(form.handler(runtime.files, actor, number, parsed, fact.idempotency_key))
+    return _recorded(record(runtime.files, actor, number, form, parsed, fact.idempotency_key))
 
 
 @router.get("/files/{number:ref}")

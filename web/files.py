@@ -16,6 +16,7 @@ from adapters.messages import in_french
 from adapters.parsing import parse_instant
 from adapters.usecases.sending import preview, send_by_email
 from domain.errors import DomainError, InvoiceNotFound
+from domain.kinds import Form as FactForm
 from domain.penalties import penalties
 from domain.prescription import prescription
 from projections import french
@@ -23,7 +24,7 @@ from projections.case_view import CaseLine, case_row
 from projections.history import history_row
 from web.auth import check_csrf, require_role, require_user
 from web.downloads import content_disposition
-from web.fact_forms import BY_KIND, FORMS, FactForm, may_use, read, unknown_accounts
+from web.fact_forms import BY_KIND, FORMS, may_use, read, record, unknown_accounts
 from web.forms import OUTCOMES, CallForm
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
@@ -31,13 +32,7 @@ from web.urls import path_for
 router = APIRouter()
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                "form-action 'none'; frame-ancestors 'none'")
-DOCUMENT_TITLES = {
-    "pre_due": "Relance préventive", "reminder_1": "Première relance",
-    "reminder_2": "Deuxième relance", "formal_notice": "Mise en demeure",
-    "call_confirmation": "Confirmation d'appel", "duplicate_cover": "Envoi du duplicata",
-    "payment_plan": "Confirmation d'échéancier",
-}
-assert set(DOCUMENT_TITLES) == set(DOCUMENTS)
+DOCUMENT_TITLES = {name: french.label("document", name) for name in DOCUMENTS}
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -229,17 +224,17 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
     errors.update(unknown_accounts(form, parsed, runtime.accounts.is_recorder))
     if errors:
         return _file_page(request, runtime, number, None, errors=errors, values=values,
-                          status_code=422, open_form=form.kind)
+                          status_code=422, open_form=form.slug)
     key = values.get("cle")
     try:
-        recorded = form.handler(runtime.files, session.user.login, number, parsed,
-                                f"form:{key}" if key else None)
+        recorded = record(runtime.files, session.user.login, number, form, parsed,
+                          f"form:{key}" if key else None)
     except DomainError as error:
         if isinstance(error, InvoiceNotFound):
             raise
         return _file_page(request, runtime, number, None,
                           errors={"_form": in_french(error)}, values=values,
-                          status_code=422, open_form=form.kind)
+                          status_code=422, open_form=form.slug)
     return _show_fact(request, number, recorded.notification_id)
 
 

@@ -14,11 +14,9 @@ from pydantic import BaseModel, Field
 from adapters.messages import in_french
 from domain.errors import DomainError
 from domain.values import CallOutcome, Contact, Money
+from projections.french import label
 
-OUTCOMES = {
-    "reached": "Joint", "voicemail": "Messagerie", "wrong_person": "Mauvais interlocuteur",
-    "refused": "Refus", "no_answer": "Pas de réponse",
-}
+OUTCOMES = {outcome.value: label("outcome", outcome) for outcome in CallOutcome}
 
 
 def _date(text: str) -> date | None:

@@ -17,15 +17,15 @@ from adapters.parsing import parse_date, parse_percent
 from domain.errors import DomainError
 from domain.scenarios import STEP_KINDS, Scenario, Step
 from domain.values import Channel
+from projections.french import word
 from web.auth import check_csrf, require_role
 from web.files import get_runtime
 from web.urls import path_for
 
 router = APIRouter()
 Supervisor = Annotated[Session, Depends(require_role(*CAN_MANAGE_TEAM))]
-KIND_LABELS = {"pre_due": "avant échéance", "reminder": "relance écrite", "call": "appel",
-               "plan_offer": "proposer un échéancier", "formal_notice": "mise en demeure"}
-CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "sms": "SMS", "call": "téléphone"}
+KIND_LABELS = {kind: word("step_kind", kind) for kind in STEP_KINDS}
+CHANNEL_LABELS = {channel.value: word("channel", channel) for channel in Channel}
 BLANK_STEPS = 3
 """Empty step rows offered under a scenario's steps, to add some."""
 

@@ -9,7 +9,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.datastructures import URL
 
-from projections import french
+from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD
+from projections import french, history
+from web import fact_forms
 from web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -19,6 +21,14 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 def url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
     """A page's URL from its route name, relative to the site (see `web.urls`)."""
     return URL(path_for(context["request"], name, **params))
+
+
+MAY = {"record": CAN_RECORD, "manage_team": CAN_MANAGE_TEAM, "export": CAN_EXPORT}
+
+
+def may(session: Any, what: str) -> bool:
+    """Whether the session's role may do `what` ('record', 'manage_team', 'export')."""
+    return session is not None and session.user.role in MAY[what]
 
 
 def build_templates() -> Jinja2Templates:
@@ -32,4 +42,8 @@ def build_templates() -> Jinja2Templates:
     templates.env.filters["instant"] = french.instant
     templates.env.filters["percent"] = french.percent
     templates.env.filters["statut"] = french.status
+    templates.env.filters["mot"] = lambda value, vocabulary: french.word(vocabulary, value)
+    templates.env.filters["fait"] = history.label
+    templates.env.globals["options"] = fact_forms.options
+    templates.env.globals["may"] = may
     return templates

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import CAN_RECORD, Session
 from adapters.parsing import parse_date
-from projections.french import STATUS_LABELS
+from projections.french import STATUS_LABELS, label
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import worklist_page
 from web.auth import check_csrf, require_role, require_user
@@ -127,6 +127,7 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
         request, "portfolio.html",
         {"lines": lines, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE)),
          "filters": filters, "raw": {"min": min_, "max": max_}, "aging": aging,
-         "kpis": runtime.reads.kpis(day), "statuses": STATUS_LABELS,
+         "kpis": runtime.reads.kpis(day),
+         "statuses": {key: label("status", key) for key in STATUS_LABELS},
          "buckets": BUCKET_LABELS, "day": day, "query": dict(request.query_params)})
 

@@ -18,7 +18,7 @@ from adapters.infra.calendar import FrenchCalendar
 from adapters.infra.documents import DocumentUnavailable, WordingBroken
 from adapters.parsing import parse_date, parse_percent
 from adapters.usecases.sending import preview, send_by_email
-from projections.french import money
+from projections.french import money, word
 from projections.worklist import worklist
 
 scenarios_app = typer.Typer(help="Les scénarios de relance de l'équipe.", no_args_is_help=True)
@@ -74,8 +74,8 @@ def show() -> None:
                       f"écart minimal {scenario.min_gap_days} jours")
             for step in scenario.steps:
                 days = "jours ouvrés" if step.business_days else "jours"
-                out.print(f"  {step.code:>5} ({days}) {step.label} — {step.channel.value}, "
-                          f"modèle {step.template}")
+                out.print(f"  {step.code:>5} ({days}) {step.label} — "
+                          f"{word('channel', step.channel)}, {word('document', step.template)}")
 
 
 @documents_app.command("preview")

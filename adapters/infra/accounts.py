@@ -61,8 +61,6 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-ROLE_LABELS = {Role.AGENT: "agent", Role.SUPERVISOR: "superviseur", Role.AUDITOR: "auditeur",
-               Role.ADMIN: "administrateur"}
 TOUCH_EVERY = timedelta(seconds=60)
 CAN_RECORD = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 CAN_MANAGE_TEAM = frozenset({Role.SUPERVISOR, Role.ADMIN})

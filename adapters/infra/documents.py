@@ -39,7 +39,6 @@ from domain.invoice import Invoice
 from domain.penalties import LawRates, penalties
 from domain.values import Contact
 from projections import french
-from projections.history import WORDS
 
 SHIPPED = Path(__file__).parent / "document_templates"
 DOCUMENTS = ("pre_due", "reminder_1", "reminder_2", "formal_notice", "call_confirmation",
@@ -197,7 +196,7 @@ def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Cre
             "promise": case.promise if case.promise and not case.promise_kept() else None,
             "broken_promise": case.promise if case.promise_broken_on(day) else None,
             "plan": case.plan,
-            "duplicate_reason": WORDS.get(duplicates[-1].data["reason"], "")
+            "duplicate_reason": french.word("duplicate_reason", duplicates[-1].data["reason"])
             if duplicates else "",
             "duplicate_correction": sent[-1].data["correction"] if sent else "",
         },

@@ -32,8 +32,8 @@ from domain.facts import BASE_FIELDS, Fact
 from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
 from domain.service import CaseFiles
-from projections.french import day, instant, money, status
-from projections.history import KIND_LABELS, describe
+from projections.french import day, instant, money, status, word
+from projections.history import describe, label
 
 FORMAT = "relance-export/1"
 TEMPLATES = Path(__file__).parent / "document_templates"
@@ -101,7 +101,7 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
                                originator_version=stored.originator_version, state=state)
         exported.append(_with_digest({
             **{name: shown(content) for name, shown in FACT_VIEWS.items()},
-            "label": KIND_LABELS.get(fact.kind, fact.kind),
+            "label": label(fact.kind),
             "summary": describe(fact.kind, fact.data()), "digest": state.get("digest"),
             "content": content}))
     if invoice is None:
@@ -263,7 +263,8 @@ def render_dossier(context: dict[str, Any]) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined)
     env.filters.update(iso_instant=french_instant, iso_day=french_day,
-                       amount=french_money)
+                       amount=french_money, document=lambda name: word("document", name),
+                       fact=label)
     return env.get_template("_dossier.html.j2").render(**context, attachment=ATTACHMENT)
 
 

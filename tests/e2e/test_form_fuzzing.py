@@ -13,6 +13,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.kinds import CHOICES
 from tests.builders import register_kwargs
 from tests.e2e.conftest import hidden, log_in, submit_login
 from web.fact_forms import FORMS
@@ -32,7 +33,7 @@ HOSTILE = {"money": AMOUNTS, "date": DATES, "number": ["-5", "0", "10" * 30, "x"
 
 def _value(field) -> st.SearchStrategy[str]:
     if field.kind == "choice":
-        return st.sampled_from([*field.options, "", "<script>", "autre"])
+        return st.sampled_from([*CHOICES[field.choices], "", "<script>", "autre"])
     return st.one_of(st.sampled_from(HOSTILE.get(field.kind, PAYLOADS)),
                      st.text(max_size=40))
 
@@ -58,17 +59,17 @@ def test_hostile_values_in_every_fact_form_are_refused_in_french_or_recorded_esc
     def post(chosen) -> None:
         form, values = chosen
         before = runtime.files.recorder.max_notification_id()
-        answer = agent.post(f"/dossiers/FZ-1/faits/{form.kind}",
+        answer = agent.post(f"/dossiers/FZ-1/faits/{form.slug}",
                             data={"csrf": csrf, **values})
-        assert answer.status_code < 500, (form.kind, values, answer.status_code)
+        assert answer.status_code < 500, (form.slug, values, answer.status_code)
         if answer.status_code >= 400:
             seen["refused"] += 1
-            assert runtime.files.recorder.max_notification_id() == before, (form.kind, values)
+            assert runtime.files.recorder.max_notification_id() == before, (form.slug, values)
             assert 'class="error"' in answer.text or "role=\"alert\"" in answer.text
             _escaped(answer.text, values)
         else:
             seen["recorded"] += 1
-            assert answer.status_code == 303, (form.kind, answer.status_code)
+            assert answer.status_code == 303, (form.slug, answer.status_code)
             _escaped(agent.get(answer.headers["location"]).text, values)
 
     post()

@@ -57,7 +57,7 @@ def test_penalties_across_a_half_year_boundary_with_a_partial_payment():
     assert owed.interest == Decimal("206.61")
     assert owed.indemnity == Decimal("40.00")
     assert owed.total == Decimal("246.61")
-    assert "taux BCE au 01/07/2025 (2.15 %) + 10 points" in owed.lines[1].explanation
+    assert "taux BCE au 01/07/2025 (2,15\xa0%) + 10 points" in owed.lines[1].explanation
     assert not owed.provisional
 
 
@@ -90,7 +90,7 @@ def test_a_contractual_rate_below_three_times_the_legal_rate_is_raised_to_that_f
     (line,) = owed.lines
     assert line.percent == Decimal("8.28")
     assert line.amount == Decimal("6.81")
-    assert "plancher de 3 fois l'intérêt légal (2.76 %)" in line.explanation
+    assert "plancher de 3 fois l'intérêt légal (2,76\xa0%)" in line.explanation
     high = penalties(inv.case, date(2025, 7, 30), RATES, contractual_percent=Decimal("15"))
     assert high.lines[0].percent == Decimal("15")
 
