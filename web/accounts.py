@@ -21,7 +21,7 @@ from adapters.infra.accounts import (
 )
 from projections.french import word
 from web.auth import check_csrf, cookie_name, require_role, require_user
-from web.files import get_runtime
+from web.dependencies import get_runtime
 from web.urls import path_for
 
 router = APIRouter()

@@ -25,8 +25,8 @@ from adapters.infra.accounts import CAN_RECORD, User
 from adapters.usecases.importing import ImportReport, record_payment_rows, register_rows
 from domain.values import CallOutcome, Contact, PaymentMeans
 from projections.worklist import worklist
+from web.dependencies import get_runtime
 from web.fact_forms import BY_KIND, may_use, read, record, unknown_accounts
-from web.files import get_runtime
 from web.params import MAX_POSITION
 
 MAX_ITEMS = 1000

@@ -28,8 +28,8 @@ from adapters.usecases.exporting import Request as ExportRequest
 from domain.errors import DomainError, InvoiceNotFound
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from web.auth import check_csrf, require_role
+from web.dependencies import get_runtime
 from web.downloads import content_disposition
-from web.files import get_runtime
 
 router = APIRouter()
 log = structlog.get_logger("relance.exports")

@@ -23,6 +23,7 @@ from projections import french
 from projections.case_view import CaseLine, case_row
 from projections.history import history_row
 from web.auth import check_csrf, require_role, require_user
+from web.dependencies import get_runtime
 from web.downloads import content_disposition
 from web.fact_forms import BY_KIND, FORMS, may_use, read, record, unknown_accounts
 from web.forms import OUTCOMES, CallForm
@@ -33,11 +34,6 @@ router = APIRouter()
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                "form-action 'none'; frame-ancestors 'none'")
 DOCUMENT_TITLES = {name: french.label("document", name) for name in DOCUMENTS}
-
-
-async def get_runtime(request: Request) -> Runtime:
-    """The running relance, built by the app's lifespan."""
-    return request.app.state.runtime
 
 
 @router.get("/", response_class=HTMLResponse, name="home",

@@ -19,7 +19,7 @@ from domain.scenarios import STEP_KINDS, Scenario, Step
 from domain.values import Channel
 from projections.french import word
 from web.auth import check_csrf, require_role
-from web.files import get_runtime
+from web.dependencies import get_runtime
 from web.urls import path_for
 
 router = APIRouter()

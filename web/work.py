@@ -15,7 +15,7 @@ from projections.french import STATUS_LABELS, label
 from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import worklist_page
 from web.auth import check_csrf, require_role, require_user
-from web.files import get_runtime
+from web.dependencies import get_runtime
 from web.params import amount_param, whole_param
 from web.urls import path_for
 
