@@ -41,6 +41,10 @@ FRENCH: dict[str, str] = {
         "d'un type connu, et un écart minimal positif."
     ),
     "unknown_scenario": "Aucun scénario de ce nom.",
+    "empty_call": "Appel vide : indiquez la personne jointe ou ce qui a été dit.",
+    "exceeds_outstanding": "Le montant dépasse le solde restant dû de la facture.",
+    "rate_missing": "Aucun taux publié ne couvre cette période : ajoutez-le à la table des "
+                    "taux.",
     "too_much_contention": (
         "Le dossier est modifié en même temps par d'autres : réessayez dans un instant."
     ),

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from domain.errors import DomainError
-from domain.values import Money
+from domain.values import PARIS, Money, end_of_day
 
 MAX_NUMBER_TEXT = 30
 """Characters a typed number may have: `1e999997` is 8 of them but would take minutes to
@@ -48,13 +50,47 @@ def parse_date(text: str) -> date:
     raise ValueError(f"{text!r} is not a date (expected DD/MM/YYYY or YYYY-MM-DD)")
 
 
+INSTANT_PATTERNS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M")
+_SECONDS = re.compile(r"\d:\d\d:\d")
+
+
 def parse_instant(text: str) -> datetime:
-    """An instant from ISO 8601; without a zone it is read as UTC."""
+    """An instant as people type it: French ('01/12/2026 12:21') or ISO 8601
+    ('2026-12-01T12:21', with or without a zone); without a zone it is Paris time. It asks
+    how things stood then, so a minute typed without seconds means its end (12:21 includes
+    what was recorded at 12:21:40), and a day alone ('01/12/2026') the end of that day."""
+    value = _instant(text, end_of_day)
+    if not _SECONDS.search(text) and value.second == 0 and value.microsecond == 0:
+        return value + timedelta(minutes=1, microseconds=-1)
+    return value
+
+
+def parse_business_time(text: str) -> datetime:
+    """When something happened, as people type it (see `parse_instant`); a day alone means
+    noon of that day, Paris time."""
+    return _instant(text, lambda day: datetime.combine(day, time(12), tzinfo=PARIS))
+
+
+def _instant(text: str, day_alone: Callable[[date], datetime]) -> datetime:
+    cleaned = " ".join(text.strip().replace("à", " ").split())
     try:
-        value = datetime.fromisoformat(text.strip())
+        return day_alone(parse_date(cleaned))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date and time (expected ISO 8601)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        pass
+    value = None
+    for pattern in INSTANT_PATTERNS:
+        try:
+            value = datetime.strptime(cleaned, pattern)  # noqa: DTZ007 - zone added below
+            break
+        except ValueError:
+            continue
+    if value is None:
+        try:
+            value = datetime.fromisoformat(cleaned)
+        except ValueError:
+            raise ValueError(f"{text[:40]!r} is not a date and time (expected "
+                             "DD/MM/YYYY HH:MM or ISO 8601)") from None
+    return value if value.tzinfo else value.replace(tzinfo=PARIS)
 
 
 def parse_percent(text: str) -> Decimal:

@@ -16,10 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from domain import kinds
-from domain.values import Contact, Debtor, Instalment, Status
+from domain.values import Contact, Debtor, Instalment, Status, paris_day
 
 ZERO = Decimal("0.00")
 TOUCHES = {kind.name: kind.touch for kind in kinds.KINDS if kind.touch is not None}
+STEP_FACTS = frozenset({"PreDueReminderSent", "ReminderSent", "CallLogged", "FormalNoticeSent"})
+"""Facts that make a step of a scenario (see `domain.due`)."""
 """How each contact with the debtor is made, by fact kind (declared in `domain.kinds`)."""
 
 
@@ -75,6 +77,25 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """An early-payment discount (escompte) offered: how much, if paid by when."""
+
+    version: int
+    amount: Decimal
+    pay_by: date
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A credit note (avoir) applied to the invoice."""
+
+    version: int
+    reference: str
+    amount: Decimal
+    issued_on: date
+
+
+@dataclass(frozen=True)
 class Promise:
     """A payment promise: who, what amount, by when, made when."""
 
@@ -117,8 +138,12 @@ PHASES_WITHOUT_DATE = {
 }
 
 
-def status_on(phase: str, day: date, due_on: date, promised_on: date | None) -> Status:
-    """The status on `day` of a file in `phase`: only promises and due dates depend on it."""
+def status_on(phase: str, day: date, due_on: date, promised_on: date | None,
+              instalment_missed: bool = False) -> Status:
+    """The status on `day` of a file in `phase`: only promises, instalments and due dates
+    depend on it."""
+    if phase == "in_payment_plan" and instalment_missed:
+        return Status.INSTALMENT_MISSED
     if phase in PHASES_WITHOUT_DATE:
         return PHASES_WITHOUT_DATE[phase]
     if phase == "promised":
@@ -141,10 +166,16 @@ class Case:
     billing_recipient: Contact
     penalty_rate: Decimal | None = None
     payments: tuple[Payment, ...] = ()
+    credit_notes: tuple[CreditNote, ...] = ()
+    discount_offer: Offer | None = None
+    discount_granted: Decimal = ZERO
     promise: Promise | None = None
     plan: Plan | None = None
     dispute_open_since: datetime | None = None
+    disputed_amount: Decimal | None = None
+    """The amount contested by the open dispute; None: the whole invoice."""
     formal_notice_on: date | None = None
+    formal_notice_deadline: date | None = None
     handed_over_to: str | None = None
     written_off: bool = False
     closed: bool = False
@@ -156,6 +187,9 @@ class Case:
     acknowledged_on: tuple[date, ...] = ()
     calls: int = 0
     pre_due_reminders: int = 0
+    last_step_at: datetime | None = None
+    """When the latest contact that makes a scenario step was made (a reminder, a call,
+    a formal notice): the scenario spaces its next steps from it."""
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Case:
@@ -193,6 +227,9 @@ class Case:
 
     def _after(self, entry: Entry) -> Case:
         case = self._changed(entry)
+        if entry.kind in STEP_FACTS and (case.last_step_at is None
+                                         or entry.occurred_at > case.last_step_at):
+            case = _with(case, last_step_at=entry.occurred_at)
         touch = TOUCHES.get(entry.kind)
         return case._contacted(entry, touch) if touch is not None else case
 
@@ -213,18 +250,28 @@ class Case:
             plan = Plan(entry.version, entry.occurred_at, tuple(d["instalments"]), d["signed"])
             return _with(self, plan=plan, promise=None)
         if kind == "DisputeRaised":
-            return _with(self, dispute_open_since=entry.occurred_at)
+            return _with(self, dispute_open_since=entry.occurred_at,
+                         disputed_amount=d["disputed_amount"])
         if kind == "DisputeResolved":
-            return _with(self, dispute_open_since=None)
+            return _with(self, dispute_open_since=None, disputed_amount=None)
+        if kind == "DiscountOffered":
+            return _with(self, discount_offer=Offer(entry.version, d["discount_amount"],
+                                                    d["pay_by"]))
+        if kind == "DiscountGranted":
+            return _with(self, discount_granted=self.discount_granted + d["discount_amount"])
+        if kind == "CreditNoteApplied":
+            note = CreditNote(entry.version, d["reference"], d["amount"], d["issued_on"])
+            return _with(self, credit_notes=(*self.credit_notes, note))
         if kind == "DueDateRescheduled":
             return _with(self, due_on=d["new_due_on"])
         if kind == "FormalNoticeSent":
-            return _with(self, formal_notice_on=entry.occurred_at.date())
+            return _with(self, formal_notice_on=paris_day(entry.occurred_at),
+                         formal_notice_deadline=d["deadline_on"])
         if kind == "HandedOver":
             return _with(self, handed_over_to=d["to"])
         if kind == "DebtAcknowledged":
             return _with(self, acknowledged_on=(*self.acknowledged_on,
-                                                  entry.occurred_at.date()))
+                                                  paris_day(entry.occurred_at)))
         if kind == "WrittenOff":
             return _with(self, written_off=True)
         if kind == "CaseClosed":
@@ -239,7 +286,7 @@ class Case:
             case = _with(self, calls=self.calls + 1)
             if d["callback_on"] is not None:
                 return _with(case, callback_on=d["callback_on"], callback_owner=entry.actor)
-            if case.callback_on is not None and entry.occurred_at.date() >= case.callback_on:
+            if case.callback_on is not None and paris_day(entry.occurred_at) >= case.callback_on:
                 return _with(case, callback_on=None, callback_owner=None)
             return case
         if kind == "PreDueReminderSent":
@@ -270,9 +317,35 @@ class Case:
         return sum((p.amount for p in self.payments), ZERO)
 
     @property
+    def credited(self) -> Decimal:
+        """What credit notes took off the invoice."""
+        return sum((n.amount for n in self.credit_notes), ZERO)
+
+    @property
+    def claimed(self) -> Decimal:
+        """What the invoice claims once its credit notes are applied."""
+        return self.amount - self.credited
+
+    @property
     def outstanding(self) -> Decimal:
-        """What is still owed (negative after an overpayment)."""
-        return self.amount - self.paid
+        """What is still owed (negative after an overpayment): the invoice, less its credit
+        notes, its payments and an early-payment discount earned."""
+        return self.claimed - self.paid - self.discount_granted
+
+    @property
+    def partly_disputed(self) -> bool:
+        """True while a dispute contests only part of what is owed: the rest is chased."""
+        return (self.dispute_open_since is not None and self.disputed_amount is not None
+                and self.disputed_amount < self.outstanding)
+
+    @property
+    def undisputed(self) -> Decimal:
+        """What is owed and not contested: what reminders claim during a partial dispute."""
+        if self.dispute_open_since is None:
+            return self.outstanding
+        if self.disputed_amount is None:
+            return ZERO
+        return max(ZERO, self.outstanding - self.disputed_amount)
 
     @property
     def is_settled(self) -> bool:
@@ -293,7 +366,7 @@ class Case:
         promise = self.promise
         if promise is None:
             return False
-        received = self.paid_between(promise.made_at.date(), promise.promised_on)
+        received = self.paid_between(paris_day(promise.made_at), promise.promised_on)
         return self.is_settled or received >= promise.amount
 
     def promise_broken_on(self, day: date) -> bool:
@@ -306,7 +379,7 @@ class Case:
         plan = self.plan
         if plan is None or self.is_settled:
             return ()
-        paid = self.paid_between(plan.agreed_at.date(), day)
+        paid = self.paid_between(paris_day(plan.agreed_at), day)
         missed = []
         due_so_far = ZERO
         for instalment in plan.instalments:
@@ -329,7 +402,7 @@ class Case:
             ("paid", self.is_settled),
             ("closed", self.closed),
             ("handed_over", bool(self.handed_over_to)),
-            ("in_dispute", self.dispute_open_since is not None),
+            ("in_dispute", self.dispute_open_since is not None and not self.partly_disputed),
             ("in_payment_plan", self.plan is not None),
             ("promised", self.promise is not None and not self.promise_kept()),
             ("formal_notice_sent", self.formal_notice_on is not None),
@@ -339,4 +412,5 @@ class Case:
     def status(self, day: date) -> Status:
         """Where the file stands on `day`: the first state that applies, in this order."""
         promised_on = self.promise.promised_on if self.promise else None
-        return status_on(self.phase, day, self.due_on, promised_on)
+        return status_on(self.phase, day, self.due_on, promised_on,
+                         bool(self.missed_instalments(day)))

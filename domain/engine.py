@@ -18,7 +18,7 @@ import time as timer
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +30,7 @@ from domain.errors import DifferentDebtors, InvoiceNotFound, TooMuchContention
 from domain.invoice import Invoice, invoice_id
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.transcodings import value_transcodings
-from domain.values import Stamp
+from domain.values import Stamp, end_of_day
 
 log = logging.getLogger("relance.commands")
 
@@ -105,7 +105,7 @@ class FileEngine(Application[UUID]):
 
     def case_by_business_date(self, number: str, day: date) -> Case | None:
         """What had happened on a file by the end of `day` (business time), as known now."""
-        end = datetime.combine(day, time.max, tzinfo=UTC)
+        end = end_of_day(day)
         entries = [e for e in self.file(number).entries if e.occurred_at <= end]
         if not entries or entries[0].kind != "InvoiceRegistered":
             return None

@@ -175,3 +175,15 @@ class TooMuchContention(DomainError):
     """The file kept changing under the command; it was retried and gave up."""
 
     code = "too_much_contention"
+
+
+class EmptyCall(DomainError):
+    """A call that says nothing: somebody answered, yet no one is named and nothing said."""
+
+    code = "empty_call"
+
+
+class ExceedsOutstanding(DomainError):
+    """A credit note larger than what the invoice still claims."""
+
+    code = "exceeds_outstanding"

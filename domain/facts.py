@@ -88,7 +88,12 @@ class InvoiceRegistered(Fact, AggregateCreated):
 
 
 class PreDueReminderSent(Fact):
-    """Relance préventive: a commercial contact a few days before the due date."""
+    """Relance préventive: a commercial contact a few days before the due date.
+
+    Version 2 records its recipient (the address it went to); a first-version fact gets
+    an empty one: what it does not say is not made up."""
+
+    class_version = 2
 
     channel: str
     contact: Contact
@@ -97,6 +102,11 @@ class PreDueReminderSent(Fact):
     scenario_step: str
     message_id: str
     document_sha256: str
+    recipient: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["recipient"] = ""
 
 
 class ReminderSent(Fact):
@@ -210,6 +220,27 @@ class DiscountOffered(Fact):
     details: str
 
 
+class DiscountGranted(Fact):
+    """Escompte accordé: the discounted amount came in within the offer, so the discount
+    settles the rest of the invoice. Recorded by relance with the payment that earned it."""
+
+    discount_amount: Decimal
+    currency: str
+    offer_version: int
+    payment_version: int
+
+
+class CreditNoteApplied(Fact):
+    """Avoir: a credit note lowers what the invoice claims; it corrects the invoice itself,
+    so penalties never ran on the amount it credits."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+    issued_on: date
+    reason: str
+
+
 class DueDateRescheduled(Fact):
     """A new due date was granted."""
 
@@ -218,13 +249,23 @@ class DueDateRescheduled(Fact):
 
 
 class FormalNoticeSent(Fact):
-    """Mise en demeure sent by registered letter with acknowledgement of receipt."""
+    """Mise en demeure sent by registered letter with acknowledgement of receipt.
+
+    Version 2 records its recipient (who and where it was addressed to); a first-version
+    fact gets an empty one."""
+
+    class_version = 2
 
     registered_letter_number: str
     deadline_on: date
     details: str
     scenario_step: str
     document_sha256: str
+    recipient: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["recipient"] = ""
 
 
 class PaymentReceived(Fact):

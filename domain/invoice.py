@@ -17,6 +17,8 @@ from domain.corrections import check_changes, check_outcome
 from domain.errors import (
     CallbackInThePast,
     DisputeAlreadyOpen,
+    EmptyCall,
+    ExceedsOutstanding,
     FactAlreadyRetracted,
     FileClosed,
     FileNotClosed,
@@ -45,6 +47,7 @@ from domain.values import (
     PaymentMeans,
     Stamp,
     clean,
+    paris_day,
     reference,
     require_text,
 )
@@ -141,12 +144,14 @@ class Invoice(Aggregate):
         scenario_step: str = "",
         message_id: str = "",
         document_sha256: str = "",
+        recipient: str = "",
     ) -> None:
-        """Records a pre-due reminder (relance préventive)."""
+        """Records a pre-due reminder (relance préventive), and where it went."""
         self._trigger(
             f.PreDueReminderSent,
             stamp,
             channel=Channel(channel).value,
+            recipient=clean(recipient, "recipient"),
             contact=contact or Contact(),
             summary=clean(summary, "summary"),
             expected_means=PaymentMeans(expected_means).value if expected_means else "",
@@ -196,8 +201,13 @@ class Invoice(Aggregate):
         invoice_numbers: Sequence[str] = (),
         scenario_step: str = "",
     ) -> None:
-        """Records a phone call with whom, how it went, what was said, and a callback."""
+        """Records a phone call with whom, how it went, what was said, and a callback.
+        A call where somebody answered must say who, or what was said."""
         self._check_not_before(callback_on, stamp, "callback")
+        spoken = CallOutcome(outcome) in (CallOutcome.REACHED, CallOutcome.WRONG_PERSON,
+                                          CallOutcome.REFUSED)
+        if spoken and contact.is_empty() and not clean(summary, "summary"):
+            raise EmptyCall("a call where somebody answered names no one and says nothing")
         self._trigger(
             f.CallLogged,
             stamp,
@@ -222,7 +232,7 @@ class Invoice(Aggregate):
     ) -> None:
         """Records a promise to pay (all or part of the balance) by a date."""
         require_text(promised_by.name, "promised_by")
-        contact_day = stamp.occurred_at.date()
+        contact_day = paris_day(stamp.occurred_at)
         if contact_version is not None:
             source = self._effective_entry(contact_version)
             if source.kind not in SPOKE:
@@ -230,7 +240,7 @@ class Invoice(Aggregate):
                     f"fact {contact_version} is not a contact with the debtor",
                     version=contact_version,
                 )
-            contact_day = max(contact_day, source.occurred_at.date())
+            contact_day = max(contact_day, paris_day(source.occurred_at))
         if promised_on < contact_day:
             raise PromiseBeforeContact(
                 f"promised date {promised_on} is before the contact of {contact_day}",
@@ -334,10 +344,17 @@ class Invoice(Aggregate):
             disputed_amount=amount,
         )
 
-    def resolve_dispute(self, stamp: Stamp, *, outcome: str, details: str = "") -> None:
-        """Records how the open dispute ended."""
+    def resolve_dispute(self, stamp: Stamp, *, outcome: str, details: str = "",
+                        credit_note: Money | None = None, credit_reference: str = "") -> None:
+        """Records how the open dispute ended; a credit note (avoir) granted to settle it is
+        recorded with it, at once."""
         if self.case.dispute_open_since is None:
             raise NoOpenDispute("no dispute is open on this file")
+        if credit_note is not None:
+            self.apply_credit_note(stamp, amount=credit_note,
+                                   issued_on=paris_day(stamp.occurred_at),
+                                   reference=credit_reference or "avoir",
+                                   reason=require_text(outcome, "outcome"))
         self._trigger(
             f.DisputeResolved,
             stamp,
@@ -363,7 +380,7 @@ class Invoice(Aggregate):
         dates = [i.due_on for i in checked]
         if dates != sorted(set(dates)):
             raise InvalidPaymentPlan("instalment dates must be distinct and in order")
-        if dates[0] < stamp.occurred_at.date():
+        if dates[0] < paris_day(stamp.occurred_at):
             raise InvalidPaymentPlan("the first instalment is before the plan was agreed")
         total = sum((i.amount for i in checked), Decimal("0.00"))
         if total != self.case.outstanding:
@@ -394,6 +411,24 @@ class Invoice(Aggregate):
             details=clean(details, "details"),
         )
 
+    def apply_credit_note(self, stamp: Stamp, *, amount: Money, issued_on: date,
+                          reference: str, reason: str = "") -> None:
+        """Records a credit note (avoir) that lowers what the invoice claims."""
+        money = self._money(amount)
+        if money.amount > self.case.outstanding:
+            raise ExceedsOutstanding(
+                f"a credit note of {money.amount} exceeds the outstanding "
+                f"{self.case.outstanding}", amount=str(money.amount))
+        self._trigger(
+            f.CreditNoteApplied,
+            stamp,
+            reference=require_text(reference, "reference"),
+            amount=money.amount,
+            currency=money.currency,
+            issued_on=issued_on,
+            reason=clean(reason, "reason"),
+        )
+
     def reschedule_due_date(self, stamp: Stamp, *, new_due_on: date, reason: str) -> None:
         """Records a new due date granted to the debtor."""
         if new_due_on < self.case.issued_on:
@@ -410,12 +445,19 @@ class Invoice(Aggregate):
     def send_formal_notice(
         self, stamp: Stamp, *, registered_letter_number: str, deadline_on: date,
         details: str = "", scenario_step: str = "", document_sha256: str = "",
+        recipient: str = "",
     ) -> None:
-        """Records the formal notice (mise en demeure) and its registered-letter number."""
+        """Records the formal notice (mise en demeure), its registered-letter number and
+        whom it was addressed to (the debtor, to the attention of its billing contact, when
+        not given)."""
         self._check_not_before(deadline_on, stamp, "deadline")
+        case = self.case
+        attention = case.billing_recipient.name
         self._trigger(
             f.FormalNoticeSent,
             stamp,
+            recipient=clean(recipient, "recipient") or case.debtor.name
+            + (f", à l'attention de {attention}" if attention else ""),
             registered_letter_number=require_text(
                 registered_letter_number, "registered_letter_number"
             ),
@@ -437,7 +479,7 @@ class Invoice(Aggregate):
     ) -> None:
         """Records a payment; one larger than the balance must be flagged as overpayment."""
         money = self._money(amount)
-        if received_on > stamp.recorded_at.date():
+        if received_on > paris_day(stamp.recorded_at):
             raise FutureBusinessTime(f"payment date {received_on} is in the future")
         if money.amount > self.case.outstanding and not overpayment:
             raise Overpayment(
@@ -454,6 +496,27 @@ class Invoice(Aggregate):
             means=PaymentMeans(means).value,
             reference=clean(reference, "reference"),
             overpayment=overpayment,
+        )
+        self._grant_discount_earned(stamp)
+
+    def _grant_discount_earned(self, stamp: Stamp) -> None:
+        """An escompte settles the invoice once what came in by its date covers the
+        discounted amount; paid later or short, the offer lapses."""
+        case = self.case
+        offer = case.discount_offer
+        if offer is None or case.discount_granted or case.outstanding <= 0:
+            return
+        paid_in_time = sum((p.amount for p in case.payments if p.received_on <= offer.pay_by),
+                           Decimal("0.00"))
+        if case.claimed - paid_in_time > offer.amount:
+            return
+        self._trigger(
+            f.DiscountGranted,
+            stamp,
+            discount_amount=case.outstanding,
+            currency=case.currency,
+            offer_version=offer.version,
+            payment_version=self.version,
         )
 
     def hand_over(
@@ -529,16 +592,20 @@ class Invoice(Aggregate):
         )
 
     def retract(self, stamp: Stamp, *, target_version: int, reason: str) -> None:
-        """Records that an earlier fact should not have been recorded; it stays visible."""
+        """Records that an earlier fact should not have been recorded; it stays visible. A
+        payment retracted takes with it the escompte it had earned."""
         target = self._correctable(target_version)
         if target.kind == "InvoiceRegistered":
             raise UncorrectableField("the registration cannot be retracted: close the file")
-        self._trigger(
-            f.FactRetracted,
-            stamp,
-            target_version=target_version,
-            reason=require_text(reason, "reason"),
-        )
+        earned = [e.version for e in self._entries.values() if e.kind == "DiscountGranted"
+                  and e.is_effective and e.data["payment_version"] == target_version]
+        for version in [target_version, *earned]:
+            self._trigger(
+                f.FactRetracted,
+                stamp,
+                target_version=version,
+                reason=require_text(reason, "reason"),
+            )
 
     # -- reading ------------------------------------------------------------------------
 
@@ -613,9 +680,9 @@ class Invoice(Aggregate):
 
     @staticmethod
     def _check_not_before(day: date | None, stamp: Stamp, what: str) -> None:
-        if day is not None and day < stamp.occurred_at.date():
+        if day is not None and day < paris_day(stamp.occurred_at):
             raise CallbackInThePast(
-                f"{what} {day} is before {stamp.occurred_at.date()}", day=day.isoformat()
+                f"{what} {day} is before {paris_day(stamp.occurred_at)}", day=day.isoformat()
             )
 
     def _effective_entry(self, version: int, kind: str | None = None) -> Entry:

@@ -4,10 +4,11 @@ the history, the exports and the lawyer's PDF), whether it is a contact with the
 record it with (on the file page and through the API).
 
 Everything that shows, counts or records a fact reads it here: `projections.history`
-(label, summary), `domain.case` and `projections.debtors` (contacts), `web.fact_forms`
-and the API (forms). `tests/unit/test_fact_kinds.py` fails when a fact class has no
-declaration, when a declared phase or contact disagrees with the fold of the file, or
-when a choice has no French word.
+(label, summary), `domain.case` and `projections.debtors` (contacts), and the forms of
+`adapters.usecases.fact_forms` (the file page, the API, `relance case record`).
+`tests/unit/test_fact_kinds.py` fails when a fact class has no declaration, when a
+declared phase or contact disagrees with the fold of the file, or when a choice has no
+French word.
 
 A new kind of fact: its class in `domain.facts`, its method on `Invoice` (rules, then
 `_trigger`) and its state change in `Case._after`, its command in `CaseFiles`, and its
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 from domain import facts as f
 from domain.phases import DECIDED_ENDS
 from domain.values import (
+    CallOutcome,
     Channel,
     Contact,
     DuplicateReason,
@@ -96,7 +98,8 @@ class Kind:
     describe: Callable[[Words, dict[str, Any]], str]
     recorded_by: str
     """Where it comes from: a 'form' (below), the 'call' form, 'registration' (import,
-    API, CLI), 'sending' (a document sent by relance) or 'relance' itself."""
+    API, CLI), 'sending' (a document sent by relance) or 'relance' itself (a consequence
+    of another fact, such as an escompte earned by a payment)."""
     form: Form | None = None
     touch: Touch | None = None
     phase: str | None = None
@@ -121,6 +124,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "duplicate_reason": tuple(r.value for r in DuplicateReason),
     "handover_target": tuple(t.value for t in HandoverTarget),
     "reminder_level": ("1", "2", "3"),
+    "outcome": tuple(o.value for o in CallOutcome),
 }
 """The values each choice field takes; their French words are in `projections.french`."""
 
@@ -150,7 +154,8 @@ def _registered(w: Words, d: dict[str, Any]) -> str:
 
 
 def _pre_due(w: Words, d: dict[str, Any]) -> str:
-    return _join(w.word("channel", d["channel"]), _who(d["contact"]), d["summary"],
+    return _join(w.word("channel", d["channel"]), _who(d["contact"]),
+                 f"à {d['recipient']}" if d["recipient"] else "", d["summary"],
                  f"paiement prévu par {w.word('means', d['expected_means'])}"
                  if d["expected_means"] else "")
 
@@ -262,9 +267,12 @@ KINDS: tuple[Kind, ...] = (
         phase="in_dispute"),
     Kind(f.DisputeResolved, "Litige résolu", lambda _, d: _join(d["outcome"], d["details"]),
          "form", Form("litige-fin", "Litige résolu", (
-             Field("outcome", "Issue", required=True), Field("details", "Précisions", LONG)),
-             "resolve_dispute", lambda v: dict(outcome=v["outcome"],
-                                               details=_text(v["details"])))),
+             Field("outcome", "Issue", required=True), Field("details", "Précisions", LONG),
+             Field("credit_note", "Avoir accordé (montant)", MONEY),
+             Field("credit_reference", "N° de l'avoir")),
+             "resolve_dispute", lambda v: dict(
+                 outcome=v["outcome"], details=_text(v["details"]),
+                 credit_note=v["credit_note"], credit_reference=_text(v["credit_reference"])))),
     Kind(f.PaymentPlanAgreed, "Échéancier accordé", _plan, "form", Form(
         "echeancier", "Échéancier accordé", (
             Field("plan", "Échéances (une par ligne : date montant)", "plan", True),
@@ -279,6 +287,19 @@ KINDS: tuple[Kind, ...] = (
             Field("pay_by", "Si payé avant le", DATE, True), Field("details", "Précisions")),
             "offer_discount", lambda v: dict(discount=v["discount"], pay_by=v["pay_by"],
                                              details=_text(v["details"])))),
+    Kind(f.DiscountGranted, "Escompte accordé", lambda w, d: (
+        f"remise de {w.money(d['discount_amount'], d['currency'])} : montant escompté reçu "
+        "dans le délai, facture soldée"), "relance", phase="paid"),
+    Kind(f.CreditNoteApplied, "Avoir", lambda w, d: _join(
+        f"avoir {d['reference']} de {w.money(d['amount'], d['currency'])} du "
+        f"{w.day(d['issued_on'])}", d["reason"]), "form", Form(
+        "avoir", "Avoir imputé", (
+            Field("amount", "Montant de l'avoir", MONEY, True),
+            Field("issued_on", "Émis le", DATE, True),
+            Field("reference", "N° de l'avoir", required=True), Field("reason", "Motif")),
+        "apply_credit_note", lambda v: dict(
+            amount=v["amount"], issued_on=v["issued_on"], reference=v["reference"],
+            reason=_text(v["reason"])))),
     Kind(f.DueDateRescheduled, "Nouvelle échéance", lambda w, d: _join(
         f"nouvelle échéance le {w.day(d['new_due_on'])}", d["reason"]), "form", Form(
         "echeance", "Nouvelle échéance", (
@@ -286,14 +307,16 @@ KINDS: tuple[Kind, ...] = (
             Field("reason", "Motif", required=True)),
         "reschedule_due_date", lambda v: dict(new_due_on=v["new_due_on"], reason=v["reason"]))),
     Kind(f.FormalNoticeSent, "Mise en demeure", lambda w, d: _join(
-        f"LRAR n° {d['registered_letter_number']}", f"à payer avant le {w.day(d['deadline_on'])}",
-        d["details"]), "form", Form(
+        f"LRAR n° {d['registered_letter_number']}", f"à {d['recipient']}" if d["recipient"]
+        else "", f"à payer avant le {w.day(d['deadline_on'])}", d["details"]), "form", Form(
         "mise-en-demeure", "Mise en demeure envoyée", (
             Field("letter", "N° de lettre recommandée", required=True),
-            Field("deadline_on", "À payer avant le", DATE, True), Field("details", "Précisions")),
+            Field("deadline_on", "À payer avant le", DATE, True),
+            Field("recipient", "Destinataire (le débiteur si vide)"),
+            Field("details", "Précisions")),
         "send_formal_notice", lambda v: dict(
             registered_letter_number=v["letter"], deadline_on=v["deadline_on"],
-            details=_text(v["details"]))),
+            recipient=_text(v["recipient"]), details=_text(v["details"]))),
         touch=Touch(channel="letter"), phase="formal_notice_sent"),
     Kind(f.PaymentReceived, "Paiement reçu", _payment, "form", Form(
         "paiement", "Paiement reçu", (

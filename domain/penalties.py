@@ -5,20 +5,27 @@ reminder from the day after the due date, on the outstanding amount including ta
 Default rate: the ECB's main refinancing rate in force on 1 January (first half-year)
 or 1 July (second half-year), plus 10 points. A contractual rate replaces it, but never
 below three times the legal interest rate. A fixed indemnity of 40 EUR for recovery
-costs is owed per invoice paid late (D441-5).
+costs is owed per invoice paid late (D441-5), in euros whatever the invoice's currency.
 
 For a consumer, none of this: interest at the legal rate runs from the formal notice
 (Code civil 1344-1, 1231-6), and collection costs stay with the creditor.
 
-Each line covers days with the same balance and the same rate; a payment lowers the
-balance from the day it was received. Interest = balance x rate x days / 365; each
-line is rounded to the cent, and the total is the sum of the lines as shown.
+Days late are the payment day minus the due date: interest runs from the day after the
+due date up to the payment day included, for paid and unpaid files alike (an invoice due
+on the 31st and paid on the 1st owes one day). A payment lowers the balance from the day
+after it was received. A credit note corrects the invoice itself (interest never ran on
+what it credits); an escompte earned settles the invoice on time (nothing is owed).
+
+Each line covers days with the same balance and the same rate. Interest = balance x
+rate x days / 365; each line is rounded to the cent, and the interest is the sum of the
+lines as shown. A half-year whose rate is not in the tables is left out and named in
+`missing`, never guessed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -31,6 +38,8 @@ DAYS_PER_YEAR = Decimal(365)
 ECB_MARGIN = Decimal("10")
 FLOOR_MULTIPLE = Decimal("3")
 INDEMNITY = Decimal("40.00")
+INDEMNITY_CURRENCY = "EUR"
+"""D441-5 sets the indemnity in euros, whatever the invoice's currency."""
 
 RateFor = Callable[[date], tuple[Decimal, str, bool]]
 """For a day: the annual rate in percent, why that rate, and whether it is provisional."""
@@ -108,6 +117,12 @@ class Penalties:
     """'L441-10' between professionals, '1231-6' for a consumer after formal notice, '' if none."""
     lines: tuple[InterestLine, ...]
     indemnity: Decimal
+    currency: str = "EUR"
+    """The interest's currency: the invoice's."""
+    missing: tuple[str, ...] = ()
+    """Periods left out because no rate of the tables covers them (French sentences)."""
+
+    indemnity_currency = INDEMNITY_CURRENCY
 
     @property
     def interest(self) -> Decimal:
@@ -115,14 +130,20 @@ class Penalties:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     @property
-    def total(self) -> Decimal:
-        """Interest and indemnity together."""
+    def total(self) -> Decimal | None:
+        """Interest and indemnity together; None when the invoice is not in euros (amounts
+        in two currencies are never added)."""
+        if self.currency != self.indemnity_currency and self.indemnity:
+            return None
         return self.interest + self.indemnity
 
     @property
     def provisional(self) -> bool:
         """True when a rate past the last published one was carried forward."""
         return any(line.provisional for line in self.lines)
+
+
+NOTHING = Penalties("", (), Decimal("0.00"))
 
 
 def half_year_start(day: date) -> date:
@@ -133,41 +154,53 @@ def half_year_start(day: date) -> date:
 def penalties(case: Case, on: date, rates: LawRates,
               contractual_percent: Decimal | None = None) -> Penalties:
     """What the file's debtor owes for lateness, counted up to `on` included."""
+    if case.discount_granted:
+        return replace(NOTHING, currency=case.currency)
     if case.debtor.is_consumer:
         if case.formal_notice_on is None or on <= case.formal_notice_on:
-            return Penalties("", (), Decimal("0.00"))
-        lines = _lines(case, case.formal_notice_on + timedelta(days=1), on,
-                       lambda day: _legal_rate(day, rates))
-        return Penalties("1231-6", tuple(lines), Decimal("0.00"))
+            return replace(NOTHING, currency=case.currency)
+        lines, missing = _lines(case, case.formal_notice_on + timedelta(days=1), on,
+                                lambda day: _legal_rate(day, rates))
+        return Penalties("1231-6", tuple(lines), Decimal("0.00"), case.currency, missing)
     if on <= case.due_on:
-        return Penalties("", (), Decimal("0.00"))
-    lines = _lines(case, case.due_on + timedelta(days=1), on,
-                   lambda day: _commercial_rate(day, rates, contractual_percent))
+        return replace(NOTHING, currency=case.currency)
+    lines, missing = _lines(case, case.due_on + timedelta(days=1), on,
+                            lambda day: _commercial_rate(day, rates, contractual_percent))
     paid_late = case.outstanding > 0 or any(p.received_on > case.due_on for p in case.payments)
-    return Penalties("L441-10", tuple(lines), INDEMNITY if paid_late else Decimal("0.00"))
+    return Penalties("L441-10", tuple(lines), INDEMNITY if paid_late else Decimal("0.00"),
+                     case.currency, missing)
 
 
-def _lines(case: Case, first: date, last: date, rate_for: RateFor) -> list[InterestLine]:
-    cuts = {first, last + timedelta(days=1)}
-    cuts |= {p.received_on for p in case.payments if first < p.received_on <= last}
+def _lines(case: Case, first: date, last: date,
+           rate_for: RateFor) -> tuple[list[InterestLine], tuple[str, ...]]:
+    one_day = timedelta(days=1)
+    cuts = {first, last + one_day}
+    # The payment day still bears interest on what was owed that morning.
+    cuts |= {p.received_on + one_day for p in case.payments
+             if first < p.received_on + one_day <= last}
     year = first.year
     while date(year, 1, 1) <= last:
         cuts |= {d for d in (date(year, 1, 1), date(year, 7, 1)) if first < d <= last}
         year += 1
     bounds = sorted(cuts)
-    lines = []
+    lines, missing = [], []
     for start, after in pairwise(bounds):
-        balance = case.amount - sum((p.amount for p in case.payments if p.received_on <= start),
-                                    Decimal("0.00"))
+        balance = case.claimed - sum((p.amount for p in case.payments if p.received_on < start),
+                                     Decimal("0.00"))
         if balance <= 0:
             continue
-        percent, explanation, provisional = rate_for(start)
+        try:
+            percent, explanation, provisional = rate_for(start)
+        except RateMissing:
+            missing.append(f"du {start:%d/%m/%Y} au {after - one_day:%d/%m/%Y} : aucun taux "
+                           "connu pour ce semestre, intérêts non calculés")
+            continue
         days = Decimal((after - start).days)
         amount = (balance * percent / 100 * days / DAYS_PER_YEAR).quantize(
             CENT, rounding=ROUND_HALF_UP)
-        lines.append(InterestLine(start, after - timedelta(days=1), balance, percent, amount,
+        lines.append(InterestLine(start, after - one_day, balance, percent, amount,
                                   explanation, provisional))
-    return lines
+    return lines, tuple(missing)
 
 
 def _commercial_rate(day: date, rates: LawRates,

@@ -18,10 +18,11 @@ UNCLAIMED = ("written_off", "closed")
 """Phases whose balance is no longer claimed: it leaves the aging and the amounts overdue."""
 COMMITMENTS = ("promised", "in_payment_plan")
 """Phases holding a commitment of the debtor, which can be broken."""
-PRIORITY = ("commitment_broken", "callback", "step")
+PRIORITY = ("commitment_broken", "callback", "notice_expired", "step")
 """The day's work, first to last: a broken commitment (a promise not kept, an instalment
-missed), then a callback promised to the debtor, then the scenario's next step; within
-each, the larger amount × days late first."""
+missed), then a callback promised to the debtor, then a formal notice whose deadline
+passed unpaid (to hand over or chase), then the scenario's next step; within each, the
+larger amount × days late first."""
 RANK = {kind: rank for rank, kind in enumerate(PRIORITY)}
 
 

@@ -75,12 +75,14 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
                           channel: Channel, summary: str, contact: Contact | None = None,
                           expected_means: PaymentMeans | None = None,
                           scenario_step: str = "", message_id: str = "",
-                          document_sha256: str = "", occurred_at: datetime | None = None,
+                          document_sha256: str = "", recipient: str = "",
+                          occurred_at: datetime | None = None,
                           idempotency_key: str | None = None) -> Recorded:
         """Records a pre-due reminder on one or several files of a debtor."""
         args = dict(channel=channel, summary=summary, contact=contact,
                     expected_means=expected_means, scenario_step=scenario_step,
-                    message_id=message_id, document_sha256=document_sha256)
+                    message_id=message_id, document_sha256=document_sha256,
+                    recipient=recipient)
         return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.remind_before_due(s, **args))
 
@@ -178,10 +180,12 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
                          args, lambda inv, s: inv.raise_dispute(s, **args))
 
     def resolve_dispute(self, actor: str, number: str, *, outcome: str, details: str = "",
+                        credit_note: Money | None = None, credit_reference: str = "",
                         occurred_at: datetime | None = None,
                         idempotency_key: str | None = None) -> Recorded:
-        """Records the end of a file's dispute."""
-        args = dict(outcome=outcome, details=details)
+        """Records the end of a file's dispute, with the credit note that settled it if any."""
+        args = dict(outcome=outcome, details=details, credit_note=credit_note,
+                    credit_reference=credit_reference)
         return self._act("resolve_dispute", actor, number, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.resolve_dispute(s, **args))
 
@@ -202,6 +206,15 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
         return self._act("offer_discount", actor, number, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.offer_discount(s, **args))
 
+    def apply_credit_note(self, actor: str, number: str, *, amount: Money, issued_on: date,
+                          reference: str, reason: str = "",
+                          occurred_at: datetime | None = None,
+                          idempotency_key: str | None = None) -> Recorded:
+        """Records a credit note (avoir) on a file."""
+        args = dict(amount=amount, issued_on=issued_on, reference=reference, reason=reason)
+        return self._act("apply_credit_note", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.apply_credit_note(s, **args))
+
     def reschedule_due_date(self, actor: str, number: str, *, new_due_on: date, reason: str,
                             occurred_at: datetime | None = None,
                             idempotency_key: str | None = None) -> Recorded:
@@ -213,12 +226,13 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
     def send_formal_notice(self, actor: str, numbers: str | Sequence[str], *,
                            registered_letter_number: str, deadline_on: date,
                            details: str = "", scenario_step: str = "",
-                           document_sha256: str = "", occurred_at: datetime | None = None,
+                           document_sha256: str = "", recipient: str = "",
+                           occurred_at: datetime | None = None,
                            idempotency_key: str | None = None) -> Recorded:
         """Records a formal notice covering one or several files of a debtor."""
         args = dict(registered_letter_number=registered_letter_number,
                     deadline_on=deadline_on, details=details, scenario_step=scenario_step,
-                    document_sha256=document_sha256)
+                    document_sha256=document_sha256, recipient=recipient)
         return self._act("send_formal_notice", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_formal_notice(s, **args))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 
 from eventsourcing.application import AggregateNotFoundError
@@ -18,6 +18,7 @@ from domain.engine import FileEngine, Recorded
 from domain.errors import TooMuchContention
 from domain.scenarios import SHIPPED as SHIPPED_SCENARIOS
 from domain.scenarios import Calendar, Playbook, Scenario, playbook_id
+from domain.values import end_of_day
 
 DEFAULT_TEAM = "equipe"
 
@@ -98,7 +99,7 @@ class TeamSettings(FileEngine):
         Read from the file's own facts as known at the end of that day: the auditor's
         answer to "why did this letter go out then?".
         """
-        end = datetime.combine(day, time.max, tzinfo=UTC)
+        end = end_of_day(day)
         invoice = self.file_as_recorded(number, end) or self.file(number)
         scenario = self.open_playbook("relance", team).scenario_for(
             invoice.case.debtor.account, at=end)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -20,6 +21,26 @@ from domain.errors import (
     InvalidTime,
     MissingInformation,
 )
+
+PARIS = ZoneInfo("Europe/Paris")
+"""Days are French days: « today », a fact's day and every date shown are in Paris."""
+
+
+def paris_day(instant: datetime) -> date:
+    """The day an instant falls on in Paris (a call at 00:30 on 2 December, Paris time, is
+    a call of 2 December, though it is still 1 December in UTC)."""
+    return instant.astimezone(PARIS).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """The first instant of a Paris day."""
+    return datetime.combine(day, time.min, tzinfo=PARIS)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a Paris day."""
+    return datetime.combine(day, time.max, tzinfo=PARIS)
+
 
 CENT = Decimal("0.01")
 DEFAULT_CURRENCY = "EUR"
@@ -167,6 +188,7 @@ class Stamp:
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.tzinfo is None:
                 raise InvalidTime(f"{name} must be a timezone-aware instant", field=name)
+            object.__setattr__(self, name, value.astimezone(UTC))  # instants are kept in UTC
         if self.occurred_at > self.recorded_at + FUTURE_TOLERANCE:
             raise FutureBusinessTime(
                 f"business time {self.occurred_at.isoformat()} is in the future",
@@ -231,6 +253,7 @@ class Status(StrEnum):
     PROMISE_BROKEN = "promise_broken"
     IN_DISPUTE = "in_dispute"
     IN_PAYMENT_PLAN = "in_payment_plan"
+    INSTALMENT_MISSED = "instalment_missed"
     FORMAL_NOTICE_SENT = "formal_notice_sent"
     HANDED_OVER = "handed_over"
     PAID = "paid"

@@ -20,7 +20,7 @@ from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.phases import CALLBACKS_END, ENDED, sql_list
 from domain.scenarios import DEFAULT_SCENARIO, SHIPPED, Calendar, Playbook, Scenario
-from domain.values import Status
+from domain.values import Status, paris_day
 from projections.schema import Change, Delete, Index, Insert, Table, Type, Update, Upsert
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -51,6 +51,8 @@ CASE_VIEW = Table(
         "reminders_1": Type.INT, "reminders_2": Type.INT, "reminders_3": Type.INT,
         "calls": Type.INT, "pre_due_reminders": Type.INT, "settled_on": Type.DATE,
         "version": Type.INT, "updated_at": Type.INSTANT, "wakes_on": Type.DATE,
+        "credited": Type.CENTS, "discount_granted": Type.CENTS, "disputed_amount": Type.CENTS,
+        "notice_deadline_on": Type.DATE, "last_step_at": Type.INSTANT,
     },
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
@@ -111,7 +113,7 @@ class CaseView:
     """
 
     name = "case_view"
-    version = 5
+    version = 6
     tables = (CASE_VIEW, PLAN_INSTALMENTS)
     state_based = True
 
@@ -173,11 +175,11 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         "promise_on": promise.promised_on if promise else None,
         "promise_amount": promise.amount if promise else None,
         "promise_by": promise.promised_by.name if promise else None,
-        "promise_made_on": promise.made_at.date() if promise else None,
+        "promise_made_on": paris_day(promise.made_at) if promise else None,
         "promise_kept": case.promise_kept() if promise else None,
         "dispute_since": case.dispute_open_since,
-        "plan_agreed_on": plan.agreed_at.date() if plan else None,
-        "plan_paid": case.paid_between(plan.agreed_at.date(), FAR_FUTURE) if plan else None,
+        "plan_agreed_on": paris_day(plan.agreed_at) if plan else None,
+        "plan_paid": case.paid_between(paris_day(plan.agreed_at), FAR_FUTURE) if plan else None,
         "formal_notice_on": case.formal_notice_on, "handed_over_to": case.handed_over_to,
         "callback_on": case.callback_on, "callback_owner": case.callback_owner,
         "last_contact_at": touch.at if touch else None,
@@ -191,6 +193,9 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         "settled_on": max((p.received_on for p in case.payments), default=None)
         if case.is_settled and case.payments else None,
         "version": version, "updated_at": updated_at,
+        "credited": case.credited, "discount_granted": case.discount_granted,
+        "disputed_amount": case.disputed_amount if case.dispute_open_since else None,
+        "notice_deadline_on": case.formal_notice_deadline, "last_step_at": case.last_step_at,
     }
 
 
@@ -235,7 +240,14 @@ class CaseLine:
     @property
     def status(self) -> Status:
         """The file's status on the day it was read for."""
-        return status_on(self.row["phase"], self.day, self.row["due_on"], self.row["promise_on"])
+        return status_on(self.row["phase"], self.day, self.row["due_on"], self.row["promise_on"],
+                         self.instalment_missed)
+
+    @property
+    def instalment_missed(self) -> bool:
+        """True when the file's payment plan has an instalment missed by that day."""
+        wakes = self.row.get("wakes_on")
+        return self.row["phase"] == "in_payment_plan" and wakes is not None and wakes <= self.day
 
     def progress(self, missed_instalment: bool = False) -> Progress:
         """The row as the scenario reads it."""
@@ -243,10 +255,13 @@ class CaseLine:
         level = 3 if row["reminders_3"] else 2 if row["reminders_2"] else \
             1 if row["reminders_1"] else 0
         return Progress(due_on=row["due_on"], phase=row["phase"], promised_on=row["promise_on"],
-                        missed_instalment=missed_instalment,
+                        missed_instalment=missed_instalment or self.instalment_missed,
+                        notice_deadline_on=row["notice_deadline_on"],
+                        callback_on=row["callback_on"],
                         pre_due_reminders=row["pre_due_reminders"], reminder_level=level,
                         calls=row["calls"], formal_notice=row["formal_notice_on"] is not None,
-                        last_contact_at=row["last_contact_at"])
+                        last_contact_at=row["last_contact_at"],
+                        last_step_at=row["last_step_at"])
 
     @property
     def days_late(self) -> int:

@@ -45,7 +45,8 @@ VOCABULARY: dict[str, dict[str, str]] = {
     "status": {
         "not_yet_due": "non échu", "overdue": "échu", "promised": "promesse",
         "promise_broken": "promesse non tenue", "in_dispute": "litige",
-        "in_payment_plan": "échéancier", "formal_notice_sent": "mise en demeure",
+        "in_payment_plan": "échéancier", "instalment_missed": "échéance manquée",
+        "formal_notice_sent": "mise en demeure",
         "handed_over": "transmis", "paid": "payé", "written_off": "passé en perte",
         "closed": "clos"},
     "channel": {"email": "e-mail", "letter": "courrier", "sms": "SMS", "call": "appel"},

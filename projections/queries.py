@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from domain.phases import CALLBACKS_END, COMMITMENTS, RANK, UNCLAIMED, sql_list
+from domain.values import start_of_day
 from projections.case_view import (
     CALLBACK_OPEN,
     CASE_VIEW,
@@ -33,10 +34,14 @@ MISSED = ("FROM {case_view} c JOIN {plan_instalments} i ON i.invoice_id = c.invo
 WORK_COLUMNS = ("number", "debtor_name", "debtor_account", "agent", "currency", "outstanding",
                 "due_on", "phase", "promise_on", "reminders_1", "reminders_2", "reminders_3",
                 "pre_due_reminders", "calls", "formal_notice_on", "last_contact_at",
-                "callback_on", "callback_owner", "wakes_on")
+                "callback_on", "callback_owner", "wakes_on", "notice_deadline_on",
+                "last_step_at")
 """What the worklist reads of each open file."""
 T = TypeVar("T")
 BUCKETS = ("not_yet_due", "1-30", "31-60", "61-90", "over_90")
+NOTICE_ESCALATION = timedelta(days=5)
+"""How long the owner of a file whose formal notice expired unpaid has to decide before
+the file also shows on the team board."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,10 @@ class DebtorView:
     """Its files, largest balance first (the first 500)."""
     contacts: list[dict[str, Any]]
     touched_today: list[dict[str, Any]]
-    invoiced: Decimal
-    outstanding: Decimal
+    invoiced: dict[str, Decimal]
+    """Invoiced, by currency: amounts in two currencies are never added."""
+    outstanding: dict[str, Decimal]
+    """Still owed, by currency."""
     file_count: int
 
 
@@ -82,6 +89,10 @@ class PortfolioFilter:
             params["phase"] = PHASE_OF_STATUS[self.status]
             if self.status == "promise_broken":
                 clauses.append("promise_on < :day")
+            elif self.status == "instalment_missed":
+                clauses.append("wakes_on <= :day")
+            elif self.status == "in_payment_plan":
+                clauses.append("(wakes_on IS NULL OR wakes_on > :day)")
             elif self.status == "promised":
                 clauses.append("promise_on >= :day")
             elif self.status == "overdue":
@@ -115,7 +126,8 @@ class PortfolioFilter:
 PHASE_OF_STATUS = {
     "not_yet_due": "open", "overdue": "open", "promised": "promised",
     "promise_broken": "promised", "in_dispute": "in_dispute",
-    "in_payment_plan": "in_payment_plan", "formal_notice_sent": "formal_notice_sent",
+    "in_payment_plan": "in_payment_plan", "instalment_missed": "in_payment_plan",
+    "formal_notice_sent": "formal_notice_sent",
     "handed_over": "handed_over", "paid": "paid", "written_off": "written_off",
     "closed": "closed",
 }
@@ -131,10 +143,12 @@ def _share(part: int | None, whole: int | None) -> Decimal | None:
 
 @dataclass(frozen=True)
 class AgingRow:
-    """Outstanding amounts by lateness bucket, for one debtor, one agent, or everyone."""
+    """Outstanding amounts by lateness bucket, for one debtor, one agent, or everyone, in
+    one currency (amounts in two currencies are never added)."""
 
     key: str
     buckets: dict[str, Decimal]
+    currency: str = "EUR"
 
     @property
     def total(self) -> Decimal:
@@ -215,22 +229,24 @@ class Reads:
             "SELECT * FROM {debtor_contacts} WHERE account = :account ORDER BY last_seen DESC",
             {"account": account}, DEBTOR_CONTACTS.columns)
         totals = self.views.rows(
-            "SELECT COUNT(*) AS n, SUM(amount) AS invoiced, SUM(outstanding) AS outstanding "
-            "FROM {case_view} WHERE debtor_account = :account", {"account": account},
-            {"n": Type.INT, "invoiced": Type.CENTS, "outstanding": Type.CENTS})[0]
+            "SELECT currency, COUNT(*) AS n, SUM(amount) AS invoiced, "
+            "SUM(outstanding) AS outstanding FROM {case_view} WHERE debtor_account = :account "
+            "GROUP BY currency ORDER BY currency", {"account": account},
+            {"n": Type.INT, "invoiced": Type.CENTS, "outstanding": Type.CENTS})
         return DebtorView(
             account=account, name=found[0]["name"], siren=found[0]["siren"],
-            invoiced=totals["invoiced"] or Decimal("0.00"),
-            outstanding=totals["outstanding"] or Decimal("0.00"), file_count=totals["n"],
+            invoiced={t["currency"]: t["invoiced"] for t in totals},
+            outstanding={t["currency"]: t["outstanding"] for t in totals},
+            file_count=sum(t["n"] for t in totals),
             files=self._lines("debtor_account = :account", {"account": account}, day,
                               order="outstanding DESC, due_on, number",
                               suffix=" LIMIT 500"),
             contacts=contacts, touched_today=self.touches_on(day, account))
 
     def touches_on(self, day: date, account: str | None = None) -> list[dict[str, Any]]:
-        """Who contacted a debtor (or any debtor) on `day` (UTC), when and how, in order:
+        """Who contacted a debtor (or any debtor) on `day` (a Paris day), when and how, in order:
         the same-day guard and the team board."""
-        start = datetime.combine(day, time.min, tzinfo=UTC)
+        start = start_of_day(day)
         params: dict[str, Any] = {"start": start, "end": start + timedelta(days=1)}
         where = "occurred_at >= :start AND occurred_at < :end"
         if account is not None:
@@ -241,12 +257,19 @@ class Reads:
             DEBTOR_TOUCHES.columns)
 
     def holdings(self) -> list[dict[str, Any]]:
-        """Per agent: debtors held, open files and what they still owe."""
-        return self.views.rows(
-            "SELECT agent, COUNT(DISTINCT debtor_account) AS debtors, COUNT(*) AS files, "
-            "SUM(outstanding) AS outstanding FROM {case_view} WHERE phase NOT IN "
-            f"{sql_list(CALLBACKS_END)} GROUP BY agent ORDER BY agent", {},
-            {"debtors": Type.INT, "files": Type.INT, "outstanding": Type.CENTS})
+        """Per agent: debtors held, open files and what they still owe, by currency."""
+        open_files = f"FROM {{case_view}} WHERE phase NOT IN {sql_list(CALLBACKS_END)}"
+        rows = self.views.rows(
+            "SELECT agent, COUNT(DISTINCT debtor_account) AS debtors, COUNT(*) AS files "
+            f"{open_files} GROUP BY agent ORDER BY agent", {},
+            {"debtors": Type.INT, "files": Type.INT})
+        owed = self.views.rows(
+            f"SELECT agent, currency, SUM(outstanding) AS outstanding {open_files} "
+            "GROUP BY agent, currency ORDER BY currency", {}, {"outstanding": Type.CENTS})
+        for row in rows:
+            row["outstanding"] = {o["currency"]: o["outstanding"] for o in owed
+                                  if o["agent"] == row["agent"]}
+        return rows
 
     # -- worklist facts -----------------------------------------------------------------
 
@@ -259,6 +282,19 @@ class Reads:
             where += " AND (callback_owner = :owner OR agent = :owner)"
             params["owner"] = owner
         return self._lines(where, params, day, "callback_on, number")
+
+    def notices_expired(self, day: date, absent: set[str]) -> list[CaseLine]:
+        """Formal notices whose deadline passed unpaid with nobody deciding (no hand-over,
+        plan, promise, callback or closure): for the team once the owner has had
+        `NOTICE_ESCALATION` to decide, at once when the file has no owner or its owner
+        is absent."""
+        lines = self._lines(
+            "phase = 'formal_notice_sent' AND notice_deadline_on < :day "
+            "AND callback_on IS NULL AND wakes_on <= :day", {"day": day}, day,
+            "notice_deadline_on, number")
+        late = day - NOTICE_ESCALATION
+        return [line for line in lines if line.notice_deadline_on < late
+                or not line.agent or line.agent in absent]
 
     def promises_falling_due(self, day: date) -> list[CaseLine]:
         """Open promises whose date is `day`."""
@@ -286,7 +322,7 @@ class Reads:
 
     def without_contact(self, days: int, day: date) -> list[CaseLine]:
         """Overdue files still being worked with no contact for `days` days (or ever)."""
-        since = datetime.combine(day - timedelta(days=days), time.min, tzinfo=UTC)
+        since = start_of_day(day - timedelta(days=days))
         return self._lines(
             f"{OPEN} AND due_on < :day "
             "AND (last_contact_at IS NULL OR last_contact_at < :since)",
@@ -346,8 +382,10 @@ class Reads:
             params["agent"] = agent
         # A promise past its date, or an instalment missed: `wakes_on` says when.
         broken = f"{step} AND phase IN {sql_list(COMMITMENTS)}"
+        expired = f"{step} AND phase = 'formal_notice_sent' AND notice_deadline_on < :day"
         rank = (f"CASE WHEN {broken} THEN {RANK['commitment_broken']} WHEN {callback} "
-                f"THEN {RANK['callback']} ELSE {RANK['step']} END")
+                f"THEN {RANK['callback']} WHEN {expired} THEN {RANK['notice_expired']} "
+                f"ELSE {RANK['step']} END")
         return f"({step}) OR ({callback})", rank, params
 
     # -- the portfolio ------------------------------------------------------------------
@@ -383,19 +421,25 @@ class Reads:
                 return
             after = rows[-1]["number"]
 
-    def kpis(self, day: date) -> dict[str, Decimal | None]:
-        """Overdue amount, DSO, broken-promise rate, share recovered within 90 days."""
+    def kpis(self, day: date) -> dict[str, Any]:
+        """Overdue amount and DSO by currency, broken-promise rate, share recovered within
+        90 days."""
         return self.as_of_position(("kpis", day), lambda: self._kpis(day))
 
-    def _kpis(self, day: date) -> dict[str, Decimal | None]:
+    def _kpis(self, day: date) -> dict[str, Any]:
         year_ago = day - timedelta(days=365)
-        row = self.views.rows(
-            "SELECT "
+        money = self.views.rows(
+            "SELECT currency, "
             "SUM(CASE WHEN outstanding > 0 AND due_on < :day AND phase NOT IN "
             f"{sql_list(UNCLAIMED)} THEN outstanding ELSE 0 END) AS overdue, "
             f"SUM(CASE WHEN outstanding > 0 AND phase NOT IN {sql_list(UNCLAIMED)} "
             "THEN outstanding ELSE 0 END) AS receivables, "
-            "SUM(CASE WHEN issued_on >= :year_ago THEN amount ELSE 0 END) AS sales, "
+            "SUM(CASE WHEN issued_on >= :year_ago THEN amount ELSE 0 END) AS sales "
+            "FROM {case_view} GROUP BY currency ORDER BY currency",
+            {"day": day, "year_ago": year_ago},
+            {"overdue": Type.CENTS, "receivables": Type.CENTS, "sales": Type.CENTS})
+        row = self.views.rows(
+            "SELECT "
             "SUM(CASE WHEN promise_on IS NOT NULL AND promise_on < :day THEN 1 ELSE 0 END) "
             "AS promises_due, "
             "SUM(CASE WHEN phase = 'promised' AND promise_on < :day THEN 1 ELSE 0 END) "
@@ -404,15 +448,14 @@ class Reads:
             "SUM(CASE WHEN due_on <= :d90 AND settled_on IS NOT NULL "
             "AND settled_on <= due_on + 90 THEN 1 ELSE 0 END) AS recovered_90 "
             "FROM {case_view}".replace("due_on + 90", self.views.plus_days("due_on", 90)),
-            {"day": day, "year_ago": year_ago, "d90": day - timedelta(days=90)},
-            {"overdue": Type.CENTS, "receivables": Type.CENTS, "sales": Type.CENTS,
-             "promises_due": Type.INT, "promises_broken": Type.INT, "due_90": Type.INT,
+            {"day": day, "d90": day - timedelta(days=90)},
+            {"promises_due": Type.INT, "promises_broken": Type.INT, "due_90": Type.INT,
              "recovered_90": Type.INT})[0]
-        sales = row["sales"] or Decimal("0")
         return {
-            "overdue": row["overdue"] or Decimal("0.00"),
-            "dso": ((row["receivables"] or 0) / sales * 365).quantize(Decimal("1"))
-            if sales else None,
+            "overdue": {m["currency"]: m["overdue"] for m in money if m["overdue"]}
+            or {"EUR": Decimal("0.00")},
+            "dso": {m["currency"]: ((m["receivables"] or 0) / m["sales"] * 365).quantize(
+                Decimal("1")) for m in money if m["sales"]},
             "promises_broken_rate": _share(row["promises_broken"], row["promises_due"]),
             "recovered_90_rate": _share(row["recovered_90"], row["due_90"]),
         }
@@ -426,18 +469,19 @@ class Reads:
     def _aging(self, day: date, by: str | None) -> list[AgingRow]:
         key = {"debtor": "debtor_account", "agent": "agent", None: "'total'"}[by]
         rows = self.views.rows(
-            f"SELECT {key} AS k, CASE "
+            f"SELECT {key} AS k, currency, CASE "
             "WHEN due_on >= :day THEN 'not_yet_due' "
             "WHEN due_on >= :d30 THEN '1-30' WHEN due_on >= :d60 THEN '31-60' "
             "WHEN due_on >= :d90 THEN '61-90' ELSE 'over_90' END AS bucket, "
             "SUM(outstanding) AS amount FROM {case_view} "
             f"WHERE outstanding > 0 AND phase NOT IN {sql_list(UNCLAIMED)} "
-            "GROUP BY k, bucket ORDER BY k",
+            "GROUP BY k, currency, bucket ORDER BY k, currency",
             {"day": day, "d30": day - timedelta(days=30), "d60": day - timedelta(days=60),
              "d90": day - timedelta(days=90)},
             {"amount": Type.CENTS})
-        table: dict[str, dict[str, Decimal]] = {}
+        table: dict[tuple[str, str], dict[str, Decimal]] = {}
         for row in rows:
-            buckets = table.setdefault(row["k"] or "", dict.fromkeys(BUCKETS, Decimal("0.00")))
+            buckets = table.setdefault((row["k"] or "", row["currency"]),
+                                       dict.fromkeys(BUCKETS, Decimal("0.00")))
             buckets[row["bucket"]] = row["amount"]
-        return [AgingRow(k, v) for k, v in table.items()]
+        return [AgingRow(k, v, currency) for (k, currency), v in table.items()]

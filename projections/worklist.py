@@ -41,6 +41,9 @@ class WorkItem:
         return " ; ".join(self.reasons)
 
 
+ACTIONS = {"commitment_broken": "relancer l'engagement non tenu",
+           "notice_expired": "transmettre ou relancer"}
+"""What to do on a file due for something other than a scenario step."""
 CHUNK = 200
 """Candidates read at a time at most; a few more than the page, which they mostly fill."""
 
@@ -108,7 +111,7 @@ def _item(line: CaseLine, rank: int, playbook: Playbook, calendar: Calendar, day
         if due.is_due:
             item.kind = due.kind
             item.reasons.append(due.why)
-            item.action = due.step.label if due.step else "relancer l'engagement non tenu"
+            item.action = due.step.label if due.step else ACTIONS[due.kind]
             item.reference = due.reference
     callback = line.callback_on is not None and line.callback_on <= day and \
         line.phase not in CALLBACKS_END and \

@@ -36,8 +36,9 @@ from adapters.infra.pdf import html_to_pdf
 from adapters.infra.wording import WordingFailed, WordingSandbox, render_wording
 from domain.case import Entry
 from domain.invoice import Invoice
+from domain.kinds import TOUCHING
 from domain.penalties import LawRates, penalties
-from domain.values import Contact
+from domain.values import CallOutcome, Contact, paris_day
 from projections import french
 
 SHIPPED = Path(__file__).parent / "document_templates"
@@ -120,7 +121,7 @@ class Documents:
         if name not in DOCUMENTS:
             raise DocumentUnavailable(f"unknown document {name!r}; known: {', '.join(DOCUMENTS)}")
         if name == "call_confirmation" and context["call"]["at"] is None:
-            raise DocumentUnavailable("no call to confirm on this file")
+            raise DocumentUnavailable("no call where somebody was reached on this file")
         if name == "payment_plan" and context["history"]["plan"] is None:
             raise DocumentUnavailable("no payment plan on this file")
         own = self.wording(name)
@@ -172,27 +173,34 @@ class Documents:
 
 
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,
-                     agent: str, penalty_rate: Decimal | None = None) -> dict[str, Any]:
-    """Everything a document may say about a file on a day."""
+                     agent: str, penalty_rate: Decimal | None = None,
+                     addressee: Contact | None = None) -> dict[str, Any]:
+    """Everything a document may say about a file on a day. `addressee` is the person it
+    goes to when chosen; else the person reached by the last call (for a call's
+    confirmation) or last in touch, else the billing contact."""
     case = invoice.case
     effective = [e for e in invoice.entries if e.is_effective]
     reminders = [e for e in effective if e.kind == "ReminderSent"]
-    calls = [e for e in effective if e.kind == "CallLogged"]
+    reached = [e for e in effective if e.kind == "CallLogged"
+               and e.data["outcome"] == CallOutcome.REACHED.value]
     duplicates = [e for e in effective if e.kind == "DuplicateRequested"]
     sent = [e for e in effective if e.kind == "DuplicateSent"]
-    contact = (case.last_touch.contact if case.last_touch and case.last_touch.contact
-               else case.billing_recipient)
+    contact = addressee or (case.last_touch.contact if case.last_touch
+                            and case.last_touch.contact else case.billing_recipient)
     return {
         "creditor": creditor, "debtor": case.debtor, "contact": contact, "agent": agent,
         "today": day, "deadline": day + PAYMENT_DELAY,
         "invoice": {"number": case.number, "issued_on": case.issued_on, "due_on": case.due_on,
                     "amount": case.amount, "paid": case.paid, "outstanding": case.outstanding,
-                    "currency": case.currency, "po_reference": case.po_reference},
+                    "credited": case.credited, "disputed": case.outstanding - case.undisputed,
+                    "claimed_now": case.undisputed, "currency": case.currency,
+                    "po_reference": case.po_reference},
         "penalties": penalties(case, day, rates, penalty_rate),
-        "call": _call(calls[-1] if calls else None),
+        "call": _call(reached[-1] if reached else None, addressee),
         "history": {
             "first_reminder_on": _first_day(reminders, 1),
             "second_reminder_on": _first_day(reminders, 2),
+            "contacted": any(e.kind in TOUCHING for e in effective),
             "promise": case.promise if case.promise and not case.promise_kept() else None,
             "broken_promise": case.promise if case.promise_broken_on(day) else None,
             "plan": case.plan,
@@ -209,7 +217,6 @@ def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, 
     from datetime import UTC, datetime, time
 
     from domain.values import (
-        CallOutcome,
         Channel,
         Debtor,
         DuplicateReason,
@@ -238,12 +245,15 @@ def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, 
 
 
 def _first_day(reminders: list[Entry], level: int) -> date | None:
-    days = [e.occurred_at.date() for e in reminders if e.data["level"] == level]
+    days = [paris_day(e.occurred_at) for e in reminders if e.data["level"] == level]
     return min(days) if days else None
 
 
-def _call(entry: Entry | None) -> dict[str, Any]:
+def _call(entry: Entry | None, addressee: Contact | None) -> dict[str, Any]:
+    """The last call where somebody was reached: what a call's confirmation restates."""
     if entry is None:
         return {"at": None, "contact": Contact(), "summary": "", "callback_on": None}
-    return {"at": entry.occurred_at.date(), "contact": entry.data["contact"],
+    reached = entry.data["contact"]
+    return {"at": paris_day(entry.occurred_at),
+            "contact": reached if not reached.is_empty() else addressee or Contact(),
             "summary": entry.data["summary"], "callback_on": entry.data["callback_on"]}

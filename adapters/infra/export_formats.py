@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +32,7 @@ from domain.facts import BASE_FIELDS, Fact
 from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
 from domain.service import CaseFiles
+from domain.values import paris_day
 from projections.french import day, instant, money, status, word
 from projections.history import describe, label
 
@@ -107,7 +108,7 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
     if invoice is None:
         return None
     case = invoice.case
-    on = (as_of or files.now()).astimezone(UTC).date()
+    on = paris_day(as_of or files.now())
     owed = penalties(case, on, rates, rate_for(case))
     record = {
         "number": case.number, "file_id": file_id.hex,
@@ -118,9 +119,13 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
         "computed": {
             "on": on.isoformat(), "status": case.status(on).value,
             "status_label": status(case.status(on)),
-            "paid": str(case.paid), "outstanding": str(case.outstanding),
+            "paid": str(case.paid), "credited": str(case.credited),
+            "discount_granted": str(case.discount_granted),
+            "outstanding": str(case.outstanding),
             "interest": str(owed.interest), "indemnity": str(owed.indemnity),
+            "indemnity_currency": owed.indemnity_currency,
             "penalties_basis": owed.basis, "provisional_rate": owed.provisional,
+            "missing_rates": list(owed.missing),
             "interest_lines": [
                 {"from": line.start.isoformat(), "to": line.end.isoformat(),
                  "balance": str(line.balance), "percent": str(line.percent),
@@ -164,12 +169,12 @@ def _promises(case: Case, invoice: Invoice, on: date) -> list[dict[str, Any]]:
     out = []
     for i, entry in enumerate(made):
         d = entry.data
-        start = entry.occurred_at.date()
+        start = paris_day(entry.occurred_at)
         paid = case.paid_between(start, d["promised_on"])
         following = made[i + 1] if i + 1 < len(made) else None
         if paid >= d["amount"]:
             outcome = "kept"
-        elif following is not None and following.occurred_at.date() <= d["promised_on"]:
+        elif following is not None and paris_day(following.occurred_at) <= d["promised_on"]:
             outcome = "replaced"
         elif on > d["promised_on"]:
             outcome = "broken"

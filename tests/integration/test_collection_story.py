@@ -100,14 +100,15 @@ def test_from_d_minus_10_to_d_plus_40(story, clock):
                           means=PaymentMeans.TRANSFER)
     assert on(story, clock, date(2025, 11, 10)) == []                    # D+40: plan on track
 
-    # D+40 penalties, by hand (H2 2025: ECB 2.15 % + 10 = 12.15 %):
-    #   02/10–05/10   4 days × 3,000 × 12.15 % / 365 =  3.99
-    #   06/10–31/10  26 days × 2,000 × 12.15 % / 365 = 17.31
-    #   01/11–10/11  10 days × 1,000 × 12.15 % / 365 =  3.33   + 40 € indemnity
+    # D+40 penalties, by hand (H2 2025: ECB 2.15 % + 10 = 12.15 %); a payment day still
+    # bears interest on what was owed that morning:
+    #   02/10–06/10   5 days × 3,000 × 12.15 % / 365 =  4.99
+    #   07/10–01/11  26 days × 2,000 × 12.15 % / 365 = 17.31
+    #   02/11–10/11   9 days × 1,000 × 12.15 % / 365 =  3.00   + 40 € indemnity
     owed = penalties(files.case(N), date(2025, 11, 10), load_law_rates())
     assert [line.amount for line in owed.lines] == [
-        Decimal("3.99"), Decimal("17.31"), Decimal("3.33")]
-    assert owed.total == Decimal("64.63")
+        Decimal("4.99"), Decimal("17.31"), Decimal("3.00")]
+    assert owed.total == Decimal("65.30")
 
     (item,) = on(story, clock, date(2025, 11, 16))                       # instalment missed
     assert item.kind == "commitment_broken"

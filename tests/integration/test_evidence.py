@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from adapters.infra.export_formats import Scope, verify_export
-from adapters.usecases.evidence import compare, walk
+from adapters.usecases.evidence import UNDESCRIBED, compare, french_finding, walk
 from adapters.usecases.exporting import Request, export
+from domain.chain import GENESIS, ChainCheck, digest_of
 from domain.invoice import invoice_id
 from domain.values import CallOutcome, PaymentMeans
 from tests.builders import JEAN, eur, register_kwargs
@@ -81,6 +82,7 @@ def test_every_change_to_every_field_of_every_stored_fact_is_named(story):
             assert problem is not None, (version, name)
             assert (problem.file_id, problem.version) == (invoice_id(N).hex, version), name
             assert problem.number == N or name == "number"
+            assert UNDESCRIBED not in french_finding(str(problem)), str(problem)
             raw.set_state(N, version, state)
     assert walk(story.files)[1] is None
 
@@ -130,6 +132,54 @@ def test_a_file_cut_short_or_rewritten_with_fresh_digests_fails_against_an_earli
     assert problem is None
     assert compare(kept, now).startswith(f"{N}: its history up to fact 7 changed")
     assert "no longer gives root" in compare({"root": kept["root"]}, now)
+    assert french_finding(compare(kept, now)).startswith(
+        f"{N} : son historique jusqu'à l'entrée n° 7 a changé depuis l'empreinte (il compte "
+        "maintenant 6 entrée(s)")
+    assert french_finding(compare({"root": kept["root"]}, now)).startswith(
+        f"le registre jusqu'à la position {earlier.position} ne donne plus l'empreinte ")
+    fewer = {**kept, "root": "0" * 64, "heads": {N: kept["heads"][N]}}
+    assert french_finding(compare(fewer, later)) == (
+        f"1 dossier(s) apparaissent avant la position {earlier.position} alors qu'ils n'y "
+        "étaient pas")
+
+
+def _every_chain_reason() -> set[str | None]:
+    """Every reason `domain.chain` gives, each from a chain that breaks it."""
+    def fact(version: int, prev_hash: str) -> dict[str, Any]:
+        return {"topic": "t", "originator_id": "f" * 32, "originator_version": version,
+                "class_version": 1, "state": {"prev_hash": prev_hash}}
+
+    first, check = fact(1, GENESIS), ChainCheck()
+    assert check.check(first, digest_of(first)) is None
+    relinked = fact(2, "0" * 64)                # points at another digest than the first's
+    return {ChainCheck().check(fact(2, GENESIS), "x"),                # the file starts late
+            ChainCheck().take_unchained(fact(2, GENESIS)),            # a register starts late
+            check.check(fact(3, GENESIS), "x"),                       # a fact is missing
+            check.check(relinked, "x"),                               # its content changed
+            check.check(relinked, digest_of(relinked))}               # its link is broken
+
+
+def test_every_finding_is_said_in_french():
+    reasons = _every_chain_reason()
+    assert len(reasons) == 5
+    assert None not in reasons
+    for reason in reasons:
+        said = french_finding(f"{N}, fact 2 (PaymentReceived): {reason}")
+        assert said.startswith(f"{N}, entrée n° 2 (Paiement reçu) : "), reason
+        assert UNDESCRIBED not in said, reason
+    assert french_finding(
+        "the playbook of team 'equipe', fact 5 (TemplateSet): its content does not match its "
+        "digest") == ("les réglages de l'équipe « equipe », entrée n° 5 : son contenu a changé "
+                      "depuis son enregistrement (il ne correspond plus à son empreinte)")
+    assert french_finding(f"file {'a' * 32} (shown as 'EV-9'), fact 1 (InvoiceRegistered): "
+                          "version 1 follows version 3").startswith(
+        f"le dossier d'identifiant {'a' * 32} (présenté comme « EV-9 »), entrée n° 1 "
+        "(Facture enregistrée) : elle porte le n° 1 mais suit l'entrée n° 3")
+    assert french_finding("the register entry of export eeeeeeeeeeeeeeee, fact 1 (Made): "
+                          "its stored form cannot be read") == (
+        "l'entrée du registre des exports eeeeeeeeeeeeeeee, entrée n° 1 : sa forme "
+        "enregistrée est illisible")
+    assert french_finding("the frobnicator is broken") == UNDESCRIBED     # never English
 
 
 # -- exports --------------------------------------------------------------------------------
@@ -168,7 +218,9 @@ def test_every_change_to_an_export_is_named(story, tmp_path):
 
     def problem_with(document: dict) -> str | None:
         target.write_text(json.dumps(document), encoding="utf-8")
-        return verify_export(target)[0]
+        problem = verify_export(target)[0]
+        assert problem is None or UNDESCRIBED not in french_finding(problem), problem
+        return problem
 
     for index, fact in enumerate(clean["files"][0]["facts"]):
         for name in fact:

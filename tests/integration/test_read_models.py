@@ -11,6 +11,7 @@ from domain.values import (
     Contact,
     HandoverTarget,
     Instalment,
+    Money,
     PaymentMeans,
     Status,
 )
@@ -157,6 +158,24 @@ def test_aging_buckets_outstanding_by_lateness_per_debtor_agent_and_total(views,
     assert by_agent == {"bruno": Decimal("1000.00"), "": Decimal("6000.00")}
 
 
+def test_amounts_in_two_currencies_are_never_added(views, clock):
+    files = views.files
+    day = date(2026, 11, 2)
+    files.register_invoice("alice", **register_kwargs("E-1", issued_on=date(2026, 6, 1),
+                                                      due_on=date(2026, 10, 1)))
+    settle(views, files.register_invoice("alice", **register_kwargs(
+        "U-1", amount=Money(Decimal("700.00"), "USD"), issued_on=date(2026, 6, 1),
+        due_on=date(2026, 10, 1))))
+    debtor = views.reads.debtor("411ACME", day)
+    assert debtor.outstanding == {"EUR": Decimal("1500.00"), "USD": Decimal("700.00")}
+    assert {(row.currency, row.total) for row in views.reads.aging(day)} == {
+        ("EUR", Decimal("1500.00")), ("USD", Decimal("700.00"))}
+    assert views.reads.kpis(day)["overdue"] == {"EUR": Decimal("1500.00"),
+                                                "USD": Decimal("700.00")}
+    (held,) = views.reads.holdings()
+    assert held["outstanding"] == {"EUR": Decimal("1500.00"), "USD": Decimal("700.00")}
+
+
 def test_the_debtor_view_shows_files_contacts_and_who_called_today(views, clock):
     files = views.files
     files.register_invoice("alice", **register_kwargs("A-1"))
@@ -168,7 +187,7 @@ def test_the_debtor_view_shows_files_contacts_and_who_called_today(views, clock)
                                  occurred_at=clock.now - timedelta(days=1)))
     debtor = views.reads.debtor("411ACME", clock.today())
     assert [f.number for f in debtor.files] == ["A-1", "A-2"]
-    assert debtor.outstanding == Decimal("3000.00")
+    assert debtor.outstanding == {"EUR": Decimal("3000.00")}
     assert {c["name"] for c in debtor.contacts} == {"Jean Dupont", "Marie Roux"}
     assert [(t["actor"], t["contact_name"]) for t in debtor.touched_today] == [
         ("bruno", "Marie Roux")]

@@ -59,12 +59,14 @@ def test_a_missed_instalment_shows_on_a_payment_plan(invoice, clock):
     plan = [Instalment(date(2026, 11, 10), Decimal("500.00")),
             Instalment(date(2026, 12, 10), Decimal("1000.00"))]
     invoice.agree_payment_plan(stamp(clock), instalments=plan, signed=True, contact=JEAN)
-    assert invoice.case.status(date(2026, 11, 11)) is Status.IN_PAYMENT_PLAN
+    assert invoice.case.status(date(2026, 11, 10)) is Status.IN_PAYMENT_PLAN
     assert invoice.case.missed_instalments(date(2026, 11, 10)) == ()
     assert invoice.case.missed_instalments(date(2026, 11, 11)) == (plan[0],)
+    assert invoice.case.status(date(2026, 11, 11)) is Status.INSTALMENT_MISSED
     clock.advance(days=9)
     pay(invoice, clock, "500.00")
     assert invoice.case.missed_instalments(date(2026, 11, 20)) == ()
+    assert invoice.case.status(date(2026, 11, 20)) is Status.IN_PAYMENT_PLAN
 
 
 def test_formal_notice_hand_over_and_write_off_each_show(invoice, clock):

@@ -108,3 +108,72 @@ def test_a_letter_renders_to_pdf(invoice):
     pdf = render(invoice, "formal_notice").pdf()
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 2000
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _never_worked(**overrides) -> Invoice:
+    overrides = {"amount": eur("2400.00"), **overrides}
+    return Invoice.register(at(date(2025, 9, 1)), **register_kwargs(
+        "FA-2025-0078", issued_on=date(2025, 9, 1), due_on=date(2025, 10, 1), **overrides))
+
+
+def test_a_consumer_formal_notice_cites_the_consumer_rules_never_l441_10_or_the_40_euros():
+    from domain.values import Debtor
+    inv = _never_worked(debtor=Debtor("411PART", "M. Martin", is_consumer=True))
+    text = _plain(render(inv, "formal_notice").text)
+    assert "mettons en demeure de nous régler la somme de 2 400,00 €" in text
+    assert "intérêts au taux légal" in text
+    assert "1231-6 et 1344-1 du Code civil" in text
+    for professional in ("L441-10", "D441-5", "40,00 €", "indemnité forfaitaire"):
+        assert professional not in text, professional
+    second = _plain(render(inv, "reminder_2").text)
+    assert "L441-10" not in second
+    assert "40 €" not in second
+
+
+def test_no_letter_speaks_of_earlier_exchanges_when_there_were_none():
+    inv = _never_worked()
+    notice, second = render(inv, "formal_notice").text, render(inv, "reminder_2").text
+    for text in (notice, second):
+        assert "précédents échanges" not in text
+        assert "Malgré nos" not in text
+    assert "La facture suivante reste impayée" in notice
+    inv.log_call(at(date(2025, 10, 9)), contact=JEAN, outcome=CallOutcome.REACHED,
+                 summary="Facture reçue")
+    assert "Malgré nos précédents échanges, la facture" in render(inv, "reminder_2").text
+    assert "Malgré nos échanges, la facture suivante" in render(inv, "formal_notice").text
+
+
+def test_during_a_partial_dispute_letters_claim_only_the_undisputed_part(invoice):
+    invoice.raise_dispute(at(date(2025, 11, 3)), reason="Une porte abîmée",
+                          disputed_amount=eur("400.00"))
+    first = _plain(render(invoice, "reminder_1").text)
+    assert "La part que vous contestez (400,00 €) est en cours d'examen" in first
+    assert "soit 2 000,00 €" in first
+    notice = _plain(render(invoice, "formal_notice").text)
+    assert "dont 400,00 € font l'objet d'une contestation" in notice
+    assert "principal : 2 000,00 €" in notice
+
+
+def test_the_indemnity_stays_forty_euros_beside_an_invoice_in_another_currency():
+    from domain.values import Money
+    inv = _never_worked(amount=Money(eur("2400.00").amount, "CHF"))
+    text = _plain(render(inv, "formal_notice").text)
+    assert "(article D441-5 du Code de commerce) : 40,00 €" in text
+    assert "auquel s'ajoute l'indemnité de 40,00 €" in text
+    assert "CHF" in text
+
+
+def test_a_call_confirmation_restates_the_last_call_where_somebody_was_reached(invoice):
+    invoice.log_call(at(date(2025, 11, 5)), contact=JEAN, outcome=CallOutcome.VOICEMAIL,
+                     summary="Messagerie")
+    text = _plain(render(invoice, "call_confirmation").text)
+    assert "notre échange téléphonique du 09/10/2025" in text
+    assert "Messagerie" not in text
+    unreached = _never_worked()
+    unreached.log_call(at(date(2025, 10, 9)), contact=JEAN, outcome=CallOutcome.NO_ANSWER)
+    with pytest.raises(DocumentUnavailable, match="no call where somebody was reached"):
+        render(unreached, "call_confirmation")

@@ -66,7 +66,7 @@ ACTS = {
     "DuplicateSent": lambda i: i.send_duplicate(stamp(CLOCK, hours=1), channel=Channel.EMAIL,
                                                 recipient=JEAN.email, correction="PO ajouté"),
     "DisputeRaised": lambda i: i.raise_dispute(stamp(CLOCK, hours=1), reason="Palette abîmée",
-                                               disputed_amount=eur("300")),
+                                               disputed_amount=eur("1500.00")),
     "DisputeResolved": lambda i: (i.raise_dispute(stamp(CLOCK, hours=2), reason="Palette"),
                                   i.resolve_dispute(stamp(CLOCK, hours=1), outcome="Avoir")),
     "PaymentPlanAgreed": lambda i: i.agree_payment_plan(
@@ -74,6 +74,13 @@ ACTS = {
         signed=True, contact=JEAN),
     "DiscountOffered": lambda i: i.offer_discount(stamp(CLOCK, hours=1), discount=eur("30"),
                                                   pay_by=SOON),
+    "DiscountGranted": lambda i: (
+        i.offer_discount(stamp(CLOCK, hours=2), discount=eur("30"), pay_by=SOON),
+        i.receive_payment(stamp(CLOCK, hours=1), amount=eur("1470.00"), received_on=TODAY,
+                          means=PaymentMeans.TRANSFER)),
+    "CreditNoteApplied": lambda i: i.apply_credit_note(
+        stamp(CLOCK, hours=1), amount=eur("300.00"), issued_on=TODAY, reference="AV-12",
+        reason="Palette abîmée"),
     "DueDateRescheduled": lambda i: i.reschedule_due_date(
         stamp(CLOCK, hours=1), new_due_on=TODAY - timedelta(days=5), reason="Accord"),
     "FormalNoticeSent": lambda i: i.send_formal_notice(
@@ -148,7 +155,8 @@ def test_every_kind_recorded_by_a_form_has_one_and_it_calls_a_command_of_the_ser
     for kind in KINDS:
         assert (kind.recorded_by == "form") == (kind.form is not None), kind.name
         if kind.form is None:
-            assert kind.recorded_by in ("registration", "call", "note", "sending"), kind.name
+            assert kind.recorded_by in ("registration", "call", "note", "sending", "relance"), \
+                kind.name
             continue
         assert callable(getattr(CaseFiles, kind.form.command, None)), kind.form.command
         for field in kind.form.fields:
