@@ -1,4 +1,7 @@
-"""`relance import invoices|payments FILE`: bring the accounting software's data in."""
+"""`relance import invoices|payments|fec|facturx FILE`: bring the accounting software's
+data in. The exit code is 0 when every line was recorded or was already there, 1 when a
+line was rejected, differs from its recorded invoice or waits for a confirmation, and 2
+when the file itself cannot be imported (missing, empty, not text, no known columns)."""
 
 from __future__ import annotations
 
@@ -10,19 +13,19 @@ import typer
 from adapters.cli.common import default_actor, err, out, progress_bar, running
 from adapters.usecases.facturx import import_facturx
 from adapters.usecases.fec import import_fec
-from adapters.usecases.importing import (
-    BadRow,
-    ImportReport,
-    import_invoices,
-    import_payments,
-    read_file,
-)
+from adapters.usecases.import_files import BadRow, read_file
+from adapters.usecases.import_payments import import_payments
+from adapters.usecases.importing import ImportReport, import_invoices
 from domain.errors import DomainError
 from domain.terms import PaymentTerms
 
 import_app = typer.Typer(help="Importer factures et paiements.", no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(help="Fichier CSV (séparateur ; , ou tabulation).")]
+ConfirmOption = Annotated[bool, typer.Option(
+    "--confirmer-doublons",
+    help="Enregistrer aussi les lignes identiques à une ligne précédente du fichier (deux "
+         "paiements distincts de même montant, date, mode et référence).")]
 
 
 def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -32,16 +35,36 @@ def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-de
             with progress_bar(f"Import des {what}") as update:
                 report: ImportReport = importer(runtime.files, data, default_actor(), update)
         except BadRow as error:
-            err.print(f"Import impossible : {error}")
+            err.print(f"Import impossible : {error}", markup=False, highlight=False)
             raise typer.Exit(2) from None
-    out.print(f"{report.created} {what} enregistré(s), {report.unchanged} déjà présent(s), "
-              f"{len(report.rejected)} rejeté(s).")
-    if report.created == 0 and report.unchanged and not report.rejected:
-        out.print("Ce fichier a déjà été importé : rien de nouveau.")
-    for line, reason in report.rejected:
-        out.print(f"  ligne {line} : {reason}", markup=False, highlight=False)
+    _tell(report, what)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _tell(report: ImportReport, what: str) -> None:
+    """What the import did, in French: counts, then each line that recorded nothing."""
+    out.print(f"{report.created} {what} enregistré(s), {report.unchanged} déjà présent(s), "
+              f"{len(report.rejected)} rejeté(s).")
+    if report.created == 0 and report.unchanged and report.ok:
+        out.print("Ce fichier a déjà été importé : rien de nouveau.")
+    for line, reason in report.rejected:
+        _say(f"  ligne {line} : {reason}")
+    if report.discrepancies:
+        out.print(f"{len(report.discrepancies)} écart(s) avec les factures déjà enregistrées, "
+                  "rien n'est enregistré pour ces lignes : à examiner.")
+    for discrepancy in report.discrepancies:
+        _say(f"  {discrepancy}")
+    if report.to_confirm:
+        out.print(f"{len(report.to_confirm)} ligne(s) identique(s) à une ligne précédente, non "
+                  "enregistrée(s) : s'il s'agit bien de règlements distincts, importez de "
+                  "nouveau avec --confirmer-doublons.")
+    for duplicate in report.to_confirm:
+        _say(f"  {duplicate}")
+
+
+def _say(text: str) -> None:
+    out.print(text, markup=False, highlight=False)
 
 
 @import_app.command("invoices")
@@ -53,24 +76,23 @@ def invoices(path: FileArg) -> None:
 
 
 @import_app.command("payments")
-def payments(path: FileArg) -> None:
-    """Importe des paiements : numéro de facture, montant, date, mode, référence."""
-    _run(path, import_payments, "paiements")
+def payments(path: FileArg, confirm: ConfirmOption = False) -> None:
+    """Importe des paiements et des avoirs : numéro de facture, montant, date, mode,
+    référence, nature (paiement ou avoir ; paiement si absente)."""
+    _run(path, lambda files, data, actor, progress: import_payments(
+        files, data, actor, progress, confirm_duplicates=confirm), "paiements")
 
 
 @import_app.command("fec")
 def fec(path: FileArg,
         terms: Annotated[str, typer.Option(
             help="Délai de paiement quand le FEC ne donne pas l'échéance : 30, 60, 45fdm…")]
-        = "30") -> None:
-    """Importe les créances clients ouvertes d'un FEC (comptes 411) et leurs règlements
-    lettrés."""
-    try:
-        rule = PaymentTerms.parse(terms)
-    except DomainError as error:
-        raise typer.BadParameter(error.detail, param_hint="--terms") from None
-    _run(path, lambda files, data, actor, progress: import_fec(files, data, actor, rule,
-                                                               progress), "écritures")
+        = "30", confirm: ConfirmOption = False) -> None:
+    """Importe les créances clients ouvertes d'un FEC (comptes 411), leurs règlements et
+    leurs avoirs lettrés."""
+    rule = _terms(terms)
+    _run(path, lambda files, data, actor, progress: import_fec(
+        files, data, actor, rule, progress, confirm_duplicates=confirm), "écritures")
 
 
 @import_app.command("facturx")
@@ -79,9 +101,14 @@ def facturx(path: Annotated[Path, typer.Argument(help="Facture Factur-X / ZUGFeR
                 help="Délai de paiement si la facture ne donne pas l'échéance.")] = "30") -> None:
     """Importe une facture électronique Factur-X : numéro, acheteur et SIREN, montants,
     échéance, référence de commande."""
-    try:
-        rule = PaymentTerms.parse(terms)
-    except DomainError as error:
-        raise typer.BadParameter(error.detail, param_hint="--terms") from None
+    rule = _terms(terms)
     _run(path, lambda files, data, actor, _: import_facturx(files, data, actor, rule),
          "factures")
+
+
+def _terms(text: str) -> PaymentTerms:
+    try:
+        return PaymentTerms.parse(text)
+    except DomainError:
+        raise typer.BadParameter(f"délai illisible : {text!r} (30, 60, 45fdm… attendu)",
+                                 param_hint="--terms") from None

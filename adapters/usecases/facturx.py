@@ -3,34 +3,44 @@
 The package `factur-x` extracts the embedded XML and reads it into EN 16931 terms:
 number (BT-1), issue date (BT-2), currency (BT-5), due date (BT-9, else the payment
 terms), purchase order (BT-13), buyer (BG-7: name, identifier, SIREN under scheme
-0002) and total including tax (BT-112).
+0002) and total including tax (BT-112). An empty file, a file that is not a PDF and a PDF
+without Factur-X data are refused in French (the package's own message goes to the logs);
+an invoice sent again with another amount, due date or buyer is a discrepancy.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
 
-from adapters.usecases.importing import BadRow, ImportReport, register_rows
+from adapters.usecases.import_files import BadRow
+from adapters.usecases.importing import ImportReport, register_rows
 from domain.service import CaseFiles
 from domain.terms import PaymentTerms
 
 SIREN_SCHEME = "0002"
+log = logging.getLogger("relance.import")
 
 
 def facturx_row(pdf: bytes, terms: PaymentTerms) -> dict[str, str]:
     """The invoice of a Factur-X PDF, as an import row."""
+    if not pdf.strip():
+        raise BadRow("fichier vide")
     try:
         _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
     except Exception as error:  # noqa: BLE001 - factur-x raises bare Exception on bad PDFs
-        raise BadRow(f"PDF illisible : {error}") from None
+        log.info("unreadable PDF: %s", error)
+        raise BadRow("PDF illisible : ce fichier n'est pas un PDF valide") from None
     if not xml:
         raise BadRow("ce PDF ne contient pas de facture Factur-X")
     try:
         data: dict[str, Any] = parse_ubl_cii_xml(xml, check_xsd=False)
     except Exception as error:  # noqa: BLE001 - and on bad XML: reported, not swallowed
-        raise BadRow(f"XML Factur-X illisible : {error}") from None
+        log.info("unreadable Factur-X XML: %s", error)
+        raise BadRow("XML Factur-X illisible : les données de la facture ne se lisent "
+                     "pas") from None
     buyer = data.get("BG-7") or {}
     siren = buyer.get("legal_identifier", "") \
         if buyer.get("legal_identifier_schemeid") == SIREN_SCHEME else ""

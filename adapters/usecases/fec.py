@@ -1,9 +1,14 @@
 """Reading the Fichier des Écritures Comptables (FEC, article A47 A-1 du LPF).
 
 Open customer receivables (accounts 411..., the auxiliary account being the debtor)
-become files; the credits lettered with them (same lettering code) become payments,
-oldest invoice first. Invoices fully settled by their lettering are left out. Due
-dates come from a due-date column when the FEC has one, else from payment terms.
+become files; the credits lettered with them (same lettering code) are allotted to them,
+oldest invoice first. A lettered credit booked in the sales journal (a journal code
+starting with V, as VT or VE, or AV, or a journal named « ventes » or « avoirs ») or
+labelled « avoir... » is a credit note (avoir) and is recorded as one; every other
+lettered credit (bank, cash, miscellaneous operations) is a payment. Invoices fully
+settled by their lettering are left out. Due dates come from a due-date column when the
+FEC has one, else from payment terms. A FEC that is not text, or has no line after its
+header, is refused whole; a line that does not read is rejected with its number.
 """
 
 from __future__ import annotations
@@ -13,23 +18,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from adapters.usecases.importing import (
-    BadRow,
-    ImportReport,
-    Progress,
-    record_payment_rows,
-    register_rows,
-)
+from adapters.usecases.import_files import BadRow, text_lines
+from adapters.usecases.import_payments import CREDIT_NOTE, PAYMENT, record_payment_rows
+from adapters.usecases.importing import ImportReport, Progress, register_rows
 from domain.service import CaseFiles
 from domain.terms import PaymentTerms
 
 DUE_COLUMNS = ("dateecheance", "echeancedate", "echeance", "dateech")
+SALES_JOURNAL_CODES = ("V", "AV")
+SALES_JOURNAL_WORDS = ("vente", "avoir")
 
 
 @dataclass
 class _Line:
     line: int
     journal: str
+    journal_name: str
     account: str
     aux: str
     aux_name: str
@@ -40,6 +44,13 @@ class _Line:
     credit: Decimal
     letter: str
     due: date | None
+
+    @property
+    def is_credit_note(self) -> bool:
+        """True for a credit of the customer booked as an avoir, not received money."""
+        return (self.journal.upper().startswith(SALES_JOURNAL_CODES)
+                or any(w in self.journal_name.lower() for w in SALES_JOURNAL_WORDS)
+                or self.label.lower().startswith("avoir"))
 
 
 def _amount(text: str) -> Decimal:
@@ -57,14 +68,10 @@ def _day(text: str) -> date:
         raise BadRow(f"date illisible : {text!r} (AAAAMMJJ attendu)") from None
 
 
+
 def _lines(data: bytes, report: ImportReport) -> list[_Line]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    rows = text.splitlines()
-    if not rows:
-        raise BadRow("fichier vide")
+    text = text_lines(data)
+    rows = [row.removesuffix("\r") for row in text.lines]
     separator = "\t" if rows[0].count("\t") >= rows[0].count("|") else "|"
     header = [h.strip().lower() for h in rows[0].split(separator)]
     needed = ("journalcode", "comptenum", "compauxnum", "compauxlib", "pieceref",
@@ -74,6 +81,8 @@ def _lines(data: bytes, report: ImportReport) -> list[_Line]:
         raise BadRow(f"colonnes FEC introuvables : {', '.join(missing)}")
     col = {name: header.index(name) for name in header}
     due_col = next((col[c] for c in DUE_COLUMNS if c in col), None)
+    if not any(row.strip() for row in rows[1:]):
+        raise BadRow("aucune écriture à importer : le FEC n'a que son en-tête")
     lines = []
     for number, row in enumerate(rows[1:], start=2):
         cells = row.split(separator)
@@ -84,11 +93,15 @@ def _lines(data: bytes, report: ImportReport) -> list[_Line]:
             continue
         if not cells[col["comptenum"]].strip().startswith("411"):
             continue
+        if number in text.undecodable:
+            report.reject(number, f"ligne illisible (caractères invalides en {text.encoding})")
+            continue
         try:
             piece_day = cells[col["piecedate"]] if "piecedate" in col else ""
             due_text = cells[due_col].strip() if due_col is not None else ""
             lines.append(_Line(
                 line=number, journal=cells[col["journalcode"]].strip(),
+                journal_name=cells[col["journallib"]].strip() if "journallib" in col else "",
                 account=cells[col["comptenum"]].strip(), aux=cells[col["compauxnum"]].strip(),
                 aux_name=cells[col["compauxlib"]].strip(), piece=cells[col["pieceref"]].strip(),
                 day=_day(piece_day or cells[col["ecrituredate"]]),
@@ -101,8 +114,10 @@ def _lines(data: bytes, report: ImportReport) -> list[_Line]:
 
 
 def import_fec(files: CaseFiles, data: bytes, actor: str, terms: PaymentTerms,
-               progress: Progress | None = None) -> ImportReport:
-    """Files for the open receivables of a FEC, and their lettered payments."""
+               progress: Progress | None = None, *,
+               confirm_duplicates: bool = False) -> ImportReport:
+    """Files for the open receivables of a FEC, and their lettered payments and credit
+    notes."""
     report = ImportReport()
     lines = _lines(data, report)
     invoices = [ln for ln in lines if ln.debit > 0]
@@ -134,21 +149,20 @@ def import_fec(files: CaseFiles, data: bytes, actor: str, terms: PaymentTerms,
                 "debtor_name": invoice.aux_name, "amount": str(invoice.debit),
                 "issued_on": invoice.day.isoformat(),
                 "due_on": (invoice.due or terms.due_on(invoice.day)).isoformat()}))
-            for credit, used in allocated:
-                payment_rows.append((credit.line, {
-                    "number": invoice.piece, "amount": str(used),
-                    "received_on": credit.day.isoformat(),
-                    "means": "virement" if credit.journal.upper().startswith("B") else "",
-                    "reference": _reference(credit)}))
-    invoices_report = register_rows(files, open_rows, actor, progress)
-    payments_report = record_payment_rows(files, payment_rows, actor)
-    for part in (invoices_report, payments_report):
-        report.created += part.created
-        report.unchanged += part.unchanged
-        report.rejected.extend(part.rejected)
-        report.outcomes.update(part.outcomes)
-    report.rejected.sort()
+            payment_rows.extend((credit.line, _settlement(invoice, credit, used))
+                                for credit, used in allocated)
+    report.merge(register_rows(files, open_rows, actor, progress))
+    report.merge(record_payment_rows(files, payment_rows, actor,
+                                     confirm_duplicates=confirm_duplicates))
     return report
+
+
+def _settlement(invoice: _Line, credit: _Line, used: Decimal) -> dict[str, str]:
+    """The payments row of what a lettered credit settles of an invoice."""
+    return {"number": invoice.piece, "amount": str(used), "received_on": credit.day.isoformat(),
+            "kind": CREDIT_NOTE if credit.is_credit_note else PAYMENT,
+            "means": "virement" if credit.journal.upper().startswith("B") else "",
+            "reference": _reference(credit)}
 
 
 def _reference(credit: _Line) -> str:

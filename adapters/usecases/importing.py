@@ -1,81 +1,106 @@
-"""Getting invoices and payments in from the accounting software (CSV).
+"""Getting invoices in from the accounting software (CSV), and the report every import gives.
 
-Columns are recognised by their usual French or English names; amounts and dates in
-French ("1 500,00", "31/03/2026") or ISO form; `;`, `,` or tab separated; UTF-8 or
-Windows-1252. Every import is idempotent: a file imported twice records nothing new
-the second time and says so. A bad row never stops the others and never records half
-of itself: it is reported with its line number and the reason.
+The file is read by `import_files`; payments and credit notes are recorded by
+`import_payments`, which reports here too. The rules:
+- A bad line never stops the others and never records half of itself: it is reported
+  with its line number and the reason, in French (a refusal of the case file's rules
+  with its stable code too, for the API).
+- Every import is idempotent: a file imported twice records nothing new the second time
+  and says so.
+- An invoice sent again with another amount, due date or debtor account than its
+  registration (as corrected since; a due date rescheduled in relance is not one) is a
+  discrepancy: nothing is recorded for its line, a person decides.
+- Invoice numbers are unique within a file: a number seen again is rejected, with the
+  line it was first seen on.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from adapters.messages import in_french
-from adapters.parsing import parse_date
-from domain.batches import Registration
+from adapters.usecases.import_files import (
+    INVOICE_COLUMNS,
+    LABELS,
+    BadRow,
+    UnreadableRow,
+    read_rows,
+    row_date,
+    row_money,
+)
+from domain.batches import UNCHANGED, Registration
 from domain.errors import DomainError
 from domain.service import CaseFiles
-from domain.values import Contact, Debtor, Money, PaymentMeans
+from domain.values import CENT, Contact, Debtor, Money
+from projections.french import day, money
 
 Progress = Callable[[int, int], None]
-
-INVOICE_COLUMNS = {
-    "number": ("number", "invoice_number", "numero", "numero_facture", "facture", "n_facture"),
-    "debtor_account": ("debtor_account", "account", "compte", "compte_client", "code_client"),
-    "debtor_name": ("debtor_name", "debtor", "client", "raison_sociale", "nom_client"),
-    "siren": ("siren", "debtor_siren"),
-    "amount": ("amount", "amount_incl_tax", "montant", "montant_ttc", "ttc"),
-    "currency": ("currency", "devise"),
-    "issued_on": ("issued_on", "issue_date", "date", "date_facture", "date_emission"),
-    "due_on": ("due_on", "due_date", "echeance", "date_echeance"),
-    "po_reference": ("po_reference", "po", "reference_commande", "commande", "bon_de_commande"),
-    "contact_name": ("contact_name", "contact", "destinataire", "nom_contact"),
-    "contact_email": ("contact_email", "email", "courriel", "e_mail"),
-    "contact_phone": ("contact_phone", "phone", "telephone", "tel"),
-}
-PAYMENT_COLUMNS = {
-    "number": INVOICE_COLUMNS["number"],
-    "amount": ("amount", "montant", "montant_regle"),
-    "received_on": ("received_on", "date", "date_paiement", "date_reglement"),
-    "means": ("means", "mode", "moyen", "mode_de_reglement", "moyen_de_paiement"),
-    "reference": ("reference", "ref", "libelle", "reference_paiement"),
-}
-MEANS = {
-    "bill_of_exchange": PaymentMeans.BILL_OF_EXCHANGE,
-    "direct_debit": PaymentMeans.DIRECT_DEBIT, "cash": PaymentMeans.CASH,
-    "virement": PaymentMeans.TRANSFER, "vir": PaymentMeans.TRANSFER,
-    "transfer": PaymentMeans.TRANSFER, "cheque": PaymentMeans.CHEQUE,
-    "chq": PaymentMeans.CHEQUE, "lcr": PaymentMeans.BILL_OF_EXCHANGE,
-    "effet": PaymentMeans.BILL_OF_EXCHANGE, "carte": PaymentMeans.CARD,
-    "cb": PaymentMeans.CARD, "card": PaymentMeans.CARD,
-    "prelevement": PaymentMeans.DIRECT_DEBIT, "especes": PaymentMeans.CASH,
+"""Told (done, total) as an import goes, for a progress bar."""
+DISCREPANCY_WORDS = {
+    "amount": ("montant enregistré", "nouveau"),
+    "due_on": ("échéance enregistrée", "nouvelle"),
+    "debtor": ("débiteur enregistré", "nouveau"),
 }
 
 
-class BadRow(ValueError):
-    """A row that cannot be read; its message says why, in French."""
+@dataclass(frozen=True)
+class Discrepancy:
+    """An invoice sent again with a value other than the recorded one: a person decides."""
+
+    line: int
+    number: str
+    field: str
+    recorded: str
+    new: str
+
+    @property
+    def reason(self) -> str:
+        """What differs, in French."""
+        recorded, new = DISCREPANCY_WORDS[self.field]
+        return f"{recorded} {self.recorded}, {new} {self.new} (facture {self.number})"
+
+    def __str__(self) -> str:
+        return f"ligne {self.line} : {self.reason}"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A line identical to an earlier line of the same file, held until confirmed."""
+
+    line: int
+    first: int
+    what: str
+
+    @property
+    def reason(self) -> str:
+        """Which line it repeats, in French."""
+        return f"identique à la ligne {self.first} ({self.what})"
+
+    def __str__(self) -> str:
+        return f"ligne {self.line} : {self.reason}"
 
 
 @dataclass
 class ImportReport:
-    """What an import did: rows recorded, rows already there, rows rejected and why.
+    """What an import did: rows recorded, rows already there, rows rejected and why,
+    invoices in discrepancy with their record and lines to confirm (both recorded nothing).
 
     `outcomes` gives, for each row (by line number, or index for the API), 'created',
-    'unchanged' or 'rejected'.
+    'unchanged' or 'rejected' (nothing recorded: refused, in discrepancy or to confirm).
     """
 
     created: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    to_confirm: list[Duplicate] = field(default_factory=list)
     outcomes: dict[int, str] = field(default_factory=dict)
+    refusals: dict[int, DomainError] = field(default_factory=dict)
+    """The case file's refusal behind a rejected row, when a rule refused it."""
 
     def count(self, ref: int, outcome: str) -> None:
         """Notes what happened to one row."""
@@ -85,106 +110,106 @@ class ImportReport:
         elif outcome == "unchanged":
             self.unchanged += 1
 
-    def reject(self, ref: int, reason: str) -> None:
-        """Notes a rejected row and why."""
+    def reject(self, ref: int, reason: str, error: DomainError | None = None) -> None:
+        """Notes a rejected row and why (in French), with the refusal behind it if any."""
         self.outcomes[ref] = "rejected"
         self.rejected.append((ref, reason))
+        if error is not None:
+            self.refusals[ref] = error
+
+    def differs(self, found: Sequence[Discrepancy]) -> None:
+        """Notes an invoice row that says otherwise than the recorded invoice."""
+        self.outcomes[found[0].line] = "rejected"
+        self.discrepancies.extend(found)
+
+    def hold(self, duplicate: Duplicate) -> None:
+        """Notes a row held until a person confirms it is not the earlier one again."""
+        self.outcomes[duplicate.line] = "rejected"
+        self.to_confirm.append(duplicate)
+
+    def merge(self, other: ImportReport) -> None:
+        """Adds what another part of the same import did."""
+        self.created += other.created
+        self.unchanged += other.unchanged
+        self.rejected = sorted([*self.rejected, *other.rejected])
+        self.discrepancies.extend(other.discrepancies)
+        self.to_confirm.extend(other.to_confirm)
+        self.outcomes.update(other.outcomes)
+        self.refusals.update(other.refusals)
+
+    def reasons(self) -> dict[int, str]:
+        """Why each row that recorded nothing did not, in French."""
+        held: dict[int, list[str]] = {}
+        for item in [*self.discrepancies, *self.to_confirm]:
+            held.setdefault(item.line, []).append(item.reason)
+        return {**dict(self.rejected), **{ref: " ; ".join(why) for ref, why in held.items()}}
+
+    def details(self) -> dict[int, str]:
+        """The reasons, each followed by the refusal's stable code and English detail when
+        a rule of the case file refused the row: what the API answers."""
+        return {ref: f"{reason} [{error.code}: {error.detail}]"
+                if (error := self.refusals.get(ref)) else reason
+                for ref, reason in self.reasons().items()}
 
     @property
     def ok(self) -> bool:
-        """True when no row was rejected."""
-        return not self.rejected
+        """True when every row was recorded or was already there."""
+        return not (self.rejected or self.discrepancies or self.to_confirm)
 
 
 def refusal(error: DomainError) -> str:
-    """A refused row's reason: the French sentence, then the precise detail."""
-    return f"{in_french(error)} ({error.detail})"
+    """A refused row's reason, wholly in French: the sentence, then what it is about."""
+    about = _about(error.context)
+    return f"{in_french(error)} ({about})" if about else in_french(error)
 
 
-def _key(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(c if c.isalnum() else "_" for c in plain.strip().lower()).strip("_")
+def _about(context: dict[str, Any]) -> str:
+    if "issued_on" in context and "due_on" in context:
+        return (f"échéance {day(date.fromisoformat(context['due_on']))} avant la date de "
+                f"facture {day(date.fromisoformat(context['issued_on']))}")
+    if "outstanding" in context:
+        return (f"montant {_amount(context['amount'])}, solde dû "
+                f"{_amount(context['outstanding'])}")
+    if "expected" in context:
+        return f"devise {context['currency']}, facture en {context['expected']}"
+    for name, shown in (("field", lambda v: LABELS.get(v, "")),
+                        ("currency", lambda v: f"devise « {v} »"),
+                        ("amount", lambda v: f"montant {_amount(v)}"),
+                        ("number", lambda v: f"facture {v}")):
+        if name in context:
+            return shown(context[name])
+    return ""
 
 
-def read_rows(data: bytes, columns: dict[str, Sequence[str]]
-              ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file as {field: text}, with their line numbers (header is line 1)."""
+def _amount(text: str) -> str:
+    """An amount of a refusal in French, or as it was typed when it is not one."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t|")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
-    if header is None:
-        return
-    aliases = {alias: name for name, names in columns.items() for alias in names}
-    mapping = {i: aliases.get(_key(h)) for i, h in enumerate(header)}
-    missing = {"number", "amount"} - set(mapping.values())
-    if missing:
-        raise BadRow(f"colonnes introuvables : {', '.join(sorted(missing))}")
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:  # e.g. a field over the csv module's 128 KiB limit
-            yield reader.line_num, UnreadableRow(f"ligne illisible ({_csv_error(error)})")
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        yield reader.line_num, {name: cells[i].strip() for i, name in mapping.items()
-                                if name and i < len(cells)}
+        value = Decimal(text)
+        if value.is_finite() and value == value.quantize(CENT):
+            return money(value)
+    except ArithmeticError:
+        pass
+    return f"« {text[:40]} »"
 
 
-class UnreadableRow(dict[str, str]):
-    """A row the CSV reader could not read: rejected with its reason, the others go on."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-
-def _csv_error(error: csv.Error) -> str:
-    text = str(error)
-    if "field larger than field limit" in text:
-        return f"un champ dépasse {csv.field_size_limit() // 1024} Kio"
-    return "guillemets ou séparateurs mal placés"
-
-
-def _date(row: dict[str, str], name: str, label: str) -> Any:
-    text = row.get(name, "")
-    if not text:
-        raise BadRow(f"{label} manquante")
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise BadRow(f"{label} illisible : {text!r}") from None
+# -- invoices ---------------------------------------------------------------------------
 
 
 def _registration(row: dict[str, str]) -> Registration:
     if isinstance(row, UnreadableRow):
         raise BadRow(row.reason)
-    try:
-        amount = Money.parse(row.get("amount", ""), (row.get("currency") or "EUR").upper())
-        return Registration(
-            number=row.get("number", ""),
-            debtor=Debtor(row.get("debtor_account", ""), row.get("debtor_name", ""),
-                          row.get("siren", "")),
-            amount=amount, issued_on=_date(row, "issued_on", "date de facture"),
-            due_on=_date(row, "due_on", "date d'échéance"),
-            po_reference=row.get("po_reference", ""),
-            billing_recipient=Contact(name=row.get("contact_name", ""),
-                                      email=row.get("contact_email", ""),
-                                      phone=row.get("contact_phone", "")),
-        )
-    except DomainError as error:
-        raise BadRow(refusal(error)) from None
+    return Registration(
+        number=row.get("number", ""),
+        debtor=Debtor(row.get("debtor_account", ""), row.get("debtor_name", ""),
+                      row.get("siren", "")),
+        amount=row_money(row, (row.get("currency") or "EUR").upper()),
+        issued_on=row_date(row, "issued_on", "date de facture"),
+        due_on=row_date(row, "due_on", "date d'échéance"),
+        po_reference=row.get("po_reference", ""),
+        billing_recipient=Contact(name=row.get("contact_name", ""),
+                                  email=row.get("contact_email", ""),
+                                  phone=row.get("contact_phone", "")),
+    )
 
 
 def import_invoices(files: CaseFiles, data: bytes, actor: str,
@@ -196,7 +221,8 @@ def import_invoices(files: CaseFiles, data: bytes, actor: str,
 def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], actor: str,
                   progress: Progress | None = None) -> ImportReport:
     """Registers invoice rows ({field: text}, by reference) through the service's bulk
-    command (many per transaction); a number twice in the rows is reported here."""
+    command (many per transaction); a number twice in the rows is reported here, and an
+    invoice registered before with other values is a discrepancy."""
     report = ImportReport()
     seen: dict[str, int] = {}
     accepted: list[tuple[int, Registration]] = []
@@ -205,6 +231,9 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
             registration = _registration(row)
         except BadRow as error:
             report.reject(ref, str(error))
+            continue
+        except DomainError as error:
+            report.reject(ref, refusal(error), error)
             continue
         number = registration.number.strip()
         if number in seen:
@@ -215,57 +244,31 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
     outcomes = files.register_invoices(
         actor, [registration for _, registration in accepted],
         progress=(lambda done, _: progress(done, len(accepted))) if progress else None)
-    for (ref, _), outcome in zip(accepted, outcomes, strict=True):
+    for (ref, registration), outcome in zip(accepted, outcomes, strict=True):
         if isinstance(outcome, DomainError):
-            report.reject(ref, refusal(outcome))
+            report.reject(ref, refusal(outcome), outcome)
+        elif outcome == UNCHANGED and (found := discrepancies(files, ref, registration)):
+            report.differs(found)
         else:
             report.count(ref, outcome)
     report.rejected.sort()
     return report
 
 
-def import_payments(files: CaseFiles, data: bytes, actor: str,
-                    progress: Progress | None = None) -> ImportReport:
-    """Records every new payment of a CSV file (partial payments allowed)."""
-    return record_payment_rows(files, list(read_rows(data, PAYMENT_COLUMNS)), actor, progress)
-
-
-def record_payment_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]],
-                        actor: str, progress: Progress | None = None) -> ImportReport:
-    """Records payment rows ({field: text}, by reference), each at most once."""
-    report = ImportReport()
-    occurrences: dict[str, int] = {}
-    for done, (ref, row) in enumerate(rows, start=1):
-        try:
-            if isinstance(row, UnreadableRow):
-                raise BadRow(row.reason)
-            number = row.get("number", "")
-            amount = Money.parse(row.get("amount", ""))
-            received_on = _date(row, "received_on", "date de paiement")
-            means = MEANS.get(_key(row.get("means", "")), PaymentMeans.OTHER)
-            identity = "|".join((number, str(amount.amount), received_on.isoformat(),
-                                 row.get("reference", "")))
-            occurrences[identity] = occurrences.get(identity, 0) + 1
-            key = "payment:" + hashlib.sha256(
-                f"{identity}|{occurrences[identity]}".encode()).hexdigest()
-            recorded = files.receive_payment(
-                actor, number, amount=amount, received_on=received_on, means=means,
-                reference=row.get("reference", ""), idempotency_key=key)
-        except BadRow as error:
-            report.reject(ref, str(error))
-        except DomainError as error:
-            report.reject(ref, refusal(error))
-        else:
-            report.count(ref, "unchanged" if recorded.replayed else "created")
-        if progress:
-            progress(done, len(rows))
-    return report
-
-
-def read_file(path: Path) -> bytes:
-    """The bytes of a file to import, or a clear error."""
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise BadRow(f"fichier illisible : {error.strerror or error}") from None
+def discrepancies(files: CaseFiles, ref: int, sent: Registration) -> list[Discrepancy]:
+    """What an invoice sent again says otherwise than its registration as it stands
+    (corrections included: a due date rescheduled since is no discrepancy)."""
+    number = sent.number.strip()
+    recorded = files.history(number)[0].data
+    debtor = recorded["debtor"]
+    compared = {
+        "amount": (Money(recorded["amount"], recorded["currency"]), sent.amount),
+        "due_on": (recorded["due_on"], sent.due_on),
+        "debtor": (debtor.account, sent.debtor.account),
+    }
+    names = {debtor.account: debtor.name, sent.debtor.account: sent.debtor.name}
+    shown = {"amount": lambda m: money(m.amount, m.currency), "due_on": day,
+             "debtor": lambda account: f"{account} ({names[account]})"}
+    return [Discrepancy(ref, number, name, shown[name](old), shown[name](new))
+            for name, (old, new) in compared.items() if old != new]
 
