@@ -24,6 +24,7 @@ from adapters.settings import Settings
 from domain.engine import Clock
 from domain.penalties import LawRates
 from domain.service import CaseFiles
+from domain.values import paris_day
 from projections.case_view import Planning
 from projections.catalog import all_projections
 from projections.outage import replace_dead_connections_at_once
@@ -60,8 +61,8 @@ class Runtime:
         self.reads = Reads(self.views)
 
     def today(self) -> date:
-        """Today's date in UTC, from the clock."""
-        return self.clock().date()
+        """Today in Paris, from the clock."""
+        return paris_day(self.clock())
 
     def start_following(self) -> None:
         """Keeps the read models up to date from this process (embedded mode)."""

@@ -10,11 +10,11 @@ English detail.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Security
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,14 +22,18 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import CAN_RECORD, User
-from adapters.usecases.importing import ImportReport, record_payment_rows, register_rows
-from domain.values import CallOutcome, Contact, PaymentMeans
+from adapters.usecases.fact_forms import BY_KIND, may_use, read, record, unknown_accounts
+from adapters.usecases.import_payments import record_payment_rows
+from adapters.usecases.importing import ImportReport, register_rows
+from adapters.usecases.sending import step_reference
+from domain.values import PARIS, CallOutcome, Contact, Money, PaymentMeans
 from projections.worklist import worklist
 from web.dependencies import get_runtime
-from web.fact_forms import BY_KIND, may_use, read, record, unknown_accounts
 from web.params import MAX_POSITION
 
 MAX_ITEMS = 1000
+OCCURRED_AT = ("When it happened (business time), if not now: ISO 8601; without a time "
+               "zone, Paris time. The recorded time stays the server's clock.")
 
 
 class Refused(BaseModel):
@@ -121,9 +125,9 @@ class Results(BaseModel):
 
 
 def _results(numbers: list[str], report: ImportReport, head: int | None) -> Results:
-    reasons = dict(report.rejected)
+    reasons = report.details()  # refused, in discrepancy with the record, or to confirm
     return Results(
-        created=report.created, unchanged=report.unchanged, rejected=len(report.rejected),
+        created=report.created, unchanged=report.unchanged, rejected=len(reasons),
         notification_id=head,
         items=[ItemResult(index=i, number=n, status=report.outcomes[i],  # type: ignore[arg-type]
                           detail=reasons.get(i, "")) for i, n in enumerate(numbers)])
@@ -171,10 +175,13 @@ class CallIn(BaseModel):
     contact_function: str = Field(default="", max_length=200)
     contact_phone: str = Field(default="", max_length=50)
     contact_email: str = Field(default="", max_length=200)
-    outcome: CallOutcome = CallOutcome.REACHED
+    outcome: CallOutcome = Field(description="How the call went: always to be chosen")
     summary: str = Field(default="", max_length=20_000)
     callback_on: date | None = None
     promised_on: date | None = None
+    promised_amount: Decimal | None = Field(
+        default=None, description="Part of the balance promised (the whole balance if none)")
+    occurred_at: datetime | None = Field(default=None, description=OCCURRED_AT)
     also_about: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
         default_factory=list, max_length=50)
     """Other invoices of the same debtor the call was about: recorded on each, at once."""
@@ -185,7 +192,23 @@ class FactIn(BaseModel):
     """Any other fact: the same fields as its form on the file page, as text."""
 
     values: dict[str, str] = Field(default_factory=dict, max_length=20)
+    occurred_at: datetime | None = Field(default=None, description=OCCURRED_AT)
     idempotency_key: str | None = Field(default=None, max_length=100)
+
+
+class NoteIn(BaseModel):
+    """A note on a file."""
+
+    text: str = Field(max_length=20_000)
+    occurred_at: datetime | None = Field(default=None, description=OCCURRED_AT)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+
+
+def _business_time(value: datetime | None) -> datetime | None:
+    """When it happened, as given; a time without a zone is Paris time."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=PARIS)
 
 
 def _recorded(result: Any) -> Recorded:
@@ -201,22 +224,23 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
     """Logs a call on a file (with its promise, atomically, if any)."""
     contact = Contact(call.contact_name, call.contact_function, call.contact_phone,
                       call.contact_email)
+    amount = None if call.promised_amount is None else Money(call.promised_amount)
     return _recorded(runtime.files.log_call(
         actor, [number, *call.also_about], contact=contact, outcome=call.outcome,
-        summary=call.summary,
-        callback_on=call.callback_on, promised_on=call.promised_on,
-        idempotency_key=call.idempotency_key))
+        summary=call.summary, callback_on=call.callback_on, promised_on=call.promised_on,
+        promised_amount=amount, scenario_step=step_reference(runtime, number, call=True),
+        occurred_at=_business_time(call.occurred_at), idempotency_key=call.idempotency_key))
 
 
 @router.post("/files/{number:ref}/notes", response_model=Recorded,
 )
-def post_note(number: Annotated[str, Path(max_length=100)],
-              note: Annotated[dict[str, str], Body(max_length=2)],
+def post_note(number: Annotated[str, Path(max_length=100)], note: NoteIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
               actor: Annotated[str, Depends(api_actor)]) -> Recorded:
-    """Adds a note: {"text": ..., "idempotency_key": ...}."""
-    return _recorded(runtime.files.add_note(actor, number, text=note.get("text", ""),
-                                            idempotency_key=note.get("idempotency_key")))
+    """Adds a note."""
+    return _recorded(runtime.files.add_note(actor, number, text=note.text,
+                                            occurred_at=_business_time(note.occurred_at),
+                                            idempotency_key=note.idempotency_key))
 
 
 @router.post("/files/{number:ref}/facts/{kind}", response_model=Recorded)
@@ -237,7 +261,8 @@ def post_fact(number: Annotated[str, Path(max_length=100)],
     if errors:
         return JSONResponse(Refused(code="invalid_fields", detail="some fields do not read",
                                     fields=errors).model_dump(), status_code=422)
-    return _recorded(record(runtime.files, actor, number, form, parsed, fact.idempotency_key))
+    return _recorded(record(runtime.files, actor, number, form, parsed, fact.idempotency_key,
+                            _business_time(fact.occurred_at)))
 
 
 @router.get("/files/{number:ref}")

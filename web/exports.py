@@ -56,8 +56,8 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
     try:
         as_of = parse_instant(tel_quel) if tel_quel.strip() else None
     except ValueError:
-        return _refused(request, "La date « tel qu'il était le » est invalide "
-                        "(AAAA-MM-JJ HH:MM).", 422)
+        return _refused(request, "La date « tel qu'il était le » est invalide : par exemple "
+                        "01/12/2026 12:21 (heure de Paris).", 422)
     filters = PortfolioFilter(status=statut if statut in PHASE_OF_STATUS else "", agent=agent,
                               bucket=tranche if tranche in BUCKETS else "")
     key = cle if perimetre != "portfolio" else " ".join(

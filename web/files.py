@@ -14,18 +14,25 @@ from adapters.infra.accounts import CAN_RECORD, Session
 from adapters.infra.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
-from adapters.usecases.sending import preview, send_by_email
+from adapters.usecases.fact_forms import BY_KIND, FORMS, may_use, read, record, unknown_accounts
+from adapters.usecases.sending import (
+    UnknownRecipient,
+    known_contacts,
+    preview,
+    send_by_email,
+    step_reference,
+)
 from domain.errors import DomainError, InvoiceNotFound
 from domain.kinds import Form as FactForm
 from domain.penalties import penalties
 from domain.prescription import prescription
+from domain.values import paris_day
 from projections import french
 from projections.case_view import CaseLine, case_row
 from projections.history import history_row
 from web.auth import check_csrf, require_role, require_user
 from web.dependencies import get_runtime
 from web.downloads import content_disposition
-from web.fact_forms import BY_KIND, FORMS, may_use, read, record, unknown_accounts
 from web.forms import OUTCOMES, CallForm
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
@@ -115,15 +122,16 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
         instant = parse_instant(text)
     except ValueError:
         return request.app.state.templates.TemplateResponse(
-            request, "error.html", {"message": "Date et heure invalides : AAAA-MM-JJTHH:MM."},
+            request, "error.html", {"message": "Date et heure invalides : par exemple "
+                                    "01/12/2026 12:21 (heure de Paris)."},
             status_code=422)
     invoice = runtime.files.file_as_recorded(number, instant)
     if invoice is None:
         return request.app.state.templates.TemplateResponse(
             request, "error.html",
-            {"message": f"Aucun fait n'était encore enregistré le {french.instant(instant)}."},
+            {"message": f"Aucun fait n'était encore enregistré le {text.strip()}."},
             status_code=404)
-    day = instant.date()
+    day = paris_day(instant)
     line = CaseLine(case_row(invoice.id.hex, invoice.case, invoice.version,
                              invoice.modified_on), day)
     return request.app.state.templates.TemplateResponse(
@@ -133,7 +141,7 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(invoice.case), "errors": {}, "values": {},
          "form_key": "", "outcomes": OUTCOMES, "fact_forms": (), "open_form": "",
-         "documents": {}, "can_record": False, "as_of": instant})
+         "documents": {}, "can_record": False, "as_of": instant, "as_of_typed": text.strip()})
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
@@ -159,6 +167,8 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
          "fact_forms": [f for f in FORMS if may_use(f, request.state.session.user.role,
                                                      runtime.settings.agents_may_close)],
          "open_form": open_form, "documents": DOCUMENT_TITLES,
+         "contacts": known_contacts(runtime, number)
+         if request.state.session.user.role in CAN_RECORD else [],
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
@@ -186,6 +196,7 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
     try:
         recorded = runtime.files.log_call(
             session.user.login, number, **parsed,
+            scenario_step=step_reference(runtime, number, call=True),
             idempotency_key=f"form:{form.cle}" if form.cle else None)
     except DomainError as error:
         field = {"promise_before_contact": "promised_on", "callback_in_the_past": "callback_on",
@@ -200,7 +211,7 @@ async def record_fact(request: Request, number: str, kind: str,
                       runtime: Annotated[Runtime, Depends(get_runtime)],
                       session: Annotated[Session, Depends(require_role(*CAN_RECORD))]
                       ) -> Response:
-    """Records any fact of the file from its form (see web/fact_forms.py)."""
+    """Records any fact of the file from its form (see adapters/usecases/fact_forms.py)."""
     form = BY_KIND.get(kind)
     if form is None:
         raise HTTPException(404, "no such form")
@@ -238,13 +249,19 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
 def document_send(request: Request, number: str, template: str,
                   runtime: Annotated[Runtime, Depends(get_runtime)],
                   session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
-                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Sends a document by email; the file then shows it sent, or the failed attempt."""
+                  csrf: Annotated[str, Form(max_length=200)] = "",
+                  destinataire: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Sends a document by email, to the usual person or a chosen known contact; the file
+    then shows it sent, or the failed attempt."""
     check_csrf(session, csrf)
     try:
-        send_by_email(runtime, number, template, session.user.login)
+        send_by_email(runtime, number, template, session.user.login, recipient=destinataire)
     except WordingBroken as error:
         return _wording_broken(request, error)
+    except UnknownRecipient:
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"message": "Ce destinataire n'est pas un contact connu de "
+                                    "ce débiteur."}, status_code=422)
     except DocumentUnavailable as error:
         raise HTTPException(404, str(error)) from None
     head = runtime.files.recorder.max_notification_id() or 0

@@ -40,7 +40,7 @@ class CallForm(BaseModel):
     contact_function: str = Field(default="", max_length=200)
     contact_phone: str = Field(default="", max_length=50)
     contact_email: str = Field(default="", max_length=200)
-    outcome: str = Field(default="reached", max_length=20)
+    outcome: str = Field(default="", max_length=20)
     summary: str = Field(default="", max_length=20_000)
     callback_on: str = Field(default="", max_length=20)
     promised_on: str = Field(default="", max_length=20)
@@ -78,4 +78,8 @@ class CallForm(BaseModel):
                 errors["promised_amount"] = "Montant invalide : par exemple 1 500,00."
         if parsed.get("promised_on") and not self.contact_name.strip():
             errors["contact_name"] = "Une promesse vient d'une personne : indiquez son nom."
+        spoken = self.outcome in ("reached", "wrong_person", "refused")
+        if spoken and not self.contact_name.strip() and not self.summary.strip():
+            errors["summary"] = ("Appel vide : indiquez la personne jointe ou ce qui a été "
+                                 "dit.")
         return errors, parsed

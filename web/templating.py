@@ -10,8 +10,8 @@ from jinja2 import pass_context
 from starlette.datastructures import URL
 
 from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD
+from adapters.usecases import fact_forms
 from projections import french, history
-from web import fact_forms
 from web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

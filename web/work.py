@@ -98,6 +98,7 @@ def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
                         if line.callback_owner in absent]
     return request.app.state.templates.TemplateResponse(
         request, "team.html", {"holdings": holdings, "touches": touches, "absent": absent,
+                               "notices": runtime.reads.notices_expired(day, absent),
                                "callbacks": orphan_callbacks, "claims": runtime.claims.live(),
                                "day": day})
 
@@ -122,11 +123,11 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
                               debtor=debiteur, minimum=amount_param(min_, "min"),
                               maximum=amount_param(max_, "max"), search=q, sort=tri)
     lines, total = runtime.reads.portfolio(day, filters, page, PER_PAGE)
-    (aging,) = runtime.reads.aging(day) or [None]
+    agings = runtime.reads.aging(day)
     return request.app.state.templates.TemplateResponse(
         request, "portfolio.html",
         {"lines": lines, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE)),
-         "filters": filters, "raw": {"min": min_, "max": max_}, "aging": aging,
+         "filters": filters, "raw": {"min": min_, "max": max_}, "agings": agings,
          "kpis": runtime.reads.kpis(day),
          "statuses": {key: label("status", key) for key in STATUS_LABELS},
          "buckets": BUCKET_LABELS, "day": day, "query": dict(request.query_params)})

@@ -1,11 +1,11 @@
 """What every `relance` command shares: its consoles, its runtime, who acts, how a typed
-value is read, and its progress bar."""
+value is read (a fact's form too), and its progress bar."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,11 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.infra.logs import bind_context, configure_logging
 from adapters.settings import Settings
+from adapters.usecases.fact_forms import read
 from domain.errors import DomainError
+from domain.kinds import CHOICES, Field, Form
+from projections.french import word
 
-out = Console()
+# Plain text, never rich markup or emoji codes: a debtor named « [ACME] », a reason
+# « erreur [saisie] » or a mark « [corrigé par n° 3] » print as typed. Style with `style=`.
+out = Console(markup=False, emoji=False)
 """What the command answers (standard output)."""
-err = Console(stderr=True)
+err = Console(stderr=True, markup=False, emoji=False)
 """Problems and progress (standard error), so that output can be piped."""
 T = TypeVar("T")
 
@@ -73,3 +78,33 @@ def progress_bar(description: str, total: int | None = None
                 progress.update(task, completed=done, total=new_total)
 
         yield update
+
+
+# -- a fact's form, typed in a terminal ----------------------------------------------------
+# Read as the web reads it (`adapters.usecases.fact_forms`).
+
+
+def hint(field: Field) -> str:
+    """What a field takes, in French (`relance case forms`)."""
+    if field.kind == "choice":
+        return "parmi " + choices(field.choices)
+    return {"date": "JJ/MM/AAAA", "money": "montant", "number": "n° d'entrée",
+            "check": "oui ou non", "plan": "une échéance « JJ/MM/AAAA montant » par ligne ou "
+            "séparées par « ; »"}.get(field.kind, "texte")
+
+
+def choices(vocabulary: str) -> str:
+    """The values of a choice, each with its French word: 'transfer (virement), …'."""
+    words = vocabulary.removeprefix("written_")
+    return ", ".join(f"{value} ({word(words, value)})" for value in CHOICES[vocabulary])
+
+
+def read_form(form: Form, values: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The French problem of each field that does not read (with the values a choice
+    takes), and the typed values."""
+    problems, typed = read(form, values)
+    fields = {field.name: field for field in form.fields}
+    for name, problem in problems.items():
+        if fields[name].kind == "choice" and name in values:
+            problems[name] = f"{problem} Valeurs : {choices(fields[name].choices)}."
+    return problems, typed

@@ -1,12 +1,17 @@
-"""`relance export`, `relance digest`, `relance verify`: the record, out and checked."""
+"""`relance export`, `relance digest`, `relance verify`: the record, out and checked.
+
+What they find is said in French (`adapters.usecases.evidence.french_finding`); the English
+finding goes to the log (INFO), for whoever investigates."""
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -15,11 +20,13 @@ from adapters.cli.common import default_actor, err, out, parsed, progress_bar, r
 from adapters.infra.export_formats import ExportError, Scope, verify_export
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
-from adapters.usecases.evidence import Digest, Problem, compare, walk
+from adapters.usecases.evidence import Digest, Problem, compare, french_finding, walk
 from adapters.usecases.exporting import FORMATS, Request, count, export
 from domain.errors import DomainError
 from domain.invoice import invoice_id
 from projections.queries import PHASE_OF_STATUS, PortfolioFilter
+
+log = logging.getLogger("relance.evidence")
 
 
 def export_command(
@@ -28,7 +35,8 @@ def export_command(
     format: Annotated[str, typer.Option(
         "--format", help="json, csv ou pdf.")] = "json",
     as_of: Annotated[str, typer.Option(
-        "--as-of", help="Tel qu'il était à cet instant (JJ/MM/AAAA HH:MM ou ISO).")] = "",
+        "--as-of", help="Tel qu'il était à cet instant, heure de Paris (« 01/12/2026 12:21 » "
+        "ou ISO).")] = "",
     output: Annotated[str, typer.Option(
         "--out", help="Fichier écrit (« - » : la sortie standard ; défaut : un nom daté).")
     ] = "",
@@ -104,8 +112,7 @@ def digest_command(
     with running() as runtime:
         digest, problem = _checked(runtime)
     if problem is not None:
-        err.print(f"Registre altéré, pas d'empreinte : {problem}")
-        raise typer.Exit(1)
+        _altered("Registre altéré, pas d'empreinte", str(problem))
     if output:
         Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
     out.print(f"Empreinte du registre : {digest.root}")
@@ -126,32 +133,57 @@ def verify_command(
     if export_file:
         _verify_export(Path(export_file))
         return
-    earlier = None
-    if digest_file:
-        try:
-            earlier = json.loads(Path(digest_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise typer.BadParameter(str(error), param_hint="--digest") from None
-    elif root:
+    earlier = _earlier_digest(Path(digest_file)) if digest_file else None
+    if root and not digest_file:
         if position <= 0:
-            raise typer.BadParameter("donnez la position de l'empreinte",
-                                     param_hint="--position")
+            _unusable("--root : donnez aussi la position de l'empreinte (--position)")
         earlier = {"root": root, "position": position}
     with running() as runtime:
         digest, problem = _checked(runtime)
-        then = walk(runtime.files, upto=int(earlier["position"]))[0] if earlier else None
+        then = walk(runtime.files, upto=earlier["position"])[0] if earlier else None
     if problem is not None:
-        err.print(f"Registre altéré : {problem}")
-        raise typer.Exit(1)
+        _altered("Registre altéré", str(problem))
     if earlier is not None and then is not None:
         changed = compare(earlier, then)
         if changed:
-            err.print(f"Registre altéré depuis l'empreinte : {changed}")
-            raise typer.Exit(1)
+            _altered("Registre altéré depuis l'empreinte", changed)
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
     out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s) ; "
               f"réglages et registre des exports : {digest.records} chaîne(s) ; "
               f"jusqu'à la position {digest.position}.")
+
+
+def _earlier_digest(path: Path) -> dict[str, Any]:
+    """A digest written by `relance digest --out`: its root and the position it covers."""
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        _unusable(f"empreinte illisible : {_unreadable(error)} ({path})")
+    except ValueError:
+        _unusable(f"empreinte illisible : ce n'est pas un fichier JSON ({path})")
+    position = earlier.get("position") if isinstance(earlier, dict) else None
+    if not isinstance(position, int) or position <= 0 or "root" not in earlier:
+        _unusable(f"ce fichier n'est pas une empreinte de relance digest --out ({path})")
+    return earlier
+
+
+def _altered(what: str, finding: str) -> NoReturn:
+    """Says what was found in French, logs it in English, and exits with code 1."""
+    log.info("record altered", extra={"finding": finding})
+    err.print(f"{what} : {french_finding(finding)}")
+    raise typer.Exit(1)
+
+
+def _unusable(why: str) -> NoReturn:
+    """A file or an option that cannot be used: said in French, exit code 2."""
+    err.print(f"Vérification impossible : {why}")
+    raise typer.Exit(2)
+
+
+def _unreadable(error: OSError) -> str:
+    """Why a file cannot be read, in French."""
+    return {errno.ENOENT: "fichier introuvable", errno.EACCES: "accès refusé",
+            errno.EISDIR: "c'est un dossier"}.get(error.errno or 0, "lecture impossible")
 
 
 def _checked(runtime: Runtime) -> tuple[Digest, Problem | None]:
@@ -164,13 +196,12 @@ def _verify_export(path: Path) -> None:
     try:
         problem, held = verify_export(path)
     except OSError as error:
-        err.print(f"Export illisible : {error.strerror} ({path})")
+        err.print(f"Export illisible : {_unreadable(error)} ({path})")
         raise typer.Exit(2) from None
     except ExportError as error:
         err.print(f"Export illisible : {error.french}")
         raise typer.Exit(2) from None
     if problem:
-        err.print(f"Export altéré : {problem}")
-        raise typer.Exit(1)
+        _altered("Export altéré", problem)
     out.print(f"Export intègre : {held.files} dossier(s), {held.facts} fait(s), "
               f"empreinte {held.digest}.")

@@ -1,22 +1,31 @@
-"""`relance db`, `relance invoice register`, `relance case show`: the store, a new file,
-and a file read as it is, as it was known, or as things had happened by a day."""
+"""`relance db`, `relance invoice register`, `relance case`: the store, a new file, what
+happened on a file (`case call`, `case record`, at the time it happened), and a file read
+as it is, as it was known, or as things had happened by a day."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from adapters.bootstrap import Runtime
-from adapters.cli.common import default_actor, out, parsed, running
-from adapters.parsing import parse_date, parse_instant, parse_percent
+from adapters.cli.common import default_actor, hint, out, parsed, read_form, running
+from adapters.parsing import parse_business_time, parse_date, parse_instant, parse_percent
+from adapters.usecases.fact_forms import BY_KIND as FORMS
+from adapters.usecases.fact_forms import choice, record
+from adapters.usecases.sending import step_reference
+from domain.engine import Recorded
+from domain.invoice import invoice_id
+from domain.kinds import Form
 from domain.penalties import penalties
 from domain.prescription import prescription
-from domain.values import Contact, Debtor, Money
-from projections.french import day, instant, money, percent
+from domain.values import CallOutcome, Contact, Debtor, Money, paris_day
+from projections.french import day, instant, money, percent, word
 from projections.french import status as french_status
 from projections.history import history_row
 
@@ -75,12 +84,134 @@ def invoice_register(
     out.print(f"Dossier ouvert pour la facture {number} ({money(money_value.amount, currency)}).")
 
 
+BusinessTime = Annotated[str, typer.Option(
+    "--le", "--occurred-at", help="Quand c'est arrivé, heure de Paris (« 30/11/2026 16:05 » ; "
+    "un jour seul : midi) ; par défaut, maintenant.")]
+OUTCOMES = ", ".join(f"{o.value} ({word('outcome', o)})" for o in CallOutcome)
+
+
+@case_app.command("call")
+def case_call(
+    numbers: Annotated[list[str], typer.Argument(
+        help="Numéro de la facture, ou des factures d'un même débiteur dont on a parlé.")],
+    outcome: Annotated[str, typer.Option(help=f"Issue de l'appel : {OUTCOMES}.")],
+    contact_name: Annotated[str, typer.Option(help="Qui a répondu.")] = "",
+    contact_function: Annotated[str, typer.Option(help="Sa fonction.")] = "",
+    contact_phone: Annotated[str, typer.Option()] = "",
+    contact_email: Annotated[str, typer.Option()] = "",
+    summary: Annotated[str, typer.Option(help="Ce qui a été dit.")] = "",
+    callback_on: Annotated[str, typer.Option(help="Rappeler le (JJ/MM/AAAA).")] = "",
+    promised_on: Annotated[str, typer.Option(help="Paiement promis pour le.")] = "",
+    promised_amount: Annotated[str, typer.Option(
+        help="Montant promis (une seule facture ; défaut : le reste dû).")] = "",
+    occurred_at: BusinessTime = "",
+    actor: Actor = "",
+) -> None:
+    """Enregistre un appel, et la promesse faite pendant l'appel, à l'heure où il a eu lieu."""
+    contact = parsed(lambda _: Contact(name=contact_name, function=contact_function,
+                                       phone=contact_phone, email=contact_email),
+                     contact_email, "--contact-email")
+    chosen = parsed(lambda t: CallOutcome(choice(t, "outcome")), outcome, "--outcome")
+    amount = parsed(lambda t: Money.parse(t).require_positive(), promised_amount,
+                    "--promised-amount") if promised_amount.strip() else None
+    when = _business_time(occurred_at)
+    with running(actor) as runtime:
+        recorded = runtime.files.log_call(
+            actor or default_actor(), numbers, contact=contact, outcome=chosen, summary=summary,
+            callback_on=_optional_day(callback_on, "--callback-on"),
+            promised_on=_optional_day(promised_on, "--promised-on"), promised_amount=amount,
+            scenario_step="" if when else step_reference(runtime, numbers[0], call=True),
+            occurred_at=when)
+        _say_recorded(runtime, numbers, recorded)
+
+
+@case_app.command("record")
+def case_record(
+    number: Annotated[str, typer.Argument(help="Numéro de facture.")],
+    form: Annotated[str, typer.Argument(
+        help=f"Le fait : {', '.join(FORMS)} (relance case forms : leurs champs).")],
+    fields: Annotated[list[str] | None, typer.Option(
+        "--champ", "--field", help="NOM=VALEUR, une fois par champ du fait.")] = None,
+    occurred_at: BusinessTime = "",
+    actor: Actor = "",
+) -> None:
+    """Enregistre un fait du dossier (paiement, litige, échéancier…) à l'heure où il a eu lieu."""
+    chosen = FORMS.get(form.strip())
+    if chosen is None:
+        raise typer.BadParameter(f"aucun fait « {form} » ; faits : {', '.join(FORMS)}",
+                                 param_hint="FORM")
+    typed = _typed_fields(chosen, fields or [])
+    when = _business_time(occurred_at)
+    with running(actor) as runtime:
+        recorded = record(runtime.files, actor or default_actor(), number, chosen, typed,
+                          occurred_at=when)
+        _say_recorded(runtime, [number], recorded)
+
+
+@case_app.command("forms")
+def case_forms() -> None:
+    """Les faits que « relance case record » enregistre, et leurs champs."""
+    for form in FORMS.values():
+        out.print(Text(f"{form.slug} — {form.title}", style="bold"))
+        for field in form.fields:
+            required = ", obligatoire" if field.required else ""
+            out.print(f"  --champ {field.name}=… : {field.label} ({hint(field)}{required})")
+
+
+def _business_time(text: str) -> datetime | None:
+    """When it happened (Paris time unless a zone is given), as a UTC instant; None: now."""
+    if not text.strip():
+        return None
+    return parsed(parse_business_time, text, "--le").astimezone(UTC)
+
+
+def _optional_day(text: str, option: str) -> date | None:
+    return parsed(parse_date, text, option) if text.strip() else None
+
+
+def _typed_fields(form: Form, pairs: list[str]) -> dict[str, Any]:
+    """The form's values typed as NAME=VALUE, read and typed; a usage error names each
+    field that does not read."""
+    names = [field.name for field in form.fields]
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or name.strip() not in names:
+            raise typer.BadParameter(f"« {pair} » : NOM=VALEUR, NOM parmi {', '.join(names)}",
+                                     param_hint="--champ")
+        values[name.strip()] = value
+    problems, typed = read_form(form, values)
+    if problems:
+        raise typer.BadParameter(" ; ".join(f"{name} : {problem}"
+                                             for name, problem in problems.items()),
+                                 param_hint="--champ")
+    return typed
+
+
+def _say_recorded(runtime: Runtime, numbers: Sequence[str], recorded: Recorded) -> None:
+    """Each fact recorded, with when it happened and, if that differs, when it was recorded."""
+    files = {invoice_id(number): number for number in numbers}
+    for file_id, version in recorded.facts:
+        number = files[file_id]
+        entry = next(e for e in runtime.files.history(number) if e.version == version)
+        row = history_row(entry)
+        out.print(f"Enregistré au dossier {number}, n° {version} : {row.label} — {row.summary}"
+                  f" ({_when(row.occurred_at, row.recorded_at)}).")
+
+
+def _when(occurred: datetime, recorded: datetime) -> str:
+    if instant(occurred) == instant(recorded):
+        return f"le {instant(recorded)}"
+    return f"survenu le {instant(occurred)}, enregistré le {instant(recorded)}"
+
+
 @case_app.command("show")
 def case_show(
     number: Annotated[str, typer.Argument(help="Numéro de facture.")],
     today: Annotated[str, typer.Option(help="Jour de référence.")] = "",
     as_of: Annotated[str, typer.Option(
-        "--as-of", help="Le dossier tel qu'on le connaissait à cet instant (ISO 8601).")] = "",
+        "--as-of", help="Le dossier tel qu'on le connaissait à cet instant, heure de Paris "
+        "(« 01/12/2026 12:21 » ou ISO 8601).")] = "",
     business_date: Annotated[str, typer.Option(
         help="Le dossier tel que les faits s'étaient produits à cette date.")] = "",
 ) -> None:
@@ -119,11 +250,21 @@ def _money_and_law(runtime: Runtime, number: str, on: date) -> None:
         out.print(f"Au {day(on)} : {basis[owed.basis]}"
                   + (" — taux provisoire, à confirmer" if owed.provisional else ""))
         out.print(table)
-        out.print(f"Intérêts {money(owed.interest, case.currency)} + indemnité forfaitaire "
-                  f"{money(owed.indemnity, case.currency)} = {money(owed.total, case.currency)}")
+        interest = money(owed.interest, owed.currency)
+        indemnity = money(owed.indemnity, owed.indemnity_currency)
+        if owed.total is None:
+            out.print(f"Intérêts {interest} et indemnité forfaitaire {indemnity} (devises "
+                      "différentes, non additionnées)")
+        else:
+            out.print(f"Intérêts {interest} + indemnité forfaitaire {indemnity} = "
+                      f"{money(owed.total, owed.currency)}")
+    for gap in owed.missing:
+        out.print(f"Pénalités incomplètes {gap} : ajoutez le taux à la table des taux.")
     deadline = prescription(case)
     out.print(f"Prescription : {day(deadline.deadline)} ({deadline.years} ans à compter du "
               f"{day(deadline.runs_from)}, {deadline.reason})")
+    for late in deadline.after_deadline:
+        out.print(f"Créance prescrite : {late} (ne la fait pas renaître).")
 
 
 def _show_as_it_stood(runtime: Runtime, number: str, today: str, as_of: str,
@@ -132,11 +273,11 @@ def _show_as_it_stood(runtime: Runtime, number: str, today: str, as_of: str,
         instant_ = parsed(parse_instant, as_of, "--as-of")
         invoice = runtime.files.file_as_recorded(number, instant_)
         if invoice is None:
-            out.print(f"Aucun fait n'était encore enregistré le {instant(instant_)}.")
+            out.print(f"Aucun fait n'était encore enregistré le {as_of.strip()}.")
             return
         case, entries = invoice.case, invoice.entries
-        on = instant_.date()
-        out.print(f"Tel qu'on le connaissait le {instant(instant_)} :")
+        on = paris_day(instant_)
+        out.print(f"Tel qu'on le connaissait le {as_of.strip()} :", markup=False)
     else:
         day_ = parsed(parse_date, business_date, "--business-date")
         found = runtime.files.case_by_business_date(number, day_)
@@ -145,7 +286,7 @@ def _show_as_it_stood(runtime: Runtime, number: str, today: str, as_of: str,
             return
         case, on = found, day_
         entries = [e for e in runtime.files.history(number)
-                   if e.occurred_at.date() <= day_]
+                   if paris_day(e.occurred_at) <= day_]
         out.print(f"Tel que les faits s'étaient produits au {day(day_)} :")
     _header(case.number, case.debtor.name, case.debtor.account, case.debtor.siren,
             case.amount, case.paid, case.outstanding, case.currency, case.due_on,
@@ -160,7 +301,7 @@ def _header(number: str, name: str, account: str, siren: str, amount: Decimal,
             paid: Decimal, outstanding: Decimal, currency: str, due_on: date,
             status: str) -> None:
     siren_text = f", SIREN {siren}" if siren else ""
-    out.print(f"[bold]Facture {number}[/bold] — {name} ({account}{siren_text})")
+    out.print(Text.assemble((f"Facture {number}", "bold"), f" — {name} ({account}{siren_text})"))
     out.print(f"Montant {money(amount, currency)}, payé {money(paid, currency)}, reste dû "
               f"{money(outstanding, currency)} ; échéance {day(due_on)} ; statut : "
               f"{french_status(status)}")

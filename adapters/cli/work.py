@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from adapters.cli.common import default_actor, err, out, parsed, running
 from adapters.infra.calendar import FrenchCalendar
@@ -70,8 +71,9 @@ def show() -> None:
         for name in playbook.names():
             scenario = playbook.scenario(name)
             mark = " (par défaut)" if name == playbook.default else ""
-            out.print(f"[bold]{scenario.title}[/bold] — {name} v{scenario.version}{mark}, "
-                      f"écart minimal {scenario.min_gap_days} jours")
+            out.print(Text.assemble((scenario.title, "bold"),
+                                    f" — {name} v{scenario.version}{mark}, "
+                                    f"écart minimal {scenario.min_gap_days} jours"))
             for step in scenario.steps:
                 days = "jours ouvrés" if step.business_days else "jours"
                 out.print(f"  {step.code:>5} ({days}) {step.label} — "
@@ -89,7 +91,7 @@ def document_preview(
     """Affiche un document tel qu'il partirait aujourd'hui, sans rien envoyer."""
     with running() as runtime, _document_refusals():
         document = preview(runtime, number, template, default_actor())
-    out.print(f"[bold]Objet : {document.subject}[/bold]\n")
+    out.print(f"Objet : {document.subject}\n", style="bold")
     out.print(document.text, markup=False, highlight=False)
     if pdf:
         Path(pdf).write_bytes(document.pdf())

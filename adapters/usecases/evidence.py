@@ -1,18 +1,21 @@
 """Tamper evidence for the whole store: a digest an auditor writes down, and verification.
 
-`store_digest` walks every fact in the order it was recorded, checks each file's chain
-(`domain.chain.ChainCheck`) and sums up every file's head in one root (`heads_root`),
-with the position it covers. The team's playbook (scenarios, wordings, choices) and the
-register of exports are chained the same way and covered by the same root.
-`verify_store` does the same walk and names the first fact that does not hold; given a
-digest taken earlier, it also proves that nothing before that position changed (a
-cut-off file, or a history rewritten with fresh digests, changes its head and so the
-root).
+`walk` goes through every fact in the order it was recorded, checks each file's chain
+(`domain.chain.ChainCheck`), names the first fact that does not hold, and sums up every
+file's head in one root (`heads_root`), with the position it covers. The team's playbook
+(scenarios, wordings, choices) and the register of exports are chained the same way and
+covered by the same root. Against a digest taken earlier, `compare` proves that nothing
+before its position changed (a cut-off file, or a history rewritten with fresh digests,
+changes its head and so the root).
+
+Findings are worded in English, for logs and tests; `french_finding` says each of them,
+and each finding of an export's verification, to people.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +23,7 @@ from uuid import UUID
 
 from domain.chain import ChainCheck, fact_content, heads_root
 from domain.invoice import invoice_id
+from domain.kinds import BY_NAME
 from domain.service import CaseFiles
 
 FACT_TOPICS = "domain.facts:"
@@ -200,3 +204,105 @@ def compare(earlier: dict[str, Any], now: Digest) -> str | None:
     if extra:
         return f"{len(extra)} file(s) appear before position {now.position} that were not there"
     return "the root differs"
+
+
+# -- in French, for people ----------------------------------------------------------------
+# Each English finding of this module, of `domain.chain` and of an export's verification
+# (`adapters.infra.export_formats`), with its French sentence; the named parts of a
+# finding (a file's name, a fact's kind, the reason) are said in French in turn.
+
+_REASONS: tuple[tuple[str, str], ...] = (
+    (r"version (?P<v>\d+) follows version (?P<w>\d+)",
+     "elle porte le n° {v} mais suit l'entrée n° {w} : une entrée manque ou a été déplacée"),
+    (r"the file does not start at version 1",
+     "le dossier ne commence pas à l'entrée n° 1 : ses premières entrées manquent"),
+    (r"the record does not start at version 1",
+     "le registre ne commence pas à l'entrée n° 1 : ses premières entrées manquent"),
+    (r"its content does not match its digest",
+     "son contenu a changé depuis son enregistrement (il ne correspond plus à son empreinte)"),
+    (r"it does not point at the digest of the fact before it",
+     "elle ne renvoie pas à l'empreinte de l'entrée précédente : une entrée a été ajoutée, "
+     "retirée ou réécrite avant elle"),
+    (r"its stored form cannot be read", "sa forme enregistrée est illisible"),
+    (r"it belongs to another file", "elle appartient à un autre dossier"),
+    (r"its (?P<view>\w+) differs from its recorded content",
+     "son champ « {view} » diffère de son contenu enregistré"),
+    (r"its summary or label was changed after export",
+     "son résumé ou son libellé a été modifié après l'export"),
+    (r"its head is not its last fact \(facts cut off\?\)",
+     "sa dernière empreinte n'est pas celle de sa dernière entrée : des entrées ont été "
+     "retirées"),
+    (r"its amounts, documents or promises were changed",
+     "ses montants, documents ou promesses ont été modifiés"),
+)
+"""What is wrong with one entry or one file."""
+_SENTENCES: tuple[tuple[str, str], ...] = (
+    (r"the store up to position (?P<p>\d+) no longer gives root (?P<r>\S*) "
+     r"\(it gives (?P<s>\S+)\)",
+     "le registre jusqu'à la position {p} ne donne plus l'empreinte {r} (il donne {s})"),
+    (r"(?P<k>\d+) file\(s\) appear before position (?P<p>\d+) that were not there",
+     "{k} dossier(s) apparaissent avant la position {p} alors qu'ils n'y étaient pas"),
+    (r"the root differs", "l'empreinte du registre diffère"),
+    (r"files or facts were removed from or added to the export",
+     "des dossiers ou des entrées ont été retirés de l'export ou y ont été ajoutés"),
+    (r"the export digest does not match its content",
+     "l'empreinte de l'export ne correspond pas à son contenu"),
+    (r"unknown export format (?P<format>.*)", "format d'export inconnu : {format}"),
+    (r"the export cannot be read as a relance export \(.*\)",
+     "ce fichier ne se lit pas comme un export de relance"),
+    (r"(?P<name>.+), fact (?P<n>\d+) \((?P<kind>\w+)\): (?P<why>.+)",
+     "{name}, entrée n° {n}{kind} : {why}"),
+    (r"(?P<name>.+): its history up to fact (?P<v>\d+) changed since the digest "
+     r"\(now (?P<n>\d+) facts, head (?P<head>\S+)\)",
+     "{name} : son historique jusqu'à l'entrée n° {v} a changé depuis l'empreinte (il compte "
+     "maintenant {n} entrée(s), dernière empreinte {head})"),
+    (r"(?P<name>.+): (?P<reason>.+)", "{name} : {reason}"),
+)
+"""A whole finding: about a store, an export, one of its entries or one of its files."""
+_NAMES: tuple[tuple[str, str], ...] = (
+    (r"the playbook of team (?P<q>['\"])(?P<team>.*)(?P=q)", "les réglages de l'équipe « {team} »"),
+    (r"the register entry of export (?P<digest>\S+)", "l'entrée du registre des exports {digest}"),
+    (r"file (?P<id>[0-9a-f]{32}) \(shown as (?P<q>['\"])(?P<number>.*)(?P=q)\)",
+     "le dossier d'identifiant {id} (présenté comme « {number} »)"),
+    (r"file (?P<id>[0-9a-f]{32})", "le dossier d'identifiant {id}"),
+)
+"""How a finding names what is not an invoice's file (an invoice number is said as is)."""
+_VIEWS = {"version": "numéro", "occurred_at": "survenu le", "recorded_at": "enregistré le",
+          "actor": "par", "prev_hash": "empreinte précédente", "kind": "fait",
+          "fields": "contenu"}
+"""The French name of each field an export shows beside a fact's content."""
+UNDESCRIBED = "une anomalie que relance ne sait pas décrire en français (voir le journal)"
+"""Said of a finding with no French sentence: people never read the English one."""
+
+
+def french_finding(finding: str) -> str:
+    """A finding of the chains, of a digest's comparison or of an export, in French."""
+    return _said(_SENTENCES, finding) or UNDESCRIBED
+
+
+def _said(sentences: tuple[tuple[str, str], ...], text: str) -> str | None:
+    for pattern, french in sentences:
+        found = re.fullmatch(pattern, text, re.DOTALL)
+        if found is None:
+            continue
+        parts = {name: _part(name, value) for name, value in found.groupdict().items()}
+        if None not in parts.values():
+            return french.format(**parts)
+    return None
+
+
+def _part(name: str, value: str) -> str | None:
+    """A named part of a finding in French; None for a `reason` that has no French."""
+    if name == "name":
+        return _said(_NAMES, value) or value
+    if name == "kind":
+        return f" ({BY_NAME[value].label})" if value in BY_NAME else ""
+    if name == "why":
+        return _said(_REASONS, value) or UNDESCRIBED
+    if name == "reason":
+        return _said(_REASONS, value)
+    if name == "view":
+        return _VIEWS.get(value, value)
+    if name == "head":
+        return "aucune" if value == "none" else value
+    return value

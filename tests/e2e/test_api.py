@@ -1,5 +1,8 @@
 """The JSON API an ERP pushes invoices and payments to, over real HTTP."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from tests.e2e.conftest import API_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -88,3 +91,40 @@ def test_an_auditors_token_reads_but_cannot_record(server, client):
     assert client.post("/api/files/API-1/notes", headers=auth,
                        json={"text": "x"}).status_code == 403
     assert client.post("/api/invoices", json=INVOICES, headers=auth).status_code == 403
+
+
+def test_the_api_takes_what_the_call_form_takes_business_time_and_promised_amount(server,
+                                                                                  client):
+    files = server.app.state.runtime.files
+    client.post("/api/invoices", json=INVOICES[:1], headers=AUTH)
+    call = client.post("/api/files/API-1/calls", headers=AUTH, json={
+        "contact_name": "Jean", "outcome": "reached", "summary": "La moitié vendredi",
+        "promised_on": "2099-01-01", "promised_amount": "750.00",
+        "occurred_at": "2026-11-01T16:05:00"})
+    assert call.status_code == 200, call.text
+    logged, promised = files.history("API-1")[-2:]
+    assert logged.occurred_at.isoformat() == "2026-11-01T15:05:00+00:00"   # 16:05 in Paris
+    assert timedelta(0) <= files.now() - logged.recorded_at < timedelta(minutes=5)  # the clock
+    assert promised.data["amount"] == Decimal("750.00")
+    note = client.post("/api/files/API-1/notes", headers=AUTH, json={
+        "text": "Rappelé hier", "occurred_at": "2026-11-01T18:00:00+01:00"})
+    assert note.status_code == 200
+    assert files.history("API-1")[-1].occurred_at.isoformat() == "2026-11-01T17:00:00+00:00"
+    credit = client.post("/api/files/API-1/facts/avoir", headers=AUTH, json={
+        "values": {"amount": "100,00", "issued_on": "01/11/2026", "reference": "AV-1"},
+        "occurred_at": "2026-11-01T10:00:00+01:00"})
+    assert credit.status_code == 200, credit.text
+    assert files.case("API-1").outstanding == Decimal("1400.00")
+
+
+def test_the_api_refuses_a_call_without_an_outcome_or_saying_nothing(client):
+    client.post("/api/invoices", json=INVOICES[:1], headers=AUTH)
+    assert client.post("/api/files/API-1/calls", headers=AUTH,
+                       json={"summary": "?"}).status_code == 422
+    empty = client.post("/api/files/API-1/calls", headers=AUTH, json={"outcome": "reached"})
+    assert empty.status_code == 409
+    assert empty.json()["code"] == "empty_call"
+    later = client.post("/api/files/API-1/calls", headers=AUTH, json={
+        "outcome": "voicemail", "occurred_at": "2099-01-01T10:00:00"})
+    assert later.status_code == 409
+    assert later.json()["code"] == "future_business_time"

@@ -55,12 +55,14 @@ def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, br
     page.wait_for_url("**/journee")
     first = page.locator("tbody tr").first
     assert "FA-NAV" in first.inner_text()
-    assert "appel" in first.inner_text()
+    assert "première relance" in first.inner_text()                  # never worked: from D
+    assert "dossier jamais relancé" in first.inner_text()
     page.screenshot(path=str(SHOTS / "ma-journee.png"), full_page=True)
 
     first.locator("a").first.click()
     page.wait_for_url("**/dossiers/FA-NAV")
     page.fill("input[name=contact_name]", "Jean Dupont")
+    page.select_option("select[name=outcome]", "reached")
     page.fill("textarea[name=summary]", "Virement promis pour vendredi")
     page.fill("input[name=promised_on]", (today + timedelta(days=4)).isoformat())
     page.click("text=Enregistrer l'appel")

@@ -65,3 +65,33 @@ def test_a_second_contact_the_same_day_asks_for_confirmation(server, agent):
         "confirm": "true"})
     assert confirmed.status_code == 303
     assert len(runtime.files.history("FA-CALL")) == 3
+
+
+def test_a_call_must_say_how_it_went_and_an_empty_one_is_refused_in_french(server, agent):
+    runtime = _file(server)
+    page = agent.get("/dossiers/FA-CALL").text
+    assert '<option value="">— choisir —</option>' in page
+    unchosen = agent.post("/dossiers/FA-CALL/appels", data={**_form(page),
+                                                           "summary": "Rappeler"})
+    assert unchosen.status_code == 422
+    assert "Choisissez l&#39;issue de l&#39;appel." in unchosen.text
+    empty = agent.post("/dossiers/FA-CALL/appels", data={**_form(page), "outcome": "reached"})
+    assert empty.status_code == 422
+    assert "Appel vide : indiquez la personne jointe ou ce qui a été dit." in empty.text
+    assert len(runtime.files.history("FA-CALL")) == 1
+
+
+def test_a_call_made_for_the_step_due_records_the_step(server, agent):
+    runtime = _file(server)
+    today = runtime.today()
+    runtime.files.register_invoice("alice", **register_kwargs(
+        "FA-STEP", issued_on=today - timedelta(days=40), due_on=today - timedelta(days=8)))
+    runtime.files.send_reminder("bruno", "FA-STEP", channel="email", level=1,
+                                occurred_at=runtime.files.now() - timedelta(days=8))
+    page = agent.get("/dossiers/FA-STEP").text
+    done = agent.post("/dossiers/FA-STEP/appels", data={
+        **_form(page), "contact_name": "Jean Dupont", "outcome": "reached",
+        "summary": "Facture validée"})
+    assert done.status_code == 303, done.text
+    call = runtime.files.history("FA-STEP")[-1]
+    assert call.data["scenario_step"] == "Référence v1 — J+8 : appel"

@@ -1,12 +1,15 @@
 """The `relance` command as a person types it, on each store."""
 
+import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.cli_runner import RELANCE, relance
+from tests.integration.raw_events import RawEvents
 
 REGISTER = ["invoice", "register", "--number", "FA-2026-0042", "--debtor-account", "411DUP",
             "--debtor-name", "Dupuis & Fils", "--siren", "732829320", "--amount", "1 500,00",
@@ -113,3 +116,71 @@ def test_serve_with_two_workers_shares_one_projection_runner(store_url):
     assert "Traceback" not in stderr.decode()
     runner = relance(store_url, "projections", "status")
     assert runner.returncode == 0
+
+
+ENGLISH = re.compile(r"\b(the|its|it|does|not|fact|facts|file|follows|match|point|before|"
+                     r"changed|since|head|cannot|read|shown|playbook|entry|differs|were|was|"
+                     r"now|none)\b", re.IGNORECASE)
+"""Words of the English findings that French output never holds."""
+
+
+def _said(result: subprocess.CompletedProcess[str], folder: Path | None = None) -> str:
+    """Everything the command printed, on one line (without the test's folder, if given)."""
+    text = " ".join((result.stdout + result.stderr).split())
+    return text.replace(str(folder), "…") if folder else text
+
+
+def test_a_tampered_store_is_told_in_french_only(store_url, runtime, tmp_path):
+    assert relance(store_url, *REGISTER).returncode == 0
+    for day in ("02/11/2026", "03/11/2026"):
+        paid = relance(store_url, "case", "record", "FA-2026-0042", "paiement", "--champ",
+                       "amount=100", "--champ", f"received_on={day}", "--champ", "means=cheque")
+        assert paid.returncode == 0, paid.stderr
+    digest = tmp_path / "empreinte.json"
+    assert relance(store_url, "digest", "--out", str(digest)).returncode == 0
+    raw = RawEvents(runtime)
+    rows = raw.rows("FA-2026-0042")
+
+    raw.set_state("FA-2026-0042", 2, rows[1][2].replace(b"100.00", b"10.00"))
+    for command in (["verify"], ["digest"]):
+        told = relance(store_url, *command)
+        assert told.returncode == 1
+        assert ("FA-2026-0042, entrée n° 2 (Paiement reçu) : son contenu a changé depuis son "
+                "enregistrement") in _said(told)
+        assert not ENGLISH.search(_said(told)), _said(told)
+    raw.set_state("FA-2026-0042", 2, rows[1][2])
+
+    raw.delete("FA-2026-0042", 2)
+    told = relance(store_url, "verify")
+    assert "entrée n° 3 (Paiement reçu) : elle porte le n° 3 mais suit l'entrée n° 1" in \
+        _said(told)
+    assert not ENGLISH.search(_said(told)), _said(told)
+    raw.insert("FA-2026-0042", 2, rows[1][1], rows[1][2])
+
+    raw.delete("FA-2026-0042", 3)                   # cut short: only the digest can tell
+    told = relance(store_url, "verify", "--digest", str(digest))
+    assert told.returncode == 1
+    assert ("Registre altéré depuis l'empreinte : FA-2026-0042 : son historique jusqu'à "
+            "l'entrée n° 3 a changé depuis l'empreinte") in _said(told)
+    assert not ENGLISH.search(_said(told)), _said(told)
+
+
+def test_a_tampered_export_or_an_unusable_digest_is_told_in_french_only(sqlite_url, tmp_path):
+    assert relance(sqlite_url, *REGISTER).returncode == 0
+    export = tmp_path / "dossier.json"
+    assert relance(sqlite_url, "export", "FA-2026-0042", "--out", str(export)).returncode == 0
+    export.write_text(export.read_text(encoding="utf-8").replace("1500.00", "150.00"),
+                      encoding="utf-8")
+    told = relance(sqlite_url, "verify", str(export))
+    assert told.returncode == 1
+    assert "Export altéré : FA-2026-0042, entrée n° 1 (Facture enregistrée) : son contenu" \
+        in _said(told)
+    not_json = tmp_path / "empreinte.json"
+    not_json.write_text(json.dumps({"root": "abc"}), encoding="utf-8")
+    for args in ([str(tmp_path / "absent.pdf")], ["--digest", str(tmp_path / "absent.json")],
+                 ["--digest", str(not_json)], ["--root", "abc"]):
+        unusable = relance(sqlite_url, "verify", *args)
+        assert unusable.returncode == 2, args
+        assert "Traceback" not in unusable.stderr
+        assert not ENGLISH.search(_said(unusable, tmp_path)), _said(unusable)
+    assert not ENGLISH.search(_said(told, tmp_path)), _said(told)

@@ -145,7 +145,8 @@ def test_export_digest_and_verify_from_the_command_line(store_url, tmp_path):
                       encoding="utf-8")
     tampered = relance(store_url, "verify", str(export))
     assert tampered.returncode == 1
-    assert "Export altéré : CLI-1, fact 1 (InvoiceRegistered)" in tampered.stderr
+    assert ("Export altéré : CLI-1, entrée n° 1 (Facture enregistrée) : son contenu a "
+            "changé") in tampered.stderr
     digest = tmp_path / "digest.json"
     taken = relance(store_url, "digest", "--out", str(digest))
     assert taken.returncode == 0, taken.stderr

@@ -13,10 +13,10 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.usecases.fact_forms import FORMS
 from domain.kinds import CHOICES
 from tests.builders import register_kwargs
 from tests.e2e.conftest import hidden, log_in, submit_login
-from web.fact_forms import FORMS
 
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>',
             "{{ 7 * 7 }}", "' OR 1=1 --", "\u202eevil\u202c", "\x00", "\x07bell",

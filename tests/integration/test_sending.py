@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from adapters.infra.outbox import SmtpOutbox
-from adapters.usecases.sending import send_by_email
-from tests.builders import free_port, register_kwargs
+from adapters.usecases.sending import UnknownRecipient, send_by_email
+from domain.values import CallOutcome, Contact
+from tests.builders import JEAN, free_port, register_kwargs
 
 
 class Inbox:
@@ -89,9 +91,6 @@ def test_an_unreachable_server_is_a_failed_attempt_too(runtime):
 
 
 def test_a_call_confirmation_is_recorded_as_a_document_sent(runtime, smtp):
-    from domain.values import CallOutcome
-    from tests.builders import JEAN
-
     inbox = smtp()
     runtime.files.register_invoice("alice", **register_kwargs())
     runtime.files.log_call("bruno", "FA-2026-0001", contact=JEAN, outcome=CallOutcome.REACHED,
@@ -101,3 +100,40 @@ def test_a_call_confirmation_is_recorded_as_a_document_sent(runtime, smtp):
     fact = runtime.files.history("FA-2026-0001")[-1]
     assert (fact.kind, fact.data["template"], fact.data["message_id"]) == (
         "DocumentSent", "call_confirmation", sent.message_id)
+
+
+def test_a_document_sent_for_the_step_due_records_the_step_and_its_recipient(runtime, smtp):
+    smtp()
+    today = runtime.today()
+    runtime.files.register_invoice("alice", **register_kwargs(
+        issued_on=today - timedelta(days=20), due_on=today + timedelta(days=5)))
+    sent = send_by_email(runtime, "FA-2026-0001", "pre_due", "bruno")
+    fact = runtime.files.history("FA-2026-0001")[-1]
+    assert fact.kind == "PreDueReminderSent"
+    assert fact.data["scenario_step"] == "Référence v1 — J-5 : relance préventive"
+    assert fact.data["recipient"] == sent.recipient == "jean.dupont@acme.example"
+    send_by_email(runtime, "FA-2026-0001", "reminder_2", "bruno")           # not today's step
+    assert runtime.files.history("FA-2026-0001")[-1].data["scenario_step"] == ""
+
+
+def test_a_call_confirmation_goes_to_the_person_reached_or_a_chosen_known_contact(runtime,
+                                                                                   smtp):
+    inbox = smtp()
+    marie = Contact("Marie Roux", "DAF", "", "marie.roux@acme.example")
+    runtime.start_following()
+    runtime.files.register_invoice("alice", **register_kwargs())
+    runtime.files.log_call("bruno", "FA-2026-0001", contact=marie, outcome=CallOutcome.REACHED,
+                           summary="Paiement vendredi")
+    runtime.files.log_call("bruno", "FA-2026-0001", contact=JEAN,
+                           outcome=CallOutcome.VOICEMAIL)
+    send_by_email(runtime, "FA-2026-0001", "call_confirmation", "bruno")
+    assert inbox.messages[-1][0] == ["marie.roux@acme.example"]
+    assert "Bonjour Marie Roux" in inbox.messages[-1][1].get_body(("plain",)).get_content()
+    assert runtime.wait_for_views(runtime.files.recorder.max_notification_id())
+    send_by_email(runtime, "FA-2026-0001", "call_confirmation", "bruno",
+                  recipient="jean.dupont@acme.example")
+    assert inbox.messages[-1][0] == ["jean.dupont@acme.example"]
+    with pytest.raises(UnknownRecipient):
+        send_by_email(runtime, "FA-2026-0001", "call_confirmation", "bruno",
+                      recipient="quelquun@ailleurs.example")
+    assert len(inbox.messages) == 2

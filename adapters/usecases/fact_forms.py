@@ -1,15 +1,18 @@
 """The forms of a file's facts, read from their declarations (`domain.kinds`): checked
 field by field, turned into the command's arguments, and run.
 
-The file page renders every form from the declarations; one route receives them all,
-and so does `POST /api/files/N/facts/{slug}`. Each field's problem is a French sentence
-shown beside it; nothing reaches the application service until every field reads right.
+Both front doors read a fact the same way here: the file page and
+`POST /api/files/N/facts/{slug}` (web), and `relance case record` (command line). Each
+field's problem is a French sentence; nothing reaches the application service until
+every field reads right. A choice is typed as its value or its French word (`transfer`
+or `virement`); a yes-or-no as `oui`/`non` (or a checked box); a plan as one instalment
+« JJ/MM/AAAA montant » per line (or separated by « ; »).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,22 +23,26 @@ from domain.errors import DomainError, UncorrectableField
 from domain.kinds import CHOICES, KINDS, Field, Form
 from domain.service import CaseFiles
 from domain.values import Instalment, Money
-from projections.french import label
+from projections.french import label, word
 
 FORMS: tuple[Form, ...] = tuple(kind.form for kind in KINDS if kind.form is not None)
 BY_KIND: dict[str, Form] = {form.slug: form for form in FORMS}
-"""Each form by its slug (`/dossiers/N/faits/SLUG`)."""
+"""Each form by its slug (`/dossiers/N/faits/SLUG`, `relance case record N SLUG`)."""
 ENDS_FILE = frozenset(kind.form.slug for kind in KINDS if kind.form and kind.ends_file)
 """Forms that end a file or hand it over: supervisors and administrators record those."""
 MAX_VERSION = 10**9
+REQUIRED = "Ce champ est obligatoire."
 MESSAGES = {
     "date": "Date invalide : utilisez le format JJ/MM/AAAA.",
     "money": "Montant invalide : par exemple 1 500,00.",
     "choice": "Choisissez une valeur de la liste.",
     "number": "Nombre entier attendu.",
+    "check": "Répondez oui ou non.",
     "plan": "Une échéance par ligne : « JJ/MM/AAAA montant », "
             "par exemple « 15/12/2026 500,00 ».",
 }
+"""The French problem of a value that does not read, by the kind of its field."""
+YES, NO = ("oui", "o", "on", "true", "1"), ("non", "n", "off", "false", "0")
 
 
 def options(field: Field) -> list[tuple[str, str]]:
@@ -68,7 +75,7 @@ def read(form: Form, values: dict[str, str]) -> tuple[dict[str, str], dict[str, 
         raw = (values.get(f.name) or "").strip()
         if not raw:
             if f.required:
-                errors[f.name] = "Ce champ est obligatoire."
+                errors[f.name] = REQUIRED
             parsed[f.name] = False if f.kind == "check" else None
             continue
         try:
@@ -79,13 +86,35 @@ def read(form: Form, values: dict[str, str]) -> tuple[dict[str, str], dict[str, 
 
 
 def record(files: CaseFiles, actor: str, number: str, form: Form, parsed: dict[str, Any],
-           key: str | None) -> Recorded:
-    """Runs the form's command on the file with the typed values."""
+           key: str | None = None, occurred_at: datetime | None = None) -> Recorded:
+    """Runs the form's command on the file with the typed values; `occurred_at` is when it
+    happened, if not now."""
     if form.command == "correct":  # the right value is typed like the value it replaces
         parsed = {**parsed, "value": _correction_value(
             files, number, parsed["target"], parsed["field"], parsed["value"])}
     command = getattr(files, form.command)
-    return command(actor, number, **form.arguments(parsed), idempotency_key=key)
+    return command(actor, number, **form.arguments(parsed), occurred_at=occurred_at,
+                   idempotency_key=key)
+
+
+def choice(text: str, vocabulary: str) -> str:
+    """A value of a choice typed as itself or as its French word ('transfer', 'virement')."""
+    wanted = text.strip().casefold()
+    words = vocabulary.removeprefix("written_")
+    for value in CHOICES.get(vocabulary, ()) or ():
+        if wanted in (value.casefold(), word(words, value).casefold()):
+            return value
+    raise ValueError(f"{text[:40]!r} is not a {vocabulary}")
+
+
+def yes_or_no(raw: str) -> bool:
+    """A yes-or-no typed in French or English, or a checked box ('on')."""
+    answer = raw.strip().casefold()
+    if answer in YES:
+        return True
+    if answer in NO:
+        return False
+    raise ValueError(raw)
 
 
 def _convert(f: Field, raw: str) -> Any:
@@ -94,23 +123,25 @@ def _convert(f: Field, raw: str) -> Any:
     if f.kind == "money":
         return Money.parse(raw).require_positive()
     if f.kind == "choice":
-        if raw not in CHOICES[f.choices]:
-            raise ValueError(raw)
-        return raw
+        return choice(raw, f.choices)
     if f.kind == "check":
-        return raw in ("on", "true", "1")
+        return yes_or_no(raw)
     if f.kind == "number":
         return parse_whole(raw, low=1, high=MAX_VERSION)
     if f.kind == "plan":
-        instalments = []
-        for line in raw.splitlines():
-            if line.strip():
-                day, _, amount = line.strip().partition(" ")
-                instalments.append(Instalment(parse_date(day), Money.parse(amount).amount))
-        if not instalments:
-            raise ValueError(raw)
-        return instalments
+        return _instalments(raw)
     return raw
+
+
+def _instalments(raw: str) -> list[Instalment]:
+    lines = [line.strip() for line in raw.replace(";", "\n").splitlines() if line.strip()]
+    instalments = []
+    for line in lines:
+        day, _, amount = line.partition(" ")
+        instalments.append(Instalment(parse_date(day), Money.parse(amount).amount))
+    if not instalments:
+        raise ValueError(raw)
+    return instalments
 
 
 def _correction_value(files: CaseFiles, number: str, version: int, name: str,
@@ -124,7 +155,7 @@ def _correction_value(files: CaseFiles, number: str, version: int, name: str,
         if isinstance(current, date):
             return parse_date(text)
         if isinstance(current, bool):
-            return text.lower() in ("oui", "true", "1")
+            return yes_or_no(text)
         if isinstance(current, int):
             return parse_whole(text, high=MAX_VERSION)
     except ValueError:
