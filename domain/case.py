@@ -279,7 +279,7 @@ class Case:
         if kind == "CaseReopened":
             return _with(self, closed=False, written_off=False)
         if kind == "AgentAssigned":
-            return _with(self, agent=d["agent"])
+            return _with(self, agent=d["agent"] or None)
         if kind == "CallbackScheduled":
             return _with(self, callback_on=d["callback_on"], callback_owner=d["owner"])
         if kind == "CallLogged":

@@ -23,14 +23,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from domain.case import Case, Entry
+from domain.debtors import DebtorRecord, debtor_id
 from domain.errors import DifferentDebtors, InvoiceNotFound, TooMuchContention
 from domain.invoice import Invoice, invoice_id
+from domain.kinds import CHASING
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.transcodings import value_transcodings
-from domain.values import Stamp, end_of_day
+from domain.values import Stamp, end_of_day, paris_day
 
 log = logging.getLogger("relance.commands")
 
@@ -116,10 +119,10 @@ class FileEngine(Application[UUID]):
 
     def _act(self, command: str, actor: str, numbers: str | Sequence[str],
              occurred_at: datetime | None, key: str | None, args: dict[str, Any],
-             act: Act) -> Recorded:
+             act: Act, same_day_reason: str = "") -> Recorded:
         listed = as_list(numbers)
 
-        def decide(stamp: Stamp) -> list[Invoice]:
+        def decide(stamp: Stamp) -> list[Aggregate]:
             invoices = [self._to_decide_on(number) for number in listed]
             accounts = {inv.case.debtor.account for inv in invoices}
             if len(accounts) > 1:
@@ -129,14 +132,55 @@ class FileEngine(Application[UUID]):
                 )
             for invoice in invoices:
                 act(invoice, stamp)
-            return invoices
+            record = self._contact_debtor(invoices, stamp, same_day_reason)
+            return [*invoices, record] if record is not None else list(invoices)
 
         return self._execute(command, actor, occurred_at, key,
-                             {**args, "numbers": listed, "occurred_at": occurred_at}, decide)
+                             {**args, "numbers": listed, "occurred_at": occurred_at,
+                              **({"same_day_reason": same_day_reason}
+                                 if same_day_reason else {})}, decide)
+
+    def _contact_debtor(self, invoices: list[Invoice], stamp: Stamp,
+                        reason: str) -> DebtorRecord | None:
+        """When the command chases the debtor, records the contact on the debtor's record
+        (refused as a second one that day without a reason), and the reason on the files."""
+        kinds = tuple(sorted({e.kind for inv in invoices for e in inv.pending_events
+                              if e.kind in CHASING}))
+        if not kinds:
+            return None
+        account = invoices[0].case.debtor.account
+        record = self.debtor_to_decide_on(account, stamp)
+        earlier = record.contact(
+            day=paris_day(stamp.occurred_at), at=stamp.occurred_at, actor=stamp.actor,
+            kinds=kinds, numbers=tuple(inv.case.number for inv in invoices),
+            recorded_at=stamp.recorded_at, reason=reason)
+        if earlier is not None:
+            for invoice in invoices:
+                invoice.confirm_second_contact(stamp, reason=reason, earlier_actor=earlier.actor,
+                                               earlier_at=earlier.at)
+        return record
+
+    def debtor_record(self, account: str) -> DebtorRecord | None:
+        """A debtor's record as it is now, or None when nothing was recorded for it yet."""
+        try:
+            return self.repository.get(debtor_id(account))
+        except AggregateNotFoundError:
+            return None
+
+    def debtor_to_decide_on(self, account: str, stamp: Stamp) -> DebtorRecord:
+        """A copy of a debtor's record to decide on (like `_to_decide_on`), or a new one."""
+        record_id = debtor_id(account)
+        known = self._known_copy(record_id)
+        if known is None:
+            known = self.debtor_record(account)
+            if known is None:
+                return DebtorRecord.open(account, stamp.actor, stamp.recorded_at)
+            self._remember([known])
+        return copy.deepcopy(known)
 
     def _execute(self, command: str, actor: str, occurred_at: datetime | None,
                  key: str | None, args: dict[str, Any],
-                 decide: Callable[[Stamp], list[Invoice]]) -> Recorded:
+                 decide: Callable[[Stamp], Sequence[Aggregate]]) -> Recorded:
         digest = fingerprint(command, args) if key else ""
         for attempt in range(1, self.max_attempts + 1):
             if key is not None:
@@ -149,7 +193,8 @@ class FileEngine(Application[UUID]):
             now = self._now()
             invoices = decide(Stamp(actor, occurred_at or now, now))
             facts = tuple((inv.id, e.originator_version)
-                          for inv in invoices for e in inv.pending_events)
+                          for inv in invoices if isinstance(inv, Invoice)
+                          for e in inv.pending_events)
             receipt = None
             if key is not None:
                 receipt = CommandReceipt._create(
@@ -181,18 +226,25 @@ class FileEngine(Application[UUID]):
         (and so are the next ones on that file for `CONTENDED_FOR` seconds).
         """
         file_id = invoice_id(number)
-        with self._decided_lock:
-            known = self._decided.get(file_id)
-            if known is not None:
-                self._decided.move_to_end(file_id)
-            if timer.monotonic() - self._contended.get(file_id, -CONTENDED_FOR) < CONTENDED_FOR:
-                known = None
+        known = self._known_copy(file_id)
         if known is None:
             known = self.file(number)
             self._remember([known])
         return copy.deepcopy(known)
 
-    def _remember(self, invoices: list[Invoice]) -> None:
+    def _known_copy(self, aggregate_id: UUID) -> Any:
+        """The aggregate as this process last saved or loaded it, unless others have been
+        recording on it lately (then None: read it from the store)."""
+        with self._decided_lock:
+            known = self._decided.get(aggregate_id)
+            if known is not None:
+                self._decided.move_to_end(aggregate_id)
+            if timer.monotonic() - self._contended.get(aggregate_id, -CONTENDED_FOR) \
+                    < CONTENDED_FOR:
+                known = None
+        return known
+
+    def _remember(self, invoices: Sequence[Aggregate]) -> None:
         """Keeps the files as just saved (never a version older than one already kept)."""
         with self._decided_lock:
             for invoice in invoices:
@@ -203,11 +255,13 @@ class FileEngine(Application[UUID]):
             while len(self._decided) > DECIDED_FILES:
                 self._decided.popitem(last=False)
 
-    def _forget(self, invoices: list[Invoice]) -> None:
+    def _forget(self, invoices: Sequence[Aggregate | None]) -> None:
         """Drops the files a save conflicted on, and reads them from the store for a while."""
         now = timer.monotonic()
         with self._decided_lock:
             for invoice in invoices:
+                if invoice is None:
+                    continue
                 self._decided.pop(invoice.id, None)
                 self._contended[invoice.id] = now
             if len(self._contended) > DECIDED_FILES:

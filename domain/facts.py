@@ -318,9 +318,20 @@ class NoteAdded(Fact):
 
 
 class AgentAssigned(Fact):
-    """The file is now worked by this agent."""
+    """The file is now worked by this agent, as an exception to the debtor's owner; an
+    empty agent puts it back with the debtor's owner."""
 
     agent: str
+
+
+class SecondContactConfirmed(Fact):
+    """The debtor had already been contacted that day, and this contact went ahead anyway,
+    for the reason given (the same-day rule). Recorded with the contact, on each file it
+    is about."""
+
+    reason: str
+    earlier_actor: str
+    earlier_at: datetime
 
 
 class CallbackScheduled(Fact):

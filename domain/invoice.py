@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
@@ -556,8 +556,16 @@ class Invoice(Aggregate):
         self._trigger(f.NoteAdded, stamp, text=require_text(text, "text"))
 
     def assign(self, stamp: Stamp, *, agent: str) -> None:
-        """Gives the file to an agent."""
-        self._trigger(f.AgentAssigned, stamp, agent=require_text(agent, "agent"))
+        """Gives the file to an agent, as an exception to the debtor's owner; an empty
+        agent puts it back with the debtor's owner."""
+        self._trigger(f.AgentAssigned, stamp, agent=clean(agent or "", "agent"))
+
+    def confirm_second_contact(self, stamp: Stamp, *, reason: str, earlier_actor: str,
+                               earlier_at: datetime) -> None:
+        """Records why a contact went ahead on a day the debtor had already been
+        contacted."""
+        self._trigger(f.SecondContactConfirmed, stamp, reason=require_text(reason, "reason"),
+                      earlier_actor=earlier_actor, earlier_at=earlier_at)
 
     def schedule_callback(
         self, stamp: Stamp, *, callback_on: date, owner: str, reason: str = ""

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from domain import facts as f
 from domain.phases import DECIDED_ENDS
 from domain.values import (
+    PARIS,
     CallOutcome,
     Channel,
     Contact,
@@ -87,6 +88,10 @@ class Touch:
     channel: str | None = None
     person: str | None = None
     spoke: bool = False
+    chases: bool = False
+    """A contact we make to chase the debtor (a call, a reminder, a formal notice): the
+    same-day rule counts it. A duplicate sent on request or a promise heard during a call
+    is not a second contact."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,9 @@ class Kind:
     describe: Callable[[Words, dict[str, Any]], str]
     recorded_by: str
     """Where it comes from: a 'form' (below), the 'call' form, 'registration' (import,
-    API, CLI), 'sending' (a document sent by relance) or 'relance' itself (a consequence
-    of another fact, such as an escompte earned by a payment)."""
+    API, CLI), 'sending' (a document sent by relance), 'contact' (any contact that was
+    the debtor's second that day, with its reason) or 'relance' itself (a consequence of
+    another fact, such as an escompte earned by a payment)."""
     form: Form | None = None
     touch: Touch | None = None
     phase: str | None = None
@@ -213,7 +219,7 @@ KINDS: tuple[Kind, ...] = (
         "remind_before_due", lambda v: dict(
             channel=Channel(v["channel"]), summary=v["summary"], contact=_contact(v["contact"]),
             expected_means=PaymentMeans(v["means"]) if v["means"] else None)),
-        touch=Touch(person="contact", spoke=True)),
+        touch=Touch(person="contact", spoke=True, chases=True)),
     Kind(f.ReminderSent, "Relance", lambda w, d: _join(
         f"niveau {d['level']} par {w.word('channel', d['channel'])}", d["recipient"],
         d["summary"]), "form", Form(
@@ -224,9 +230,9 @@ KINDS: tuple[Kind, ...] = (
         "send_reminder", lambda v: dict(
             channel=Channel(v["channel"]), level=int(v["level"]),
             recipient=_text(v["recipient"]), summary=_text(v["summary"]))),
-        touch=Touch()),
+        touch=Touch(chases=True)),
     Kind(f.CallLogged, "Appel", _call, "call",
-         touch=Touch(channel="call", person="contact", spoke=True)),
+         touch=Touch(channel="call", person="contact", spoke=True, chases=True)),
     Kind(f.PaymentPromised, "Promesse de paiement", _promise, "call",
          touch=Touch(channel="call", person="promised_by"), phase="promised"),
     Kind(f.DocumentSent, "Document envoyé", lambda w, d: _join(
@@ -317,7 +323,7 @@ KINDS: tuple[Kind, ...] = (
         "send_formal_notice", lambda v: dict(
             registered_letter_number=v["letter"], deadline_on=v["deadline_on"],
             recipient=_text(v["recipient"]), details=_text(v["details"]))),
-        touch=Touch(channel="letter"), phase="formal_notice_sent"),
+        touch=Touch(channel="letter", chases=True), phase="formal_notice_sent"),
     Kind(f.PaymentReceived, "Paiement reçu", _payment, "form", Form(
         "paiement", "Paiement reçu", (
             Field("amount", "Montant", MONEY, True), Field("received_on", "Reçu le", DATE, True),
@@ -349,9 +355,14 @@ KINDS: tuple[Kind, ...] = (
         "reouverture", "Rouvrir le dossier", (Field("reason", "Motif", required=True),),
         "reopen_file", lambda v: dict(reason=v["reason"]))),
     Kind(f.NoteAdded, "Note", lambda _, d: d["text"], "note"),
-    Kind(f.AgentAssigned, "Attribution", lambda _, d: f"confié à {d['agent']}", "form", Form(
+    Kind(f.AgentAssigned, "Attribution", lambda _, d: (
+        f"confié à {d['agent']}, par exception au titulaire du débiteur" if d["agent"]
+        else "rendu au titulaire du débiteur"), "form", Form(
         "attribution", "Attribuer le dossier", (Field("agent", "Agent", required=True),),
         "assign", lambda v: dict(agent=v["agent"]), accounts=("agent",))),
+    Kind(f.SecondContactConfirmed, "Second contact du jour", lambda _, d: _join(
+        f"déjà contacté par {d['earlier_actor']} à "
+        f"{d['earlier_at'].astimezone(PARIS):%H:%M}", f"motif : {d['reason']}"), "contact"),
     Kind(f.CallbackScheduled, "Rappel prévu", lambda w, d: _join(
         f"le {w.day(d['callback_on'])} par {d['owner']}", d["reason"]), "form", Form(
         "rappel", "Rappel prévu", (
@@ -378,6 +389,8 @@ BY_NAME = {kind.name: kind for kind in KINDS}
 FORMS = tuple(kind.form for kind in KINDS if kind.form is not None)
 TOUCHING = frozenset(kind.name for kind in KINDS if kind.touch is not None)
 """Facts that are a contact with the debtor (the same-day rule, « dernier contact »)."""
+CHASING = frozenset(kind.name for kind in KINDS if kind.touch is not None and kind.touch.chases)
+"""Contacts we make to chase the debtor: the same-day rule counts one a day."""
 SPOKE = frozenset(kind.name for kind in KINDS if kind.touch is not None and kind.touch.spoke)
 """Contacts in which somebody at the debtor spoke with us: a promise can come from one."""
 

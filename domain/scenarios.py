@@ -177,6 +177,45 @@ class TemplateRevision:
     reason: str
 
 
+@dataclass(frozen=True)
+class OwnerRule:
+    """Who gets a new debtor: the first rule that matches names its owner. Each condition
+    left empty matches every debtor: an amount owed from `minimum` to `maximum`, an
+    account code from `accounts_from` to `accounts_to` (in the ledger's order), a postcode
+    starting with one of `postcodes` (a département: '69', '75')."""
+
+    agent: str
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    accounts_from: str = ""
+    accounts_to: str = ""
+    postcodes: tuple[str, ...] = ()
+
+    def matches(self, account: str, amount: Decimal, postcode: str) -> bool:
+        """True when the debtor falls under the rule."""
+        return ((self.minimum is None or amount >= self.minimum)
+                and (self.maximum is None or amount <= self.maximum)
+                and (not self.accounts_from or account >= self.accounts_from)
+                and (not self.accounts_to or account <= self.accounts_to)
+                and (not self.postcodes or any(postcode.startswith(p) for p in self.postcodes)))
+
+
+def _rule_data(rule: OwnerRule) -> dict[str, Any]:
+    return {"agent": rule.agent,
+            "minimum": str(rule.minimum) if rule.minimum is not None else "",
+            "maximum": str(rule.maximum) if rule.maximum is not None else "",
+            "accounts_from": rule.accounts_from, "accounts_to": rule.accounts_to,
+            "postcodes": list(rule.postcodes)}
+
+
+def _rule_from(data: dict[str, Any]) -> OwnerRule:
+    return OwnerRule(agent=data["agent"],
+                     minimum=Decimal(data["minimum"]) if data["minimum"] else None,
+                     maximum=Decimal(data["maximum"]) if data["maximum"] else None,
+                     accounts_from=data["accounts_from"], accounts_to=data["accounts_to"],
+                     postcodes=tuple(data["postcodes"]))
+
+
 class Playbook(ChainedAggregate):
     """A team's scenarios with all their versions, the default, per-debtor choices, absences.
 
@@ -191,6 +230,7 @@ class Playbook(ChainedAggregate):
         self.absences: dict[str, list[tuple[date, date]]] = {}
         self.penalty_rates: dict[str, Decimal] = {}
         self.templates: dict[str, list[TemplateRevision]] = {}
+        self.owner_rules: tuple[OwnerRule, ...] = ()
 
     @staticmethod
     def create_id(team: str, **_: Any) -> UUID:
@@ -241,7 +281,22 @@ class Playbook(ChainedAggregate):
         self._template_set(name=require_text(name, "template"), text=require_text(text, "text"),
                            actor=actor, timestamp=recorded_at, reason=reason)
 
+    def set_owner_rules(self, rules: Sequence[OwnerRule], *, actor: str,
+                        recorded_at: datetime, reason: str) -> None:
+        """Records the rules that give new debtors an owner (in order: the first that
+        matches wins; none: the debtor waits « à attribuer »)."""
+        require_text(reason, "reason")
+        for rule in rules:
+            require_text(rule.agent, "agent")
+        self._owner_rules_set(rules=[_rule_data(r) for r in rules], actor=actor,
+                              timestamp=recorded_at, reason=reason)
+
     # -- events -------------------------------------------------------------------------
+
+    @event("OwnerRulesSet")
+    def _owner_rules_set(self, rules: list[dict[str, Any]], actor: str, timestamp: datetime,
+                         reason: str) -> None:
+        self.owner_rules = tuple(_rule_from(r) for r in rules)
 
     @event("ScenarioSet")
     def _scenario_set(self, data: dict[str, Any], actor: str, timestamp: datetime,
@@ -296,6 +351,11 @@ class Playbook(ChainedAggregate):
     def scenario_for(self, account: str, at: datetime | None = None) -> Scenario:
         """The scenario a debtor follows (its own choice, or the default)."""
         return self.scenario(self.debtor_choices.get(account, self.default), at)
+
+    def owner_for(self, account: str, amount: Decimal, postcode: str = "") -> str:
+        """The owner the rules give a new debtor ('' when none matches)."""
+        return next((rule.agent for rule in getattr(self, "owner_rules", ())
+                     if rule.matches(account, amount, postcode)), "")
 
     def absent_on(self, day: date) -> set[str]:
         """The agents away on `day`."""

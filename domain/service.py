@@ -15,11 +15,11 @@ from typing import Any
 from uuid import uuid4
 
 from domain.batches import BatchCommands
+from domain.debtor_book import DebtorBook
 from domain.engine import Recorded, as_list
 from domain.errors import AlreadyRegistered
 from domain.exports import ExportRegister
 from domain.invoice import Invoice, invoice_id
-from domain.team import TeamSettings
 from domain.values import (
     CallOutcome,
     Channel,
@@ -36,7 +36,7 @@ from domain.values import (
 __all__ = ["CaseFiles", "Recorded"]
 
 
-class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
+class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
     """The files of unpaid invoices, and every command recorded on them."""
 
     name = "CaseFiles"
@@ -68,8 +68,11 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
                 raise AlreadyRegistered(f"invoice {number} is already registered", number=number)
             return [Invoice.register(stamp, **args)]
 
-        return self._execute("register_invoice", actor, occurred_at, idempotency_key,
-                             {**args, "occurred_at": occurred_at}, decide)
+        recorded = self._execute("register_invoice", actor, occurred_at, idempotency_key,
+                                 {**args, "occurred_at": occurred_at}, decide)
+        if not recorded.replayed:
+            self.give_owners(actor, {debtor.account: (amount.amount, "")})
+        return recorded
 
     def remind_before_due(self, actor: str, numbers: str | Sequence[str], *,
                           channel: Channel, summary: str, contact: Contact | None = None,
@@ -77,34 +80,38 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
                           scenario_step: str = "", message_id: str = "",
                           document_sha256: str = "", recipient: str = "",
                           occurred_at: datetime | None = None,
-                          idempotency_key: str | None = None) -> Recorded:
+                          idempotency_key: str | None = None,
+                          same_day_reason: str = "") -> Recorded:
         """Records a pre-due reminder on one or several files of a debtor."""
         args = dict(channel=channel, summary=summary, contact=contact,
                     expected_means=expected_means, scenario_step=scenario_step,
                     message_id=message_id, document_sha256=document_sha256,
                     recipient=recipient)
         return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
-                         args, lambda inv, s: inv.remind_before_due(s, **args))
+                         args, lambda inv, s: inv.remind_before_due(s, **args),
+                         same_day_reason)
 
     def send_reminder(self, actor: str, numbers: str | Sequence[str], *, channel: Channel,
                       level: int, recipient: str = "", summary: str = "", message_id: str = "",
                       scenario_step: str = "", document_sha256: str = "",
                       occurred_at: datetime | None = None,
-                      idempotency_key: str | None = None) -> Recorded:
+                      idempotency_key: str | None = None,
+                      same_day_reason: str = "") -> Recorded:
         """Records a reminder sent on one or several files of a debtor."""
         args = dict(channel=channel, level=level, recipient=recipient, summary=summary,
                     message_id=message_id, scenario_step=scenario_step,
                     document_sha256=document_sha256)
         return self._act("send_reminder", actor, numbers, occurred_at, idempotency_key,
-                         args, lambda inv, s: inv.send_reminder(s, **args))
+                         args, lambda inv, s: inv.send_reminder(s, **args), same_day_reason)
 
     def log_call(self, actor: str, numbers: str | Sequence[str], *, contact: Contact,
                  outcome: CallOutcome, summary: str = "", callback_on: date | None = None,
                  scenario_step: str = "", promised_on: date | None = None,
                  promised_amount: Money | None = None, occurred_at: datetime | None = None,
-                 idempotency_key: str | None = None) -> Recorded:
+                 idempotency_key: str | None = None, same_day_reason: str = "") -> Recorded:
         """Records one call, about one or several invoices of the same debtor; a promise
-        made during the call is recorded with it, atomically, on each invoice."""
+        made during the call is recorded with it, atomically, on each invoice. A second
+        contact with the debtor that day needs `same_day_reason` (`SameDayContact`)."""
         args = dict(contact=contact, outcome=outcome, summary=summary, callback_on=callback_on,
                     scenario_step=scenario_step)
         listed = as_list(numbers)
@@ -119,7 +126,7 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
 
         return self._act("log_call", actor, listed, occurred_at, idempotency_key,
                          {**args, "promised_on": promised_on,
-                          "promised_amount": promised_amount}, act)
+                          "promised_amount": promised_amount}, act, same_day_reason)
 
     def promise_payment(self, actor: str, number: str, *, promised_on: date,
                         promised_by: Contact, amount: Money | None = None,
@@ -228,13 +235,15 @@ class CaseFiles(TeamSettings, ExportRegister, BatchCommands):
                            details: str = "", scenario_step: str = "",
                            document_sha256: str = "", recipient: str = "",
                            occurred_at: datetime | None = None,
-                           idempotency_key: str | None = None) -> Recorded:
+                           idempotency_key: str | None = None,
+                           same_day_reason: str = "") -> Recorded:
         """Records a formal notice covering one or several files of a debtor."""
         args = dict(registered_letter_number=registered_letter_number,
                     deadline_on=deadline_on, details=details, scenario_step=scenario_step,
                     document_sha256=document_sha256, recipient=recipient)
         return self._act("send_formal_notice", actor, numbers, occurred_at, idempotency_key,
-                         args, lambda inv, s: inv.send_formal_notice(s, **args))
+                         args, lambda inv, s: inv.send_formal_notice(s, **args),
+                         same_day_reason)
 
     def receive_payment(self, actor: str, number: str, *, amount: Money, received_on: date,
                         means: PaymentMeans, reference: str = "", overpayment: bool = False,

@@ -5,7 +5,7 @@ new fact of the team's playbook (`domain.scenarios.Playbook`): who, when, why.""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,7 +17,7 @@ from domain.due import Due, Progress, next_action
 from domain.engine import FileEngine, Recorded
 from domain.errors import TooMuchContention
 from domain.scenarios import SHIPPED as SHIPPED_SCENARIOS
-from domain.scenarios import Calendar, Playbook, Scenario, playbook_id
+from domain.scenarios import Calendar, OwnerRule, Playbook, Scenario, playbook_id
 from domain.values import end_of_day
 
 DEFAULT_TEAM = "equipe"
@@ -85,6 +85,12 @@ class TeamSettings(FileEngine):
         if case.penalty_rate is not None:
             return case.penalty_rate
         return self.open_playbook("relance", team).penalty_rates.get(case.debtor.account)
+
+    def set_owner_rules(self, actor: str, rules: Sequence[OwnerRule], *, reason: str,
+                        team: str = DEFAULT_TEAM) -> Recorded:
+        """Records the rules that give new debtors an owner."""
+        return self._on_playbook(team, lambda p, now: p.set_owner_rules(
+            rules, actor=actor, recorded_at=now, reason=reason))
 
     def record_absence(self, actor: str, agent: str, first_day: date, last_day: date,
                        team: str = DEFAULT_TEAM) -> Recorded:

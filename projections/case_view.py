@@ -53,6 +53,7 @@ CASE_VIEW = Table(
         "version": Type.INT, "updated_at": Type.INSTANT, "wakes_on": Type.DATE,
         "credited": Type.CENTS, "discount_granted": Type.CENTS, "disputed_amount": Type.CENTS,
         "notice_deadline_on": Type.DATE, "last_step_at": Type.INSTANT,
+        "file_agent": Type.TEXT,
     },
     key=("invoice_id",),
     indexes=(("number",), ("debtor_account",), ("agent",), ("due_on",), ("callback_on",),
@@ -62,6 +63,17 @@ CASE_VIEW = Table(
              Index(("agent", "callback_on"), CALLBACK_OPEN, "open"),
              Index(("callback_owner", "callback_on"), CALLBACK_OPEN, "open")),
 )
+
+DEBTOR_OWNERS = Table(
+    "debtor_owners",
+    {"account": Type.TEXT, "owner": Type.TEXT, "assigned_by": Type.TEXT,
+     "assigned_at": Type.INSTANT, "reason": Type.TEXT},
+    key=("account",),
+    indexes=(("owner",),),
+)
+"""Who owns each debtor (an empty owner: « à attribuer »), as its record last said. Kept
+by the case view, at the case view's position, so that a file's agent (its own, as an
+exception, or its debtor's owner) never reads an owner the view has not reached."""
 
 PLAN_INSTALMENTS = Table(
     "plan_instalments",
@@ -113,18 +125,39 @@ class CaseView:
     """
 
     name = "case_view"
-    version = 6
-    tables = (CASE_VIEW, PLAN_INSTALMENTS)
+    version = 7
+    tables = (CASE_VIEW, PLAN_INSTALMENTS, DEBTOR_OWNERS)
     state_based = True
 
     def __init__(self, planning: Planning) -> None:
         self.planning = planning
+        self.owners: dict[str, str] = {}
+        """Each debtor's owner, as of the last event applied (loaded by `load`)."""
+
+    def load(self, read: Reader) -> None:
+        """Reads the debtors' owners as the view stands (at start, after an error)."""
+        self.owners = {row["account"]: row["owner"] for row in read(
+            "SELECT account, owner FROM {debtor_owners}", {}, DEBTOR_OWNERS.columns)}
+
+    def debtor_changes(self, event: Any) -> list[Change]:
+        """A debtor's new owner: its row, and every file of it that is not an exception."""
+        if type(event).__name__ != "OwnerAssigned":
+            return []
+        account = event.account
+        self.owners[account] = event.agent
+        return [Upsert(DEBTOR_OWNERS, {"account": account, "owner": event.agent,
+                                       "assigned_by": event.actor,
+                                       "assigned_at": event.timestamp,
+                                       "reason": event.reason}),
+                Update(CASE_VIEW, {"debtor_account": account, "file_agent": ""},
+                       {"agent": event.agent or None})]
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """The file's row; its instalment rows too if it ever had a payment plan."""
         file_id = invoice.id.hex
         case = invoice.case
         row = case_row(file_id, case, invoice.version, fact.timestamp)
+        row["agent"] = case.agent or self.owners.get(case.debtor.account) or None
         if case.phase == "in_payment_plan":
             row["wakes_on"] = plan_wakes_on(case, row["plan_paid"])
         else:
@@ -196,6 +229,7 @@ def case_row(file_id: str, case: Case, version: int, updated_at: datetime) -> di
         "credited": case.credited, "discount_granted": case.discount_granted,
         "disputed_amount": case.disputed_amount if case.dispute_open_since else None,
         "notice_deadline_on": case.formal_notice_deadline, "last_step_at": case.last_step_at,
+        "file_agent": case.agent or "",
     }
 
 

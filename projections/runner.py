@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 
+from domain.debtors import DebtorRecord
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.scenarios import Playbook
@@ -167,6 +168,11 @@ class Follower:
             if isinstance(event, Playbook.Event):
                 replanning.update(p.name for p in behind if hasattr(p, "replan"))
                 continue
+            if isinstance(event, DebtorRecord.Event):
+                for projection in behind:
+                    if hasattr(projection, "debtor_changes"):
+                        changes[projection.name].extend(projection.debtor_changes(event))  # type: ignore[attr-defined]
+                continue
             if not isinstance(event, Fact):
                 continue
             invoice = self._file_after(event)
@@ -199,6 +205,9 @@ class Follower:
         with self._moved:
             self._positions = {p.name: self.views.position(p.name) for p in self.projections}
         self._cache.clear()
+        for projection in self.projections:  # state kept beside the rows, as they stand
+            if hasattr(projection, "load"):
+                projection.load(self.views.rows)  # type: ignore[attr-defined]
 
     def _file_after(self, fact: Fact) -> Invoice:
         file_id = fact.originator_id

@@ -97,6 +97,9 @@ ACTS = {
     "CaseReopened": lambda i: (_closed(i), i.reopen(stamp(CLOCK, hours=1), reason="Erreur")),
     "NoteAdded": lambda i: i.add_note(stamp(CLOCK, hours=1), text="Appeler lundi"),
     "AgentAssigned": lambda i: i.assign(stamp(CLOCK, hours=1), agent="bruno"),
+    "SecondContactConfirmed": lambda i: i.confirm_second_contact(
+        stamp(CLOCK, hours=1), reason="le débiteur a demandé qu'on le rappelle",
+        earlier_actor="marie", earlier_at=CLOCK()),
     "CallbackScheduled": lambda i: i.schedule_callback(stamp(CLOCK, hours=1),
                                                        callback_on=SOON, owner="bruno"),
     "FactCorrected": lambda i: (i.add_note(stamp(CLOCK, hours=2), text="Apeler"),
@@ -155,7 +158,8 @@ def test_every_kind_recorded_by_a_form_has_one_and_it_calls_a_command_of_the_ser
     for kind in KINDS:
         assert (kind.recorded_by == "form") == (kind.form is not None), kind.name
         if kind.form is None:
-            assert kind.recorded_by in ("registration", "call", "note", "sending", "relance"), \
+            assert kind.recorded_by in ("registration", "call", "note", "sending", "relance",
+                                        "contact"), \
                 kind.name
             continue
         assert callable(getattr(CaseFiles, kind.form.command, None)), kind.form.command

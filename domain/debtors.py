@@ -1,0 +1,255 @@
+"""The debtor's record: who owns it in the team, who it is, the people known there, and
+the contacts made with it, day by day.
+
+Every reminder, call, promise, duplicate request and notice stays a fact on the
+invoice's file (`domain.invoice`). What belongs to the debtor rather than to one of its
+invoices lives here, in one aggregate per debtor account:
+
+- its **owner**: one agent speaks to a debtor, and every open and future file of the
+  debtor follows them (a file can still be given to someone else, as an exception, by
+  `AgentAssigned` on that file). Reassigning a debtor with 40 files is one fact here,
+  not 40;
+- its **identity** (legal name, SIREN/SIRET, legal form, addresses) and its **people**
+  (name, function, phones, e-mails, role), each change a fact with who and when;
+  people merge field by field, so a fact that does not give a phone never erases one;
+- its **contacts** by day: a command that chases the debtor (a call, a reminder, a formal
+  notice) records one `Contacted` here in the same transaction as its facts on the
+  files. A second contact on the same Paris day, by anyone and through any entry point,
+  is refused unless it comes with a reason. Because both writes are one transaction on
+  the debtor's version, two colleagues calling at the same second cannot both pass.
+
+Its events are chained like a file's facts (`relance verify` checks them), and each
+names the account, so that the read models need no other event to place it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.chain import ChainedAggregate
+from domain.errors import DomainError
+from domain.values import clean, email_address, one_line, reference
+
+DEBTOR_NAMESPACE = UUID("6f1d3c1e-6a8b-4f0e-9a59-2f4c0f6a7d21")
+KEPT_DAYS = 3
+"""Days of contacts the record keeps in memory: the same-day rule needs only today (and a
+call recorded today for yesterday); everything stays in its events."""
+IDENTITY_FIELDS = ("legal_name", "siren", "siret", "legal_form", "registered_office",
+                   "billing_address")
+"""What the debtor's identity holds. Addresses are postal addresses, one line each."""
+ROLES = ("accounts_payable", "billing", "decision_maker", "other")
+"""What a person does at the debtor, for us: accounts payable (comptabilité
+fournisseurs), billing (the contact letters go to by default), decision maker."""
+
+
+class SameDayContact(DomainError):
+    """A second contact with a debtor on the same day, without a reason."""
+
+    code = "same_day_contact"
+
+
+class InvalidPerson(DomainError):
+    """A person at the debtor without a name, or with an unknown role."""
+
+    code = "invalid_person"
+
+
+def debtor_id(account: str) -> UUID:
+    """The id of a debtor's record, from its account code: one account, one record."""
+    return uuid5(DEBTOR_NAMESPACE, "debtor:" + account.strip())
+
+
+@dataclass(frozen=True)
+class Contacted:
+    """One contact with the debtor: when (Paris day and instant), who, what, on which files,
+    and the reason given when it was a second one that day."""
+
+    day: date
+    at: datetime
+    actor: str
+    kinds: tuple[str, ...]
+    numbers: tuple[str, ...]
+    reason: str = ""
+
+
+@dataclass
+class Person:
+    """A person known at the debtor, as its facts built it up, field by field."""
+
+    key: str
+    name: str
+    function: str = ""
+    role: str = ""
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    recorded_by: str = ""
+    recorded_at: datetime | None = None
+
+
+def person_key(name: str) -> str:
+    """How a person is recognised among the debtor's people: their name, case-folded."""
+    return " ".join(name.split()).casefold()
+
+
+class DebtorRecord(ChainedAggregate):
+    """A debtor's owner, identity, people and contacts (see the module's doc)."""
+
+    @event("Opened")
+    def __init__(self, account: str, actor: str, timestamp: datetime) -> None:
+        self.account = account
+        self.owner = ""
+        self.owner_since: datetime | None = None
+        self.identity: dict[str, str] = {}
+        self.identity_by: dict[str, tuple[str, datetime]] = {}
+        self.people: dict[str, Person] = {}
+        self.contacts: list[Contacted] = []
+
+    @staticmethod
+    def create_id(account: str, **_: Any) -> UUID:
+        """The record's id comes from the account code."""
+        return debtor_id(account)
+
+    @classmethod
+    def open(cls, account: str, actor: str, timestamp: datetime) -> DebtorRecord:
+        """A new record for a debtor account."""
+        return cls(account=reference(account, "debtor_account"), actor=actor,
+                   timestamp=timestamp)
+
+    # -- commands -----------------------------------------------------------------------
+
+    def assign_owner(self, agent: str, *, actor: str, timestamp: datetime,
+                     reason: str = "") -> bool:
+        """Gives the debtor (and every file of it that is not an exception) to `agent`;
+        an empty agent leaves it « à attribuer ». False when it already was so."""
+        agent = one_line(agent or "", "agent")
+        if agent == self.owner:
+            return False
+        self._owner_assigned(account=self.account, agent=agent, previous=self.owner, actor=actor,
+                             timestamp=timestamp, reason=clean(reason or "", "reason"))
+        return True
+
+    def change_identity(self, changes: dict[str, str], *, actor: str,
+                        timestamp: datetime) -> bool:
+        """Records the identity fields given (blank ones are not erased); False when nothing
+        changes."""
+        unknown = set(changes) - set(IDENTITY_FIELDS)
+        if unknown:
+            raise InvalidPerson(f"unknown identity fields {sorted(unknown)}")
+        given = {name: one_line(value or "", name) for name, value in changes.items()}
+        new = {name: value for name, value in given.items()
+               if value and self.identity.get(name, "") != value}
+        if not new:
+            return False
+        self._identity_changed(account=self.account, changes=new, actor=actor,
+                               timestamp=timestamp)
+        return True
+
+    def record_person(self, *, name: str, function: str = "", role: str = "",
+                      phone: str = "", email: str = "", actor: str,
+                      timestamp: datetime) -> bool:
+        """Records a person, or what is new about them: a field left blank keeps what was
+        known; a new phone or e-mail is added beside the earlier ones. False when nothing
+        is new."""
+        name = " ".join(one_line(name or "", "name").split())
+        if not name:
+            raise InvalidPerson("a person at the debtor needs a name", field="name")
+        if role and role not in ROLES:
+            raise InvalidPerson(f"unknown role {role!r}", field="role")
+        data = {"name": name, "function": one_line(function or "", "function"),
+                "role": role, "phone": one_line(phone or "", "phone"),
+                "email": email_address(email) if email and email.strip() else ""}
+        known = self.people.get(person_key(name))
+        if known is not None and all(
+                not data[k] or data[k] == getattr(known, k) for k in ("function", "role")) \
+                and (not data["phone"] or data["phone"] in known.phones) \
+                and (not data["email"] or data["email"] in known.emails) \
+                and data["name"] == known.name:
+            return False
+        self._person_recorded(account=self.account, person=data, actor=actor,
+                              timestamp=timestamp)
+        return True
+
+    def contact(self, *, day: date, at: datetime, actor: str, kinds: tuple[str, ...],
+                numbers: tuple[str, ...], recorded_at: datetime,
+                reason: str = "") -> Contacted | None:
+        """Records a contact made on `day`; refused when someone already contacted the
+        debtor that day and no reason is given. Returns the earlier contact it follows,
+        if any."""
+        reason = clean(reason or "", "same_day_reason")
+        earlier = self.contacts_on(day)
+        if earlier and not reason:
+            first = earlier[0]
+            raise SameDayContact(
+                f"{first.actor} already contacted debtor {self.account} on {day.isoformat()} "
+                f"at {first.at.isoformat()}; give a reason to contact it again",
+                account=self.account, actor=first.actor, at=first.at, day=day,
+                numbers=first.numbers)
+        self._contacted(account=self.account, day=day, at=at, actor=actor, kinds=list(kinds),
+                        numbers=list(numbers), reason=reason if earlier else "",
+                        timestamp=recorded_at)
+        return earlier[-1] if earlier else None
+
+    # -- reading ------------------------------------------------------------------------
+
+    def contacts_on(self, day: date) -> list[Contacted]:
+        """The contacts made on a Paris day, in the order they were recorded."""
+        return [c for c in self.contacts if c.day == day]
+
+    def billing_contact(self) -> Person | None:
+        """The person letters and e-mails go to by default: the billing contact, else the
+        accounts payable one, else the first person known."""
+        for role in ("billing", "accounts_payable"):
+            for person in self.people.values():
+                if person.role == role:
+                    return person
+        return next(iter(self.people.values()), None)
+
+    # -- events -------------------------------------------------------------------------
+
+    @event("OwnerAssigned")
+    def _owner_assigned(self, account: str, agent: str, previous: str, actor: str,
+                        timestamp: datetime, reason: str) -> None:
+        self.owner = agent
+        self.owner_since = timestamp
+
+    @event("IdentityChanged")
+    def _identity_changed(self, account: str, changes: dict[str, str], actor: str,
+                          timestamp: datetime) -> None:
+        for name, value in changes.items():
+            self.identity[name] = value
+            self.identity_by[name] = (actor, timestamp)
+
+    @event("PersonRecorded")
+    def _person_recorded(self, account: str, person: dict[str, str], actor: str,
+                         timestamp: datetime) -> None:
+        key = person_key(person["name"])
+        known = self.people.setdefault(key, Person(key=key, name=person["name"]))
+        merge_person(known, person)
+        known.recorded_by = actor
+        known.recorded_at = timestamp
+
+    @event("Contacted")
+    def _contacted(self, account: str, day: date, at: datetime, actor: str, kinds: list[str],
+                   numbers: list[str], reason: str, timestamp: datetime) -> None:
+        newest = max([day, *(c.day for c in self.contacts)])
+        self.contacts = [c for c in self.contacts if (newest - c.day).days < KEPT_DAYS]
+        self.contacts.append(Contacted(day=day, at=at, actor=actor, kinds=tuple(kinds),
+                                       numbers=tuple(numbers), reason=reason))
+
+
+def merge_person(known: Person, person: dict[str, str]) -> None:
+    """Merges what a fact says of a person into what was known, field by field: blanks
+    keep what was known, a new phone or e-mail is added first."""
+    known.name = person["name"] or known.name
+    for name in ("function", "role"):
+        if person.get(name):
+            setattr(known, name, person[name])
+    if person.get("phone") and person["phone"] not in known.phones:
+        known.phones.insert(0, person["phone"])
+    if person.get("email") and person["email"] not in known.emails:
+        known.emails.insert(0, person["email"])
