@@ -14,8 +14,8 @@ invoices lives here, in one aggregate per debtor account:
   people merge field by field, so a fact that does not give a phone never erases one;
 - its **contacts** by day: a command that chases the debtor (a call, a reminder, a formal
   notice) records one `Contacted` here in the same transaction as its facts on the
-  files. A second contact on the same Paris day, by anyone and through any entry point,
-  is refused unless it comes with a reason. Because both writes are one transaction on
+  files. A contact on a Paris day when somebody else already contacted the debtor, through
+  any entry point, is refused unless it comes with a reason. Because both writes are one transaction on
   the debtor's version, two colleagues calling at the same second cannot both pass.
 
 Its events are chained like a file's facts (`relance verify` checks them), and each
@@ -48,7 +48,8 @@ fournisseurs), billing (the contact letters go to by default), decision maker.""
 
 
 class SameDayContact(DomainError):
-    """A second contact with a debtor on the same day, without a reason."""
+    """A contact with a debtor on a day somebody else already contacted it, without a
+    reason."""
 
     code = "same_day_contact"
 
@@ -177,11 +178,12 @@ class DebtorRecord(ChainedAggregate):
     def contact(self, *, day: date, at: datetime, actor: str, kinds: tuple[str, ...],
                 numbers: tuple[str, ...], recorded_at: datetime,
                 reason: str = "") -> Contacted | None:
-        """Records a contact made on `day`; refused when someone already contacted the
-        debtor that day and no reason is given. Returns the earlier contact it follows,
-        if any."""
+        """Records a contact made on `day`; refused when somebody else already contacted
+        the debtor that day and no reason is given (one person speaks to a debtor in a
+        day; the same person may call again or confirm in writing). Returns the other
+        person's contact it follows, if any."""
         reason = clean(reason or "", "same_day_reason")
-        earlier = self.contacts_on(day)
+        earlier = [c for c in self.contacts_on(day) if c.actor != actor]
         if earlier and not reason:
             first = earlier[0]
             raise SameDayContact(

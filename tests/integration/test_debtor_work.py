@@ -108,9 +108,11 @@ def test_a_second_contact_the_same_day_is_refused_then_accepted_with_its_reason(
     history = views.reads.history("FA-002")
     assert "déjà contacté par alice" in history[-1]["summary"]
     assert "le client demande la facture par écrit" in history[-1]["summary"]
-    # the next day is a new day
+    # the same person may call again; the next day is a new day for everyone
+    files.log_call("bruno", "FA-003", contact=JEAN, outcome=CallOutcome.NO_ANSWER)
+    assert files.history("FA-003")[-1].kind == "CallLogged"
     clock.advance(days=1)
-    files.log_call("alice", "FA-003", contact=JEAN, outcome=CallOutcome.NO_ANSWER)
+    files.log_call("chloe", "FA-003", contact=JEAN, outcome=CallOutcome.NO_ANSWER)
 
 
 def test_one_call_about_five_files_is_one_contact_and_a_note_is_none(views, clock):
