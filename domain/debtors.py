@@ -183,7 +183,10 @@ class DebtorRecord(ChainedAggregate):
         day; the same person may call again or confirm in writing). Returns the other
         person's contact it follows, if any."""
         reason = clean(reason or "", "same_day_reason")
-        earlier = [c for c in self.contacts_on(day) if c.actor != actor]
+        today = self.contacts_on(day)
+        earlier = [c for c in today if c.actor != actor]
+        if any(c.actor == actor for c in today):
+            earlier = []  # this person already speaks to the debtor today
         if earlier and not reason:
             first = earlier[0]
             raise SameDayContact(
