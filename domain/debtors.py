@@ -14,9 +14,10 @@ invoices lives here, in one aggregate per debtor account:
   people merge field by field, so a fact that does not give a phone never erases one;
 - its **contacts** by day: a command that chases the debtor (a call, a reminder, a formal
   notice) records one `Contacted` here in the same transaction as its facts on the
-  files. A contact on a Paris day when somebody else already contacted the debtor, through
-  any entry point, is refused unless it comes with a reason. Because both writes are one transaction on
-  the debtor's version, two colleagues calling at the same second cannot both pass.
+  files. A contact on a Paris day when somebody else already contacted the debtor,
+  through any entry point, is refused unless it comes with a reason. Because both writes
+  are one transaction on the debtor's version, two colleagues calling at the same second
+  cannot both pass.
 
 Its events are chained like a file's facts (`relance verify` checks them), and each
 names the account, so that the read models need no other event to place it.

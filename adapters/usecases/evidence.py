@@ -28,9 +28,10 @@ from domain.service import CaseFiles
 
 FACT_TOPICS = "domain.facts:"
 """Facts of invoice files."""
-REGISTER_TOPICS = ("domain.scenarios:Playbook.", "domain.exports:ExportRecord.")
-"""The team's playbook and the register of exports, chained like files (command
-receipts, which only answer idempotency keys, are not)."""
+REGISTER_TOPICS = ("domain.scenarios:Playbook.", "domain.exports:ExportRecord.",
+                   "domain.debtors:DebtorRecord.")
+"""The team's playbook, the register of exports and the debtors' records, chained like
+files (command receipts, which only answer idempotency keys, are not)."""
 CHAINED_TOPICS = (FACT_TOPICS, *REGISTER_TOPICS)
 PAGE = 2000
 
@@ -180,6 +181,8 @@ def _name(first: StoredFact) -> str:
         return f"the playbook of team {first.state.get('team', '?')!r}"
     if first.topic.startswith(REGISTER_TOPICS[1]):
         return f"the register entry of export {str(first.state.get('digest', '?'))[:16]}"
+    if first.topic.startswith(REGISTER_TOPICS[2]):
+        return f"the record of debtor {first.state.get('account', '?')!r}"
     number = first.state.get("number")
     if not isinstance(number, str):  # a number is trusted when the file's id comes from it
         return f"file {file_id}"
@@ -262,6 +265,8 @@ _SENTENCES: tuple[tuple[str, str], ...] = (
 _NAMES: tuple[tuple[str, str], ...] = (
     (r"the playbook of team (?P<q>['\"])(?P<team>.*)(?P=q)", "les réglages de l'équipe « {team} »"),
     (r"the register entry of export (?P<digest>\S+)", "l'entrée du registre des exports {digest}"),
+    (r"the record of debtor (?P<q>['\"])(?P<account>.*)(?P=q)",
+     "la fiche du débiteur « {account} »"),
     (r"file (?P<id>[0-9a-f]{32}) \(shown as (?P<q>['\"])(?P<number>.*)(?P=q)\)",
      "le dossier d'identifiant {id} (présenté comme « {number} »)"),
     (r"file (?P<id>[0-9a-f]{32})", "le dossier d'identifiant {id}"),

@@ -11,10 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain.debtors import SameDayContact
+from adapters.usecases.evidence import french_finding, walk
+from domain.debtors import SameDayContact, debtor_id
 from domain.scenarios import OwnerRule
 from domain.values import CallOutcome, Channel, Contact, Debtor
 from tests.builders import ACME, JEAN, eur, register_kwargs
+from tests.integration.raw_events import RawEvents
 
 ZETA = Debtor(account="411ZETA", name="Zeta Transports", siren="552100554")
 
@@ -136,3 +138,22 @@ def test_a_call_recorded_today_for_yesterday_counts_for_yesterday(views, clock):
     with pytest.raises(SameDayContact):
         files.log_call("chloe", "FA-002", contact=Contact(name="Standard"),
                        outcome=CallOutcome.NO_ANSWER, occurred_at=yesterday)
+
+
+def test_a_changed_owner_on_a_debtors_record_is_named_by_verify(runtime):
+    files = runtime.files
+    register(files, 1)
+    files.assign_debtors("superviseur", ACME.account, agent="alice", reason="portefeuille")
+    digest, problem = walk(files)
+    assert problem is None
+    assert digest.records == 1
+    raw = RawEvents(runtime)
+    record = debtor_id(ACME.account)
+    version = next(v for v, topic, _ in raw.rows(record) if topic.endswith("OwnerAssigned"))
+    for stored_version, _, state in raw.rows(record):
+        if stored_version == version:
+            raw.set_state(record, version, state.replace(b"alice", b"bruno"))
+    _, problem = walk(files)
+    assert problem is not None
+    assert problem.number == "the record of debtor '411ACME'"
+    assert french_finding(str(problem)).startswith("la fiche du débiteur « 411ACME »")

@@ -138,8 +138,10 @@ def test_a_file_cut_short_or_rewritten_with_fresh_digests_fails_against_an_earli
     assert french_finding(compare({"root": kept["root"]}, now)).startswith(
         f"le registre jusqu'à la position {earlier.position} ne donne plus l'empreinte ")
     fewer = {**kept, "root": "0" * 64, "heads": {N: kept["heads"][N]}}
+    missing = len(later.heads) - 1       # the other file, and the debtor's record
+    assert missing == 2
     assert french_finding(compare(fewer, later)) == (
-        f"1 dossier(s) apparaissent avant la position {earlier.position} alors qu'ils n'y "
+        f"{missing} dossier(s) apparaissent avant la position {earlier.position} alors qu'ils n'y "
         "étaient pas")
 
 
