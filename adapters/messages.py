@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.errors import DomainError
+from domain.values import PARIS
 
 FRENCH: dict[str, str] = {
     "already_registered": "Cette facture a déjà un dossier.",
@@ -32,6 +35,9 @@ FRENCH: dict[str, str] = {
     "fact_already_retracted": "Cette entrée a déjà été annulée.",
     "uncorrectable_field": "Ce champ ne peut pas être corrigé ainsi.",
     "different_debtors": "Ces factures n'appartiennent pas au même débiteur.",
+    "not_an_active_agent": "Choisissez un compte actif de l'équipe (agent ou superviseur).",
+    "same_day_contact": "Ce débiteur a déjà été contacté aujourd'hui par quelqu'un d'autre : "
+                        "indiquez le motif du second contact.",
     "no_open_dispute": "Aucun litige n'est ouvert sur ce dossier.",
     "dispute_already_open": "Un litige est déjà ouvert sur ce dossier.",
     "invalid_payment_plan": "L'échéancier est incohérent avec le solde dû.",
@@ -45,12 +51,28 @@ FRENCH: dict[str, str] = {
     "exceeds_outstanding": "Le montant dépasse le solde restant dû de la facture.",
     "rate_missing": "Aucun taux publié ne couvre cette période : ajoutez-le à la table des "
                     "taux.",
+    "invalid_person": "Une personne du débiteur a un nom, et un rôle parmi ceux proposés.",
+    "invalid_identity": "Le SIREN a 9 chiffres, le SIRET 14 (les 9 premiers sont le SIREN) ; "
+                        "les autres champs tiennent sur une ligne de 300 caractères au plus.",
+    "invalid_address": "Une adresse postale tient en 6 lignes de 100 caractères au plus.",
     "too_much_contention": (
         "Le dossier est modifié en même temps par d'autres : réessayez dans un instant."
     ),
 }
 
 
-def in_french(error: DomainError) -> str:
-    """The sentence shown to a person for a refusal."""
+def in_french(error: DomainError, today: date | None = None) -> str:
+    """The sentence shown to a person for a refusal (`today`: the Paris day it is shown
+    on, when the sentence names a day)."""
+    if error.code == "same_day_contact" and "actor" in error.context:
+        return same_day_in_french(error, today)
     return FRENCH.get(error.code, "L'action a été refusée.")
+
+
+def same_day_in_french(error: DomainError, today: date | None = None) -> str:
+    """« Déjà contacté aujourd'hui par alice à 10:05 — indiquez le motif du second
+    contact. »: who spoke to the debtor that day, and when (Paris time)."""
+    day, at = error.context["day"], error.context["at"]
+    when = "aujourd'hui" if today is None or day == today else f"le {day:%d/%m/%Y}"
+    return (f"Déjà contacté {when} par {error.context['actor']} à "
+            f"{at.astimezone(PARIS):%H:%M} — indiquez le motif du second contact.")

@@ -69,11 +69,17 @@ class BatchCommands(FileEngine):
 
     def register_invoices(self, actor: str, registrations: Sequence[Registration], *,
                           occurred_at: datetime | None = None,
-                          progress: Progress | None = None) -> list[Outcome]:
-        """Opens the file of each invoice, many per transaction; one outcome per invoice."""
+                          progress: Progress | None = None,
+                          postcodes: Sequence[str] = ()) -> list[Outcome]:
+        """Opens the file of each invoice, many per transaction; one outcome per invoice.
+        `postcodes`, when the source gives them, are the debtors' (one per invoice), for
+        the owner rules by département."""
         now = self._now()
         stamp = Stamp(actor, occurred_at or now, now)
-        return self.record_files([NewFile(r, stamp) for r in registrations], progress)
+        codes = list(postcodes) or [""] * len(registrations)
+        return self.record_files([NewFile(r, stamp, postcode=code)
+                                  for r, code in zip(registrations, codes, strict=True)],
+                                 progress)
 
     def record_files(self, files: Sequence[NewFile], progress: Progress | None = None
                      ) -> list[Outcome]:

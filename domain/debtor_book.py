@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from domain.debtors import DebtorRecord
+from domain.debtors import DebtorDetails, DebtorRecord
 from domain.engine import Recorded
 from domain.errors import MissingInformation
 from domain.team import DEFAULT_TEAM, TeamSettings
 from domain.values import Stamp, reference
+
+CHUNK = 200
+"""Debtors' records an import updates per transaction."""
 
 
 class DebtorBook(TeamSettings):
@@ -50,8 +53,9 @@ class DebtorBook(TeamSettings):
 
         def decide(stamp: Stamp) -> list[DebtorRecord]:
             record = self.debtor_to_decide_on(account, stamp)
-            record.change_identity(changes, actor=stamp.actor, timestamp=stamp.recorded_at)
-            return [record]
+            changed = record.change_identity(changes, actor=stamp.actor,
+                                             timestamp=stamp.recorded_at)
+            return [record] if changed else []
 
         return self._execute("change_debtor_identity", actor, occurred_at, idempotency_key,
                              {"account": account, "changes": changes}, decide)
@@ -65,22 +69,59 @@ class DebtorBook(TeamSettings):
 
         def decide(stamp: Stamp) -> list[DebtorRecord]:
             record = self.debtor_to_decide_on(account, stamp)
-            record.record_person(**person, actor=stamp.actor, timestamp=stamp.recorded_at)
-            return [record]
+            changed = record.record_person(**person, actor=stamp.actor,
+                                           timestamp=stamp.recorded_at)
+            return [record] if changed else []
 
         return self._execute("record_debtor_person", actor, occurred_at, idempotency_key,
                              {"account": account, **person}, decide)
 
+    def update_debtors(self, actor: str, details: Sequence[DebtorDetails]) -> int:
+        """Records what an import says of its debtors (identity fields, people), many
+        debtors per transaction; what is already known records nothing, so importing a
+        file again adds nothing. Returns how many debtors' records changed. Checked first
+        with `identity_values` and `person_values`, a line's details do not fail here."""
+        by_account: dict[str, DebtorDetails] = {}
+        for item in details:
+            known = by_account.get(item.account)
+            by_account[item.account] = item if known is None else DebtorDetails(
+                item.account, {**known.identity, **{k: v for k, v in item.identity.items() if v}},
+                (*known.people, *item.people))
+        accounts = list(by_account)
+        return sum(self._update_chunk(actor, [by_account[a] for a in accounts[i:i + CHUNK]])
+                   for i in range(0, len(accounts), CHUNK))
+
+    def _update_chunk(self, actor: str, chunk: Sequence[DebtorDetails]) -> int:
+        saved: list[DebtorRecord] = []
+
+        def decide(stamp: Stamp) -> list[DebtorRecord]:
+            saved.clear()  # a retried attempt decides anew
+            for item in chunk:
+                record = self.debtor_to_decide_on(item.account, stamp)
+                moved = record.change_identity(item.identity, actor=stamp.actor,
+                                               timestamp=stamp.recorded_at)
+                for person in item.people:
+                    moved = record.record_person(**person, actor=stamp.actor,
+                                                 timestamp=stamp.recorded_at) or moved
+                if moved:
+                    saved.append(record)
+            return list(saved)
+
+        self._execute("update_debtors", actor, None, None,
+                      {"accounts": [item.account for item in chunk]}, decide)
+        return len(saved)
+
     def give_owners(self, actor: str, debtors: dict[str, tuple[Decimal, str]],
                     team: str = DEFAULT_TEAM) -> Recorded | None:
-        """Gives new debtors (no record yet) the owner the team's rules name for them, from
-        the amount they owe and their postcode; a debtor no rule names stays
-        « à attribuer ». Debtors with a record are left as they are."""
+        """Gives new debtors the owner the team's rules name for them, from the amount they
+        owe and their postcode; a debtor no rule names stays « à attribuer ». A debtor that
+        was ever given an owner (or put « à attribuer » by somebody) is left as it is; a
+        record holding only its identity, people or contacts is still new."""
         playbook = self.playbook(team)
         if playbook is None:
             return None
         new = {account: facts for account, facts in debtors.items()
-               if self.debtor_record(account) is None}
+               if (record := self.debtor_record(account)) is None or record.owner_since is None}
         chosen = {account: playbook.owner_for(account, amount, postcode)
                   for account, (amount, postcode) in new.items()}
         chosen = {account: agent for account, agent in chosen.items() if agent}

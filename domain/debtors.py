@@ -32,6 +32,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain.addresses import postal_address
 from domain.chain import ChainedAggregate
 from domain.errors import DomainError
 from domain.values import clean, email_address, one_line, reference
@@ -42,10 +43,16 @@ KEPT_DAYS = 3
 call recorded today for yesterday); everything stays in its events."""
 IDENTITY_FIELDS = ("legal_name", "siren", "siret", "legal_form", "registered_office",
                    "billing_address")
-"""What the debtor's identity holds. Addresses are postal addresses, one line each."""
+"""What the debtor's identity holds: raison sociale, SIREN, SIRET, forme juridique, siège
+social and adresse de facturation."""
+ADDRESS_FIELDS = ("registered_office", "billing_address")
+"""The identity fields that are postal addresses (`domain.addresses`): several lines,
+recorded whole."""
+DIGITS = {"siren": 9, "siret": 14}
 ROLES = ("accounts_payable", "billing", "decision_maker", "other")
 """What a person does at the debtor, for us: accounts payable (comptabilité
 fournisseurs), billing (the contact letters go to by default), decision maker."""
+MAX_TEXT = 300
 
 
 class SameDayContact(DomainError):
@@ -59,6 +66,13 @@ class InvalidPerson(DomainError):
     """A person at the debtor without a name, or with an unknown role."""
 
     code = "invalid_person"
+
+
+class InvalidIdentity(DomainError):
+    """An identity field that does not read: an unknown field, a SIREN that is not nine
+    digits, a SIRET that is not fourteen or not of the SIREN."""
+
+    code = "invalid_identity"
 
 
 def debtor_id(account: str) -> UUID:
@@ -91,6 +105,16 @@ class Person:
     emails: list[str] = field(default_factory=list)
     recorded_by: str = ""
     recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DebtorDetails:
+    """What a source (an import line) says of a debtor: identity fields and people, as
+    `identity_values` and `person_values` give them."""
+
+    account: str
+    identity: dict[str, str] = field(default_factory=dict)
+    people: tuple[dict[str, str], ...] = ()
 
 
 def person_key(name: str) -> str:
@@ -139,12 +163,14 @@ class DebtorRecord(ChainedAggregate):
                         timestamp: datetime) -> bool:
         """Records the identity fields given (blank ones are not erased); False when nothing
         changes."""
-        unknown = set(changes) - set(IDENTITY_FIELDS)
-        if unknown:
-            raise InvalidPerson(f"unknown identity fields {sorted(unknown)}")
-        given = {name: one_line(value or "", name) for name, value in changes.items()}
+        given = identity_values(changes)
         new = {name: value for name, value in given.items()
                if value and self.identity.get(name, "") != value}
+        siren = new.get("siren") or self.identity.get("siren", "")
+        siret = new.get("siret") or self.identity.get("siret", "")
+        if siren and siret and not siret.startswith(siren) and {"siren", "siret"} & set(new):
+            raise InvalidIdentity(f"SIRET {siret} is not an establishment of SIREN {siren}",
+                                  field="siret")
         if not new:
             return False
         self._identity_changed(account=self.account, changes=new, actor=actor,
@@ -157,15 +183,9 @@ class DebtorRecord(ChainedAggregate):
         """Records a person, or what is new about them: a field left blank keeps what was
         known; a new phone or e-mail is added beside the earlier ones. False when nothing
         is new."""
-        name = " ".join(one_line(name or "", "name").split())
-        if not name:
-            raise InvalidPerson("a person at the debtor needs a name", field="name")
-        if role and role not in ROLES:
-            raise InvalidPerson(f"unknown role {role!r}", field="role")
-        data = {"name": name, "function": one_line(function or "", "function"),
-                "role": role, "phone": one_line(phone or "", "phone"),
-                "email": email_address(email) if email and email.strip() else ""}
-        known = self.people.get(person_key(name))
+        data = person_values(name=name, function=function, role=role, phone=phone,
+                             email=email)
+        known = self.people.get(person_key(data["name"]))
         if known is not None and all(
                 not data[k] or data[k] == getattr(known, k) for k in ("function", "role")) \
                 and (not data["phone"] or data["phone"] in known.phones) \
@@ -206,14 +226,11 @@ class DebtorRecord(ChainedAggregate):
         """The contacts made on a Paris day, in the order they were recorded."""
         return [c for c in self.contacts if c.day == day]
 
-    def billing_contact(self) -> Person | None:
-        """The person letters and e-mails go to by default: the billing contact, else the
-        accounts payable one, else the first person known."""
-        for role in ("billing", "accounts_payable"):
-            for person in self.people.values():
-                if person.role == role:
-                    return person
-        return next(iter(self.people.values()), None)
+    def mailing_address(self) -> str:
+        """Where letters go: the billing address, else the registered office (empty when
+        neither is known)."""
+        return self.identity.get("billing_address") or self.identity.get(
+            "registered_office", "")
 
     # -- events -------------------------------------------------------------------------
 
@@ -246,6 +263,48 @@ class DebtorRecord(ChainedAggregate):
         self.contacts = [c for c in self.contacts if (newest - c.day).days < KEPT_DAYS]
         self.contacts.append(Contacted(day=day, at=at, actor=actor, kinds=tuple(kinds),
                                        numbers=tuple(numbers), reason=reason))
+
+
+def identity_values(changes: dict[str, str]) -> dict[str, str]:
+    """The identity fields given, as they are recorded (checked, trimmed; blank ones stay
+    blank): what a form, an import line or the API sends is refused here before anything
+    is recorded."""
+    unknown = set(changes) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise InvalidIdentity(f"unknown identity fields {sorted(unknown)}",
+                              field=sorted(unknown)[0])
+    values = {}
+    for name, value in changes.items():
+        if name in ADDRESS_FIELDS:
+            values[name] = postal_address(value or "", name)
+            continue
+        text = " ".join(one_line(value or "", name).split())
+        if name in DIGITS:
+            text = text.replace(" ", "").replace(".", "")
+            if text and not (text.isascii() and text.isdigit() and len(text) == DIGITS[name]):
+                raise InvalidIdentity(f"{name} must be {DIGITS[name]} digits", field=name)
+        elif len(text) > MAX_TEXT:
+            raise InvalidIdentity(f"{name} is over {MAX_TEXT} characters", field=name)
+        values[name] = text
+    return values
+
+
+def person_values(*, name: str, function: str = "", role: str = "", phone: str = "",
+                  email: str = "") -> dict[str, str]:
+    """A person as recorded (checked, trimmed): a name is needed, a role is one of
+    `ROLES`, an e-mail field holds one address."""
+    name = " ".join(one_line(name or "", "name").split())
+    if not name:
+        raise InvalidPerson("a person at the debtor needs a name", field="name")
+    if role and role not in ROLES:
+        raise InvalidPerson(f"unknown role {role!r}", field="role")
+    values = {"name": name, "function": " ".join(one_line(function or "", "function").split()),
+              "role": role or "", "phone": " ".join(one_line(phone or "", "phone").split()),
+              "email": email_address(email.strip()) if email and email.strip() else ""}
+    if any(len(value) > MAX_TEXT for value in values.values()):
+        raise InvalidPerson(f"a field of {name[:40]!r} is over {MAX_TEXT} characters",
+                            field=next(k for k, v in values.items() if len(v) > MAX_TEXT))
+    return values
 
 
 def merge_person(known: Person, person: dict[str, str]) -> None:

@@ -82,6 +82,11 @@ VOCABULARY: dict[str, dict[str, str]] = {
               "registered_letter_number": "n° de lettre recommandée",
               "discount_amount": "remise", "document": "document", "level": "niveau"},
     "scope": {"file": "dossier", "debtor": "débiteur", "portfolio": "portefeuille"},
+    "person_role": {"billing": "facturation", "accounts_payable": "comptabilité fournisseurs",
+                    "decision_maker": "décideur", "other": "autre"},
+    "identity": {"legal_name": "raison sociale", "siren": "SIREN", "siret": "SIRET",
+                 "legal_form": "forme juridique", "registered_office": "siège social",
+                 "billing_address": "adresse de facturation"},
 }
 """The French word of each value, by vocabulary."""
 STATUS_LABELS = VOCABULARY["status"]

@@ -13,17 +13,29 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from domain.phases import CALLBACKS_END, COMMITMENTS, RANK, UNCLAIMED, sql_list
+from domain.phases import COMMITMENTS, RANK, UNCLAIMED, sql_list
 from domain.values import start_of_day
 from projections.case_view import (
     CALLBACK_OPEN,
     CASE_VIEW,
+    DEBTOR_OWNERS,
     OPEN,
     PLAN_INSTALMENTS,
     CaseLine,
 )
-from projections.debtors import DEBTOR_CONTACTS, DEBTOR_TOUCHES, DEBTORS
+from projections.debtors import (
+    DEBTOR_CONTACT_MEANS,
+    DEBTOR_CONTACTS,
+    DEBTOR_IDENTITY,
+    DEBTOR_TOUCHES,
+    DEBTORS,
+    KnownPerson,
+    Said,
+    identity_of,
+    people_of,
+)
 from projections.history import HISTORY
+from projections.holdings import HoldingReads
 from projections.schema import Type
 from projections.storage import ViewStore
 
@@ -46,22 +58,39 @@ the file also shows on the team board."""
 
 @dataclass(frozen=True)
 class DebtorView:
-    """A debtor with all its files, its totals, the people known there and today's contacts."""
+    """A debtor with all its files, its totals, its identity, the people known there, its
+    owner and today's contacts."""
 
     account: str
     name: str
     siren: str
     files: list[CaseLine]
     """Its files, largest balance first (the first 500)."""
-    contacts: list[dict[str, Any]]
+    people: list[KnownPerson]
+    """The people known there, the most recently seen first."""
     touched_today: list[dict[str, Any]]
     invoiced: dict[str, Decimal]
     """Invoiced, by currency: amounts in two currencies are never added."""
     outstanding: dict[str, Decimal]
     """Still owed, by currency."""
     file_count: int
+    identity: dict[str, Said]
+    """The identity fields its record sets (legal name, SIREN, SIRET, legal form,
+    addresses), each with who recorded it and when."""
+    owner: dict[str, Any] | None = None
+    """Who owns it (`owner`, empty: « à attribuer »), given by whom, when, why; None before
+    anybody was given it."""
+
+    @property
+    def contacts(self) -> list[dict[str, Any]]:
+        """The people as rows: name, function, the latest phone and e-mail, last seen."""
+        return [{"name": p.name.value, "function": p.function.value if p.function else "",
+                 "phone": p.phone, "email": p.email, "last_seen": p.name.at}
+                for p in self.people]
 
 
+NOBODY = "-"
+"""The portfolio's agent filter for files nobody holds (« à attribuer »): no login reads so."""
 SORTS = {
     "retard": "due_on ASC, number", "montant": "outstanding DESC, number",
     "debiteur": "debtor_name, number", "numero": "number",
@@ -99,7 +128,9 @@ class PortfolioFilter:
                 clauses.append("due_on < :day")
             elif self.status == "not_yet_due":
                 clauses.append("due_on >= :day")
-        if self.agent:
+        if self.agent == NOBODY:
+            clauses.append("agent IS NULL")
+        elif self.agent:
             clauses.append("agent = :agent")
             params["agent"] = self.agent
         if self.debtor:
@@ -135,6 +166,15 @@ BUCKET_DAYS = {"not_yet_due": (-36500, 0), "1-30": (1, 31), "31-60": (31, 61),
                "61-90": (61, 91), "over_90": (91, 36500)}
 
 
+def _listed(values: Iterable[str], params: dict[str, Any]) -> str:
+    """Values as named parameters of an SQL list (added to `params`): `:v0, :v1`."""
+    names = []
+    for value in sorted(set(values)):
+        names.append(f"v{len(params)}")
+        params[names[-1]] = value
+    return ", ".join(":" + name for name in names)
+
+
 def _share(part: int | None, whole: int | None) -> Decimal | None:
     if not whole:
         return None
@@ -156,8 +196,8 @@ class AgingRow:
         return sum(self.buckets.values(), Decimal("0.00"))
 
 
-class Reads:
-    """Read-side questions, answered from the view store."""
+class Reads(HoldingReads):
+    """Read-side questions, answered from the view store (who holds what: `HoldingReads`)."""
 
     def __init__(self, views: ViewStore) -> None:
         self.views = views
@@ -225,9 +265,17 @@ class Reads:
                                 {"account": account}, DEBTORS.columns)
         if not found:
             return None
-        contacts = self.views.rows(
-            "SELECT * FROM {debtor_contacts} WHERE account = :account ORDER BY last_seen DESC",
-            {"account": account}, DEBTOR_CONTACTS.columns)
+        where = {"account": account}
+        people = people_of(
+            self.views.rows("SELECT * FROM {debtor_contacts} WHERE account = :account", where,
+                            DEBTOR_CONTACTS.columns),
+            self.views.rows("SELECT * FROM {debtor_contact_means} WHERE account = :account",
+                            where, DEBTOR_CONTACT_MEANS.columns))
+        identity = identity_of(self.views.rows(
+            "SELECT * FROM {debtor_identity} WHERE account = :account", where,
+            DEBTOR_IDENTITY.columns))
+        owners = self.views.rows("SELECT * FROM {debtor_owners} WHERE account = :account",
+                                 where, DEBTOR_OWNERS.columns)
         totals = self.views.rows(
             "SELECT currency, COUNT(*) AS n, SUM(amount) AS invoiced, "
             "SUM(outstanding) AS outstanding FROM {case_view} WHERE debtor_account = :account "
@@ -241,7 +289,8 @@ class Reads:
             files=self._lines("debtor_account = :account", {"account": account}, day,
                               order="outstanding DESC, due_on, number",
                               suffix=" LIMIT 500"),
-            contacts=contacts, touched_today=self.touches_on(day, account))
+            people=people, identity=identity, owner=owners[0] if owners else None,
+            touched_today=self.touches_on(day, account))
 
     def touches_on(self, day: date, account: str | None = None) -> list[dict[str, Any]]:
         """Who contacted a debtor (or any debtor) on `day` (a Paris day), when and how, in order:
@@ -255,21 +304,6 @@ class Reads:
         return self.views.rows(
             f"SELECT * FROM {{debtor_touches}} WHERE {where} ORDER BY occurred_at", params,
             DEBTOR_TOUCHES.columns)
-
-    def holdings(self) -> list[dict[str, Any]]:
-        """Per agent: debtors held, open files and what they still owe, by currency."""
-        open_files = f"FROM {{case_view}} WHERE phase NOT IN {sql_list(CALLBACKS_END)}"
-        rows = self.views.rows(
-            "SELECT agent, COUNT(DISTINCT debtor_account) AS debtors, COUNT(*) AS files "
-            f"{open_files} GROUP BY agent ORDER BY agent", {},
-            {"debtors": Type.INT, "files": Type.INT})
-        owed = self.views.rows(
-            f"SELECT agent, currency, SUM(outstanding) AS outstanding {open_files} "
-            "GROUP BY agent, currency ORDER BY currency", {}, {"outstanding": Type.CENTS})
-        for row in rows:
-            row["outstanding"] = {o["currency"]: o["outstanding"] for o in owed
-                                  if o["agent"] == row["agent"]}
-        return rows
 
     # -- worklist facts -----------------------------------------------------------------
 
@@ -333,21 +367,29 @@ class Reads:
         return self._lines(f"{OPEN} AND due_on >= :first AND due_on <= :last",
                            {"first": first, "last": last}, day)
 
-    def last_touches(self, accounts: Iterable[str] | None = None) -> dict[str, datetime]:
-        """For each debtor (of `accounts`, or all), when it was last contacted."""
-        where, params = "", {}
+    def last_touches(self, accounts: Iterable[str] | None = None,
+                     before: datetime | None = None) -> dict[str, datetime]:
+        """For each debtor (of `accounts`, or all), when it was last contacted (before
+        `before`, if given)."""
+        conditions, params = [], {}
         if accounts is not None:
             params = {f"a{i}": account for i, account in enumerate(sorted(set(accounts)))}
             if not params:
                 return {}
-            where = f"WHERE account IN ({', '.join(':' + name for name in params)}) "
+            conditions.append(f"account IN ({', '.join(':' + name for name in params)})")
+        if before is not None:
+            conditions.append("occurred_at < :before")
+            params["before"] = before
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         rows = self.views.rows("SELECT account, MAX(occurred_at) AS last FROM {debtor_touches} "
                                f"{where}GROUP BY account", params, {"last": Type.INSTANT})
         return {row["account"]: row["last"] for row in rows}
 
-    def work_candidates(self, day: date, agent: str | None, limit: int, offset: int = 0
+    def work_candidates(self, day: date, agent: str | None, limit: int | None,
+                        offset: int = 0, accounts: Iterable[str] | None = None
                         ) -> list[tuple[int, CaseLine]]:
-        """Files the day may put on the worklist, most urgent first, with their rank.
+        """Files the day may put on the worklist, most urgent first, with their rank: the
+        `limit` first after `offset` (all when None), of every debtor or of `accounts`.
 
         Rank 0: a broken commitment (promise past its date, instalment missed); 1: a
         callback due; 2: a scenario step (`wakes_on` reached). Within a rank, the
@@ -355,12 +397,17 @@ class Reads:
         a step is really due (a contact on a sibling file may postpone it).
         """
         where, rank, params = self._work_sql(day, agent)
+        if accounts is not None:
+            listed = _listed(accounts, params)
+            if not listed:
+                return []
+            where = f"debtor_account IN ({listed}) AND ({where})"
         late = self.views.greatest(self.views.days_before(":day", "due_on"), "1")
+        page = "" if limit is None else " LIMIT :limit OFFSET :offset"
         rows = self.views.rows(
             f"SELECT {', '.join(WORK_COLUMNS)}, {rank} AS work_rank FROM {{case_view}} "
-            f"WHERE {where} ORDER BY work_rank, CAST(outstanding AS NUMERIC) * {late} DESC, number "
-            "LIMIT :limit OFFSET :offset",
-            {**params, "limit": limit, "offset": offset},
+            f"WHERE {where} ORDER BY work_rank, CAST(outstanding AS NUMERIC) * {late} DESC, number"
+            f"{page}", {**params, "limit": limit, "offset": offset},
             {**CASE_VIEW.columns, "work_rank": Type.INT})
         return [(row.pop("work_rank"), CaseLine(row, day)) for row in rows]
 
@@ -369,6 +416,34 @@ class Reads:
         where, _, params = self._work_sql(day, agent)
         return self.views.rows(f"SELECT COUNT(*) AS n FROM {{case_view}} WHERE {where}",
                                params, {"n": Type.INT})[0]["n"]
+
+    def work_totals(self, day: date, agent: str | None, leaving_out: Iterable[str] = ()
+                    ) -> tuple[int, int, dict[str, Decimal]]:
+        """Of the files `work_candidates` would give, leaving out some debtors: how many
+        debtors, how many files, and what they still owe by currency."""
+        where, _, params = self._work_sql(day, agent)
+        listed = _listed(leaving_out, params)
+        if listed:
+            where = f"debtor_account NOT IN ({listed}) AND ({where})"
+        debtors = self.views.rows(
+            f"SELECT COUNT(DISTINCT debtor_account) AS n FROM {{case_view}} WHERE {where}",
+            params, {"n": Type.INT})[0]["n"]
+        owed = self.views.rows(
+            "SELECT currency, COUNT(*) AS n, SUM(outstanding) AS owed FROM {case_view} "
+            f"WHERE {where} GROUP BY currency ORDER BY currency", params,
+            {"n": Type.INT, "owed": Type.CENTS})
+        return debtors, sum(row["n"] for row in owed), {row["currency"]: row["owed"]
+                                                          for row in owed}
+
+    def debtor_names(self, accounts: Iterable[str]) -> dict[str, str]:
+        """The name of each of these debtors."""
+        params: dict[str, Any] = {}
+        listed = _listed(accounts, params)
+        if not listed:
+            return {}
+        rows = self.views.rows(f"SELECT account, name FROM {{debtors}} WHERE account IN ({listed})",
+                               params, DEBTORS.columns)
+        return {row["account"]: row["name"] for row in rows}
 
     @staticmethod
     def _work_sql(day: date, agent: str | None) -> tuple[str, str, dict[str, Any]]:

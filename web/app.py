@@ -21,7 +21,19 @@ from adapters.infra.throttle import LoginThrottle
 from adapters.messages import in_french
 from adapters.settings import Settings
 from domain.errors import DomainError, InvoiceNotFound
-from web import accounts, api, auth, docs, exports, files, team_settings, work
+from web import (
+    accounts,
+    api,
+    api_debtors,
+    auth,
+    debtors,
+    docs,
+    exports,
+    files,
+    owners,
+    team_settings,
+    work,
+)
 from web.middleware import RequestContext
 from web.templating import build_templates
 
@@ -70,10 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.mount(app)
     app.include_router(api.router)  # first: scripts post in bursts, routes match in order
+    app.include_router(api_debtors.router)
     app.include_router(auth.router, include_in_schema=False)  # pages, not the API
     app.include_router(accounts.router, include_in_schema=False)
     app.include_router(files.router, include_in_schema=False)
     app.include_router(work.router, include_in_schema=False)
+    app.include_router(debtors.router, include_in_schema=False)
+    app.include_router(owners.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)
 

@@ -46,7 +46,10 @@ def _tell(report: ImportReport, what: str) -> None:
     """What the import did, in French: counts, then each line that recorded nothing."""
     out.print(f"{report.created} {what} enregistré(s), {report.unchanged} déjà présent(s), "
               f"{len(report.rejected)} rejeté(s).")
-    if report.created == 0 and report.unchanged and report.ok:
+    if report.debtors_updated:
+        out.print(f"{report.debtors_updated} débiteur(s) complété(s) : identité, adresses, "
+                  "contacts.")
+    if report.created == 0 and report.unchanged and report.ok and not report.debtors_updated:
         out.print("Ce fichier a déjà été importé : rien de nouveau.")
     for line, reason in report.rejected:
         _say(f"  ligne {line} : {reason}")

@@ -3,9 +3,11 @@
 The package `factur-x` extracts the embedded XML and reads it into EN 16931 terms:
 number (BT-1), issue date (BT-2), currency (BT-5), due date (BT-9, else the payment
 terms), purchase order (BT-13), buyer (BG-7: name, identifier, SIREN under scheme
-0002) and total including tax (BT-112). An empty file, a file that is not a PDF and a PDF
-without Factur-X data are refused in French (the package's own message goes to the logs);
-an invoice sent again with another amount, due date or buyer is a discrepancy.
+0002; its postal address, BG-8, becomes the debtor's billing address, and its contact
+point, BG-9, the invoice's billing contact) and total including tax (BT-112). An empty
+file, a file that is not a PDF and a PDF without Factur-X data are refused in French (the
+package's own message goes to the logs); an invoice sent again with another amount, due
+date or buyer is a discrepancy.
 """
 
 from __future__ import annotations
@@ -52,12 +54,27 @@ def facturx_row(pdf: bytes, terms: PaymentTerms) -> dict[str, str]:
         raise BadRow("date de facture absente (BT-2)")
     due = data.get("BT-9") or terms.due_on(issued)
     return {
+        **_buyer_details(buyer),
         "number": str(data.get("BT-1", "")), "debtor_account": account,
         "debtor_name": str(buyer.get("name", "")), "siren": str(siren),
         "amount": str(data.get("BT-112", "")), "currency": str(data.get("BT-5", "EUR")),
         "issued_on": issued.isoformat(), "due_on": due.isoformat(),
         "po_reference": str(data.get("BT-13", "") or ""),
     }
+
+
+def _buyer_details(buyer: dict[str, Any]) -> dict[str, str]:
+    """The buyer's postal address and first contact point, as import columns."""
+    lines = [str(buyer.get(k) or "") for k in ("addr_l1", "addr_l2", "addr_l3")]
+    contact = next(iter(buyer.get("contacts") or []), {})
+    row = {"billing_street": "\n".join(line for line in lines if line.strip()),
+           "billing_postcode": str(buyer.get("postcode") or ""),
+           "billing_city": str(buyer.get("city") or ""),
+           "billing_country": str(buyer.get("country_code") or ""),
+           "contact_name": str(contact.get("name") or ""),
+           "contact_phone": str(contact.get("phone") or ""),
+           "contact_email": str(contact.get("email") or "")}
+    return {name: value for name, value in row.items() if value.strip()}
 
 
 def import_facturx(files: CaseFiles, pdf: bytes, actor: str,

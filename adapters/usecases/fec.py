@@ -9,6 +9,13 @@ lettered credit (bank, cash, miscellaneous operations) is a payment. Invoices fu
 settled by their lettering are left out. Due dates come from a due-date column when the
 FEC has one, else from payment terms. A FEC that is not text, or has no line after its
 header, is refused whole; a line that does not read is rejected with its number.
+
+The FEC's eighteen columns (article A47 A-1) know a customer only by its auxiliary
+account and label: the label is the debtor's name, and nothing else of the debtor is in
+them. Columns some accounting software adds after them, named as in the CSV import
+(`siren`, `siret`, `forme_juridique`, `adresse_facturation`, `code_postal`, `ville`,
+`adresse_siege`..., `contact`, `fonction_contact`, `role_contact`, `email`, `telephone`),
+are read as the CSV's are, from the invoice's line.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from adapters.usecases.import_files import BadRow, text_lines
+from adapters.usecases.import_files import INVOICE_COLUMNS, BadRow, plain_name, text_lines
 from adapters.usecases.import_payments import CREDIT_NOTE, PAYMENT, record_payment_rows
 from adapters.usecases.importing import ImportReport, Progress, register_rows
 from domain.service import CaseFiles
@@ -27,6 +34,12 @@ from domain.terms import PaymentTerms
 DUE_COLUMNS = ("dateecheance", "echeancedate", "echeance", "dateech")
 SALES_JOURNAL_CODES = ("V", "AV")
 SALES_JOURNAL_WORDS = ("vente", "avoir")
+DEBTOR_DETAILS = ("siren", "siret", "legal_form", "office_street", "office_street_2",
+                  "office_postcode", "office_city", "office_country", "billing_street",
+                  "billing_street_2", "billing_postcode", "billing_city", "billing_country",
+                  "contact_name", "contact_function", "contact_role", "contact_phone",
+                  "contact_email")
+"""What a FEC's added columns may say of the debtor (see the module's doc)."""
 
 
 @dataclass
@@ -44,6 +57,8 @@ class _Line:
     credit: Decimal
     letter: str
     due: date | None
+    extra: dict[str, str]
+    """The debtor's details in the columns added after the standard ones."""
 
     @property
     def is_credit_note(self) -> bool:
@@ -81,6 +96,9 @@ def _lines(data: bytes, report: ImportReport) -> list[_Line]:
         raise BadRow(f"colonnes FEC introuvables : {', '.join(missing)}")
     col = {name: header.index(name) for name in header}
     due_col = next((col[c] for c in DUE_COLUMNS if c in col), None)
+    aliases = {alias: name for name in DEBTOR_DETAILS for alias in INVOICE_COLUMNS[name]}
+    extra_cols = {i: aliases[plain_name(h)] for i, h in enumerate(header)
+                  if plain_name(h) in aliases}
     if not any(row.strip() for row in rows[1:]):
         raise BadRow("aucune écriture à importer : le FEC n'a que son en-tête")
     lines = []
@@ -107,7 +125,9 @@ def _lines(data: bytes, report: ImportReport) -> list[_Line]:
                 day=_day(piece_day or cells[col["ecrituredate"]]),
                 label=cells[col["ecriturelib"]].strip(), debit=_amount(cells[col["debit"]]),
                 credit=_amount(cells[col["credit"]]), letter=cells[col["ecriturelet"]].strip(),
-                due=_day(due_text) if due_text else None))
+                due=_day(due_text) if due_text else None,
+                extra={name: cells[i].strip() for i, name in extra_cols.items()
+                       if cells[i].strip()}))
         except BadRow as error:
             report.reject(number, str(error))
     return lines
@@ -148,7 +168,8 @@ def import_fec(files: CaseFiles, data: bytes, actor: str, terms: PaymentTerms,
                 "number": invoice.piece, "debtor_account": invoice.aux,
                 "debtor_name": invoice.aux_name, "amount": str(invoice.debit),
                 "issued_on": invoice.day.isoformat(),
-                "due_on": (invoice.due or terms.due_on(invoice.day)).isoformat()}))
+                "due_on": (invoice.due or terms.due_on(invoice.day)).isoformat(),
+                **invoice.extra}))
             payment_rows.extend((credit.line, _settlement(invoice, credit, used))
                                 for credit, used in allocated)
     report.merge(register_rows(files, open_rows, actor, progress))

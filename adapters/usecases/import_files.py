@@ -40,7 +40,29 @@ INVOICE_COLUMNS = {
     "contact_name": ("contact_name", "contact", "destinataire", "nom_contact"),
     "contact_email": ("contact_email", "email", "courriel", "e_mail"),
     "contact_phone": ("contact_phone", "phone", "telephone", "tel"),
+    "contact_function": ("contact_function", "fonction_contact", "fonction"),
+    "contact_role": ("contact_role", "role_contact", "role"),
+    "siret": ("siret", "debtor_siret", "siret_client"),
+    "legal_form": ("legal_form", "forme_juridique"),
+    "office_street": ("office_address", "registered_office", "adresse_siege",
+                      "siege_social", "siege"),
+    "office_street_2": ("office_address_2", "complement_siege", "adresse_siege_2"),
+    "office_postcode": ("office_postcode", "code_postal_siege", "cp_siege"),
+    "office_city": ("office_city", "ville_siege"),
+    "office_country": ("office_country", "pays_siege"),
+    "billing_street": ("billing_address", "address", "adresse_facturation", "adresse",
+                       "adresse_1"),
+    "billing_street_2": ("billing_address_2", "address_2", "adresse_facturation_2",
+                         "complement_adresse", "adresse_2"),
+    "billing_postcode": ("billing_postcode", "postcode", "zip", "code_postal",
+                         "code_postal_facturation", "cp"),
+    "billing_city": ("billing_city", "city", "ville", "ville_facturation"),
+    "billing_country": ("billing_country", "country", "pays", "pays_facturation"),
 }
+"""Invoice columns. The contact's columns name the invoice's billing contact (a function
+or a role records them among the debtor's people too); the SIRET, legal form and the two
+postal addresses (siège social, adresse de facturation: street lines, postcode, city,
+country) go to the debtor's identity."""
 PAYMENT_COLUMNS = {
     "number": INVOICE_COLUMNS["number"],
     "amount": ("amount", "montant", "montant_regle"),
@@ -58,6 +80,15 @@ LABELS = {
     "received_on": "date", "means": "mode de règlement", "reference": "référence",
     "kind": "nature", "name": "nom du contact", "function": "fonction du contact",
     "email": "e-mail du contact", "phone": "téléphone du contact", "reason": "motif",
+    "contact_function": "fonction du contact", "contact_role": "rôle du contact",
+    "role": "rôle du contact", "siret": "SIRET", "legal_form": "forme juridique",
+    "legal_name": "raison sociale", "registered_office": "adresse du siège",
+    "billing_address": "adresse de facturation", "office_street": "adresse du siège",
+    "office_street_2": "complément d'adresse du siège", "office_postcode": "code postal du siège",
+    "office_city": "ville du siège", "office_country": "pays du siège",
+    "billing_street": "adresse de facturation",
+    "billing_street_2": "complément d'adresse de facturation", "billing_postcode": "code postal",
+    "billing_city": "ville", "billing_country": "pays",
 }
 """The French name of each column and of each field a refusal may name."""
 NOT_TEXT = {

@@ -28,15 +28,18 @@ from adapters.usecases.import_files import (
     LABELS,
     BadRow,
     UnreadableRow,
+    plain_name,
     read_rows,
     row_date,
     row_money,
 )
+from domain.addresses import address_text, postcode_of
 from domain.batches import UNCHANGED, Registration
+from domain.debtors import ROLES, DebtorDetails, identity_values, person_values
 from domain.errors import DomainError
 from domain.service import CaseFiles
 from domain.values import CENT, Contact, Debtor, Money
-from projections.french import day, money
+from projections.french import VOCABULARY, day, money
 
 Progress = Callable[[int, int], None]
 """Told (done, total) as an import goes, for a progress bar."""
@@ -101,6 +104,9 @@ class ImportReport:
     outcomes: dict[int, str] = field(default_factory=dict)
     refusals: dict[int, DomainError] = field(default_factory=dict)
     """The case file's refusal behind a rejected row, when a rule refused it."""
+    debtors_updated: int = 0
+    """Debtors whose record the lines completed (identity, people): new addresses sent
+    for invoices already there count here, not as rows created."""
 
     def count(self, ref: int, outcome: str) -> None:
         """Notes what happened to one row."""
@@ -136,6 +142,7 @@ class ImportReport:
         self.to_confirm.extend(other.to_confirm)
         self.outcomes.update(other.outcomes)
         self.refusals.update(other.refusals)
+        self.debtors_updated += other.debtors_updated
 
     def reasons(self) -> dict[int, str]:
         """Why each row that recorded nothing did not, in French."""
@@ -212,6 +219,53 @@ def _registration(row: dict[str, str]) -> Registration:
     )
 
 
+ROLE_WORDS = {plain_name(word): role for role, word in VOCABULARY["person_role"].items()} | {
+    role: role for role in ROLES} | {"comptabilite": "accounts_payable",
+                                     "fournisseurs": "accounts_payable",
+                                     "dirigeant": "decision_maker", "direction": "decision_maker"}
+"""A contact's role as an import line names it: French or English, accents and case aside."""
+
+
+def _details(row: dict[str, str], debtor: Debtor) -> DebtorDetails | None:
+    """What an invoice line says of its debtor beyond the invoice: SIRET, legal form,
+    addresses (identity) and a contact's function or role (a person). None when it says
+    nothing of that; a value that does not read refuses the whole line."""
+    identity = {"siret": row.get("siret", ""), "legal_form": row.get("legal_form", "")}
+    for name, prefix in (("registered_office", "office"), ("billing_address", "billing")):
+        street = [*row.get(f"{prefix}_street", "").splitlines(),
+                  row.get(f"{prefix}_street_2", "")]
+        if not any(row.get(f"{prefix}_{part}") for part in ("street", "postcode", "city")):
+            continue  # a country alone is no address
+        identity[name] = address_text([line for line in street if line.strip()],
+                                      row.get(f"{prefix}_postcode", ""),
+                                      row.get(f"{prefix}_city", ""),
+                                      row.get(f"{prefix}_country", ""), field=name)
+    identity = {k: v for k, v in identity_values(identity).items() if v}
+    people: tuple[dict[str, str], ...] = ()
+    role_text = row.get("contact_role", "")
+    role = ROLE_WORDS.get(plain_name(role_text), "") if role_text else ""
+    if role_text and not role:
+        raise BadRow(f"rôle du contact inconnu : « {role_text[:40]} » (facturation, "
+                     "comptabilité fournisseurs, décideur ou autre)")
+    if row.get("contact_name") and (role or row.get("contact_function")):
+        people = (person_values(name=row["contact_name"],
+                                function=row.get("contact_function", ""), role=role,
+                                phone=row.get("contact_phone", ""),
+                                email=row.get("contact_email", "")),)
+    if not identity and not people:
+        return None
+    return DebtorDetails(debtor.account, identity, people)
+
+
+def _postcode(details: DebtorDetails | None) -> str:
+    """The debtor's postcode, for the owner rules by département: its billing address's,
+    else its registered office's."""
+    if details is None:
+        return ""
+    return next((code for name in ("billing_address", "registered_office")
+                 if (code := postcode_of(details.identity.get(name, "")))), "")
+
+
 def import_invoices(files: CaseFiles, data: bytes, actor: str,
                     progress: Progress | None = None) -> ImportReport:
     """Registers every new invoice of a CSV file, many per transaction."""
@@ -226,9 +280,12 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
     report = ImportReport()
     seen: dict[str, int] = {}
     accepted: list[tuple[int, Registration]] = []
+    details: dict[int, DebtorDetails] = {}
     for ref, row in rows:
         try:
             registration = _registration(row)
+            if (said := _details(row, registration.debtor)) is not None:
+                details[ref] = said
         except BadRow as error:
             report.reject(ref, str(error))
             continue
@@ -243,7 +300,8 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
         accepted.append((ref, registration))
     outcomes = files.register_invoices(
         actor, [registration for _, registration in accepted],
-        progress=(lambda done, _: progress(done, len(accepted))) if progress else None)
+        progress=(lambda done, _: progress(done, len(accepted))) if progress else None,
+        postcodes=[_postcode(details.get(ref)) for ref, _ in accepted])
     for (ref, registration), outcome in zip(accepted, outcomes, strict=True):
         if isinstance(outcome, DomainError):
             report.reject(ref, refusal(outcome), outcome)
@@ -251,6 +309,9 @@ def register_rows(files: CaseFiles, rows: Sequence[tuple[int, dict[str, str]]], 
             report.differs(found)
         else:
             report.count(ref, outcome)
+    said = [details[ref] for ref, _ in accepted if report.outcomes.get(ref) != "rejected"
+            and ref in details]
+    report.debtors_updated += files.update_debtors(actor, said) if said else 0
     report.rejected.sort()
     return report
 

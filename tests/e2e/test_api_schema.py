@@ -40,6 +40,8 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(server):
             nonlocal calls
             if case.path_parameters and "number" in case.path_parameters and calls % 3 == 0:
                 case.path_parameters["number"] = "SCH-1"                 # a file that exists
+            if case.path_parameters and "account" in case.path_parameters and calls % 3 == 0:
+                case.path_parameters["account"] = "411SCH"               # a debtor that exists
             response = case.call(base_url=base, headers=AUTH)
             calls += 1
             case.validate_response(response, checks=checks)
