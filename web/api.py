@@ -22,7 +22,14 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import CAN_RECORD, User
-from adapters.usecases.fact_forms import BY_KIND, may_use, read, record, unknown_accounts
+from adapters.usecases.fact_forms import (
+    BY_KIND,
+    CHASES,
+    may_use,
+    read,
+    record,
+    unknown_accounts,
+)
 from adapters.usecases.import_payments import record_payment_rows
 from adapters.usecases.importing import ImportReport, register_rows
 from adapters.usecases.sending import step_reference
@@ -34,6 +41,11 @@ from web.params import MAX_POSITION
 MAX_ITEMS = 1000
 OCCURRED_AT = ("When it happened (business time), if not now: ISO 8601; without a time "
                "zone, Paris time. The recorded time stays the server's clock.")
+SAME_DAY_REASON = (
+    "Why the debtor is contacted again: a call, a reminder, a formal notice or a pre-due "
+    "reminder on a Paris day when somebody else already contacted the debtor is refused "
+    "(409, code `same_day_contact`, the detail naming who and when) unless a reason is "
+    "given; it is then recorded on each file.")
 
 
 class Refused(BaseModel):
@@ -92,6 +104,23 @@ class InvoiceIn(BaseModel):
     contact_name: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=200)
     contact_phone: str = Field(default="", max_length=50)
+    contact_function: str = Field(default="", max_length=200)
+    contact_role: Literal["", "billing", "accounts_payable", "decision_maker", "other"] = Field(
+        default="", description="With a function or a role, the contact is also recorded "
+        "among the debtor's people (see /api/debtors)")
+    siret: str = Field(default="", max_length=30)
+    legal_form: str = Field(default="", max_length=100)
+    billing_street: str = Field(default="", max_length=500,
+                                description="The debtor's billing address: the lines above "
+                                "the postcode, one per line")
+    billing_postcode: str = Field(default="", max_length=10)
+    billing_city: str = Field(default="", max_length=100)
+    billing_country: str = Field(default="", max_length=60, description="Empty for France")
+    office_street: str = Field(default="", max_length=500,
+                               description="The debtor's registered office (siège social)")
+    office_postcode: str = Field(default="", max_length=10)
+    office_city: str = Field(default="", max_length=100)
+    office_country: str = Field(default="", max_length=60)
 
 
 class PaymentIn(BaseModel):
@@ -185,6 +214,7 @@ class CallIn(BaseModel):
     also_about: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
         default_factory=list, max_length=50)
     """Other invoices of the same debtor the call was about: recorded on each, at once."""
+    same_day_reason: str = Field(default="", max_length=2000, description=SAME_DAY_REASON)
     idempotency_key: str | None = Field(default=None, max_length=100)
 
 
@@ -193,6 +223,11 @@ class FactIn(BaseModel):
 
     values: dict[str, str] = Field(default_factory=dict, max_length=20)
     occurred_at: datetime | None = Field(default=None, description=OCCURRED_AT)
+    also_about: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=50, description=(
+            "Other invoices of the same debtor a reminder, a formal notice or a pre-due "
+            "reminder covers: recorded on each, at once (other facts: leave empty)."))
+    same_day_reason: str = Field(default="", max_length=2000, description=SAME_DAY_REASON)
     idempotency_key: str | None = Field(default=None, max_length=100)
 
 
@@ -221,7 +256,9 @@ def _recorded(result: Any) -> Recorded:
 def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
               actor: Annotated[str, Depends(api_actor)]) -> Recorded:
-    """Logs a call on a file (with its promise, atomically, if any)."""
+    """Logs a call on a file and the other invoices it was about (with its promise,
+    atomically, if any). A second contact with the debtor that day, after somebody else's,
+    needs `same_day_reason` (else 409 `same_day_contact`)."""
     contact = Contact(call.contact_name, call.contact_function, call.contact_phone,
                       call.contact_email)
     amount = None if call.promised_amount is None else Money(call.promised_amount)
@@ -229,7 +266,8 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
         actor, [number, *call.also_about], contact=contact, outcome=call.outcome,
         summary=call.summary, callback_on=call.callback_on, promised_on=call.promised_on,
         promised_amount=amount, scenario_step=step_reference(runtime, number, call=True),
-        occurred_at=_business_time(call.occurred_at), idempotency_key=call.idempotency_key))
+        occurred_at=_business_time(call.occurred_at), idempotency_key=call.idempotency_key,
+        same_day_reason=call.same_day_reason))
 
 
 @router.post("/files/{number:ref}/notes", response_model=Recorded,
@@ -249,7 +287,10 @@ def post_fact(number: Annotated[str, Path(max_length=100)],
               runtime: Annotated[Runtime, Depends(get_runtime)],
               user: Annotated[User, Depends(api_recorder)]) -> Any:
     """Records any fact of the file page's forms (kinds: see the file page). Writing off,
-    closing and handing over are for supervisors and administrators."""
+    closing and handing over are for supervisors and administrators. A reminder, a formal
+    notice or a pre-due reminder may cover other invoices of the debtor (`also_about`) and
+    needs `same_day_reason` when somebody else contacted the debtor that day (else 409
+    `same_day_contact`)."""
     form = BY_KIND.get(kind)
     if form is None:
         raise HTTPException(404, f"no fact kind {kind!r}; kinds: {', '.join(BY_KIND)}")
@@ -258,11 +299,15 @@ def post_fact(number: Annotated[str, Path(max_length=100)],
     actor = user.login
     errors, parsed = read(form, fact.values)
     errors.update(unknown_accounts(form, parsed, runtime.accounts.is_recorder))
+    if fact.also_about and kind not in CHASES:
+        errors["also_about"] = ("Seules une relance, une mise en demeure ou une relance "
+                                "préventive portent sur plusieurs factures.")
     if errors:
         return JSONResponse(Refused(code="invalid_fields", detail="some fields do not read",
                                     fields=errors).model_dump(), status_code=422)
     return _recorded(record(runtime.files, actor, number, form, parsed, fact.idempotency_key,
-                            _business_time(fact.occurred_at)))
+                            _business_time(fact.occurred_at), also_about=fact.also_about,
+                            same_day_reason=fact.same_day_reason))
 
 
 @router.get("/files/{number:ref}")

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_RECORD, Session
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.infra.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
-from adapters.usecases.fact_forms import BY_KIND, FORMS, may_use, read, record, unknown_accounts
+from adapters.usecases.debtor_letters import CHASED, due_numbers
+from adapters.usecases.fact_forms import (
+    BY_KIND,
+    CHASES,
+    FORMS,
+    may_use,
+    read,
+    record,
+    unknown_accounts,
+)
 from adapters.usecases.sending import (
     UnknownRecipient,
     known_contacts,
@@ -22,9 +32,11 @@ from adapters.usecases.sending import (
     send_by_email,
     step_reference,
 )
+from domain.debtors import SameDayContact
 from domain.errors import DomainError, InvoiceNotFound
 from domain.kinds import Form as FactForm
 from domain.penalties import penalties
+from domain.phases import ENDED
 from domain.prescription import prescription
 from domain.values import paris_day
 from projections import french
@@ -36,17 +48,25 @@ from web.downloads import content_disposition
 from web.forms import OUTCOMES, CallForm
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
+from web.work import day_page
 
 router = APIRouter()
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                "form-action 'none'; frame-ancestors 'none'")
 DOCUMENT_TITLES = {name: french.label("document", name) for name in DOCUMENTS}
+WHOLE_DEBTOR = ("relance", "mise-en-demeure")
+"""Forms of a letter that covers all the debtor's due invoices when « toutes » is ticked."""
 
 
 @router.get("/", response_class=HTMLResponse, name="home",
             dependencies=[Depends(require_user)])
 def home(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
-    """The start page: find a file by its invoice number."""
+    """The start page: Ma journée for an agent, the team's day for a supervisor or an
+    administrator; finding a file by its invoice number for whoever records nothing."""
+    session: Session = request.state.session
+    if session.user.role in CAN_RECORD:
+        return day_page(request, runtime, session, runtime.today(),
+                        team=session.user.role in CAN_MANAGE_TEAM)
     head = runtime.files.recorder.max_notification_id() or 0
     return request.app.state.templates.TemplateResponse(
         request, "home.html", {"facts": head, "store": runtime.store.description}
@@ -67,11 +87,13 @@ def find_file(request: Request, numero: Annotated[str, Query(max_length=100)] = 
 def document_preview(request: Request, number: str, template: str,
                      runtime: Annotated[Runtime, Depends(get_runtime)],
                      format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
-                     ) -> Response:
-    """A document as it would go out today (HTML, or the printable PDF); nothing is sent."""
+                     seule: bool = False) -> Response:
+    """A document as it would go out today (HTML, or the printable PDF); nothing is sent.
+    A debtor's letter covers all its due invoices, unless `seule` (this invoice alone)."""
     session: Session = request.state.session
     try:
-        document = preview(runtime, number, template, session.user.name)
+        document = preview(runtime, number, template, session.user.name,
+                           numbers=[] if seule else None)
     except WordingBroken as error:
         return _wording_broken(request, error)
     except DocumentUnavailable as error:
@@ -145,8 +167,9 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
-               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-               status_code: int = 200, open_form: str = "") -> Response:
+               errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+               status_code: int = 200, open_form: str = "",
+               open_document: str = "") -> Response:
     fresh = runtime.wait_for_views(apres)
     today = runtime.today()
     line = runtime.reads.case(number, today)
@@ -157,6 +180,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
         raise InvoiceNotFound(f"no file for invoice {number}", number=number)
     # The law's figures need every payment's date: they are computed from the file's facts.
     folded = runtime.files.case(number)
+    open_files, due_others = _debtors_files(runtime, line, today)
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
         {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
@@ -167,6 +191,9 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
          "fact_forms": [f for f in FORMS if may_use(f, request.state.session.user.role,
                                                      runtime.settings.agents_may_close)],
          "open_form": open_form, "documents": DOCUMENT_TITLES,
+         "open_document": open_document, "call_files": open_files,
+         "due_others": due_others, "whole_debtor": WHOLE_DEBTOR, "same_day_forms": CHASES,
+         "debtor_owner": runtime.reads.debtor_owner(line.debtor_account),
          "contacts": known_contacts(runtime, number)
          if request.state.session.user.role in CAN_RECORD else [],
          "can_record": request.state.session.user.role in CAN_RECORD},
@@ -174,35 +201,52 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
     )
 
 
+def _debtors_files(runtime: Runtime, line: CaseLine,
+                   today: date) -> tuple[list[CaseLine], list[str]]:
+    """The debtor's open files for the call form (this one first, all ticked), and its other
+    invoices that its letters claim today (`debtor_letters.CHASED`), oldest due first."""
+    debtor = runtime.reads.debtor(line.debtor_account, today)
+    others = sorted((f for f in (debtor.files if debtor else []) if f.number != line.number),
+                    key=lambda f: (f.due_on, f.number))
+    return ([line, *(f for f in others if f.phase not in ENDED)],
+            [f.number for f in others if f.status in CHASED])
+
+
 @router.post("/dossiers/{number:ref}/appels", name="log_call")
 def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
              session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
              form: Annotated[CallForm, Form()]) -> Response:
-    """Logs a call, with its promise and callback; asks before a second contact today."""
+    """Logs one call about the debtor's invoices ticked (this one if none were offered), with
+    its promise and callback. A second contact with the debtor today, after somebody
+    else's, is refused with who and when until its reason is given."""
     check_csrf(session, form.csrf)
     values = form.model_dump()
     errors, parsed = form.parse()
-    case = runtime.files.case(number)
-    colleagues = [t for t in runtime.reads.touches_on(runtime.today(), case.debtor.account)
-                  if t["actor"] != session.user.login]
-    if colleagues and not form.confirm:
-        errors["confirm"] = (
-            "Ce débiteur a déjà été contacté aujourd'hui par "
-            + ", ".join(f"{t['actor']} ({french.instant(t['occurred_at'])})" for t in colleagues)
-            + " : cochez « Confirmer » pour enregistrer ce nouvel appel.")
+    problem, numbers = form.numbers(number)
+    if problem:
+        errors["numeros"] = problem
     if errors:
         return _file_page(request, runtime, number, None, errors=errors, values=values,
                           status_code=422)
     try:
         recorded = runtime.files.log_call(
-            session.user.login, number, **parsed,
+            session.user.login, numbers, **parsed,
             scenario_step=step_reference(runtime, number, call=True),
-            idempotency_key=f"form:{form.cle}" if form.cle else None)
+            idempotency_key=f"form:{form.cle}" if form.cle else None,
+            same_day_reason=form.same_day_reason)
+    except SameDayContact as error:
+        return _file_page(request, runtime, number, None,
+                          errors={"same_day_reason": in_french(error, runtime.today())},
+                          values=values, status_code=422)
     except DomainError as error:
         field = {"promise_before_contact": "promised_on", "callback_in_the_past": "callback_on",
                  "invalid_amount": "promised_amount"}.get(error.code, "summary")
         return _file_page(request, runtime, number, None, errors={field: in_french(error)},
                           values=values, status_code=422)
+    if form.retour == "debiteur":
+        target = path_for(request, "debtor_page", account=runtime.files.case(number).debtor.account)
+        return RedirectResponse(f"{target}?apres={recorded.notification_id or 0}",
+                                status_code=303)
     return _show_fact(request, number, recorded.notification_id)
 
 
@@ -233,9 +277,16 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
         return _file_page(request, runtime, number, None, errors=errors, values=values,
                           status_code=422, open_form=form.slug)
     key = values.get("cle")
+    also = due_numbers(runtime, number) if form.slug in WHOLE_DEBTOR and values.get("toutes") \
+        else []
     try:
         recorded = record(runtime.files, session.user.login, number, form, parsed,
-                          f"form:{key}" if key else None)
+                          f"form:{key}" if key else None, also_about=also,
+                          same_day_reason=values.get("same_day_reason", ""))
+    except SameDayContact as error:
+        return _file_page(request, runtime, number, None,
+                          errors={"_form": in_french(error, runtime.today()), "_same_day": "1"},
+                          values=values, status_code=422, open_form=form.slug)
     except DomainError as error:
         if isinstance(error, InvoiceNotFound):
             raise
@@ -250,12 +301,22 @@ def document_send(request: Request, number: str, template: str,
                   runtime: Annotated[Runtime, Depends(get_runtime)],
                   session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
                   csrf: Annotated[str, Form(max_length=200)] = "",
-                  destinataire: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Sends a document by email, to the usual person or a chosen known contact; the file
-    then shows it sent, or the failed attempt."""
+                  destinataire: Annotated[str, Form(max_length=200)] = "",
+                  seule: Annotated[str, Form(max_length=1)] = "",
+                  motif: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Sends a document by email, to the usual person or a chosen known contact, for all
+    the debtor's due invoices (a debtor's letter) unless `seule`; the file then shows it
+    sent, or the failed attempt. A reminder that would be a second contact with the debtor
+    today, after somebody else's, is refused with who and when until `motif` says why."""
     check_csrf(session, csrf)
     try:
-        send_by_email(runtime, number, template, session.user.login, recipient=destinataire)
+        send_by_email(runtime, number, template, session.user.login, recipient=destinataire,
+                      numbers=[] if seule else None, same_day_reason=motif)
+    except SameDayContact as error:
+        return _file_page(request, runtime, number, None,
+                          errors={"_document": in_french(error, runtime.today())},
+                          values={"motif": motif, "seule": seule, "destinataire": destinataire},
+                          status_code=422, open_document=template)
     except WordingBroken as error:
         return _wording_broken(request, error)
     except UnknownRecipient:

@@ -7,9 +7,9 @@ application service until every field reads right.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.messages import in_french
 from domain.errors import DomainError
@@ -32,7 +32,9 @@ def _date(text: str) -> date | None:
 
 
 class CallForm(BaseModel):
-    """Log a call: who, how it went, what was said, a promise, a callback."""
+    """Log a call: about which of the debtor's invoices, who, how it went, what was said, a
+    promise, a callback, and why the debtor is called again when somebody else already
+    contacted it today."""
 
     csrf: str = Field(default="", max_length=200)
     cle: str = Field(default="", max_length=64)
@@ -45,7 +47,22 @@ class CallForm(BaseModel):
     callback_on: str = Field(default="", max_length=20)
     promised_on: str = Field(default="", max_length=20)
     promised_amount: str = Field(default="", max_length=30)
-    confirm: bool = False
+    numeros: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=500)
+    """The debtor's invoices the call was about (ticked); none sent: the file's own."""
+    numeros_choisis: str = Field(default="", max_length=1)
+    """Set when the form offered the debtor's files to tick: then one must be ticked."""
+    same_day_reason: str = Field(default="", max_length=2000)
+    retour: str = Field(default="", max_length=20)
+    """« debiteur »: back to the debtor's page once recorded."""
+
+    def numbers(self, number: str) -> tuple[str | None, list[str]]:
+        """The French problem with the invoices ticked, if any, and the invoices the call
+        was about: those ticked, else the file's own."""
+        ticked = [n for n in dict.fromkeys(n.strip() for n in self.numeros) if n]
+        if self.numeros_choisis and not ticked:
+            return "Cochez au moins une facture dont il a été question.", [number]
+        return None, ticked or [number]
 
     def parse(self) -> tuple[dict[str, str], dict[str, Any]]:
         """The French problems by field, and the command's arguments when there are none."""

@@ -4,7 +4,8 @@ as it is, as it was known, or as things had happened by a day."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -14,11 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.bootstrap import Runtime
-from adapters.cli.common import default_actor, hint, out, parsed, read_form, running
+from adapters.cli.common import default_actor, err, hint, out, parsed, read_form, running
+from adapters.messages import in_french
 from adapters.parsing import parse_business_time, parse_date, parse_instant, parse_percent
 from adapters.usecases.fact_forms import BY_KIND as FORMS
-from adapters.usecases.fact_forms import choice, record
+from adapters.usecases.fact_forms import CHASES, choice, record
 from adapters.usecases.sending import step_reference
+from domain.debtors import SameDayContact
 from domain.engine import Recorded
 from domain.invoice import invoice_id
 from domain.kinds import Form
@@ -88,6 +91,21 @@ BusinessTime = Annotated[str, typer.Option(
     "--le", "--occurred-at", help="Quand c'est arrivé, heure de Paris (« 30/11/2026 16:05 » ; "
     "un jour seul : midi) ; par défaut, maintenant.")]
 OUTCOMES = ", ".join(f"{o.value} ({word('outcome', o)})" for o in CallOutcome)
+SameDayReason = Annotated[str, typer.Option(
+    "--motif-second-contact", help="Pourquoi contacter de nouveau le débiteur aujourd'hui, "
+    "quand quelqu'un d'autre l'a déjà contacté (sinon, c'est refusé).")]
+
+
+@contextmanager
+def same_day_refused(runtime: Runtime) -> Iterator[None]:
+    """A second contact with the debtor the same day, refused: who contacted it and when,
+    in French, and how to give the reason; exit code 1."""
+    try:
+        yield
+    except SameDayContact as error:
+        err.print(f"Refusé : {in_french(error, runtime.today())} Relancez la commande avec "
+                  "--motif-second-contact « … ».", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @case_app.command("call")
@@ -105,9 +123,12 @@ def case_call(
     promised_amount: Annotated[str, typer.Option(
         help="Montant promis (une seule facture ; défaut : le reste dû).")] = "",
     occurred_at: BusinessTime = "",
+    same_day_reason: SameDayReason = "",
     actor: Actor = "",
 ) -> None:
-    """Enregistre un appel, et la promesse faite pendant l'appel, à l'heure où il a eu lieu."""
+    """Enregistre un appel, et la promesse faite pendant l'appel, à l'heure où il a eu lieu.
+    Un second contact le même jour avec le débiteur, après celui d'un autre, demande son
+    motif (--motif-second-contact)."""
     contact = parsed(lambda _: Contact(name=contact_name, function=contact_function,
                                        phone=contact_phone, email=contact_email),
                      contact_email, "--contact-email")
@@ -115,13 +136,13 @@ def case_call(
     amount = parsed(lambda t: Money.parse(t).require_positive(), promised_amount,
                     "--promised-amount") if promised_amount.strip() else None
     when = _business_time(occurred_at)
-    with running(actor) as runtime:
+    with running(actor) as runtime, same_day_refused(runtime):
         recorded = runtime.files.log_call(
             actor or default_actor(), numbers, contact=contact, outcome=chosen, summary=summary,
             callback_on=_optional_day(callback_on, "--callback-on"),
             promised_on=_optional_day(promised_on, "--promised-on"), promised_amount=amount,
             scenario_step="" if when else step_reference(runtime, numbers[0], call=True),
-            occurred_at=when)
+            occurred_at=when, same_day_reason=same_day_reason)
         _say_recorded(runtime, numbers, recorded)
 
 
@@ -132,20 +153,32 @@ def case_record(
         help=f"Le fait : {', '.join(FORMS)} (relance case forms : leurs champs).")],
     fields: Annotated[list[str] | None, typer.Option(
         "--champ", "--field", help="NOM=VALEUR, une fois par champ du fait.")] = None,
+    also: Annotated[list[str] | None, typer.Option(
+        "--aussi", help="Autre facture du débiteur couverte par la relance, la mise en "
+        "demeure ou la relance préventive (une fois par facture).")] = None,
     occurred_at: BusinessTime = "",
+    same_day_reason: SameDayReason = "",
     actor: Actor = "",
 ) -> None:
-    """Enregistre un fait du dossier (paiement, litige, échéancier…) à l'heure où il a eu lieu."""
+    """Enregistre un fait du dossier (paiement, litige, échéancier…) à l'heure où il a eu lieu.
+    Une relance, une mise en demeure ou une relance préventive peut couvrir d'autres
+    factures du débiteur (--aussi) ; un second contact le même jour avec le débiteur, après
+    celui d'un autre, demande son motif (--motif-second-contact)."""
     chosen = FORMS.get(form.strip())
     if chosen is None:
         raise typer.BadParameter(f"aucun fait « {form} » ; faits : {', '.join(FORMS)}",
                                  param_hint="FORM")
+    if also and chosen.slug not in CHASES:
+        raise typer.BadParameter("seules une relance, une mise en demeure ou une relance "
+                                 "préventive portent sur plusieurs factures",
+                                 param_hint="--aussi")
     typed = _typed_fields(chosen, fields or [])
     when = _business_time(occurred_at)
-    with running(actor) as runtime:
+    with running(actor) as runtime, same_day_refused(runtime):
         recorded = record(runtime.files, actor or default_actor(), number, chosen, typed,
-                          occurred_at=when)
-        _say_recorded(runtime, [number], recorded)
+                          occurred_at=when, also_about=also or [],
+                          same_day_reason=same_day_reason)
+        _say_recorded(runtime, [number, *(also or [])], recorded)
 
 
 @case_app.command("forms")

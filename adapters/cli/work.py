@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.cli.common import default_actor, err, out, parsed, running
+from adapters.cli.files import SameDayReason, same_day_refused
 from adapters.infra.calendar import FrenchCalendar
 from adapters.infra.documents import DocumentUnavailable, WordingBroken
 from adapters.parsing import parse_date, parse_percent
@@ -87,10 +88,15 @@ def document_preview(
                                             "formal_notice, call_confirmation, "
                                             "duplicate_cover ou payment_plan.")],
     pdf: Annotated[str, typer.Option(help="Écrit aussi le courrier en PDF à ce chemin.")] = "",
+    also: Also = None,
+    alone: Alone = False,
 ) -> None:
-    """Affiche un document tel qu'il partirait aujourd'hui, sans rien envoyer."""
+    """Affiche un document tel qu'il partirait aujourd'hui, sans rien envoyer. Une relance,
+    une mise en demeure ou la confirmation d'un appel porte sur toutes les factures échues
+    du débiteur, sauf --seule ou --aussi."""
     with running() as runtime, _document_refusals():
-        document = preview(runtime, number, template, default_actor())
+        document = preview(runtime, number, template, default_actor(),
+                           numbers=_chosen(also, alone))
     out.print(f"Objet : {document.subject}\n", style="bold")
     out.print(document.text, markup=False, highlight=False)
     if pdf:
@@ -102,14 +108,34 @@ def document_preview(
 def document_send(
     number: Annotated[str, typer.Argument(help="Numéro de facture.")],
     template: Annotated[str, typer.Argument(help="Le document à envoyer par e-mail.")],
+    also: Also = None,
+    alone: Alone = False,
+    same_day_reason: SameDayReason = "",
 ) -> None:
-    """Envoie un document par e-mail et l'enregistre au dossier (ou l'échec d'envoi)."""
-    with running() as runtime, _document_refusals():
-        sent = send_by_email(runtime, number, template, default_actor())
+    """Envoie un document par e-mail et l'enregistre à chaque dossier qu'il couvre (ou
+    l'échec d'envoi). Une relance envoyée le jour où quelqu'un d'autre a déjà contacté le
+    débiteur demande son motif (--motif-second-contact)."""
+    with running() as runtime, _document_refusals(), same_day_refused(runtime):
+        sent = send_by_email(runtime, number, template, default_actor(),
+                             numbers=_chosen(also, alone), same_day_reason=same_day_reason)
     if not sent.ok:
         out.print(f"Échec de l'envoi à {sent.recipient or '(aucune adresse)'} : {sent.error}")
         raise typer.Exit(1)
     out.print(f"Envoyé à {sent.recipient} ({sent.message_id}).")
+
+
+Also = Annotated[list[str] | None, typer.Option(
+    "--aussi", help="Les factures du débiteur que le document couvre avec celle-ci (une "
+    "fois par facture), au lieu de toutes ses factures échues.")]
+Alone = Annotated[bool, typer.Option(
+    "--seule", help="Pour cette facture seulement, pas pour toutes celles du débiteur.")]
+
+
+def _chosen(also: list[str] | None, alone: bool) -> list[str] | None:
+    """The invoices chosen beside the file's (None: the debtor's due ones)."""
+    if alone and also:
+        raise typer.BadParameter("--seule ou --aussi, pas les deux", param_hint="--seule")
+    return [] if alone else (also or None)
 
 
 @contextmanager

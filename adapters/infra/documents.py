@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -34,10 +34,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from adapters.infra.pdf import html_to_pdf
 from adapters.infra.wording import WordingFailed, WordingSandbox, render_wording
-from domain.case import Entry
+from domain.case import Case, Entry
 from domain.invoice import Invoice
 from domain.kinds import TOUCHING
-from domain.penalties import LawRates, penalties
+from domain.penalties import INDEMNITY_CURRENCY, LawRates, penalties
 from domain.values import CallOutcome, Contact, paris_day
 from projections import french
 
@@ -174,33 +174,45 @@ class Documents:
 
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,
                      agent: str, penalty_rate: Decimal | None = None,
-                     addressee: Contact | None = None) -> dict[str, Any]:
+                     addressee: Contact | None = None,
+                     others: Sequence[tuple[Invoice, Decimal | None]] = (),
+                     postal: Sequence[str] = ()) -> dict[str, Any]:
     """Everything a document may say about a file on a day. `addressee` is the person it
     goes to when chosen; else the person reached by the last call (for a call's
-    confirmation) or last in touch, else the billing contact."""
+    confirmation) or last in touch, else the billing contact. `postal`: the debtor's name
+    and postal address, line by line, for a letter's address window (empty: unknown).
+
+    `others` are further invoices of the same debtor (with their contractual rate) that
+    the document covers too: `invoices` lists every covered invoice, oldest due date
+    first, with its figures and penalties; `totals` adds them up by currency, and `grand_total`
+    adds the indemnities when every invoice is in euros (None otherwise: amounts in two
+    currencies are never added). The history (reminders, contacts) is the covered files'.
+    """
     case = invoice.case
+    covered = [invoice, *(other for other, _ in others)]
     effective = [e for e in invoice.entries if e.is_effective]
-    reminders = [e for e in effective if e.kind == "ReminderSent"]
+    everywhere = [e for inv in covered for e in inv.entries if e.is_effective]
+    reminders = [e for e in everywhere if e.kind == "ReminderSent"]
     reached = [e for e in effective if e.kind == "CallLogged"
                and e.data["outcome"] == CallOutcome.REACHED.value]
     duplicates = [e for e in effective if e.kind == "DuplicateRequested"]
     sent = [e for e in effective if e.kind == "DuplicateSent"]
     contact = addressee or (case.last_touch.contact if case.last_touch
                             and case.last_touch.contact else case.billing_recipient)
+    lines = [_invoice_line(invoice.case, day, rates, penalty_rate),
+             *(_invoice_line(other.case, day, rates, rate) for other, rate in others)]
     return {
         "creditor": creditor, "debtor": case.debtor, "contact": contact, "agent": agent,
-        "today": day, "deadline": day + PAYMENT_DELAY,
-        "invoice": {"number": case.number, "issued_on": case.issued_on, "due_on": case.due_on,
-                    "amount": case.amount, "paid": case.paid, "outstanding": case.outstanding,
-                    "credited": case.credited, "disputed": case.outstanding - case.undisputed,
-                    "claimed_now": case.undisputed, "currency": case.currency,
-                    "po_reference": case.po_reference},
-        "penalties": penalties(case, day, rates, penalty_rate),
+        "postal": list(postal), "today": day, "deadline": day + PAYMENT_DELAY,
+        "invoice": {key: value for key, value in lines[0].items() if key != "penalties"},
+        "penalties": lines[0]["penalties"],
+        "invoices": sorted(lines, key=lambda line: (line["due_on"], line["number"])),
+        **_totals(lines),
         "call": _call(reached[-1] if reached else None, addressee),
         "history": {
             "first_reminder_on": _first_day(reminders, 1),
             "second_reminder_on": _first_day(reminders, 2),
-            "contacted": any(e.kind in TOUCHING for e in effective),
+            "contacted": any(e.kind in TOUCHING for e in everywhere),
             "promise": case.promise if case.promise and not case.promise_kept() else None,
             "broken_promise": case.promise if case.promise_broken_on(day) else None,
             "plan": case.plan,
@@ -241,7 +253,44 @@ def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, 
         Instalment(day + timedelta(days=40), Decimal("600.00"))], contact=person)
     invoice.promise_payment(stamp, promised_on=day + timedelta(days=10), promised_by=person,
                             amount=Money(Decimal("600.00")))
-    return document_context(invoice, day, rates, creditor, "Agent Exemple")
+    return document_context(invoice, day, rates, creditor, "Agent Exemple",
+                            postal=["Exemple SARL", "12 rue de l'Exemple", "69002 LYON"])
+
+
+def _invoice_line(case: Case, day: date, rates: LawRates,
+                  penalty_rate: Decimal | None) -> dict[str, Any]:
+    """One covered invoice as a document lists it: its figures, and its penalties that day."""
+    owed = penalties(case, day, rates, penalty_rate)
+    return {"number": case.number, "issued_on": case.issued_on, "due_on": case.due_on,
+            "amount": case.amount, "paid": case.paid, "outstanding": case.outstanding,
+            "credited": case.credited, "disputed": case.outstanding - case.undisputed,
+            "claimed_now": case.undisputed, "currency": case.currency,
+            "po_reference": case.po_reference, "days_late": case.days_past_due(day),
+            "penalties": owed}
+
+
+def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The covered invoices added up by currency, the indemnities (in euros, whatever the
+    invoices' currency), and everything together when it is all in euros."""
+    by_currency: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        total = by_currency.setdefault(line["currency"], {
+            "currency": line["currency"], "count": 0, **{name: Decimal("0.00") for name in (
+                "amount", "paid", "credited", "outstanding", "claimed_now", "interest")}})
+        total["count"] += 1
+        for name in ("amount", "paid", "credited", "outstanding", "claimed_now"):
+            total[name] += line[name]
+        total["interest"] += line["penalties"].interest
+    for total in by_currency.values():
+        total["claimed_with_interest"] = total["claimed_now"] + total["interest"]
+    indemnities = [line["penalties"].indemnity for line in lines if line["penalties"].indemnity]
+    indemnity_total = sum(indemnities, Decimal("0.00"))
+    euros = by_currency.get(INDEMNITY_CURRENCY)
+    only_euros = set(by_currency) == {INDEMNITY_CURRENCY}
+    return {"totals": list(by_currency.values()), "indemnity_count": len(indemnities),
+            "indemnity_total": indemnity_total, "indemnity_currency": INDEMNITY_CURRENCY,
+            "grand_total": euros["claimed_with_interest"] + indemnity_total
+            if only_euros and euros else None}
 
 
 def _first_day(reminders: list[Entry], level: int) -> date | None:

@@ -11,7 +11,7 @@ or `virement`); a yes-or-no as `oui`/`non` (or a checked box); a plan as one ins
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,10 @@ BY_KIND: dict[str, Form] = {form.slug: form for form in FORMS}
 """Each form by its slug (`/dossiers/N/faits/SLUG`, `relance case record N SLUG`)."""
 ENDS_FILE = frozenset(kind.form.slug for kind in KINDS if kind.form and kind.ends_file)
 """Forms that end a file or hand it over: supervisors and administrators record those."""
+CHASES = frozenset(kind.form.slug for kind in KINDS
+                   if kind.form and kind.touch is not None and kind.touch.chases)
+"""Forms of a contact that chases the debtor (relance, mise-en-demeure, preventive): the
+same-day rule counts them, and they may cover several invoices of the debtor."""
 MAX_VERSION = 10**9
 REQUIRED = "Ce champ est obligatoire."
 MESSAGES = {
@@ -86,15 +90,23 @@ def read(form: Form, values: dict[str, str]) -> tuple[dict[str, str], dict[str, 
 
 
 def record(files: CaseFiles, actor: str, number: str, form: Form, parsed: dict[str, Any],
-           key: str | None = None, occurred_at: datetime | None = None) -> Recorded:
+           key: str | None = None, occurred_at: datetime | None = None, *,
+           also_about: Sequence[str] = (), same_day_reason: str = "") -> Recorded:
     """Runs the form's command on the file with the typed values; `occurred_at` is when it
-    happened, if not now."""
+    happened, if not now. A contact that chases the debtor (`CHASES`: a reminder, a formal
+    notice, a pre-due reminder) may cover other invoices of the debtor too (`also_about`,
+    recorded on each at once) and carry the reason for a second contact with the debtor
+    that day (`same_day_reason`; without it such a contact is refused, `SameDayContact`)."""
     if form.command == "correct":  # the right value is typed like the value it replaces
         parsed = {**parsed, "value": _correction_value(
             files, number, parsed["target"], parsed["field"], parsed["value"])}
     command = getattr(files, form.command)
-    return command(actor, number, **form.arguments(parsed), occurred_at=occurred_at,
-                   idempotency_key=key)
+    if form.slug not in CHASES:
+        return command(actor, number, **form.arguments(parsed), occurred_at=occurred_at,
+                       idempotency_key=key)
+    return command(actor, [number, *also_about], **form.arguments(parsed),
+                   occurred_at=occurred_at, idempotency_key=key,
+                   same_day_reason=same_day_reason)
 
 
 def choice(text: str, vocabulary: str) -> str:
