@@ -1,8 +1,9 @@
 """Server time of the main pages on PostgreSQL, at the issue's size.
 
 Run: .venv/bin/python -m bench.pages [--files N] [--rate R]   (default 100,000 files)
-8 logged-in clients ask for one page after the other (the worklist, a file, a debtor,
-the portfolio filtered at page 50), in two rounds per page:
+8 logged-in clients ask for one page after the other (Ma journée debtor by debtor, for an
+agent and for the whole team; a file, a debtor, the portfolio filtered at page 50), in two
+rounds per page:
 
 - paced (the target): each client asks every 8/R seconds, R pages/s in all (32 by
   default: each of 8 agents a page every 250 ms, many times what people click), each
@@ -78,7 +79,8 @@ def main() -> None:
         rng = random.Random(5)
         pages = {
             "baseline /healthz": lambda: "/healthz",
-            "worklist": lambda: "/journee?agent=bruno.petit",
+            "worklist by debtor, agent": lambda: "/journee?agent=bruno.petit",
+            "worklist by debtor, team": lambda: "/journee?equipe=1",
             "file": lambda: f"/dossiers/{rng.choice(numbers)}",
             "debtor": lambda: f"/debiteurs/{rng.choice(accounts)}",
             "portfolio (filtered, page 50)": lambda: "/portefeuille?statut=paid&page=50",

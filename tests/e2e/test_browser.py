@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import register_kwargs
+from domain.values import PARIS, CallOutcome
+from tests.builders import ACME, GLOBEX, JEAN, eur, register_kwargs
 from tests.e2e.conftest import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -53,13 +54,14 @@ def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, br
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/journee")
-    first = page.locator("tbody tr").first
+    first = page.locator("tbody.debtor").first                      # its debtor's row
+    assert "ACME SARL" in first.locator("tr.debtor-head").inner_text()
     assert "FA-NAV" in first.inner_text()
     assert "première relance" in first.inner_text()                  # never worked: from D
     assert "dossier jamais relancé" in first.inner_text()
     page.screenshot(path=str(SHOTS / "ma-journee.png"), full_page=True)
 
-    first.locator("a").first.click()
+    first.locator("tr.file a").first.click()
     page.wait_for_url("**/dossiers/FA-NAV")
     page.fill("input[name=contact_name]", "Jean Dupont")
     page.select_option("select[name=outcome]", "reached")
@@ -74,6 +76,9 @@ def test_an_agent_logs_in_works_the_first_item_and_sees_it_everywhere(server, br
 
     page.goto(f"{server.url}/journee")
     assert "FA-NAV" not in page.locator("table").inner_text()
+    done = page.locator("tbody.debtor.marked")                      # the debtor stays, done
+    assert "fait : contacté par vous à" in done.inner_text()
+    assert "Fait aujourd'hui\n1 sur 1" in page.locator("#resume").inner_text()
     page.goto(f"{server.url}/equipe")
     assert "amelie.martin" in page.locator("table").last.inner_text()
     page.screenshot(path=str(SHOTS / "equipe.png"), full_page=True)
@@ -100,3 +105,65 @@ def test_the_api_docs_render_in_chromium_under_the_sites_policy(server, browser)
     assert page.locator(".opblock").count() >= 6                  # every operation listed
     page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
     assert problems == []                                         # nothing blocked, no error
+
+
+def test_an_agent_works_her_day_debtor_by_debtor_and_sees_a_colleagues_call(server, browser):
+    runtime = server.app.state.runtime
+    files = runtime.files
+    today = runtime.today()
+    runtime.accounts.add("amelie.martin", "Amélie Martin", "agent", PASSWORD)
+    runtime.accounts.add("bruno.petit", "Bruno Petit", "agent", PASSWORD)
+    for number, debtor, late, amount in (("FA-ACME-1", ACME, 30, "2400.00"),
+                                         ("FA-ACME-2", ACME, 12, "800.00"),
+                                         ("FA-GLOB-1", GLOBEX, 45, "5000.00"),
+                                         ("FA-GLOB-2", GLOBEX, 20, "1200.00")):
+        files.register_invoice("import", **register_kwargs(
+            number, debtor=debtor, amount=eur(amount),
+            issued_on=today - timedelta(days=late + 30), due_on=today - timedelta(days=late)))
+    files.assign_debtors("sophie", [ACME.account, GLOBEX.account], agent="amelie.martin")
+    called = files.log_call("bruno.petit", "FA-GLOB-1", contact=JEAN,
+                            outcome=CallOutcome.REACHED, summary="Virement la semaine prochaine")
+    assert runtime.wait_for_views(called.notification_id)
+    at = runtime.reads.touches_on(today)[0]["occurred_at"].astimezone(PARIS)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    page.goto(f"{server.url}/")
+    page.fill("#login", "amelie.martin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    assert page.locator("h1").inner_text().startswith("Ma journée du")
+    debtors = page.locator("tbody.debtor")
+    assert debtors.count() == 2
+    # Globex owes more, but Bruno reached it today: Acme first, Globex after, marked
+    assert "ACME SARL" in debtors.nth(0).locator("tr.debtor-head").inner_text()
+    globex = debtors.nth(1)
+    assert "marked" in globex.get_attribute("class")
+    assert f"déjà contacté aujourd'hui par bruno.petit à {at:%H:%M} (appel)" in globex.inner_text()
+    assert "FA-GLOB-2" in globex.inner_text()                      # its other file, still there
+    assert "Fait aujourd'hui\n0 sur 2" in page.locator("#resume").inner_text()
+    page.screenshot(path=str(SHOTS / "ma-journee-par-debiteur.png"), full_page=True)
+
+    debtors.nth(0).locator("tr.debtor-head a").click()
+    page.wait_for_url("**/debiteurs/411ACME")
+    page.click("text=J'appelle (15 min)")
+    page.wait_for_url("**/debiteurs/411ACME*")
+    page.locator("a[href$='/dossiers/FA-ACME-1']").first.click()
+    page.wait_for_url("**/dossiers/FA-ACME-1")
+    page.fill("input[name=contact_name]", "Jean Dupont")
+    page.select_option("select[name=outcome]", "reached")
+    page.fill("textarea[name=summary]", "Les deux factures partent vendredi")
+    page.click("text=Enregistrer l'appel")
+    page.wait_for_url("**/dossiers/FA-ACME-1?apres=*")
+
+    page.goto(f"{server.url}/journee")
+    assert page.locator("tbody.debtor.marked").count() == 2        # both contacted today
+    acme = page.locator("tbody.debtor[data-account='411ACME']")
+    assert "marked" in acme.get_attribute("class")
+    assert "fait : contacté par vous à" in acme.inner_text()
+    assert "vous appelez (« J'appelle »)" in acme.inner_text()
+    assert "FA-ACME" not in acme.inner_text()           # the call was about both its files
+    assert "rien d'autre à faire aujourd'hui" in acme.inner_text()
+    assert "Fait aujourd'hui\n1 sur 2" in page.locator("#resume").inner_text()
+    page.screenshot(path=str(SHOTS / "ma-journee-apres-appel.png"), full_page=True)

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
-from domain.values import CallOutcome, Contact
+from domain.values import CallOutcome, Contact, Debtor
 from tests.builders import GLOBEX, JEAN, register_kwargs
 from tests.e2e.conftest import hidden, log_in
+
+INITECH = Debtor(account="411INIT", name="Initech SAS")
 
 
 def _seed(server):
@@ -26,6 +28,8 @@ def test_my_day_lists_the_agents_files_with_why(server, agent):
     _seed(server)
     page = agent.get("/journee")
     assert page.status_code == 200
+    assert page.text.count('<tbody class="debtor') == 1             # one row: its debtor
+    assert "ACME SARL" in page.text
     assert "P-1" in page.text
     assert "Référence v1" in page.text
     assert "P-3" not in page.text
@@ -101,12 +105,14 @@ def test_a_long_worklist_shows_its_head_and_the_rest_on_demand(server, agent, mo
     runtime = _seed(server)
     today = runtime.today()
     runtime.files.register_invoice("alice", **register_kwargs(
-        "P-4", issued_on=today - timedelta(40), due_on=today - timedelta(12)))
+        "P-4", debtor=INITECH, issued_on=today - timedelta(40), due_on=today - timedelta(12)))
     recorded = runtime.files.assign("sophie", "P-4", agent="agent.test")
     assert runtime.wait_for_views(recorded.notification_id)
     monkeypatch.setattr(work, "SHOWN", 1)
     head = agent.get("/journee").text
-    assert "1 autre(s) dossier(s)" in head
+    assert "1 autre(s) débiteur(s)" in head
+    assert "P-1" not in head                         # P-4 comes first: 12 days late, not 10
+    assert "P-4" in head
     everything = agent.get("/journee", params={"tout": "true"}).text
     assert "P-1" in everything
     assert "P-4" in everything
