@@ -200,6 +200,16 @@ class OwnerRule:
                 and (not self.postcodes or any(postcode.startswith(p) for p in self.postcodes)))
 
 
+@dataclass(frozen=True)
+class RulesRevision:
+    """One recorded version of the owner rules: who set them, when, and why."""
+
+    rules: tuple[OwnerRule, ...]
+    actor: str
+    recorded_at: datetime
+    reason: str
+
+
 def _rule_data(rule: OwnerRule) -> dict[str, Any]:
     return {"agent": rule.agent,
             "minimum": str(rule.minimum) if rule.minimum is not None else "",
@@ -231,6 +241,7 @@ class Playbook(ChainedAggregate):
         self.penalty_rates: dict[str, Decimal] = {}
         self.templates: dict[str, list[TemplateRevision]] = {}
         self.owner_rules: tuple[OwnerRule, ...] = ()
+        self.owner_rule_revisions: list[RulesRevision] = []
 
     @staticmethod
     def create_id(team: str, **_: Any) -> UUID:
@@ -297,6 +308,7 @@ class Playbook(ChainedAggregate):
     def _owner_rules_set(self, rules: list[dict[str, Any]], actor: str, timestamp: datetime,
                          reason: str) -> None:
         self.owner_rules = tuple(_rule_from(r) for r in rules)
+        self.owner_rule_revisions.append(RulesRevision(self.owner_rules, actor, timestamp, reason))
 
     @event("ScenarioSet")
     def _scenario_set(self, data: dict[str, Any], actor: str, timestamp: datetime,

@@ -1,5 +1,6 @@
 """Réglages (supervisors): scenarios and their versions, document wordings, choices per
-debtor, absences, accounts. Every change is recorded in the team's playbook."""
+debtor, the rules that give new debtors an owner, absences, accounts. Every change is
+recorded in the team's playbook."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_MANAGE_TEAM, Session
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.infra.documents import DOCUMENTS, InvalidTemplate, sample_context
 from adapters.messages import in_french
-from adapters.parsing import parse_date, parse_percent
+from adapters.parsing import parse_amount, parse_date, parse_percent
 from domain.errors import DomainError
-from domain.scenarios import STEP_KINDS, Scenario, Step
+from domain.scenarios import STEP_KINDS, OwnerRule, Scenario, Step
 from domain.values import Channel
 from projections.french import word
 from web.auth import check_csrf, require_role
@@ -28,6 +29,12 @@ KIND_LABELS = {kind: word("step_kind", kind) for kind in STEP_KINDS}
 CHANNEL_LABELS = {channel.value: word("channel", channel) for channel in Channel}
 BLANK_STEPS = 3
 """Empty step rows offered under a scenario's steps, to add some."""
+BLANK_RULES = 3
+"""Empty rows offered under the owner rules, to add some."""
+MAX_RULES = 60
+RULE_FIELDS = ("agent", "min", "max", "from", "to", "postcodes")
+"""An owner rule's row: its owner, the amount owed from and to, the accounts from and to,
+the départements (postcodes' first digits)."""
 
 
 async def _form(request: Request, session: Session, fields: int = 20) -> dict[str, str]:
@@ -78,13 +85,94 @@ async def settings_change(request: Request, action: str,
     return RedirectResponse(path_for(request, "settings"), status_code=303)
 
 
-def _settings(request: Request, runtime: Runtime, error: str = "", status_code: int = 200
-              ) -> Response:
+def _settings(request: Request, runtime: Runtime, error: str = "", status_code: int = 200,
+              rules: dict[str, Any] | None = None) -> Response:
     playbook = runtime.files.open_playbook("relance")
+    if rules is None:
+        rules = {"rows": [_rule_values(rule) for rule in playbook.owner_rules],
+                 "reason": "", "errors": {}}
     return request.app.state.templates.TemplateResponse(
         request, "settings.html", {"playbook": playbook, "error": error,
-                                   "documents": DOCUMENTS},
+                                   "documents": DOCUMENTS, "rules": rules,
+                                   "rule_rows": rules["rows"] + [{}] * BLANK_RULES,
+                                   "owners": [u.login for u in runtime.accounts.users()
+                                              if u.role in CAN_RECORD],
+                                   "revisions": getattr(playbook, "owner_rule_revisions", [])},
         status_code=status_code)
+
+
+# -- the owner rules ------------------------------------------------------------------------
+
+@router.post("/reglages/attribution/regles", name="owner_rules_save")
+async def owner_rules_save(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
+                           session: Supervisor) -> Response:
+    """Records the owner rules as a new version (in order; blank rows are left out); a bad
+    row redisplays the form with its French problem, nothing saved."""
+    form = {k: v[:500] for k, v in (await _form(request, session, fields=400)).items()}
+    rows, errors, rules = _read_rules(form, runtime)
+    reason = form.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "Dites pourquoi les règles changent (le motif est enregistré)."
+    if not errors:
+        try:
+            await run_in_threadpool(runtime.files.set_owner_rules, session.user.login, rules,
+                                    reason=reason)
+        except DomainError as refused:
+            errors["_form"] = in_french(refused)
+        else:
+            return RedirectResponse(path_for(request, "settings") + "#titulaires",
+                                    status_code=303)
+    return await run_in_threadpool(_settings, request, runtime, "", 422,
+                                   {"rows": rows, "reason": reason, "errors": errors})
+
+
+def _rule_values(rule: OwnerRule) -> dict[str, str]:
+    return {"agent": rule.agent, "min": "" if rule.minimum is None else str(rule.minimum),
+            "max": "" if rule.maximum is None else str(rule.maximum),
+            "from": rule.accounts_from, "to": rule.accounts_to,
+            "postcodes": ", ".join(rule.postcodes)}
+
+
+def _read_rules(form: dict[str, str], runtime: Runtime
+                ) -> tuple[list[dict[str, str]], dict[str, str], list[OwnerRule]]:
+    """The rows as typed, the French problem of each bad row (by its index), the rules."""
+    owners = {u.login for u in runtime.accounts.users() if u.role in CAN_RECORD}
+    rows: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    rules: list[OwnerRule] = []
+    for i in range(MAX_RULES):
+        row = {k: form.get(f"r{i}_{k}", "").strip() for k in RULE_FIELDS}
+        if not any(row.values()):
+            continue
+        rows.append(row)
+        rule = _read_rule(row, owners)
+        if isinstance(rule, str):
+            errors[str(len(rows) - 1)] = rule
+        else:
+            rules.append(rule)
+    return rows, errors, rules
+
+
+def _read_rule(row: dict[str, str], owners: set[str]) -> OwnerRule | str:
+    """The rule of one form row, or what is wrong with it, in French."""
+    if row["agent"] not in owners:
+        return "Choisissez le titulaire parmi les comptes actifs de l'équipe."
+    try:
+        low = parse_amount(row["min"]) if row["min"] else None
+        high = parse_amount(row["max"]) if row["max"] else None
+    except ValueError:
+        return "Les montants s'écrivent en euros : 1 500 ou 1500,00."
+    if low is not None and high is not None and low > high:
+        return "Le montant minimal dépasse le montant maximal."
+    if row["from"] and row["to"] and row["from"] > row["to"]:
+        return "La plage de comptes va du plus petit au plus grand (ex. : 411A à 411M)."
+    codes = tuple(code for code in row["postcodes"].replace(";", ",").replace(" ", ",")
+                  .split(",") if code)
+    if any(not (code.isascii() and code.isdigit() and len(code) <= 5) for code in codes):
+        return "Les départements sont des débuts de code postal, séparés par des virgules " \
+               "(ex. : 69, 75, 13)."
+    return OwnerRule(agent=row["agent"], minimum=low, maximum=high,
+                     accounts_from=row["from"], accounts_to=row["to"], postcodes=codes)
 
 
 # -- a scenario, step by step -------------------------------------------------------------

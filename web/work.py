@@ -9,21 +9,25 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_RECORD, Session
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.parsing import parse_date
 from projections.french import STATUS_LABELS, label
-from projections.queries import BUCKETS, PHASE_OF_STATUS, PortfolioFilter
-from projections.worklist import worklist_page
+from projections.queries import BUCKETS, NOBODY, PHASE_OF_STATUS, PortfolioFilter
+from projections.worklist import day_by_debtor
 from web.auth import check_csrf, require_role, require_user
+from web.debtors import show_debtor
 from web.dependencies import get_runtime
-from web.params import amount_param, whole_param
+from web.params import MAX_POSITION, amount_param, whole_param
 from web.urls import path_for
 
 router = APIRouter()
 PER_PAGE = 50
 MAX_PAGE = 100_000
 SHOWN = 100
-"""Worklist items shown at first: nobody works more in a day; the rest is one click away."""
+"""Debtors shown at first on Ma journée: nobody works more in a day; the rest is one click
+away."""
+QUEUE_SHOWN = 200
+"""Debtors « à attribuer » listed on the team board; the portfolio has the rest."""
 BUCKET_LABELS = {"not_yet_due": "Non échu", "1-30": "1 à 30 j", "31-60": "31 à 60 j",
                  "61-90": "61 à 90 j", "over_90": "Plus de 90 j"}
 
@@ -40,38 +44,40 @@ def my_day(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
            session: Annotated[Session, Depends(require_user)],
            jour: Annotated[str, Query(max_length=10)] = "",
            agent: Annotated[str, Query(max_length=100)] = "",
-           tout: bool = False) -> Response:
-    """Ma journée: the day's work for an agent (the team's for a supervisor who asks)."""
-    day = _day(jour, runtime)
-    who = agent or (session.user.login if session.user.role in CAN_RECORD else "")
-    items, total = runtime.reads.as_of_position(
-        ("worklist", day, who, tout),
-        lambda: worklist_page(runtime.reads, runtime.files.open_playbook("relance"),
-                              runtime.calendar, day, who or None,
-                              first=None if tout else SHOWN))
+           equipe: bool = False, tout: bool = False) -> Response:
+    """Ma journée: the day's debtors for an agent (one's own by default), or for the whole
+    team (`equipe`)."""
+    return day_page(request, runtime, session, _day(jour, runtime), agent, equipe, tout)
+
+
+def day_page(request: Request, runtime: Runtime, session: Session, day: date,
+             agent: str = "", team: bool = False, everything: bool = False) -> Response:
+    """The day's list, one row per debtor: an agent's, or the team's (when asked, and for
+    whoever records nothing), with an « Agent » column. The first `SHOWN` rows unless
+    `everything`."""
+    me = session.user.login
+    who = agent or (None if team or session.user.role not in CAN_RECORD else me)
+    claims = {claim.account: claim.login for claim in runtime.claims.live()}
+    rows, totals = runtime.reads.as_of_position(
+        ("day_by_debtor", day, who, everything, me, tuple(sorted(claims.items()))),
+        lambda: day_by_debtor(runtime.reads, runtime.files.open_playbook("relance"),
+                              runtime.calendar, day, who,
+                              first=None if everything else SHOWN, claims=claims, viewer=me))
     return request.app.state.templates.TemplateResponse(
-        request, "worklist.html", {"items": items, "day": day,
-                                   "who": who, "total": total, "all": tout,
-                                   "agents": [u.login for u in runtime.accounts.users()]})
+        request, "worklist.html",
+        {"rows": rows, "totals": totals, "day": day, "who": who, "me": me,
+         "all": everything, "agents": [u.login for u in runtime.accounts.users()]})
 
 
 @router.get("/debiteurs/{account:ref}", response_class=HTMLResponse, name="debtor_page")
 def debtor_page(request: Request, account: str,
                 runtime: Annotated[Runtime, Depends(get_runtime)],
-                session: Annotated[Session, Depends(require_user)]) -> Response:
-    """A debtor: its files and totals, people known there, timeline, and today's contacts."""
-    day = runtime.today()
-    debtor = runtime.reads.debtor(account, day)
-    if debtor is None:
-        return request.app.state.templates.TemplateResponse(
-            request, "error.html", {"message": "Aucun débiteur avec ce compte."},
-            status_code=404)
-    others = [t for t in debtor.touched_today if t["actor"] != session.user.login]
-    return request.app.state.templates.TemplateResponse(
-        request, "debtor.html",
-        {"debtor": debtor, "others_today": others, "claim": runtime.claims.of(account),
-         "timeline": runtime.reads.debtor_history(account),
-         "can_record": session.user.role in CAN_RECORD})
+                session: Annotated[Session, Depends(require_user)],
+                apres: Annotated[str, Query()] = "") -> Response:
+    """A debtor: its files and totals, identity, people known there, timeline, and today's
+    contacts (after a form, once the views show what it recorded)."""
+    return show_debtor(request, runtime, session, account,
+                       after=whole_param(apres, "apres", high=MAX_POSITION))
 
 
 @router.post("/debiteurs/{account:ref}/j-appelle", name="claim_debtor")
@@ -87,12 +93,16 @@ def claim_debtor(request: Request, account: str,
 
 @router.get("/equipe", response_class=HTMLResponse, name="team")
 def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
-         _: Annotated[Session, Depends(require_user)]) -> Response:
-    """The team board: who holds which debtors, today's contacts, absences, claims."""
+         session: Annotated[Session, Depends(require_user)]) -> Response:
+    """The team board: who owns which debtors, the debtors « à attribuer », today's
+    contacts, absences, claims."""
     day = runtime.today()
     playbook = runtime.files.open_playbook("relance")
     absent = playbook.absent_on(day)
-    holdings = runtime.reads.holdings()
+    reads = runtime.reads  # both change only with the case view: asked once between facts
+    holdings = reads.as_of_position(("holdings",), reads.holdings)
+    unassigned, unassigned_total = reads.as_of_position(
+        ("unassigned", QUEUE_SHOWN), lambda: reads.unassigned(QUEUE_SHOWN))
     touches = runtime.reads.touches_on(day)[::-1]
     orphan_callbacks = [line for line in runtime.reads.callbacks_due(day)
                         if line.callback_owner in absent]
@@ -100,12 +110,14 @@ def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
         request, "team.html", {"holdings": holdings, "touches": touches, "absent": absent,
                                "notices": runtime.reads.notices_expired(day, absent),
                                "callbacks": orphan_callbacks, "claims": runtime.claims.live(),
+                               "unassigned": unassigned, "unassigned_total": unassigned_total,
+                               "can_assign": session.user.role in CAN_MANAGE_TEAM,
                                "day": day})
 
 
 @router.get("/portefeuille", response_class=HTMLResponse, name="portfolio")
 def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
-              _: Annotated[Session, Depends(require_user)],
+              session: Annotated[Session, Depends(require_user)],
               statut: Annotated[str, Query(max_length=30)] = "",
               agent: Annotated[str, Query(max_length=100)] = "",
               tranche: Annotated[str, Query(max_length=20)] = "",
@@ -114,21 +126,71 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
               max_: Annotated[str, Query(alias="max")] = "",
               q: Annotated[str, Query(max_length=100)] = "",
               tri: Annotated[str, Query(max_length=20)] = "retard",
-              page_: Annotated[str, Query(alias="page")] = "") -> Response:
-    """All files, filtered, searched, sorted and paged; the aging chart and the KPIs."""
+              page_: Annotated[str, Query(alias="page")] = "",
+              apres: Annotated[str, Query()] = "",
+              attribues: Annotated[str, Query()] = "",
+              dossiers: Annotated[str, Query()] = "",
+              deja: Annotated[str, Query()] = "",
+              titulaire: Annotated[str, Query(max_length=100)] = "") -> Response:
+    """All files, filtered, searched, sorted and paged; the aging chart and the KPIs; for
+    supervisors, the debtors to select and give an owner (after which the page says how
+    many debtors and files moved, once the views show it)."""
+    fresh = runtime.wait_for_views(whole_param(apres, "apres", high=MAX_POSITION))
+    raw = {"statut": statut, "agent": agent, "tranche": tranche, "debiteur": debiteur,
+           "min": min_, "max": max_, "q": q, "tri": tri, "page": page_}
+    notice = ""
+    if attribues:
+        debtors = whole_param(attribues, "attribues", high=MAX_PAGE * PER_PAGE) or 0
+        moved = whole_param(dossiers, "dossiers", high=MAX_PAGE * PER_PAGE) or 0
+        already = whole_param(deja, "deja", high=MAX_PAGE * PER_PAGE) or 0
+        notice = assigned_notice(debtors, moved, titulaire, already)
+    return portfolio_page(request, runtime, session, raw, notice=notice, updating=not fresh)
+
+
+PORTFOLIO_FIELDS = ("statut", "agent", "tranche", "debiteur", "min", "max", "q", "tri", "page")
+"""The portfolio's filters, as its address and its assign form carry them."""
+
+
+def portfolio_filter(raw: dict[str, str]) -> PortfolioFilter:
+    """The filters typed (address or form) as the queries read them; a bad amount is a
+    French 400."""
+    return PortfolioFilter(
+        status=raw["statut"] if raw["statut"] in PHASE_OF_STATUS else "", agent=raw["agent"],
+        bucket=raw["tranche"] if raw["tranche"] in BUCKETS else "", debtor=raw["debiteur"],
+        minimum=amount_param(raw["min"], "min"), maximum=amount_param(raw["max"], "max"),
+        search=raw["q"], sort=raw["tri"] or "retard")
+
+
+def assigned_notice(debtors: int, moved: int, agent: str, already: int = 0) -> str:
+    """« 3 débiteur(s) et 40 dossier(s) ouvert(s) confiés à bruno.petit. », and how many
+    of those chosen already were."""
+    to = f"confiés à {agent}" if agent else "remis « à attribuer »"
+    if not debtors:
+        return f"Rien n'a changé : {already} débiteur(s) déjà {to.split(' ', 1)[1]}."
+    return f"{debtors} débiteur(s) et {moved} dossier(s) ouvert(s) {to}" + (
+        f" ({already} l'étai(en)t déjà)." if already else ".")
+
+
+def portfolio_page(request: Request, runtime: Runtime, session: Session, raw: dict[str, str],
+                   *, notice: str = "", error: str = "", updating: bool = False,
+                   status_code: int = 200) -> Response:
+    """The portfolio for the filters typed, with a confirmation or a French error."""
     day = runtime.today()
-    page = whole_param(page_, "page", low=1, high=MAX_PAGE) or 1
-    filters = PortfolioFilter(status=statut if statut in PHASE_OF_STATUS else "",
-                              agent=agent, bucket=tranche if tranche in BUCKETS else "",
-                              debtor=debiteur, minimum=amount_param(min_, "min"),
-                              maximum=amount_param(max_, "max"), search=q, sort=tri)
+    page = whole_param(raw["page"], "page", low=1, high=MAX_PAGE) or 1
+    filters = portfolio_filter(raw)
     lines, total = runtime.reads.portfolio(day, filters, page, PER_PAGE)
     agings = runtime.reads.aging(day)
+    can_assign = session.user.role in CAN_MANAGE_TEAM
     return request.app.state.templates.TemplateResponse(
         request, "portfolio.html",
         {"lines": lines, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE)),
-         "filters": filters, "raw": {"min": min_, "max": max_}, "agings": agings,
+         "filters": filters, "raw": raw, "agings": agings,
          "kpis": runtime.reads.kpis(day),
          "statuses": {key: label("status", key) for key in STATUS_LABELS},
-         "buckets": BUCKET_LABELS, "day": day, "query": dict(request.query_params)})
+         "buckets": BUCKET_LABELS, "day": day,
+         "query": {k: v for k, v in raw.items() if v},
+         "can_assign": can_assign, "notice": notice, "error": error, "updating": updating,
+         "owners": [u.login for u in runtime.accounts.users() if u.role in CAN_RECORD],
+         "nobody": NOBODY},
+        status_code=status_code)
 

@@ -1,0 +1,66 @@
+"""`relance debiteur`: who owns a debtor, and giving debtors an owner.
+
+`relance debiteur attribuer 411DUP 411ACME --a bruno.petit --motif "départ d'Amélie"` is
+one command recorded in one transaction, as from the portfolio: every debtor named moves
+with its open and future files (except those given to somebody else as an exception).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from adapters.cli.common import default_actor, out, running
+from adapters.usecases.owners import assign_debtors
+from projections.french import instant
+
+debtors_app = typer.Typer(help="Les débiteurs : leur titulaire dans l'équipe.",
+                          no_args_is_help=True)
+
+
+@debtors_app.command("attribuer")
+def assign(
+    accounts: Annotated[list[str], typer.Argument(help="Comptes des débiteurs.",
+                                                  metavar="COMPTE...")],
+    agent: Annotated[str, typer.Option(
+        "--a", "--agent", help="Le titulaire : un compte actif de l'équipe (agent ou "
+        "superviseur).")] = "",
+    unassign: Annotated[bool, typer.Option(
+        "--a-attribuer", help="Remet les débiteurs « à attribuer » (sans titulaire).")]
+    = False,
+    reason: Annotated[str, typer.Option("--motif", help="Pourquoi (enregistré).")] = "",
+) -> None:
+    """Donne des débiteurs (et tous leurs dossiers ouverts et à venir) à un titulaire."""
+    if bool(agent.strip()) == unassign:
+        raise typer.BadParameter("indiquez soit --a AGENT, soit --a-attribuer",
+                                 param_hint="--a")
+    with running() as runtime:
+        runtime.refresh_views()
+        named = list(dict.fromkeys(a.strip() for a in accounts))
+        owners = runtime.reads.owners_of(named)
+        moving = [a for a in named if owners.get(a, "") != agent.strip()]
+        files = runtime.reads.following(moving)
+        assign_debtors(runtime, default_actor(), named, agent, reason)
+        to = f"confiés à {agent.strip()}" if agent.strip() else "remis « à attribuer »"
+        already = len(named) - len(moving)
+        out.print(f"{len(moving)} débiteur(s) et {files} dossier(s) ouvert(s) {to}"
+                  + (f" ({already} l'étai(en)t déjà)." if already else "."))
+
+
+@debtors_app.command("titulaire")
+def owner(account: Annotated[str, typer.Argument(help="Compte du débiteur.",
+                                                 metavar="COMPTE")]) -> None:
+    """Affiche le titulaire d'un débiteur : qui, depuis quand, par qui, pourquoi."""
+    with running() as runtime:
+        runtime.refresh_views()
+        row = runtime.reads.debtor_owner(account)
+        exceptions = runtime.reads.exceptions(account)
+        if row is None or not row["owner"]:
+            out.print(f"{account} : à attribuer (aucun titulaire).")
+        else:
+            why = f" : {row['reason']}" if row["reason"] else ""
+            out.print(f"{account} : titulaire {row['owner']}, depuis le "
+                      f"{instant(row['assigned_at'])} (par {row['assigned_by']}{why}).")
+        for line in exceptions:
+            out.print(f"  {line['number']} : confié à {line['file_agent']} par exception")
