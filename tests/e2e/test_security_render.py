@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from email.parser import BytesParser
+from email.policy import default as policy_default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -124,9 +126,14 @@ def test_markup_a_wording_writes_stays_text_and_the_pdf_fetches_nothing(server, 
     assert chef.post("/dossiers/SSRF-2/documents/reminder_1",
                      data={"csrf": hidden(page)}).status_code == 303
     sent = next(Path(runtime.settings.smtp_url.removeprefix("file://")).glob("*.eml"))
-    email = sent.read_text(encoding="utf-8", errors="replace")
+    email = BytesParser(policy=policy_default).parsebytes(sent.read_bytes())
+    parts = {part.get_content_type(): part.get_content() for part in email.walk()
+             if not part.is_multipart()}
+    assert set(parts) == {"text/plain", "text/html"}
     for tag in ("<link", "<img", "<meta http-equiv", "<form"):
-        assert tag not in email
+        assert tag not in parts["text/html"]         # markup in the HTML stays text
+    assert "&lt;link rel=" in parts["text/html"]
+    assert "Bonjour Jean Dupont" in parts["text/plain"]  # plain text cannot fetch anything
     assert listener.requests == []
     chef.close()
 
