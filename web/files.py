@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -42,6 +41,7 @@ from domain.values import paris_day
 from projections import french
 from projections.case_view import CaseLine, case_row
 from projections.history import history_row
+from projections.queries import DebtorView
 from web.auth import check_csrf, require_role, require_user
 from web.dependencies import get_runtime
 from web.downloads import content_disposition
@@ -180,7 +180,8 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
         raise InvoiceNotFound(f"no file for invoice {number}", number=number)
     # The law's figures need every payment's date: they are computed from the file's facts.
     folded = runtime.files.case(number)
-    open_files, due_others = _debtors_files(runtime, line, today)
+    debtor = runtime.reads.debtor(line.debtor_account, today)  # read once for the page
+    open_files, due_others = _debtors_files(line, debtor)
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
         {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
@@ -194,18 +195,17 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
          "open_document": open_document, "call_files": open_files,
          "due_others": due_others, "whole_debtor": WHOLE_DEBTOR, "same_day_forms": CHASES,
          "debtor_owner": runtime.reads.debtor_owner(line.debtor_account),
-         "contacts": known_contacts(runtime, number)
+         "contacts": known_contacts(runtime, number, folded, debtor)
          if request.state.session.user.role in CAN_RECORD else [],
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )
 
 
-def _debtors_files(runtime: Runtime, line: CaseLine,
-                   today: date) -> tuple[list[CaseLine], list[str]]:
+def _debtors_files(line: CaseLine, debtor: DebtorView | None
+                   ) -> tuple[list[CaseLine], list[str]]:
     """The debtor's open files for the call form (this one first, all ticked), and its other
     invoices that its letters claim today (`debtor_letters.CHASED`), oldest due first."""
-    debtor = runtime.reads.debtor(line.debtor_account, today)
     others = sorted((f for f in (debtor.files if debtor else []) if f.number != line.number),
                     key=lambda f: (f.due_on, f.number))
     return ([line, *(f for f in others if f.phase not in ENDED)],

@@ -20,6 +20,7 @@ from domain.case import Case
 from domain.debtors import SameDayContact, person_key
 from domain.invoice import Invoice
 from domain.values import CallOutcome, Channel, Contact, Debtor
+from projections.queries import DebtorView
 
 log = logging.getLogger("relance.sending")
 
@@ -68,12 +69,13 @@ def postal_lines(runtime: Runtime, debtor: Debtor) -> list[str]:
     return [record.identity.get("legal_name") or debtor.name, *address.split("\n")]
 
 
-def known_contacts(runtime: Runtime, number: str) -> list[Contact]:
+def known_contacts(runtime: Runtime, number: str, case: Case | None = None,
+                   view: DebtorView | None = None) -> list[Contact]:
     """The people known at the file's debtor who have an e-mail address, one entry per
     address, the billing contact first, then the most recently seen: a document can go to
-    any of them."""
-    case = runtime.files.case(number)
-    people = _known_people(runtime, case)
+    any of them. A page that has already read the file and its debtor passes them."""
+    case = case or runtime.files.case(number)
+    people = _known_people(runtime, case, view)
     first = _default_recipient(case, people)
     listed = [first] if first else []
     listed.extend(Contact(p.name, p.function, p.phone, email)
@@ -110,7 +112,8 @@ class _Person:
         return Contact(self.name, self.function, self.phone, self.emails[0])
 
 
-def _known_people(runtime: Runtime, case: Case) -> dict[str, _Person]:
+def _known_people(runtime: Runtime, case: Case,
+                  view: DebtorView | None = None) -> dict[str, _Person]:
     """Everyone known at the file's debtor, by name, merged field by field: its record's
     people (with their roles, at once), the read model's (named on any of its files),
     then the file's billing contact and last person in touch."""
@@ -129,7 +132,7 @@ def _known_people(runtime: Runtime, case: Case) -> dict[str, _Person]:
                          reverse=True):
         add(person.name, person.function, person.role, next(iter(person.phones), ""),
             person.emails)
-    view = runtime.reads.debtor(account, runtime.today())
+    view = view or runtime.reads.debtor(account, runtime.today())
     for seen in view.people if view else []:
         add(seen.name.value, seen.function.value if seen.function else "",
             seen.role.value if seen.role else "", seen.phone, [e.value for e in seen.emails])
