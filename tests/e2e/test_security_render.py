@@ -125,8 +125,10 @@ def test_markup_a_wording_writes_stays_text_and_the_pdf_fetches_nothing(server, 
     page = chef.get("/dossiers/SSRF-2").text
     assert chef.post("/dossiers/SSRF-2/documents/reminder_1",
                      data={"csrf": hidden(page)}).status_code == 303
-    sent = next(Path(runtime.settings.smtp_url.removeprefix("file://")).glob("*.eml"))
-    email = BytesParser(policy=policy_default).parsebytes(sent.read_bytes())
+    outbox = Path(runtime.settings.smtp_url.removeprefix("file://")).glob("*.eml")
+    emails = [BytesParser(policy=policy_default).parsebytes(p.read_bytes()) for p in outbox]
+    sent_id = runtime.files.history("SSRF-2")[-1].data["message_id"]
+    email = next(e for e in emails if e["Message-ID"] == sent_id)  # the server is shared
     parts = {part.get_content_type(): part.get_content() for part in email.walk()
              if not part.is_multipart()}
     assert set(parts) == {"text/plain", "text/html"}
