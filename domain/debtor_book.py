@@ -118,13 +118,14 @@ class DebtorBook(TeamSettings):
         was ever given an owner (or put « à attribuer » by somebody) is left as it is; a
         record holding only its identity, people or contacts is still new."""
         playbook = self.playbook(team)
-        if playbook is None:
+        if playbook is None or not playbook.owner_rules:
             return None
-        new = {account: facts for account, facts in debtors.items()
-               if (record := self.debtor_record(account)) is None or record.owner_since is None}
-        chosen = {account: playbook.owner_for(account, amount, postcode)
-                  for account, (amount, postcode) in new.items()}
-        chosen = {account: agent for account, agent in chosen.items() if agent}
+        # The rules first (no I/O); then only the debtors a rule names are read.
+        named = {account: playbook.owner_for(account, amount, postcode)
+                 for account, (amount, postcode) in debtors.items()}
+        chosen = {account: agent for account, agent in named.items() if agent
+                  and ((record := self.debtor_record(account)) is None
+                       or record.owner_since is None)}
         if not chosen:
             return None
 
@@ -132,7 +133,7 @@ class DebtorBook(TeamSettings):
             records = []
             for account, agent in chosen.items():
                 record = self.debtor_to_decide_on(account, stamp)
-                if record.owner:
+                if record.owner_since is not None:  # given an owner meanwhile
                     continue
                 record.assign_owner(agent, actor=stamp.actor, timestamp=stamp.recorded_at,
                                     reason="règle d'attribution")

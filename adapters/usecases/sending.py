@@ -49,7 +49,7 @@ def preview(runtime: Runtime, number: str, template: str, actor: str,
     `debtor_letters.covered`); `invoices` are those already chosen."""
     invoice, *others = invoices or covered(runtime, number, template, numbers)
     if addressee is None:
-        addressee = _addressee(runtime, number, template, "")
+        addressee = _addressee(runtime, runtime.files.file(number), template, "")
     context = document_context(invoice, runtime.today(), runtime.law_rates, runtime.creditor,
                                actor, runtime.files.penalty_rate(number), addressee,
                                others=[(o, runtime.files.penalty_rate(o.case.number))
@@ -194,11 +194,12 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
     a call's confirmation, the person reached by that call; else the billing contact (see
     `_default_recipient`)."""
     files = runtime.files
-    case = files.case(number)
+    file = files.file(number)
+    case = file.case
     invoices = covered(runtime, number, template, numbers)
     listed = [inv.case.number for inv in invoices]
     check_same_day(runtime, invoices, template, actor, same_day_reason)
-    addressee = _addressee(runtime, number, template, recipient)
+    addressee = _addressee(runtime, file, template, recipient)
     document = preview(runtime, number, template, actor, addressee, invoices=invoices)
     to = addressee.email if addressee else ""
     if not to:
@@ -245,17 +246,21 @@ class UnknownRecipient(ValueError):
     """An address that is none of the debtor's known contacts."""
 
 
-def _addressee(runtime: Runtime, number: str, template: str, recipient: str) -> Contact | None:
-    case = runtime.files.case(number)
+def _addressee(runtime: Runtime, file: Invoice, template: str,
+               recipient: str) -> Contact | None:
+    """Who the document goes to: `recipient` (a known contact), else for a call's
+    confirmation the person reached, else the billing contact. The file is read once by
+    the caller."""
+    case = file.case
     if recipient:
-        chosen = next((p for p in known_contacts(runtime, number)
+        chosen = next((p for p in known_contacts(runtime, case.number, case)
                        if p.email.casefold() == recipient.strip().casefold()), None)
         if chosen is None:
             raise UnknownRecipient(f"{recipient!r} is not a known contact of this debtor")
         return chosen
     people = _known_people(runtime, case)
     if template == "call_confirmation":
-        reached = [e for e in runtime.files.file(number).entries if e.is_effective
+        reached = [e for e in file.entries if e.is_effective
                    and e.kind == "CallLogged" and e.data["outcome"] == CallOutcome.REACHED.value]
         person: Contact = reached[-1].data["contact"] if reached else Contact()
         if person.email:
