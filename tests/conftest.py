@@ -83,6 +83,13 @@ def runtime(store_url: str, clock: ManualClock) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def views(runtime: Runtime) -> Runtime:
+    """relance with its read models followed live, as in the web process."""
+    runtime.start_following()
+    return runtime
+
+
+@pytest.fixture
 def files(runtime: Runtime) -> CaseFiles:
     """The case files service on the store under test."""
     return runtime.files

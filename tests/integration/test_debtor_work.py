@@ -21,13 +21,6 @@ from tests.integration.raw_events import RawEvents
 ZETA = Debtor(account="411ZETA", name="Zeta Transports", siren="552100554")
 
 
-@pytest.fixture
-def views(runtime):
-    """The read models, followed live as in the web process."""
-    runtime.start_following()
-    return runtime
-
-
 def settle(runtime, recorded) -> None:
     assert runtime.wait_for_views(recorded.notification_id)
 

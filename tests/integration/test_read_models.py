@@ -18,13 +18,6 @@ from domain.values import (
 from tests.builders import GLOBEX, JEAN, eur, register_kwargs
 
 
-@pytest.fixture
-def views(runtime):
-    """The read models, followed live as in the web process."""
-    runtime.start_following()
-    return runtime
-
-
 def settle(runtime, recorded):
     assert runtime.wait_for_views(recorded.notification_id)
 

@@ -27,13 +27,6 @@ N = "FA-2026-0001"
 RATES = load_law_rates()
 
 
-@pytest.fixture
-def views(runtime):
-    """The read models, followed live as in the web process."""
-    runtime.start_following()
-    return runtime
-
-
 def settle(runtime, recorded) -> None:
     assert runtime.wait_for_views(recorded.notification_id)
 
