@@ -13,6 +13,7 @@ from eventsourcing.utils import Environment
 
 from adapters.infra.accounts import Accounts
 from adapters.infra.bearer import BearerTokens
+from adapters.infra.blobs import BlobStore
 from adapters.infra.calendar import FrenchCalendar
 from adapters.infra.clock import utc_now
 from adapters.infra.coordination import Claims
@@ -54,6 +55,8 @@ class Runtime:
     accounts: Accounts
     claims: Claims
     bearer_tokens: BearerTokens
+    blobs: BlobStore
+    """The documents' bytes, by their SHA-256 (facts name them by digest only)."""
     reads: Reads = field(init=False)
     following: bool = False
 
@@ -144,4 +147,5 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
                    outbox=outbox_from_url(settings.smtp_url),
                    accounts=accounts, claims=Claims(views, clock),
                    bearer_tokens=BearerTokens(accounts, settings.api_token,
-                                              settings.api_token_file))
+                                              settings.api_token_file),
+                   blobs=BlobStore(views, clock, postgres=store.is_postgres))

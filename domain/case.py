@@ -117,6 +117,22 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class AttachedDocument:
+    """A document on the file: the digest of its bytes, what it is, its name, media type
+    and size, and who attached it when."""
+
+    version: int
+    sha256: str
+    kind: str
+    filename: str
+    media_type: str
+    size: int
+    note: str
+    attached_at: datetime
+    attached_by: str
+
+
+@dataclass(frozen=True)
 class Touch:
     """The latest contact with the debtor: when, by whom, how, with what outcome, with whom."""
 
@@ -190,6 +206,8 @@ class Case:
     last_step_at: datetime | None = None
     """When the latest contact that makes a scenario step was made (a reminder, a call,
     a formal notice): the scenario spaces its next steps from it."""
+    documents: tuple[AttachedDocument, ...] = ()
+    """The documents on the file, in the order they were attached (a digest once)."""
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Case:
@@ -289,6 +307,11 @@ class Case:
             if case.callback_on is not None and paris_day(entry.occurred_at) >= case.callback_on:
                 return _with(case, callback_on=None, callback_owner=None)
             return case
+        if kind == "DocumentAttached":
+            document = AttachedDocument(
+                entry.version, d["sha256"], d["document_kind"], d["filename"], d["media_type"],
+                d["size"], d["note"], entry.occurred_at, entry.actor)
+            return _with(self, documents=(*self.documents, document))
         if kind == "PreDueReminderSent":
             return _with(self, pre_due_reminders=self.pre_due_reminders + 1)
         if kind == "ReminderSent":

@@ -11,8 +11,10 @@ from domain.case import Case, Entry
 from domain.errors import FutureBusinessTime, InvalidTime, Overpayment, UncorrectableField
 from domain.values import Money, Stamp
 
-FIXED_FIELDS = frozenset({"number", "currency", "invoice_numbers"})
-"""Fields that identify a fact rather than describe it: a correction cannot touch them."""
+FIXED_FIELDS = frozenset({"number", "currency", "invoice_numbers", "sha256", "size",
+                          "media_type", "attachments"})
+"""Fields that identify a fact rather than describe it: a correction cannot touch them (a
+document is its bytes: another digest is another document, attached on its own)."""
 
 
 def check_changes(target: Entry, changes: dict[str, Any], stamp: Stamp, currency: str) -> None:

@@ -91,9 +91,10 @@ class PreDueReminderSent(Fact):
     """Relance préventive: a commercial contact a few days before the due date.
 
     Version 2 records its recipient (the address it went to); a first-version fact gets
-    an empty one: what it does not say is not made up."""
+    an empty one: what it does not say is not made up. Version 3 names the documents
+    attached to the message by their digests (none before)."""
 
-    class_version = 2
+    class_version = 3
 
     channel: str
     contact: Contact
@@ -103,14 +104,24 @@ class PreDueReminderSent(Fact):
     message_id: str
     document_sha256: str
     recipient: str
+    attachments: tuple[str, ...]
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["recipient"] = ""
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["attachments"] = ()
+
 
 class ReminderSent(Fact):
-    """A reminder (relance) went out by email, letter or SMS, at an escalation level."""
+    """A reminder (relance) went out by email, letter or SMS, at an escalation level.
+
+    Version 2 names the documents attached to the message by their digests (none
+    before)."""
+
+    class_version = 2
 
     channel: str
     level: int
@@ -119,6 +130,11 @@ class ReminderSent(Fact):
     message_id: str
     scenario_step: str
     document_sha256: str
+    attachments: tuple[str, ...]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["attachments"] = ()
 
 
 class CallLogged(Fact):
@@ -152,7 +168,12 @@ class PaymentPromised(Fact):
 
 class DocumentSent(Fact):
     """A document other than a reminder went out (call confirmation, duplicate cover
-    letter, payment-plan confirmation), with its proof of sending and its digest."""
+    letter, payment-plan confirmation), with its proof of sending and its digest.
+
+    Version 2 names the documents attached to the message by their digests (the invoice
+    sent with a duplicate's cover letter); a first-version fact gets none."""
+
+    class_version = 2
 
     template: str
     channel: str
@@ -160,6 +181,11 @@ class DocumentSent(Fact):
     subject: str
     message_id: str
     document_sha256: str
+    attachments: tuple[str, ...]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["attachments"] = ()
 
 
 class SendingFailed(Fact):
@@ -311,6 +337,19 @@ class CaseReopened(Fact):
     reason: str
 
 
+class DocumentAttached(Fact):
+    """A document joined the file: its bytes are kept apart, named here by their SHA-256
+    (`domain.attachments`), with its kind, name, media type, size and a note. (Its kind is
+    `document_kind`: every fact's `kind` is its class name.)"""
+
+    sha256: str
+    document_kind: str
+    filename: str
+    media_type: str
+    size: int
+    note: str
+
+
 class NoteAdded(Fact):
     """A free note on the file."""
 
@@ -357,5 +396,6 @@ class FactRetracted(Fact):
     reason: str
 
 
-ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed)
+ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed,
+                       DocumentAttached)
 

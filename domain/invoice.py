@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain import attachments as documents
 from domain import facts as f
 from domain.case import Case, Entry
 from domain.chain import GENESIS
@@ -47,12 +48,18 @@ from domain.values import (
     PaymentMeans,
     Stamp,
     clean,
+    one_line,
     paris_day,
     reference,
     require_text,
 )
 
 INVOICE_NAMESPACE = UUID("6f1d0c52-3a43-4b8e-9a51-0d1c2b7e4f10")
+
+
+def _digests(values: Sequence[str]) -> tuple[str, ...]:
+    """The digests of the documents attached to a message, each once, in order."""
+    return tuple(dict.fromkeys(documents.digest(v) for v in values))
 
 
 def invoice_id(number: str) -> UUID:
@@ -145,8 +152,10 @@ class Invoice(Aggregate):
         message_id: str = "",
         document_sha256: str = "",
         recipient: str = "",
+        attachments: Sequence[str] = (),
     ) -> None:
-        """Records a pre-due reminder (relance préventive), and where it went."""
+        """Records a pre-due reminder (relance préventive), where it went and the documents
+        attached to it (by digest)."""
         self._trigger(
             f.PreDueReminderSent,
             stamp,
@@ -158,6 +167,7 @@ class Invoice(Aggregate):
             scenario_step=clean(scenario_step, "scenario_step"),
             message_id=clean(message_id, "message_id"),
             document_sha256=clean(document_sha256, "document_sha256"),
+            attachments=_digests(attachments),
         )
 
     def send_reminder(
@@ -171,8 +181,10 @@ class Invoice(Aggregate):
         message_id: str = "",
         scenario_step: str = "",
         document_sha256: str = "",
+        attachments: Sequence[str] = (),
     ) -> None:
-        """Records a reminder sent by email, letter or SMS at an escalation level."""
+        """Records a reminder sent by email, letter or SMS at an escalation level, with the
+        documents attached to it (by digest)."""
         if Channel(channel) is Channel.CALL:
             raise InvalidChannel("a reminder goes out by email, letter or SMS; log a call")
         if not 1 <= level <= 3:
@@ -187,6 +199,7 @@ class Invoice(Aggregate):
             message_id=clean(message_id, "message_id"),
             scenario_step=clean(scenario_step, "scenario_step"),
             document_sha256=clean(document_sha256, "document_sha256"),
+            attachments=_digests(attachments),
         )
 
     def log_call(
@@ -266,13 +279,16 @@ class Invoice(Aggregate):
         )
 
     def send_document(self, stamp: Stamp, *, template: str, channel: Channel, recipient: str,
-                      subject: str, message_id: str = "", document_sha256: str = "") -> None:
-        """Records a document sent (not a reminder): its proof and its digest."""
+                      subject: str, message_id: str = "", document_sha256: str = "",
+                      attachments: Sequence[str] = ()) -> None:
+        """Records a document sent (not a reminder): its proof, its digest and the
+        documents attached to it (by digest)."""
         self._trigger(
             f.DocumentSent, stamp, template=require_text(template, "template"),
             channel=Channel(channel).value, recipient=require_text(recipient, "recipient"),
             subject=clean(subject, "subject"), message_id=clean(message_id, "message_id"),
-            document_sha256=clean(document_sha256, "document_sha256"))
+            document_sha256=clean(document_sha256, "document_sha256"),
+            attachments=_digests(attachments))
 
     def record_sending_failure(self, stamp: Stamp, *, template: str, channel: Channel,
                                recipient: str, error: str) -> None:
@@ -548,6 +564,26 @@ class Invoice(Aggregate):
         if not (self.case.closed or self.case.written_off):
             raise FileNotClosed("the file is not closed")
         self._trigger(f.CaseReopened, stamp, reason=require_text(reason, "reason"))
+
+    # -- documents ----------------------------------------------------------------------
+
+    def attach_document(self, stamp: Stamp, *, sha256: str, kind: str, filename: str,
+                        media_type: str, size: int, note: str = "") -> None:
+        """Attaches a document, named by the digest of its bytes (kept apart from the
+        record); bytes already attached to the file are not attached again."""
+        digest = documents.digest(sha256)
+        if any(d.sha256 == digest for d in self.case.documents):
+            return
+        self._trigger(
+            f.DocumentAttached,
+            stamp,
+            sha256=digest,
+            document_kind=documents.attachment_kind(kind).value,
+            filename=documents.filename(filename),
+            media_type=one_line(require_text(media_type, "media_type"), "media_type"),
+            size=documents.size(size),
+            note=clean(note, "note"),
+        )
 
     # -- team work ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from domain import facts as f
+from domain.attachments import ATTACHMENT_KINDS, size_in_french
 from domain.phases import DECIDED_ENDS
 from domain.values import (
     PARIS,
@@ -104,8 +105,9 @@ class Kind:
     recorded_by: str
     """Where it comes from: a 'form' (below), the 'call' form, 'registration' (import,
     API, CLI), 'sending' (a document sent by relance), 'contact' (any contact that was
-    the debtor's second that day, with its reason) or 'relance' itself (a consequence of
-    another fact, such as an escompte earned by a payment)."""
+    the debtor's second that day, with its reason), 'attachment' (a document uploaded,
+    imported with its invoice, or laid out by relance) or 'relance' itself (a consequence
+    of another fact, such as an escompte earned by a payment)."""
     form: Form | None = None
     touch: Touch | None = None
     phase: str | None = None
@@ -163,7 +165,7 @@ def _pre_due(w: Words, d: dict[str, Any]) -> str:
     return _join(w.word("channel", d["channel"]), _who(d["contact"]),
                  f"à {d['recipient']}" if d["recipient"] else "", d["summary"],
                  f"paiement prévu par {w.word('means', d['expected_means'])}"
-                 if d["expected_means"] else "")
+                 if d["expected_means"] else "", _attached(d))
 
 
 def _call(w: Words, d: dict[str, Any]) -> str:
@@ -189,6 +191,18 @@ def _payment(w: Words, d: dict[str, Any]) -> str:
     return _join(f"{w.money(d['amount'], d['currency'])} reçu le {w.day(d['received_on'])} "
                  f"par {w.word('means', d['means'])}", d["reference"],
                  "trop-perçu" if d["overpayment"] else "")
+
+
+def _attached(d: dict[str, Any]) -> str:
+    """How many documents went with a message, when some did."""
+    count = len(d.get("attachments") or ())
+    return f"{count} pièce(s) jointe(s)" if count else ""
+
+
+def _document(_: Words, d: dict[str, Any]) -> str:
+    kind = ATTACHMENT_KINDS.get(d["document_kind"], d["document_kind"])
+    return _join(kind[:1].upper() + kind[1:], f"« {d['filename']} »", size_in_french(d["size"]),
+                 d["note"], f"SHA-256 {d['sha256'][:16]}…")
 
 
 def _correction(w: Words, d: dict[str, Any]) -> str:
@@ -222,7 +236,7 @@ KINDS: tuple[Kind, ...] = (
         touch=Touch(person="contact", spoke=True, chases=True)),
     Kind(f.ReminderSent, "Relance", lambda w, d: _join(
         f"niveau {d['level']} par {w.word('channel', d['channel'])}", d["recipient"],
-        d["summary"]), "form", Form(
+        d["summary"], _attached(d)), "form", Form(
         "relance", "Relance envoyée", (
             Field("channel", "Canal", CHOICE, True, "written_channel"),
             Field("level", "Niveau", CHOICE, True, "reminder_level"),
@@ -237,7 +251,7 @@ KINDS: tuple[Kind, ...] = (
          touch=Touch(channel="call", person="promised_by"), phase="promised"),
     Kind(f.DocumentSent, "Document envoyé", lambda w, d: _join(
         d["subject"], f"par {w.word('channel', d['channel'])} à {d['recipient']}",
-        f"Message-ID {d['message_id']}" if d["message_id"] else ""), "sending"),
+        _attached(d), f"Message-ID {d['message_id']}" if d["message_id"] else ""), "sending"),
     Kind(f.SendingFailed, "Échec d'envoi", lambda w, d: _join(
         f"{w.word('document', d['template'])} à {d['recipient'] or '?'}", d["error"]),
         "sending"),
@@ -354,6 +368,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(f.CaseReopened, "Dossier rouvert", lambda _, d: d["reason"], "form", Form(
         "reouverture", "Rouvrir le dossier", (Field("reason", "Motif", required=True),),
         "reopen_file", lambda v: dict(reason=v["reason"]))),
+    Kind(f.DocumentAttached, "Document joint", _document, "attachment"),
     Kind(f.NoteAdded, "Note", lambda _, d: d["text"], "note"),
     Kind(f.AgentAssigned, "Attribution", lambda _, d: (
         f"confié à {d['agent']}, par exception au titulaire du débiteur" if d["agent"]

@@ -81,12 +81,14 @@ class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
                           document_sha256: str = "", recipient: str = "",
                           occurred_at: datetime | None = None,
                           idempotency_key: str | None = None,
-                          same_day_reason: str = "") -> Recorded:
-        """Records a pre-due reminder on one or several files of a debtor."""
+                          same_day_reason: str = "",
+                          attachments: Sequence[str] = ()) -> Recorded:
+        """Records a pre-due reminder on one or several files of a debtor (with the
+        digests of the documents attached to it, if any)."""
         args = dict(channel=channel, summary=summary, contact=contact,
                     expected_means=expected_means, scenario_step=scenario_step,
                     message_id=message_id, document_sha256=document_sha256,
-                    recipient=recipient)
+                    recipient=recipient, **_attaching(attachments))
         return self._act("remind_before_due", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.remind_before_due(s, **args),
                          same_day_reason)
@@ -96,11 +98,13 @@ class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
                       scenario_step: str = "", document_sha256: str = "",
                       occurred_at: datetime | None = None,
                       idempotency_key: str | None = None,
-                      same_day_reason: str = "") -> Recorded:
-        """Records a reminder sent on one or several files of a debtor."""
+                      same_day_reason: str = "",
+                      attachments: Sequence[str] = ()) -> Recorded:
+        """Records a reminder sent on one or several files of a debtor (with the digests of
+        the documents attached to it, if any)."""
         args = dict(channel=channel, level=level, recipient=recipient, summary=summary,
                     message_id=message_id, scenario_step=scenario_step,
-                    document_sha256=document_sha256)
+                    document_sha256=document_sha256, **_attaching(attachments))
         return self._act("send_reminder", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_reminder(s, **args), same_day_reason)
 
@@ -142,10 +146,13 @@ class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
     def send_document(self, actor: str, numbers: str | Sequence[str], *, template: str,
                       channel: Channel, recipient: str, subject: str, message_id: str = "",
                       document_sha256: str = "", occurred_at: datetime | None = None,
-                      idempotency_key: str | None = None) -> Recorded:
-        """Records a document sent on one or several files (not a reminder)."""
+                      idempotency_key: str | None = None,
+                      attachments: Sequence[str] = ()) -> Recorded:
+        """Records a document sent on one or several files (not a reminder), with the
+        digests of the documents attached to it, if any."""
         args = dict(template=template, channel=channel, recipient=recipient, subject=subject,
-                    message_id=message_id, document_sha256=document_sha256)
+                    message_id=message_id, document_sha256=document_sha256,
+                    **_attaching(attachments))
         return self._act("send_document", actor, numbers, occurred_at, idempotency_key,
                          args, lambda inv, s: inv.send_document(s, **args))
 
@@ -292,6 +299,17 @@ class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
         return self._act("reopen_file", actor, number, occurred_at, idempotency_key,
                          {"reason": reason}, lambda inv, s: inv.reopen(s, reason=reason))
 
+    def attach_document(self, actor: str, number: str, *, sha256: str, kind: str,
+                        filename: str, media_type: str, size: int, note: str = "",
+                        occurred_at: datetime | None = None,
+                        idempotency_key: str | None = None) -> Recorded:
+        """Attaches a document to a file by the digest of its bytes (stored apart); bytes
+        already on the file record nothing."""
+        args = dict(sha256=sha256, kind=str(kind), filename=filename, media_type=media_type,
+                    size=size, note=note)
+        return self._act("attach_document", actor, number, occurred_at, idempotency_key,
+                         args, lambda inv, s: inv.attach_document(s, **args))
+
     def add_note(self, actor: str, numbers: str | Sequence[str], *, text: str,
                  occurred_at: datetime | None = None,
                  idempotency_key: str | None = None) -> Recorded:
@@ -330,3 +348,8 @@ class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
         return self._act("retract", actor, number, occurred_at, idempotency_key, args,
                          lambda inv, s: inv.retract(s, **args))
 
+
+def _attaching(attachments: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The `attachments` argument, only when there are some: a command without any keeps
+    the fingerprint it always had (an idempotency key sent again still matches)."""
+    return {"attachments": tuple(attachments)} if attachments else {}

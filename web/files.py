@@ -14,6 +14,7 @@ from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.infra.documents import DOCUMENTS, DocumentUnavailable, WordingBroken
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
+from adapters.usecases.attachments import UPLOAD_KINDS, document_lines
 from adapters.usecases.debtor_letters import CHASED, due_numbers
 from adapters.usecases.fact_forms import (
     BY_KIND,
@@ -163,7 +164,8 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(invoice.case), "errors": {}, "values": {},
          "form_key": "", "outcomes": OUTCOMES, "fact_forms": (), "open_form": "",
-         "documents": {}, "can_record": False, "as_of": instant, "as_of_typed": text.strip()})
+         "documents": {}, "can_record": False, "as_of": instant, "as_of_typed": text.strip(),
+         "attached": document_lines(invoice.case)})
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
@@ -197,6 +199,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
          "debtor_owner": runtime.reads.debtor_owner(line.debtor_account),
          "contacts": known_contacts(runtime, number, folded, debtor)
          if request.state.session.user.role in CAN_RECORD else [],
+         "attached": document_lines(folded), "attachment_kinds": UPLOAD_KINDS,
          "can_record": request.state.session.user.role in CAN_RECORD},
         status_code=status_code,
     )

@@ -58,6 +58,9 @@ API_BODY = 64 * KIB
 BULK_BODY = 4 * KIB * KIB
 """`/api/invoices` and `/api/payments`: 1,000 items of up to ~4 KiB each."""
 BULK_PATHS = ("/api/invoices", "/api/payments")
+DOCUMENT_BODY = 21 * KIB * KIB
+"""A document attached to a file (at most 20 MiB) and the rest of its form."""
+DOCUMENT_PREFIXES = ("/dossiers/", "/api/files/")
 OPEN_POSTS = ("/connexion",)
 """The only POSTs answered without a session or a token."""
 
@@ -75,6 +78,8 @@ def body_limit(method: str, path: str) -> int:
         return 0
     if path in OPEN_POSTS:
         return LOGIN_BODY
+    if path.endswith("/documents") and path.startswith(DOCUMENT_PREFIXES):
+        return DOCUMENT_BODY
     if path.startswith("/api/"):
         return BULK_BODY if path in BULK_PATHS else API_BODY
     return FORM_BODY

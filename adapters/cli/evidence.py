@@ -20,7 +20,14 @@ from adapters.cli.common import default_actor, err, out, parsed, progress_bar, r
 from adapters.infra.export_formats import ExportError, Scope, verify_export
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
-from adapters.usecases.evidence import Digest, Problem, compare, french_finding, walk
+from adapters.usecases.evidence import (
+    Digest,
+    Problem,
+    compare,
+    document_problems,
+    french_finding,
+    walk,
+)
 from adapters.usecases.exporting import FORMATS, Request, count, export
 from domain.errors import DomainError
 from domain.invoice import invoice_id
@@ -141,8 +148,14 @@ def verify_command(
     with running() as runtime:
         digest, problem = _checked(runtime)
         then = walk(runtime.files, upto=earlier["position"])[0] if earlier else None
+        missing = document_problems(runtime.blobs, digest)
     if problem is not None:
         _altered("Registre altéré", str(problem))
+    if missing:
+        for finding in missing:
+            log.info("record altered", extra={"finding": str(finding)})
+            err.print(f"Document altéré : {french_finding(str(finding))}")
+        raise typer.Exit(1)
     if earlier is not None and then is not None:
         changed = compare(earlier, then)
         if changed:
@@ -150,6 +163,7 @@ def verify_command(
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
     out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s) ; "
               f"réglages et registre des exports : {digest.records} chaîne(s) ; "
+              f"{len(digest.documents)} document(s) joint(s) intact(s) ; "
               f"jusqu'à la position {digest.position}.")
 
 

@@ -28,12 +28,17 @@ ConfirmOption = Annotated[bool, typer.Option(
          "paiements distincts de même montant, date, mode et référence).")]
 
 
-def _run(path: Path, importer, what: str) -> None:  # type: ignore[no-untyped-def]
+def _run(path: Path, importer, what: str, *,  # type: ignore[no-untyped-def]
+         keep_file: bool = False) -> None:
+    """Runs an importer on the file's bytes; `keep_file`: the importer is given the store
+    of documents and the file's name too (a Factur-X PDF is kept on its file)."""
     with running() as runtime:
         try:
             data = read_file(path)
+            extra = {"blobs": runtime.blobs, "filename": path.name} if keep_file else {}
             with progress_bar(f"Import des {what}") as update:
-                report: ImportReport = importer(runtime.files, data, default_actor(), update)
+                report: ImportReport = importer(runtime.files, data, default_actor(), update,
+                                                **extra)
         except BadRow as error:
             err.print(f"Import impossible : {error}", markup=False, highlight=False)
             raise typer.Exit(2) from None
@@ -103,10 +108,10 @@ def facturx(path: Annotated[Path, typer.Argument(help="Facture Factur-X / ZUGFeR
             terms: Annotated[str, typer.Option(
                 help="Délai de paiement si la facture ne donne pas l'échéance.")] = "30") -> None:
     """Importe une facture électronique Factur-X : numéro, acheteur et SIREN, montants,
-    échéance, référence de commande."""
+    échéance, référence de commande ; le PDF est joint au dossier comme facture."""
     rule = _terms(terms)
-    _run(path, lambda files, data, actor, _: import_facturx(files, data, actor, rule),
-         "factures")
+    _run(path, lambda files, data, actor, _, **kept: import_facturx(
+        files, data, actor, rule, **kept), "factures", keep_file=True)
 
 
 def _terms(text: str) -> PaymentTerms:

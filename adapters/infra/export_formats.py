@@ -10,7 +10,8 @@ recorded by then, and the amounts are computed on that day.
 The CSV holds one row per fact with French headers; a cell that a spreadsheet would
 read as a formula is neutralised. The PDF dossier is PDF/A-3b, with the JSON export
 embedded as its data attachment: the machine-readable record travels inside the
-human-readable one.
+human-readable one. The files' documents (invoice PDF, signed plan, receipts...) are
+embedded beside it, each listed with its SHA-256, as long as their bytes still match it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from domain.attachments import ATTACHMENT_KINDS, size_in_french
 from domain.case import Case
 from domain.chain import GENESIS, ChainCheck, canonical, digest_of, fact_content
 from domain.facts import BASE_FIELDS, Fact
@@ -41,6 +43,9 @@ TEMPLATES = Path(__file__).parent / "document_templates"
 ATTACHMENT = "relance-export.json"
 PDF_FILES_LIMIT = 500
 """A PDF dossier is read by a person: beyond this, export JSON or CSV."""
+EMBEDDED_LIMIT = 100 * 1024 * 1024
+"""Bytes of documents a PDF dossier embeds at most; the documents beyond are listed, not
+embedded (a dossier per file then carries them)."""
 CSV_HEADERS = ("Facture", "Débiteur", "Version", "Fait", "Date de l'événement",
                "Enregistré le", "Par", "Résumé", "Empreinte précédente", "Empreinte")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -155,7 +160,7 @@ def record_digest(record: dict[str, Any]) -> str:
 def _documents(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What went out, with its proofs: SMTP Message-ID, registered letter, document digest."""
     proofs = ("template", "channel", "recipient", "subject", "message_id", "document_sha256",
-              "registered_letter_number", "level")
+              "registered_letter_number", "level", "attachments")
     return [{"version": f["version"], "kind": f["kind"], "sent_at": f["occurred_at"],
              **{k: f["fields"].get(k) or "" for k in proofs}}
             for f in facts
@@ -269,13 +274,17 @@ def render_dossier(context: dict[str, Any]) -> str:
                       autoescape=select_autoescape(default=True), undefined=StrictUndefined)
     env.filters.update(iso_instant=french_instant, iso_day=french_day,
                        amount=french_money, document=lambda name: word("document", name),
-                       fact=label)
-    return env.get_template("_dossier.html.j2").render(**context, attachment=ATTACHMENT)
+                       fact=label, piece=lambda kind: ATTACHMENT_KINDS.get(kind, kind),
+                       size=size_in_french)
+    return env.get_template("_dossier.html.j2").render(
+        **{"embedded": {}, **context}, attachment=ATTACHMENT)
 
 
-def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
+def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any,
+              documents: Callable[[str], bytes | None] | None = None
               ) -> tuple[bytes, Written]:
-    """The dossier as PDF/A-3b, with the JSON export attached (fetching nothing)."""
+    """The dossier as PDF/A-3b, with the JSON export attached (fetching nothing), and the
+    files' documents, read by digest from `documents` (the store of documents)."""
     from weasyprint import Attachment
 
     from adapters.infra.pdf import html_to_pdf
@@ -286,14 +295,42 @@ def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
                           "exportez en JSON ou CSV au-delà")
     buffer = io.StringIO()
     written = write_json(buffer, head, records)
+    embedded = _embedded(records, documents)
     html = render_dossier({"records": records, "header": head, "written": written,
-                           "creditor": creditor})
+                           "creditor": creditor,
+                           "embedded": {sha: name for sha, (name, _) in embedded.items()}})
     attachment = Attachment(string=buffer.getvalue(), name=ATTACHMENT,
                             description="Le dossier complet, vérifiable : relance verify",
                             relationship="Data")
-    pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment],
+    pieces = [Attachment(string=content, name=name, relationship="Supplement",
+                         description=f"SHA-256 {sha}")
+              for sha, (name, content) in embedded.items() if content is not None]
+    pdf = html_to_pdf(html, pdf_variant="pdf/a-3b", attachments=[attachment, *pieces],
                       custom_metadata=True)
     return pdf, written
+
+
+def _embedded(records: list[dict[str, Any]], documents: Callable[[str], bytes | None] | None
+              ) -> dict[str, tuple[str, bytes | None]]:
+    """Each document the records attach, by digest: the name it is embedded under and its
+    bytes; an empty name and no bytes when it is not embedded (missing from the store, no
+    longer matching its digest, or beyond `EMBEDDED_LIMIT`)."""
+    embedded: dict[str, tuple[str, bytes | None]] = {}
+    total = 0
+    for record in records:
+        for fact in record["facts"]:
+            fields = fact["fields"]
+            sha = fields.get("sha256", "") if fact["kind"] == "DocumentAttached" else ""
+            if not sha or sha in embedded:
+                continue
+            content = documents(sha) if documents is not None else None
+            if content is None or hashlib.sha256(content).hexdigest() != sha or \
+                    total + len(content) > EMBEDDED_LIMIT:
+                embedded[sha] = ("", None)
+                continue
+            total += len(content)
+            embedded[sha] = (f"{sha[:12]}-{fields.get('filename') or 'document'}", content)
+    return embedded
 
 
 def embedded_json(pdf: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -30,8 +31,29 @@ class Outbox(Protocol):
         ...
 
 
-def build_message(document: Document, sender: str, recipient: str) -> EmailMessage:
-    """The email of a document: text and HTML alternatives, with a fresh Message-ID."""
+class Attached(Protocol):
+    """A file an email carries: its name, its media type (`type/subtype`) and its bytes."""
+
+    @property
+    def filename(self) -> str:
+        """The file's name, as the recipient sees it."""
+        ...
+
+    @property
+    def media_type(self) -> str:
+        """`application/pdf`, `image/png`..."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The file's bytes."""
+        ...
+
+
+def build_message(document: Document, sender: str, recipient: str,
+                  attachments: Sequence[Attached] = ()) -> EmailMessage:
+    """The email of a document: text and HTML alternatives, with a fresh Message-ID, and
+    the files attached, if any."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -39,6 +61,10 @@ def build_message(document: Document, sender: str, recipient: str) -> EmailMessa
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "relance.local")
     message.set_content(document.text)
     message.add_alternative(document.html, subtype="html")
+    for attached in attachments:
+        maintype, _, subtype = attached.media_type.partition("/")
+        message.add_attachment(attached.content, maintype=maintype,
+                               subtype=subtype or "octet-stream", filename=attached.filename)
     return message
 
 

@@ -8,6 +8,9 @@ covered by the same root. Against a digest taken earlier, `compare` proves that 
 before its position changed (a cut-off file, or a history rewritten with fresh digests,
 changes its head and so the root).
 
+Documents are checked too (`document_problems`): every digest a `DocumentAttached` fact
+names must be in the store of documents, with bytes that still hash to it.
+
 Findings are worded in English, for logs and tests; `french_finding` says each of them,
 and each finding of an export's verification, to people.
 """
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from adapters.infra.blobs import BlobStore
 from domain.chain import ChainCheck, fact_content, heads_root
 from domain.invoice import invoice_id
 from domain.kinds import BY_NAME
@@ -29,9 +33,11 @@ from domain.service import CaseFiles
 FACT_TOPICS = "domain.facts:"
 """Facts of invoice files."""
 REGISTER_TOPICS = ("domain.scenarios:Playbook.", "domain.exports:ExportRecord.",
-                   "domain.debtors:DebtorRecord.")
-"""The team's playbook, the register of exports and the debtors' records, chained like
-files (command receipts, which only answer idempotency keys, are not)."""
+                   "domain.debtors:DebtorRecord.", "domain.dispatch:Dispatch.",
+                   "domain.dispatch:Run.")
+"""The team's playbook, the register of exports, the debtors' records and the daily run's
+messages and runs, chained like files (command receipts, which only answer idempotency
+keys, are not)."""
 CHAINED_TOPICS = (FACT_TOPICS, *REGISTER_TOPICS)
 PAGE = 2000
 
@@ -95,6 +101,8 @@ class Digest:
     numbers: dict[str, str] = field(default_factory=dict, repr=False)
     records: int = 0
     """Chains of the playbook and of the register of exports, beside the files."""
+    documents: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
+    """Each document's digest named by a fact, with the files and facts naming it."""
 
     def as_json(self) -> dict[str, Any]:
         """What `relance digest --out` writes: enough to name a file that changed later."""
@@ -153,6 +161,7 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
     check = ChainCheck()
     numbers: dict[str, str] = {}
     facts, records, problem = 0, set(), None
+    documents: dict[str, list[tuple[str, int]]] = {}
     for fact in stored_facts(files, covered, progress):
         file_id = fact.file_id.hex
         if fact.version == 1:
@@ -169,9 +178,27 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
             problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
                               fact.kind, reason, fact.notification_id, file_id)
         facts += fact.is_fact
+        if fact.kind == "DocumentAttached" and fact.is_fact and fact.content is not None:
+            documents.setdefault(str(fact.state.get("sha256", "")), []).append(
+                (numbers.get(file_id, f"file {file_id}"), fact.version))
     digest = Digest(covered, len(check.heads) - len(records), facts, heads_root(check.heads),
-                    check.heads, numbers, len(records))
+                    check.heads, numbers, len(records), documents)
     return digest, problem
+
+
+def document_problems(blobs: BlobStore, digest: Digest) -> list[Problem]:
+    """Every fact naming a document that is not in the store, or whose stored bytes no
+    longer hash to the digest the fact names."""
+    problems = []
+    for sha256, named_by in sorted(digest.documents.items()):
+        if blobs.check(sha256):
+            continue
+        reason = (f"its document {sha256} is missing from the store"
+                  if blobs.info(sha256) is None else
+                  f"its document {sha256} no longer matches its digest")
+        problems.extend(Problem(number, version, "DocumentAttached", reason)
+                        for number, version in named_by)
+    return problems
 
 
 def _name(first: StoredFact) -> str:
@@ -227,6 +254,11 @@ _REASONS: tuple[tuple[str, str], ...] = (
      "elle ne renvoie pas à l'empreinte de l'entrée précédente : une entrée a été ajoutée, "
      "retirée ou réécrite avant elle"),
     (r"its stored form cannot be read", "sa forme enregistrée est illisible"),
+    (r"its document (?P<sha>[0-9a-f]{64}) is missing from the store",
+     "son document (SHA-256 {sha}) n'est plus dans la base"),
+    (r"its document (?P<sha>[0-9a-f]{64}) no longer matches its digest",
+     "son document (SHA-256 {sha}) a été modifié : son contenu ne correspond plus à son "
+     "empreinte"),
     (r"it belongs to another file", "elle appartient à un autre dossier"),
     (r"its (?P<view>\w+) differs from its recorded content",
      "son champ « {view} » diffère de son contenu enregistré"),

@@ -91,7 +91,7 @@ def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
     elif request.fmt == "csv":
         written = write_csv(out, counted())  # type: ignore[arg-type]
     else:
-        pdf, written = write_pdf(list(counted()), head, runtime.creditor)
+        pdf, written = write_pdf(list(counted()), head, runtime.creditor, runtime.blobs.get)
         out.write(pdf)  # type: ignore[arg-type]
     if not written.files:
         raise ExportError("nothing was recorded in this scope by then",

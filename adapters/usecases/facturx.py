@@ -7,7 +7,9 @@ terms), purchase order (BT-13), buyer (BG-7: name, identifier, SIREN under schem
 point, BG-9, the invoice's billing contact) and total including tax (BT-112). An empty
 file, a file that is not a PDF and a PDF without Factur-X data are refused in French (the
 package's own message goes to the logs); an invoice sent again with another amount, due
-date or buyer is a discrepancy.
+date or buyer is a discrepancy. The PDF itself is kept: stored and attached to the file
+as its invoice (`adapters.usecases.attachments`); imported again identically, it adds
+nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from typing import Any
 
 from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
 
+from adapters.infra.blobs import BlobStore
+from adapters.usecases.attachments import record_document
 from adapters.usecases.import_files import BadRow
 from adapters.usecases.importing import ImportReport, register_rows
+from domain.attachments import MAX_DOCUMENT_SIZE, AttachmentKind, size_in_french
 from domain.service import CaseFiles
 from domain.terms import PaymentTerms
 
@@ -77,7 +82,19 @@ def _buyer_details(buyer: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in row.items() if value.strip()}
 
 
-def import_facturx(files: CaseFiles, pdf: bytes, actor: str,
-                   terms: PaymentTerms) -> ImportReport:
-    """Registers the invoice of a Factur-X PDF (once: a second import changes nothing)."""
-    return register_rows(files, [(1, facturx_row(pdf, terms))], actor)
+def import_facturx(files: CaseFiles, pdf: bytes, actor: str, terms: PaymentTerms,
+                   blobs: BlobStore | None = None, filename: str = "") -> ImportReport:
+    """Registers the invoice of a Factur-X PDF (once: a second import changes nothing) and,
+    given the store of documents, attaches the PDF to its file as the invoice (`filename`:
+    its name, else the invoice number's)."""
+    if blobs is not None and len(pdf) > MAX_DOCUMENT_SIZE:
+        raise BadRow(f"PDF trop volumineux pour être joint au dossier : "
+                     f"{size_in_french(MAX_DOCUMENT_SIZE)} au plus")
+    row = facturx_row(pdf, terms)
+    report = register_rows(files, [(1, row)], actor)
+    if blobs is not None and report.outcomes.get(1) in ("created", "unchanged"):
+        number = row["number"].strip()
+        named = filename or number.replace("/", "-").replace("\\", "-") + ".pdf"
+        record_document(files, blobs, actor, number, pdf, named,
+                        "application/pdf", AttachmentKind.INVOICE_PDF.value)
+    return report

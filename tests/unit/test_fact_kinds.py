@@ -95,6 +95,9 @@ ACTS = {
     "WrittenOff": lambda i: i.write_off(stamp(CLOCK, hours=1), reason="Insolvable"),
     "CaseClosed": lambda i: i.close(stamp(CLOCK, hours=1), reason="Avoir"),
     "CaseReopened": lambda i: (_closed(i), i.reopen(stamp(CLOCK, hours=1), reason="Erreur")),
+    "DocumentAttached": lambda i: i.attach_document(
+        stamp(CLOCK, hours=1), sha256="ab" * 32, kind="signed_plan", filename="plan-signé.pdf",
+        media_type="application/pdf", size=48_213, note="reçu par courrier"),
     "NoteAdded": lambda i: i.add_note(stamp(CLOCK, hours=1), text="Appeler lundi"),
     "AgentAssigned": lambda i: i.assign(stamp(CLOCK, hours=1), agent="bruno"),
     "SecondContactConfirmed": lambda i: i.confirm_second_contact(
@@ -159,7 +162,7 @@ def test_every_kind_recorded_by_a_form_has_one_and_it_calls_a_command_of_the_ser
         assert (kind.recorded_by == "form") == (kind.form is not None), kind.name
         if kind.form is None:
             assert kind.recorded_by in ("registration", "call", "note", "sending", "relance",
-                                        "contact"), \
+                                        "contact", "attachment"), \
                 kind.name
             continue
         assert callable(getattr(CaseFiles, kind.form.command, None)), kind.form.command
