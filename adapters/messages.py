@@ -55,6 +55,10 @@ FRENCH: dict[str, str] = {
     "invalid_identity": "Le SIREN a 9 chiffres, le SIRET 14 (les 9 premiers sont le SIREN) ; "
                         "les autres champs tiennent sur une ligne de 300 caractères au plus.",
     "invalid_address": "Une adresse postale tient en 6 lignes de 100 caractères au plus.",
+    "invalid_document": "Ce document ne peut pas être joint : nature inconnue, nom vide ou "
+                        "trop long, ou taille impossible.",
+    "dispatch_refused": "Ce message n'est plus en attente : il a été envoyé, écarté ou "
+                        "modifié entre-temps. Rechargez la page.",
     "too_much_contention": (
         "Le dossier est modifié en même temps par d'autres : réessayez dans un instant."
     ),

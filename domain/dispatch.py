@@ -100,6 +100,7 @@ class Dispatch(ChainedAggregate):
         self.attachments: list[str] = []
         self.dropped: dict[str, str] = {}
         self.decided_by = ""
+        self.registered_number = ""
         self.updated_at = timestamp
 
     @staticmethod
@@ -150,6 +151,12 @@ class Dispatch(ChainedAggregate):
         self._require(UNCERTAIN, "resolve")
         self._resolved(actor=actor, timestamp=at, went_out=went_out)
 
+    def posted(self, *, actor: str, at: datetime, number: str) -> None:
+        """A printed formal notice was posted, under this registered-letter number."""
+        if not number.strip():
+            raise DispatchRefused("a registered letter is posted with its number")
+        self._posted(actor=actor, timestamp=at, number=number.strip())
+
     def _require(self, state: str, what: str) -> None:
         if self.state != state:
             raise DispatchRefused(f"message {self.key} is {self.state}: cannot {what} it")
@@ -195,6 +202,12 @@ class Dispatch(ChainedAggregate):
     def _failed(self, timestamp: datetime, error: str) -> None:
         self.state = FAILED
         self.error = error
+        self.updated_at = timestamp
+
+    @event("Posted")
+    def _posted(self, actor: str, timestamp: datetime, number: str) -> None:
+        self.registered_number = number
+        self.decided_by = actor
         self.updated_at = timestamp
 
     @event("Uncertain")

@@ -23,6 +23,9 @@ from domain.values import Channel, require_text
 
 PLAYBOOK_NAMESPACE = UUID("3b8f0f7e-6a55-4a57-9a1e-8e4f3d0c2b71")
 STEP_KINDS = ("pre_due", "reminder", "call", "plan_offer", "formal_notice")
+MODES = {"auto": "automatique", "validate": "à valider", "manual": "manuel"}
+"""How the daily run treats a step: sent by itself, queued for a person to validate, or
+left to people on the worklist (calls and visits always are)."""
 
 
 class UnknownScenario(DomainError):
@@ -56,6 +59,22 @@ class Step:
     label: str
     level: int = 0
     business_days: bool = False
+    mode: str = ""
+    """`MODES`: empty for the default (calls manual, formal notices to validate, the
+    other written steps automatic)."""
+    any_day: bool = False
+    """The run may send this step on a weekend or a French public holiday."""
+    attach_invoice: bool = False
+    """The message carries the invoice (its PDF, else a copy marked as such)."""
+
+    @property
+    def run_mode(self) -> str:
+        """How the daily run treats this step (`MODES`)."""
+        if self.channel == Channel.CALL:
+            return "manual"
+        if self.mode in MODES:
+            return self.mode
+        return "validate" if self.kind == "formal_notice" else "auto"
 
     def date_for(self, due_on: date, calendar: Calendar) -> date:
         """The day this step falls due for an invoice due on `due_on`."""
@@ -92,6 +111,8 @@ class Scenario:
             raise InvalidScenario(f"scenario {self.name} has a step of unknown kind")
         if list(self.steps) != sorted(self.steps, key=lambda s: s.offset):
             raise InvalidScenario(f"scenario {self.name}: steps must be in date order")
+        if any(s.mode and s.mode not in MODES for s in self.steps):
+            raise InvalidScenario(f"scenario {self.name} has a step of unknown mode")
         if self.min_gap_days < 0:
             raise InvalidScenario("the minimum gap between contacts cannot be negative")
 
@@ -146,12 +167,17 @@ def _scenario_data(scenario: Scenario) -> dict[str, Any]:
     return {"name": scenario.name, "title": scenario.title, "min_gap_days": scenario.min_gap_days,
             "steps": [{"offset": s.offset, "kind": s.kind, "channel": s.channel.value,
                        "template": s.template, "label": s.label, "level": s.level,
-                       "business_days": s.business_days} for s in scenario.steps]}
+                       "business_days": s.business_days, "mode": s.mode,
+                       "any_day": s.any_day, "attach_invoice": s.attach_invoice}
+                      for s in scenario.steps]}
 
 
 def _scenario_from(data: dict[str, Any], version: int) -> Scenario:
+    # Versions recorded before steps had a mode, days and attachments take the defaults.
     steps = tuple(Step(s["offset"], s["kind"], Channel(s["channel"]), s["template"], s["label"],
-                       s["level"], s["business_days"]) for s in data["steps"])
+                       s["level"], s["business_days"], s.get("mode", ""),
+                       s.get("any_day", False), s.get("attach_invoice", False))
+                  for s in data["steps"])
     return Scenario(data["name"], data["title"], steps, data["min_gap_days"], version)
 
 

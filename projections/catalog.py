@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from projections.case_view import CaseView, Planning
 from projections.debtors import Debtors
+from projections.dispatches import Dispatches
 from projections.history import History
 from projections.schema import Projection
 
 
 def all_projections(planning: Planning) -> list[Projection]:
     """The projections, in the order they are applied."""
-    return [CaseView(planning), History(), Debtors()]
+    return [CaseView(planning), History(), Debtors(), Dispatches()]

@@ -43,6 +43,7 @@ DISPATCHES = Table(
         "sha256": Type.TEXT,
         "attachments": Type.JSON,
         "edited": Type.BOOL,
+        "registered_number": Type.TEXT,
         "updated_at": Type.INSTANT,
     },
     key=("id",),
@@ -124,6 +125,7 @@ class Dispatches:
                         "sha256": "",
                         "attachments": [],
                         "edited": False,
+                        "registered_number": "",
                         "updated_at": at,
                     },
                 )
@@ -149,6 +151,8 @@ class Dispatches:
             )
         elif kind == "Failed":
             values.update(state="failed", error=event.error)
+        elif kind == "Posted":
+            values.update(registered_number=event.number, decided_by=event.actor)
         elif kind == "Uncertain":
             values.update(state="uncertain")
         elif kind == "Resolved":

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 
 from domain.debtors import DebtorRecord
+from domain.dispatch import Dispatch, Run
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.scenarios import Playbook
@@ -173,7 +174,15 @@ class Follower:
                     if hasattr(projection, "debtor_changes"):
                         changes[projection.name].extend(projection.debtor_changes(event))  # type: ignore[attr-defined]
                 continue
+            if isinstance(event, Dispatch.Event | Run.Event):
+                for projection in behind:
+                    if hasattr(projection, "run_changes"):
+                        changes[projection.name].extend(projection.run_changes(event))  # type: ignore[attr-defined]
+                continue
             if not isinstance(event, Fact):
+                continue
+            behind = [p for p in behind if getattr(p, "takes_facts", True)]
+            if not behind:
                 continue
             invoice = self._file_after(event)
             for projection in behind:

@@ -25,7 +25,9 @@ from web import (
     accounts,
     api,
     api_debtors,
+    attachments,
     auth,
+    campaign,
     debtors,
     docs,
     exports,
@@ -53,6 +55,15 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 """The stable `code` of an API error answered by HTTP status."""
 
 
+def _warm_up(app: FastAPI) -> None:
+    """Compiles every template and reads the team's playbook once at start, so that the
+    first person on each page after a start does not wait for it."""
+    env = app.state.templates.env
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    app.state.runtime.files.playbook()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app; the store is opened when it starts, not at import."""
     settings = settings or Settings.from_env()
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.probe is not None:
             app.state.probe.start()
         app.state.login_throttle = LoginThrottle(app.state.runtime.views, app.state.runtime.clock)
+        _warm_up(app)
         log.info("relance started", store=app.state.runtime.store.description)
         try:
             yield
@@ -81,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_url=None)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.mount(app)
+    app.include_router(attachments.router)  # before the API's and the file pages' routes
     app.include_router(api.router)  # first: scripts post in bursts, routes match in order
     app.include_router(api_debtors.router)
     app.include_router(auth.router, include_in_schema=False)  # pages, not the API
@@ -90,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(debtors.router, include_in_schema=False)
     app.include_router(owners.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
+    app.include_router(campaign.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)
 
     app.add_middleware(RequestContext)

@@ -15,8 +15,9 @@ from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.infra.documents import DOCUMENTS, InvalidTemplate, sample_context
 from adapters.messages import in_french
 from adapters.parsing import parse_amount, parse_date, parse_percent
+from adapters.usecases.campaign import WRITTEN
 from domain.errors import DomainError
-from domain.scenarios import STEP_KINDS, OwnerRule, Scenario, Step
+from domain.scenarios import MODES, STEP_KINDS, OwnerRule, Scenario, Step
 from domain.values import Channel
 from projections.french import word
 from web.auth import check_csrf, require_role
@@ -29,6 +30,11 @@ KIND_LABELS = {kind: word("step_kind", kind) for kind in STEP_KINDS}
 CHANNEL_LABELS = {channel.value: word("channel", channel) for channel in Channel}
 BLANK_STEPS = 3
 """Empty step rows offered under a scenario's steps, to add some."""
+STEP_FIELDS = ("offset", "business_days", "kind", "channel", "template", "label", "level",
+               "mode", "any_day", "attach_invoice")
+"""A step's row in the scenario's form."""
+NEW_STEP_MODE = "validate"
+"""The mode a new step's row offers first: nothing goes out before somebody chose so."""
 BLANK_RULES = 3
 """Empty rows offered under the owner rules, to add some."""
 MAX_RULES = 60
@@ -93,7 +99,8 @@ def _settings(request: Request, runtime: Runtime, error: str = "", status_code: 
                  "reason": "", "errors": {}}
     return request.app.state.templates.TemplateResponse(
         request, "settings.html", {"playbook": playbook, "error": error,
-                                   "documents": DOCUMENTS, "rules": rules,
+                                   "documents": DOCUMENTS, "rules": rules, "modes": MODES,
+                                   "written": {channel.value for channel in WRITTEN},
                                    "rule_rows": rules["rows"] + [{}] * BLANK_RULES,
                                    "owners": [u.login for u in runtime.accounts.users()
                                               if u.role in CAN_RECORD],
@@ -200,7 +207,7 @@ async def scenario_save(request: Request, name: str,
                         runtime: Annotated[Runtime, Depends(get_runtime)],
                         session: Supervisor) -> Response:
     """Records the scenario as a new version; a bad row redisplays the form, nothing saved."""
-    form = {k: v[:500] for k, v in (await _form(request, session, fields=400)).items()}
+    form = {k: v[:500] for k, v in (await _form(request, session, fields=700)).items()}
     values, errors, scenario = _read_scenario(form, name)
     playbook = await run_in_threadpool(runtime.files.open_playbook, "relance")
     versions = playbook.revisions.get(values["name"], [])
@@ -220,7 +227,9 @@ async def scenario_save(request: Request, name: str,
 def _step_values(step: Step) -> dict[str, str]:
     return {"offset": str(step.offset), "business_days": "on" if step.business_days else "",
             "kind": step.kind, "channel": step.channel.value, "template": step.template,
-            "label": step.label, "level": str(step.level or "")}
+            "label": step.label, "level": str(step.level or ""), "mode": step.run_mode,
+            "any_day": "on" if step.any_day else "",
+            "attach_invoice": "on" if step.attach_invoice else ""}
 
 
 def _read_scenario(form: dict[str, str], name: str
@@ -239,8 +248,7 @@ def _read_scenario(form: dict[str, str], name: str
         errors["gap"] = "Un nombre de jours entre 0 et 365."
     steps: list[Step] = []
     for i in range(60):
-        row = {k: form.get(f"s{i}_{k}", "").strip() for k in
-               ("offset", "business_days", "kind", "channel", "template", "label", "level")}
+        row = {k: form.get(f"s{i}_{k}", "").strip() for k in STEP_FIELDS}
         if not any(row[k] for k in ("offset", "label", "template")):
             continue
         values["steps"].append(row)
@@ -278,8 +286,14 @@ def _read_step(row: dict[str, str]) -> Step | str:
         return "Une relance écrite a un niveau 1, 2 ou 3."
     if not level.isdigit():
         return "Le niveau est 1, 2 ou 3."
+    if row["mode"] and row["mode"] not in MODES:
+        return "Choisissez le mode de l'étape : automatique, à valider ou manuel."
+    # A call is always made by a person: whatever was chosen, its step stays manual.
+    mode = "manual" if row["channel"] == Channel.CALL.value and row["mode"] else row["mode"]
     return Step(offset, row["kind"], Channel(row["channel"]), row["template"], row["label"],
-                int(level) if row["kind"] == "reminder" else 0, bool(row["business_days"]))
+                int(level) if row["kind"] == "reminder" else 0, bool(row["business_days"]),
+                mode=mode, any_day=bool(row["any_day"]),
+                attach_invoice=bool(row["attach_invoice"]))
 
 
 def _scenario_page(request: Request, values: dict[str, Any], versions: list[Any],
@@ -288,7 +302,8 @@ def _scenario_page(request: Request, values: dict[str, Any], versions: list[Any]
     return request.app.state.templates.TemplateResponse(
         request, "scenario.html",
         {"values": values, "rows": rows, "versions": versions, "errors": errors,
-         "kinds": KIND_LABELS, "channels": CHANNEL_LABELS, "documents": DOCUMENTS},
+         "kinds": KIND_LABELS, "channels": CHANNEL_LABELS, "documents": DOCUMENTS,
+         "modes": MODES, "new_mode": NEW_STEP_MODE},
         status_code=status_code)
 
 

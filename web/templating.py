@@ -12,6 +12,7 @@ from starlette.datastructures import URL
 from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD
 from adapters.usecases import fact_forms
 from projections import french, history
+from web.campaign import waiting_count
 from web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -46,4 +47,5 @@ def build_templates() -> Jinja2Templates:
     templates.env.filters["fait"] = history.label
     templates.env.globals["options"] = fact_forms.options
     templates.env.globals["may"] = may
+    templates.env.globals["waiting_count"] = waiting_count
     return templates

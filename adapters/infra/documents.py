@@ -116,8 +116,10 @@ class Documents:
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(money=french.money, day=french.day, percent=french.percent)
 
-    def render(self, name: str, context: dict[str, Any]) -> Document:
-        """Renders one document from its context."""
+    def render(self, name: str, context: dict[str, Any],
+               wording: tuple[str, str] | None = None) -> Document:
+        """Renders one document from its context; `wording` (subject, text) replaces the
+        template's for one message (edited by the person who validated it)."""
         if name not in DOCUMENTS:
             raise DocumentUnavailable(f"unknown document {name!r}; known: {', '.join(DOCUMENTS)}")
         if name == "call_confirmation" and context["call"]["at"] is None:
@@ -125,7 +127,9 @@ class Documents:
         if name == "payment_plan" and context["history"]["plan"] is None:
             raise DocumentUnavailable("no payment plan on this file")
         own = self.wording(name)
-        if own:
+        if wording is not None:
+            subject, text = wording
+        elif own:
             try:
                 subject, text = self.sandbox.render(own, context)
             except WordingFailed as error:

@@ -40,6 +40,7 @@ from adapters.bootstrap import Runtime
 from adapters.infra.documents import PAYMENT_DELAY, Document
 from adapters.infra.outbox import SendFailed, build_message
 from adapters.infra.pdf import html_to_pdf
+from adapters.usecases.attachments import Attachment, invoice_attachment
 from adapters.usecases.debtor_letters import check_same_day
 from adapters.usecases.sending import addressee_for, postal_lines, preview
 from domain.debtors import SameDayContact
@@ -207,7 +208,7 @@ def plan(runtime: Runtime, day: date, actor: str = RUN_ACTOR) -> list[str]:
             template=template, channel=group.step.channel.value, mode=group.step.run_mode,
             numbers=[line.number for line in lines], steps=group.steps, recipient=recipient,
             message_id=message_id_for(key, _domain(runtime)),
-            owner=reads.debtor_owner(account) or "", actor=actor,
+            owner=(reads.debtor_owner(account) or {}).get("owner", ""), actor=actor,
             timestamp=runtime.files.now())
         if _save(runtime, dispatch):
             planned.append(key)
@@ -265,7 +266,7 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
     if dispatch.channel == Channel.LETTER.value:
         return _print(runtime, dispatch, document)
     message = build_message(document, runtime.creditor.email, dispatch.recipient,
-                            **({"attachments": attachments} if attachments else {}))
+                            attachments=attachments)
     message.replace_header("Message-ID", dispatch.message_id)
     try:
         runtime.outbox.send(message)
@@ -311,17 +312,28 @@ def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
     wording = None
     if dispatch.wording:  # edited by the person who validated it, for this message only
         wording = (dispatch.wording["subject"], dispatch.wording["text"])
-    return preview(runtime, first, dispatch.template, actor, addressee, invoices=invoices,
-                   wording=wording)
+    return preview(runtime, first, dispatch.template, _signature(runtime, dispatch, actor),
+                   addressee, invoices=invoices, wording=wording)
+
+
+def _signature(runtime: Runtime, dispatch: Dispatch, actor: str) -> str:
+    """Who signs a message: the person who validated it, else the debtor's owner, else
+    the team (« Service relances »)."""
+    for login in (dispatch.decided_by, dispatch.owner,
+                  "" if actor == RUN_ACTOR else actor):
+        user = runtime.accounts.user(login) if login else None
+        if user is not None:
+            return user.name
+    return "Service relances"
 
 
 def _attachments(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
-                 actor: str) -> list[Any]:
+                 actor: str) -> list[Attachment]:
+    """The invoices themselves, when the step says to attach them (each its PDF, else a
+    copy marked as such)."""
     step = _step_of(runtime, dispatch)
     if step is None or not step.attach_invoice:
         return []
-    from adapters.usecases.attachments import invoice_attachment
-
     return [invoice_attachment(runtime, inv.case.number, actor) for inv in invoices]
 
 
@@ -352,6 +364,8 @@ def _record_facts(runtime: Runtime, dispatch: Dispatch, actor: str,
     channel = Channel(dispatch.channel)
     proof: dict[str, Any] = dict(document_sha256=dispatch.sha256, scenario_step=step,
                                  idempotency_key=_fact_key(dispatch))
+    attached = {"attachments": list(dispatch.attachments)} \
+        if channel == Channel.EMAIL and dispatch.attachments else {}
     recipient = dispatch.recipient.replace("\n", ", ")
     message_id = dispatch.message_id if channel == Channel.EMAIL else ""
 
@@ -360,11 +374,11 @@ def _record_facts(runtime: Runtime, dispatch: Dispatch, actor: str,
         if template == "pre_due":
             files.remind_before_due(actor, numbers, channel=channel, summary=_subject(dispatch),
                                     recipient=recipient, message_id=message_id, **proof,
-                                    **extra)
+                                    **attached, **extra)
         elif template in ("reminder_1", "reminder_2"):
             files.send_reminder(actor, numbers, channel=channel, level=int(template[-1]),
                                 recipient=recipient, summary=_subject(dispatch),
-                                message_id=message_id, **proof, **extra)
+                                message_id=message_id, **proof, **attached, **extra)
         elif template == "formal_notice":
             files.send_formal_notice(actor, numbers, recipient=recipient,
                                      registered_letter_number=registered_letter_number,
@@ -374,7 +388,7 @@ def _record_facts(runtime: Runtime, dispatch: Dispatch, actor: str,
             files.send_document(actor, numbers, template=template, channel=channel,
                                 recipient=recipient, subject=_subject(dispatch),
                                 message_id=message_id, document_sha256=dispatch.sha256,
-                                idempotency_key=_fact_key(dispatch), **extra)
+                                idempotency_key=_fact_key(dispatch), **attached, **extra)
 
     try:
         record()
@@ -411,6 +425,9 @@ def resolve(runtime: Runtime, actor: str, key: str, went_out: bool) -> None:
     """A person checked the mailbox for an « incertain » message: it went out (its facts
     are recorded now) or it did not (the next run sends it, same Message-ID)."""
     dispatch = _require(runtime, key)
+    if dispatch.state != UNCERTAIN:
+        raise DispatchRefused(f"message {key} is {dispatch.state}: only an uncertain one "
+                              "is resolved")
     if went_out:
         _record_facts(runtime, dispatch, actor)
     dispatch.resolve(actor=actor, at=runtime.files.now(), went_out=went_out)
@@ -420,9 +437,12 @@ def resolve(runtime: Runtime, actor: str, key: str, went_out: bool) -> None:
 def mark_posted(runtime: Runtime, actor: str, key: str, registered_letter_number: str) -> None:
     """A printed formal notice was posted: recorded on its files with its number."""
     dispatch = _require(runtime, key)
-    if dispatch.state != PRINTED or dispatch.template != "formal_notice":
-        raise DispatchRefused(f"message {key} is not a printed formal notice")
+    if dispatch.state != PRINTED or dispatch.template != "formal_notice" \
+            or dispatch.registered_number:
+        raise DispatchRefused(f"message {key} is not a printed formal notice to post")
     _record_facts(runtime, dispatch, actor, registered_letter_number)
+    dispatch.posted(actor=actor, at=runtime.files.now(), number=registered_letter_number)
+    _save(runtime, dispatch, refuse=True)
 
 
 def preview_message(runtime: Runtime, key: str, actor: str = RUN_ACTOR

@@ -15,6 +15,7 @@ from functools import partial
 from adapters.bootstrap import Runtime
 from adapters.infra.documents import Document, document_context
 from adapters.infra.outbox import SendFailed, build_message
+from adapters.usecases.attachments import Attachment, invoice_attachment
 from adapters.usecases.debtor_letters import check_same_day, covered
 from domain.case import Case
 from domain.debtors import SameDayContact, person_key
@@ -42,20 +43,22 @@ class Sent:
 
 def preview(runtime: Runtime, number: str, template: str, actor: str,
             addressee: Contact | None = None, numbers: Sequence[str] | None = None,
-            invoices: Sequence[Invoice] = ()) -> Document:
+            invoices: Sequence[Invoice] = (), wording: tuple[str, str] | None = None
+            ) -> Document:
     """The document as it would go out today, without sending anything: to `addressee`,
     else to whom it would go by default, with the debtor's postal address for a letter.
     A debtor's document covers its due invoices, or the chosen `numbers` (see
-    `debtor_letters.covered`); `invoices` are those already chosen."""
+    `debtor_letters.covered`); `invoices` are those already chosen; `wording` (subject,
+    text) replaces the template's for this one document."""
     invoice, *others = invoices or covered(runtime, number, template, numbers)
     if addressee is None:
-        addressee = _addressee(runtime, runtime.files.file(number), template, "")
+        addressee = addressee_for(runtime, runtime.files.file(number), template, "")
     context = document_context(invoice, runtime.today(), runtime.law_rates, runtime.creditor,
                                actor, runtime.files.penalty_rate(number), addressee,
                                others=[(o, runtime.files.penalty_rate(o.case.number))
                                        for o in others],
                                postal=postal_lines(runtime, invoice.case.debtor))
-    return runtime.documents.render(template, context)
+    return runtime.documents.render(template, context, wording)
 
 
 def postal_lines(runtime: Runtime, debtor: Debtor) -> list[str]:
@@ -182,7 +185,8 @@ def step_reference(runtime: Runtime, number: str, *, template: str = "",
 
 def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
                   scenario_step: str | None = None, recipient: str = "",
-                  numbers: Sequence[str] | None = None, same_day_reason: str = "") -> Sent:
+                  numbers: Sequence[str] | None = None, same_day_reason: str = "",
+                  attachments: Sequence[Attachment] = ()) -> Sent:
     """Sends a document by email and records what happened, with the scenario step it
     fulfils (found from the scenario when not given) and the address it went to, on every
     file it covers at once (a debtor's document: its due invoices, or the chosen
@@ -192,14 +196,17 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
 
     The address is `recipient` when given (one of the debtor's known contacts); else, for
     a call's confirmation, the person reached by that call; else the billing contact (see
-    `_default_recipient`)."""
+    `_default_recipient`).
+
+    `attachments` go with the message, and the fact recorded names their digests; a
+    duplicate's cover letter carries the invoice too (`attachments.invoice_attachment`)."""
     files = runtime.files
     file = files.file(number)
     case = file.case
     invoices = covered(runtime, number, template, numbers)
     listed = [inv.case.number for inv in invoices]
     check_same_day(runtime, invoices, template, actor, same_day_reason)
-    addressee = _addressee(runtime, file, template, recipient)
+    addressee = addressee_for(runtime, file, template, recipient)
     document = preview(runtime, number, template, actor, addressee, invoices=invoices)
     to = addressee.email if addressee else ""
     if not to:
@@ -208,7 +215,9 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
         files.record_sending_failure(actor, listed, template=template, channel=Channel.EMAIL,
                                      recipient="", error=error)
         return Sent(document, "", error=error)
-    message = build_message(document, runtime.creditor.email, to)
+    if template == "duplicate_cover":
+        attachments = (*attachments, invoice_attachment(runtime, number, actor))
+    message = build_message(document, runtime.creditor.email, to, attachments)
     try:
         message_id = runtime.outbox.send(message)
     except SendFailed as error:
@@ -219,7 +228,9 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
         return Sent(document, to, error=str(error))
     step = step_reference(runtime, number, template=template) if scenario_step is None \
         else scenario_step
-    proof = dict(message_id=message_id, document_sha256=document.sha256, scenario_step=step)
+    digests = [a.sha256 for a in attachments]
+    proof = dict(message_id=message_id, document_sha256=document.sha256, scenario_step=step,
+                 attachments=digests)
     if template == "pre_due":
         contact = case.last_touch.contact if case.last_touch else None
         record = partial(files.remind_before_due, actor, listed, channel=Channel.EMAIL,
@@ -231,7 +242,8 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
     else:
         record = partial(files.send_document, actor, listed, template=template,
                          channel=Channel.EMAIL, recipient=to, subject=document.subject,
-                         message_id=message_id, document_sha256=document.sha256)
+                         message_id=message_id, document_sha256=document.sha256,
+                         attachments=digests)
     try:
         record(**({"same_day_reason": same_day_reason} if same_day_reason else {}))
     except SameDayContact as refused:
@@ -246,8 +258,8 @@ class UnknownRecipient(ValueError):
     """An address that is none of the debtor's known contacts."""
 
 
-def _addressee(runtime: Runtime, file: Invoice, template: str,
-               recipient: str) -> Contact | None:
+def addressee_for(runtime: Runtime, file: Invoice, template: str,
+                  recipient: str = "") -> Contact | None:
     """Who the document goes to: `recipient` (a known contact), else for a call's
     confirmation the person reached, else the billing contact. The file is read once by
     the caller."""

@@ -3,6 +3,7 @@ document, through a real SMTP server on loopback, and records each on the files 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
@@ -11,8 +12,15 @@ from aiosmtpd.controller import Controller
 
 from adapters.infra.outbox import SmtpOutbox
 from adapters.usecases import campaign
-from domain.values import PaymentMeans
-from tests.builders import eur, free_port, register_kwargs
+from adapters.usecases.evidence import walk
+from domain.values import Contact, Debtor, PaymentMeans
+from tests.builders import ACME, GLOBEX, eur, free_port, register_kwargs
+
+ACME_ACCOUNT = ACME.account
+BETA = GLOBEX
+BETA_CONTACT = Contact(name="Léa Martin", function="Comptable", email="lea.martin@globex.example")
+GAMMA = Debtor(account="411GAMM", name="Gamma SAS")
+GAMMA_CONTACT = Contact(name="Paul Roux", function="Trésorier", email="paul.roux@gamma.example")
 
 
 class CountingServer:
@@ -106,3 +114,87 @@ def test_a_server_refusing_then_back_sends_the_message_once(views, server):
     second = campaign.run_campaign(views)
     assert second.count("sent") == 1
     assert len(server.messages) == 1
+
+
+def test_sixty_days_the_scenario_sends_on_its_days_and_stops_when_paid(views, server, clock):
+    """Reference scenario: D-5 pre-due e-mail, D first reminder, D+8 call (people), D+20
+    second reminder by letter, D+25 call, D+30 formal notice by letter « à valider »."""
+    clock.now = clock.now.replace(month=11, day=10)
+    due = date(2026, 11, 20)  # a Friday; D-5 is a Sunday
+    acme = _five_invoices(views, due)
+    views.files.register_invoice("alice", **register_kwargs(
+        "FB-2026-001", debtor=BETA, billing_recipient=BETA_CONTACT, due_on=due,
+        issued_on=due - timedelta(days=30)))
+    views.files.register_invoice("alice", **register_kwargs(
+        "FC-2026-001", debtor=GAMMA, billing_recipient=GAMMA_CONTACT,
+        due_on=date(2026, 12, 25), issued_on=date(2026, 11, 25)))
+    sent_on: dict[date, list[tuple[str, str]]] = {}
+    for _ in range(60):
+        day = views.today()
+        if day == date(2026, 11, 25):
+            views.files.receive_payment("alice", "FB-2026-001", amount=eur("1500.00"),
+                                        received_on=day, means=PaymentMeans.TRANSFER)
+        before = len(server.messages)
+        campaign.run_campaign(views)
+        for message in server.messages[before:]:
+            sent_on.setdefault(day, []).append((message["To"], str(message["Subject"])))
+        if day == date(2026, 12, 21):  # the formal notice waits for a person
+            (queued,) = campaign.queue(views)
+            assert queued["account"] == ACME_ACCOUNT and queued["template"] == "formal_notice"
+            assert campaign.approve(views, "sophie", queued["key"]) == "printed"
+        clock.advance(days=1)
+    acme_days = sorted(d for d, sent in sent_on.items()
+                       if any(to == "jean.dupont@acme.example" for to, _ in sent))
+    # Pre-due on Monday 16 (not Sunday 15), first reminder on its day; the rest by letter.
+    assert acme_days == [date(2026, 11, 16), date(2026, 11, 20)]
+    beta_days = sorted(d for d, sent in sent_on.items()
+                       if any(to == BETA_CONTACT.email for to, _ in sent))
+    assert beta_days == [date(2026, 11, 16), date(2026, 11, 20)]  # paid on 25: no more
+    gamma_days = sorted(d for d, sent in sent_on.items()
+                        if any(to == GAMMA_CONTACT.email for to, _ in sent))
+    # Pre-due on 20 December, first reminder not on Christmas day but the next working day.
+    assert gamma_days == [date(2026, 12, 21), date(2026, 12, 28)]
+    assert date(2026, 12, 25) not in sent_on
+    kinds = [e.kind for e in views.files.history(acme[0])]
+    assert kinds.count("PreDueReminderSent") == 1
+    assert kinds.count("ReminderSent") == 2  # the first by e-mail, the second by letter
+    letter = [e for e in views.files.history(acme[0]) if e.kind == "ReminderSent"][-1]
+    assert letter.data["channel"] == "letter" and letter.occurred_at.date() == date(2026, 12, 10)
+    beta_kinds = [e.kind for e in views.files.history("FB-2026-001")]
+    assert beta_kinds[-1] == "PaymentReceived"
+    notices = [r for r in views.reads.dispatches(states=["printed"])
+               if r["template"] == "formal_notice"]
+    assert [r["account"] for r in notices] == [ACME_ACCOUNT]
+    campaign.mark_posted(views, "sophie", notices[0]["key"], "1A 234 567 8901 2")
+    notice = views.files.history(acme[4])[-1]
+    assert notice.kind == "FormalNoticeSent"
+    assert notice.data["registered_letter_number"] == "1A 234 567 8901 2"
+    # Every message and run is chained like the files: the store verifies.
+    assert walk(views.files)[1] is None
+
+
+def test_a_step_that_attaches_the_invoice_sends_five_invoices_in_one_message(views, server):
+    reference = views.files.open_playbook("alice").scenario("reference")
+    steps = tuple(replace(s, attach_invoice=True) if s.template == "reminder_1" else s
+                  for s in reference.steps)
+    views.files.set_scenario("sophie", replace(reference, steps=steps),
+                             reason="la facture jointe à la première relance")
+    numbers = _five_invoices(views, views.today())
+    report = campaign.run_campaign(views)
+    assert report.count("sent") == 1
+    (message,) = server.messages
+    attached = [part for part in message.iter_attachments()]
+    assert len(attached) == 5
+    assert all(part.get_content_type() == "application/pdf" for part in attached)
+    assert sorted(part.get_filename() for part in attached) == sorted(
+        part.get_filename() for part in attached if any(n in part.get_filename()
+                                                        for n in numbers))
+    # No invoice PDF was imported: each is a copy marked as such, kept on its file, and
+    # the fact recording the e-mail names its digest.
+    for number in numbers:
+        (copy,) = views.files.case(number).documents
+        fact = views.files.history(number)[-1]
+        assert fact.kind == "ReminderSent"
+        assert fact.data["attachments"] == [d.sha256 for file in numbers
+                                            for d in views.files.case(file).documents]
+        assert copy.sha256 in fact.data["attachments"]
