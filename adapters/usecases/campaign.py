@@ -251,13 +251,18 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
         return SKIPPED
     document = _document(runtime, dispatch, keep, actor)
     attachments = _attachments(runtime, dispatch, keep, actor)
-    if dispatch.channel == Channel.EMAIL.value and not dispatch.recipient:
-        dispatch.skip(actor=actor, at=now, reason="aucune adresse e-mail connue : à faire "
-                                                  "à la main")
+    recipient = dispatch.recipient
+    if dispatch.channel == Channel.LETTER.value:  # an address completed since the planning
+        recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
+    if not recipient:
+        dispatch.skip(actor=actor, at=now, reason=(
+            "aucune adresse e-mail connue : à faire à la main"
+            if dispatch.channel == Channel.EMAIL.value else
+            "aucune adresse postale connue : à compléter sur la fiche du débiteur"))
         _save(runtime, dispatch)
         return SKIPPED
     dispatch.start_sending(at=now, numbers=[inv.case.number for inv in keep],
-                           dropped=dropped, recipient=dispatch.recipient,
+                           dropped=dropped, recipient=recipient,
                            sha256=document.sha256,
                            attachments=[a.sha256 for a in attachments])
     if not _save(runtime, dispatch):

@@ -57,6 +57,12 @@ COMPANIES = (
 )
 CITIES = ("Lyon", "Lille", "Nantes", "Rennes", "Bordeaux", "Toulouse", "Dijon", "Metz",
           "Tours", "Reims", "Nîmes", "Brest")
+POSTCODES = {"Lyon": "69003", "Lille": "59000", "Nantes": "44000", "Rennes": "35000",
+             "Bordeaux": "33000", "Toulouse": "31000", "Dijon": "21000", "Metz": "57000",
+             "Tours": "37000", "Reims": "51100", "Nîmes": "30000", "Brest": "29200",
+             "Paris": "75011"}
+STREETS = ("rue de la République", "avenue Jean Jaurès", "boulevard Victor Hugo",
+           "rue du Commerce", "place de la Gare", "rue des Artisans")
 FIRST = ("Jean", "Marie", "Nathalie", "Pierre", "Sophie", "Karim", "Isabelle", "Thomas")
 LAST = ("Dupont", "Bernard", "Lefèvre", "Roux", "Fournier", "Girard", "Bonnet", "Mercier")
 STORIES = (
@@ -111,6 +117,7 @@ def seed_portfolio(files: CaseFiles, *, files_count: int = 40, seed: int = 1,
     drawn = [rng.randrange(count) for _ in range(files_count)]
     owners = {debtors[i][0].account: AGENTS[i % len(AGENTS)] for i in sorted(set(drawn))}
     _give_owners(files, owners)
+    _give_addresses(files, rng, [debtors[i][0] for i in sorted(set(drawn))])
     now = files.now()
     stories: list[NewFile] = []
     for index, which in enumerate(drawn):
@@ -133,6 +140,15 @@ def _give_owners(files: CaseFiles, owners: dict[str, str]) -> None:
         for start in range(0, len(accounts), OWNERS_AT_ONCE):
             files.assign_debtors(SUPERVISOR, accounts[start:start + OWNERS_AT_ONCE],
                                  agent=agent, reason="répartition du portefeuille")
+
+
+def _give_addresses(files: CaseFiles, rng: random.Random, debtors: list[Debtor]) -> None:
+    """Each debtor's billing address, as its first invoice gave it (letters need one)."""
+    for debtor in debtors:
+        city = next((c for c in CITIES if f"({c} " in debtor.name), "Paris")
+        street = f"{rng.randrange(1, 120)} {rng.choice(STREETS)}"
+        files.change_debtor_identity(SUPERVISOR, debtor.account, changes={
+            "billing_address": f"{street}\n{POSTCODES[city]} {city.upper()}"})
 
 
 def _company(index: int) -> str:

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from adapters.infra.outbox import SmtpOutbox
 from adapters.usecases import campaign
 from adapters.usecases.evidence import walk
-from domain.values import Contact, Debtor, PaymentMeans
+from domain.values import Channel, Contact, Debtor, PaymentMeans
 from tests.builders import ACME, GLOBEX, eur, free_port, register_kwargs
 
 ACME_ACCOUNT = ACME.account
@@ -122,6 +122,8 @@ def test_sixty_days_the_scenario_sends_on_its_days_and_stops_when_paid(views, se
     clock.now = clock.now.replace(month=11, day=10)
     due = date(2026, 11, 20)  # a Friday; D-5 is a Sunday
     acme = _five_invoices(views, due)
+    views.files.change_debtor_identity("alice", ACME_ACCOUNT, changes={
+        "billing_address": "12 rue des Lilas\n69003 LYON"})
     views.files.register_invoice("alice", **register_kwargs(
         "FB-2026-001", debtor=BETA, billing_recipient=BETA_CONTACT, due_on=due,
         issued_on=due - timedelta(days=30)))
@@ -140,7 +142,8 @@ def test_sixty_days_the_scenario_sends_on_its_days_and_stops_when_paid(views, se
             sent_on.setdefault(day, []).append((message["To"], str(message["Subject"])))
         if day == date(2026, 12, 21):  # the formal notice waits for a person
             (queued,) = campaign.queue(views)
-            assert queued["account"] == ACME_ACCOUNT and queued["template"] == "formal_notice"
+            assert queued["account"] == ACME_ACCOUNT
+            assert queued["template"] == "formal_notice"
             assert campaign.approve(views, "sophie", queued["key"]) == "printed"
         clock.advance(days=1)
     acme_days = sorted(d for d, sent in sent_on.items()
@@ -159,12 +162,14 @@ def test_sixty_days_the_scenario_sends_on_its_days_and_stops_when_paid(views, se
     assert kinds.count("PreDueReminderSent") == 1
     assert kinds.count("ReminderSent") == 2  # the first by e-mail, the second by letter
     letter = [e for e in views.files.history(acme[0]) if e.kind == "ReminderSent"][-1]
-    assert letter.data["channel"] == "letter" and letter.occurred_at.date() == date(2026, 12, 10)
+    assert letter.data["channel"] == "letter"
+    assert letter.occurred_at.date() == date(2026, 12, 10)
     beta_kinds = [e.kind for e in views.files.history("FB-2026-001")]
     assert beta_kinds[-1] == "PaymentReceived"
     notices = [r for r in views.reads.dispatches(states=["printed"])
                if r["template"] == "formal_notice"]
     assert [r["account"] for r in notices] == [ACME_ACCOUNT]
+    assert notices[0]["recipient"] == "ACME SARL\n12 rue des Lilas\n69003 LYON"
     campaign.mark_posted(views, "sophie", notices[0]["key"], "1A 234 567 8901 2")
     notice = views.files.history(acme[4])[-1]
     assert notice.kind == "FormalNoticeSent"
@@ -198,3 +203,18 @@ def test_a_step_that_attaches_the_invoice_sends_five_invoices_in_one_message(vie
         assert fact.data["attachments"] == [d.sha256 for file in numbers
                                             for d in views.files.case(file).documents]
         assert copy.sha256 in fact.data["attachments"]
+
+
+def test_a_letter_without_a_postal_address_is_set_aside_with_why(views, server):
+    today = views.today()
+    views.files.register_invoice("alice", **register_kwargs(
+        due_on=today - timedelta(days=20), issued_on=today - timedelta(days=50)))
+    views.files.send_reminder("bruno", "FA-2026-0001", channel=Channel.EMAIL, level=1,
+                              occurred_at=views.files.now() - timedelta(days=20))
+    report = campaign.run_campaign(views)
+    (line,) = report.lines
+    assert (line["template"], line["channel"], line["state"]) == ("reminder_2", "letter",
+                                                                   "skipped")
+    assert line["reason"] == "aucune adresse postale connue : à compléter sur la fiche du " \
+                             "débiteur"
+    assert views.files.history("FA-2026-0001")[-1].kind == "ReminderSent"  # the first only
