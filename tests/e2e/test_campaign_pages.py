@@ -222,6 +222,10 @@ def test_the_days_letters_download_as_one_pdf_and_a_formal_notice_gets_its_numbe
     files, now = runtime.files, runtime.clock()
     register(served, "LET-ACME")
     register(served, "LET-GLOB", debtor=GLOBEX, contact=MARIE, late=40)
+    for account, address in (("411ACME", "12 rue des Lilas\n69003 LYON"),
+                             (GLOBEX.account, "3 quai Sud\n44000 NANTES")):
+        files.change_debtor_identity("chef.equipe", account,
+                                     changes={"billing_address": address})
     files.send_reminder("chef.equipe", "LET-GLOB", channel=Channel.LETTER, level=1,
                         occurred_at=now - timedelta(days=40))
     files.log_call("chef.equipe", "LET-GLOB", contact=MARIE, outcome=CallOutcome.VOICEMAIL,
@@ -240,6 +244,7 @@ def test_the_days_letters_download_as_one_pdf_and_a_formal_notice_gets_its_numbe
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
     assert "2 lettre(s) à mettre sous pli" in text
     assert "LET-ACME" in text
+    assert "69003 LYON" in text  # the letter's address window
     assert "MISE EN DEMEURE" in text.upper()
     missing = chef.get("/envois/2001-01-01/lettres.pdf")
     assert missing.status_code == 404
