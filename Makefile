@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 env: $(STAMP)
 
+# The day's reminders go out by themselves from 07:30 (Paris), into var/outbox by default.
 run: $(STAMP)
 	$(BIN)/relance demo seed --if-empty --files 300
-	$(BIN)/relance serve
+	RELANCE_RUN_AT=$${RELANCE_RUN_AT-07:30} $(BIN)/relance serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 
 DEFAULT_DATABASE_URL = "sqlite:///var/relance.db"
 
@@ -31,6 +33,16 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     if not 1 <= value <= 60:
         raise ConfigurationError(f"{name} must be from 1 to 60 seconds, got {value}")
     return value
+
+
+def _time_of_day(env: Mapping[str, str], name: str) -> time | None:
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigurationError(f"{name} must be a time of day HH:MM (Paris), got {text!r}")
+    return time(int(match[1]), int(match[2]))
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,8 @@ class Settings:
       answering before it answers 503 (2 by default).
     - RELANCE_PROJECTIONS: `embedded` (default: the web process keeps the read models up
       to date) or `external` (a separate `relance projections run` does).
+    - RELANCE_RUN_AT: `HH:MM`, Paris time: `relance serve` runs the day's automatic
+      sending once a day from that time (empty, the default: never by itself).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -83,6 +97,8 @@ class Settings:
     forwarded_allow_ips: str = ""
     agents_may_close: bool = False
     database_wait: int = 2
+    run_at: time | None = None
+    """When `relance serve` starts the daily run (Paris time); None: it does not."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +120,7 @@ class Settings:
             forwarded_allow_ips=env.get("RELANCE_FORWARDED_ALLOW_IPS", "").strip(),
             agents_may_close=_flag(env, "RELANCE_AGENTS_MAY_CLOSE"),
             database_wait=_seconds(env, "RELANCE_DATABASE_WAIT", 2),
+            run_at=_time_of_day(env, "RELANCE_RUN_AT"),
             session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
             session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
             secure_cookies=_flag(env, "RELANCE_SECURE_COOKIES"),

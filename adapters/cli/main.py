@@ -11,6 +11,7 @@ import sys
 import typer
 
 from adapters.cli.accounts import users_app
+from adapters.cli.campaign import campaign_app
 from adapters.cli.common import err
 from adapters.cli.debtors import debtors_app
 from adapters.cli.evidence import digest_command, export_command, verify_command
@@ -29,7 +30,8 @@ app = typer.Typer(help="relance : suivi des dossiers de recouvrement amiable.",
 for name, group in (("db", db_app), ("invoice", invoice_app), ("case", case_app),
                     ("demo", demo_app), ("projections", projections_app),
                     ("scenarios", scenarios_app), ("document", documents_app),
-                    ("import", import_app), ("user", users_app), ("debiteur", debtors_app)):
+                    ("import", import_app), ("user", users_app), ("debiteur", debtors_app),
+                    ("campagne", campaign_app)):
     app.add_typer(group, name=name)
 app.command("serve")(serve)
 app.command("worklist")(worklist_command)

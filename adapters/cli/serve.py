@@ -1,19 +1,24 @@
-"""`relance serve` and `relance demo seed`: the web application, and a demo portfolio."""
+"""`relance serve` and `relance demo seed`: the web application (with the daily run at
+RELANCE_RUN_AT), and a demo portfolio."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from adapters.bootstrap import Runtime, bootstrap
 from adapters.cli.common import err, out, parsed, progress_bar, running
 from adapters.infra.logs import configure_logging
+from adapters.infra.scheduler import DailySchedule
 from adapters.parsing import parse_date
 from adapters.settings import Settings
+from adapters.usecases.campaign import RUN_ACTOR, run_campaign
 from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
@@ -26,15 +31,23 @@ def serve(host: Annotated[str, typer.Option()] = "",
               "sont tenues à jour par un processus à part.")] = 1) -> None:
     """Démarre l'application web."""
     settings = Settings.from_env()
-    configure_logging(settings.log_format, settings.log_level or "INFO")
     with running():
         pass  # fail here, in one line, if the store cannot be used
+    # After the check, whose logs are a command's (WARNING): the server's own, from INFO.
+    configure_logging(settings.log_format, settings.log_level or "INFO")
     listen_host, listen_port = host or settings.host, port or settings.port
     runner = None
     if workers > 1 and settings.projections == "embedded":
         # One runner for all the web processes, rather than one each.
         runner = subprocess.Popen([sys.executable, "-m", "adapters.cli", "projections", "run"])
         os.environ["RELANCE_PROJECTIONS"] = "external"
+    scheduled = ScheduledRun(settings)
+    schedule = scheduled.schedule()
+    if schedule is not None:
+        # This process only: the web workers it may start never run the day themselves.
+        schedule.start()
+        err.print(f"Envoi automatique chaque jour à partir de {settings.run_at:%H:%M} "
+                  "(heure de Paris).")
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
     try:
         # Forwarded headers are read by the app itself, from the proxies its settings name
@@ -43,9 +56,50 @@ def serve(host: Annotated[str, typer.Option()] = "",
                     workers=workers, log_config=None, access_log=False, proxy_headers=False,
                     server_header=False)
     finally:
+        if schedule is not None and schedule.stop():
+            scheduled.close()
         if runner is not None:
             runner.terminate()
             runner.wait(timeout=15)
+
+
+class ScheduledRun:
+    """The daily run as `relance serve` starts it (RELANCE_RUN_AT): on its own runtime,
+    opened at the first look after the hour (again at the next look if the store could
+    not be reached) and kept while the server runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime: Runtime | None = None
+
+    def schedule(self) -> DailySchedule | None:
+        """Its schedule, or None when RELANCE_RUN_AT is empty."""
+        if self.settings.run_at is None:
+            return None
+        return DailySchedule(self.settings.run_at, self.run, self.done, actor=RUN_ACTOR)
+
+    def done(self, day: date) -> bool:
+        """Whether relance already recorded a run that day (by itself, from cron or by
+        `relance campagne`)."""
+        runtime = self._open()
+        runtime.refresh_views()
+        return any(run["day"] == day and run["actor"] == RUN_ACTOR
+                   for run in runtime.reads.runs(limit=200))
+
+    def run(self, day: date) -> dict[str, int]:
+        """The day's run; its counts by state."""
+        return run_campaign(self._open(), RUN_ACTOR, day).counts
+
+    def close(self) -> None:
+        """Releases the runtime's connections."""
+        if self.runtime is not None:
+            self.runtime.close()
+            self.runtime = None
+
+    def _open(self) -> Runtime:
+        if self.runtime is None:
+            self.runtime = bootstrap(self.settings)
+        return self.runtime
 
 
 @demo_app.command("seed")

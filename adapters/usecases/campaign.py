@@ -288,8 +288,19 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
     _fault("after_facts")
     dispatch.sent(at=runtime.files.now(), sha256=document.sha256,
                   attachments=dispatch.attachments)
-    _save(runtime, dispatch)
+    if not _save(runtime, dispatch):
+        _sent_after_all(runtime, key, document.sha256)
     return SENT
+
+
+def _sent_after_all(runtime: Runtime, key: str, sha256: str) -> None:
+    """A run started meanwhile found this message `Sending` and, unable to know, made it
+    « incertain »; this run saw the server accept it and recorded its facts: it says so,
+    rather than leave a person to look for it in the mailbox."""
+    dispatch = _load(runtime, key)
+    if dispatch is not None and dispatch.state == UNCERTAIN:
+        dispatch.sent(at=runtime.files.now(), sha256=sha256, attachments=dispatch.attachments)
+        _save(runtime, dispatch)
 
 
 def _still_due(runtime: Runtime, dispatch: Dispatch, day: date

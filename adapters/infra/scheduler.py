@@ -1,0 +1,94 @@
+"""Once a day from a given Paris time: a small thread of the serving process that runs a
+job (the daily run) when it is due and not done yet that day.
+
+It looks every minute. Whether the day is done is asked of the job's own record, not
+kept here: a run started by hand or by cron earlier that day counts, and a server
+restarted in the afternoon does not run the day twice. A job that fails is logged, with
+its trace, and tried again at the next look; it never stops the server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+
+import structlog
+
+from adapters.infra.clock import utc_now
+from adapters.infra.logs import bind_context
+from domain.values import PARIS
+
+log = structlog.get_logger("relance.scheduler")
+
+Job = Callable[[date], Mapping[str, int] | None]
+"""Runs the day's work; what it did, as counts to log."""
+
+
+class DailySchedule:
+    """Runs `job(day)` once a Paris day, from `at`, unless `done(day)` says it ran."""
+
+    def __init__(self, at: time, job: Job, done: Callable[[date], bool], *,
+                 actor: str, clock: Callable[[], datetime] = utc_now,
+                 every: float = 60.0) -> None:
+        self.at = at
+        self.job = job
+        self.done = done
+        self.actor = actor
+        self.clock = clock
+        self.every = every
+        self._finished: date | None = None
+        """The last day known done: no need to ask the record again that day."""
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def due(self) -> date | None:
+        """The Paris day whose run is due now (its time reached, not known done), or None."""
+        now = self.clock().astimezone(PARIS)
+        if now.time() < self.at or now.date() == self._finished:
+            return None
+        return now.date()
+
+    def tick(self) -> bool:
+        """One look: runs the job if it is due and not done; True when it ran to its end.
+
+        Nothing raised here reaches the caller: a failure is logged and tried again at
+        the next look."""
+        day = self.due()
+        if day is None:
+            return False
+        try:
+            if self.done(day):
+                self._finished = day
+                log.info("daily run already recorded", day=day.isoformat())
+                return False
+            log.info("daily run started", day=day.isoformat())
+            counts = self.job(day) or {}
+        except Exception:
+            log.exception("daily run failed: tried again in a minute", day=day.isoformat())
+            return False
+        self._finished = day
+        log.info("daily run finished", day=day.isoformat(), **dict(counts))
+        return True
+
+    def start(self) -> None:
+        """Starts looking, now and then every minute, from a daemon thread."""
+        self._thread = threading.Thread(target=self._loop, name="relance-daily-run",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stops looking; False if a run was still going after `timeout` seconds (the
+        thread then ends with the process; the run's records make that safe)."""
+        self._stopping.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        bind_context(actor=self.actor, request_id="run")
+        log.info("daily run scheduled", at=self.at.strftime("%H:%M"), zone="Europe/Paris")
+        while not self._stopping.is_set():
+            self.tick()
+            self._stopping.wait(self.every)
