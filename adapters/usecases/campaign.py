@@ -41,7 +41,7 @@ from adapters.infra.documents import PAYMENT_DELAY, Document
 from adapters.infra.outbox import SendFailed, build_message
 from adapters.infra.pdf import html_to_pdf
 from adapters.usecases.attachments import Attachment, invoice_attachment
-from adapters.usecases.debtor_letters import check_same_day
+from adapters.usecases.debtor_letters import check_same_day, fresh_views
 from adapters.usecases.sending import addressee_for, postal_lines, preview
 from domain.debtors import SameDayContact
 from domain.dispatch import (
@@ -64,7 +64,7 @@ from domain.due import Progress, next_action
 from domain.invoice import Invoice
 from domain.kinds import CHASING
 from domain.receipts import receipt_id
-from domain.scenarios import Step
+from domain.scenarios import Scenario, Step
 from domain.values import Channel, start_of_day
 
 log = logging.getLogger("relance.campaign")
@@ -236,7 +236,8 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
         return dispatch.state if dispatch else ""
     day = runtime.today()
     now = runtime.files.now()
-    keep, dropped = _still_due(runtime, dispatch, day)
+    scenario = _scenario_of(runtime, dispatch)
+    keep, dropped = _still_due(runtime, dispatch, scenario, day)
     if not keep:
         why = "; ".join(f"{n} : {reason}" for n, reason in dropped.items())
         dispatch.skip(actor=actor, at=now, reason=f"plus rien à relancer ({why})")
@@ -250,7 +251,7 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
         _save(runtime, dispatch)
         return SKIPPED
     document = _document(runtime, dispatch, keep, actor)
-    attachments = _attachments(runtime, dispatch, keep, actor)
+    attachments = _attachments(runtime, dispatch, scenario, keep, actor)
     recipient = dispatch.recipient
     if dispatch.channel == Channel.LETTER.value:  # an address completed since the planning
         recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
@@ -303,11 +304,14 @@ def _sent_after_all(runtime: Runtime, key: str, sha256: str) -> None:
         _save(runtime, dispatch)
 
 
-def _still_due(runtime: Runtime, dispatch: Dispatch, day: date
+def _scenario_of(runtime: Runtime, dispatch: Dispatch) -> Scenario:
+    """The scenario the message's debtor follows now (read once per message)."""
+    return runtime.files.open_playbook(RUN_ACTOR).scenario_for(dispatch.account)
+
+
+def _still_due(runtime: Runtime, dispatch: Dispatch, scenario: Scenario, day: date
                ) -> tuple[list[Invoice], dict[str, str]]:
     """The message's files still due for its document now, and why the others dropped."""
-    playbook = runtime.files.open_playbook(RUN_ACTOR)
-    scenario = playbook.scenario_for(dispatch.account)
     keep, dropped = [], {}
     for number in dispatch.planned_numbers:
         invoice = runtime.files.file(number)
@@ -343,19 +347,14 @@ def _signature(runtime: Runtime, dispatch: Dispatch, actor: str) -> str:
     return "Service relances"
 
 
-def _attachments(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
-                 actor: str) -> list[Attachment]:
+def _attachments(runtime: Runtime, dispatch: Dispatch, scenario: Scenario,
+                 invoices: list[Invoice], actor: str) -> list[Attachment]:
     """The invoices themselves, when the step says to attach them (each its PDF, else a
     copy marked as such)."""
-    step = _step_of(runtime, dispatch)
+    step = next((s for s in scenario.steps if s.template == dispatch.template), None)
     if step is None or not step.attach_invoice:
         return []
     return [invoice_attachment(runtime, inv.case.number, actor) for inv in invoices]
-
-
-def _step_of(runtime: Runtime, dispatch: Dispatch) -> Step | None:
-    scenario = runtime.files.open_playbook(RUN_ACTOR).scenario_for(dispatch.account)
-    return next((s for s in scenario.steps if s.template == dispatch.template), None)
 
 
 def _print(runtime: Runtime, dispatch: Dispatch, document: Document) -> str:
@@ -466,7 +465,8 @@ def preview_message(runtime: Runtime, key: str, actor: str = RUN_ACTOR
     """The message as it would go out now (with its edited wording, if any), and the
     files that dropped from it since the planning, with why; None when none is left."""
     dispatch = _require(runtime, key)
-    keep, dropped = _still_due(runtime, dispatch, runtime.today())
+    keep, dropped = _still_due(runtime, dispatch, _scenario_of(runtime, dispatch),
+                               runtime.today())
     if not keep:
         return None, dropped
     return _document(runtime, dispatch, keep, actor), dropped
@@ -533,9 +533,7 @@ def _save(runtime: Runtime, dispatch: Dispatch, refuse: bool = False) -> bool:
 
 
 def _fresh(runtime: Runtime) -> None:
-    if runtime.following:
-        runtime.wait_for_views(runtime.files.recorder.max_notification_id(), timeout=30)
-    else:
-        runtime.refresh_views()
+    """The run's read model up to date (a long run's writes may take the runner a while)."""
+    fresh_views(runtime, timeout=30)
 
 

@@ -63,7 +63,7 @@ def due_numbers(runtime: Runtime, number: str) -> list[str]:
 def _chased(runtime: Runtime, main: Invoice, day: date) -> list[Invoice]:
     """The debtor's other files chased on `day`, oldest due date first. The read model
     names the debtor's files; each is then read from its facts, as it is now."""
-    _fresh_views(runtime)
+    fresh_views(runtime)
     view = runtime.reads.debtor(main.case.debtor.account, day)
     lines = sorted((line for line in (view.files if view else [])
                     if line.number != main.case.number and line.status in CHASED),
@@ -84,10 +84,11 @@ def _spoken_of(runtime: Runtime, main: Invoice) -> list[Invoice]:
     return [inv for inv in invoices if not inv.case.is_closed]
 
 
-def _fresh_views(runtime: Runtime) -> None:
-    """The read models up to date with every fact recorded so far."""
+def fresh_views(runtime: Runtime, timeout: float = 2.0) -> None:
+    """The read models up to date with every fact recorded so far (waiting up to `timeout`
+    seconds for the runner that follows the log, or bringing them up to date here)."""
     if runtime.following:
-        runtime.wait_for_views(runtime.files.recorder.max_notification_id())
+        runtime.wait_for_views(runtime.files.recorder.max_notification_id(), timeout=timeout)
     else:
         runtime.refresh_views()
 
