@@ -13,6 +13,7 @@ import uvicorn
 
 from adapters.settings import Settings
 from tests.builders import free_port
+from tests.e2e.campaign_setup import Mailbox
 from web.app import create_app
 
 API_TOKEN = "jeton-de-test-0123456789"
@@ -111,3 +112,11 @@ def agent(server: Server) -> Iterator[httpx.Client]:
 def hidden(page: str, name: str = "csrf") -> str:
     """The value of a hidden field of a page's first form carrying it (csrf, cle)."""
     return page.split(f'name="{name}" value="', 1)[1].split('"', 1)[0]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A counting SMTP server on a free loopback port (the daily run's tests)."""
+    box = Mailbox().start()
+    yield box
+    box.stop()

@@ -5,39 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
-
 from adapters.usecases import campaign
 from domain.scenarios import Scenario, Step
-from domain.values import Channel, Contact, Debtor
-from tests.builders import ACME, free_port, register_kwargs
-from tests.e2e.conftest import PASSWORD, _serve
+from domain.values import Channel
+from tests.builders import ACME, GLOBEX, register_kwargs
+from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_browser import browser  # noqa: F401 - the Chromium fixture
-from tests.integration.test_campaign import CountingServer
-
-GLOBEX = Debtor(account="411GLOB", name="Globex SA")
-MARIE = Contact(name="Marie Roux", function="Comptable", email="marie.roux@globex.example")
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on loopback, counting what it receives."""
-    handler, port = CountingServer(), free_port()
-    handler.url = f"smtp://127.0.0.1:{port}"
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def served(store_url, smtp):
-    """relance served on the store under test, sending its e-mails to the SMTP server."""
-    server, uv, thread = _serve(store_url, smtp_url=smtp.url)
-    yield server
-    uv.should_exit = True
-    thread.join(timeout=10)
+from tests.e2e.test_campaign_pages import MARIE, served, smtp  # noqa: F401 - its fixtures
 
 
 def test_a_supervisor_sends_two_ticked_messages_and_sees_them_sent(served, smtp, browser,  # noqa: F811

@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ from tests.e2e.campaign_setup import (
     seeded,
 )
 from tests.e2e.cli_runner import RELANCE
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A counting SMTP server on a free loopback port."""
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

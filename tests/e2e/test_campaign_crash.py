@@ -19,7 +19,6 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
@@ -37,14 +36,6 @@ from tests.e2e.cli_runner import RELANCE
 FAULT_POINTS = ("after_plan", "after_sending", "after_smtp", "after_facts")
 """Where the run kills itself when RELANCE_RUN_FAULT names the point."""
 KILLED = -signal.SIGKILL
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A counting SMTP server on a free loopback port."""
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ read, edited, sent or set aside, and the day's letters print as one PDF."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import time
@@ -19,23 +18,12 @@ from pypdf import PdfReader
 from adapters.usecases import campaign
 from domain.dispatch import dispatch_id
 from domain.values import CallOutcome, Channel, Contact, Debtor, PaymentMeans
-from tests.builders import ACME, eur, free_port, register_kwargs
+from tests.builders import ACME, GLOBEX, eur, free_port, register_kwargs
+from tests.e2e.campaign_setup import SlowServer
 from tests.e2e.conftest import _serve, hidden, log_in
-from tests.integration.test_campaign import CountingServer
 
-GLOBEX = Debtor(account="411GLOB", name="Globex SA")
 MARIE = Contact(name="Marie Roux", function="Comptable", phone="01 09 08 07 06",
                 email="marie.roux@globex.example")
-
-
-class SlowServer(CountingServer):
-    """An SMTP server taking `delay` seconds to accept a message."""
-
-    delay = 0.0
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        await asyncio.sleep(self.delay)
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
