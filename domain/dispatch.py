@@ -32,6 +32,7 @@ from eventsourcing.domain import event
 
 from domain.chain import ChainedAggregate
 from domain.errors import DomainError
+from domain.values import Contact
 
 DISPATCH_NAMESPACE = UUID("9d3c7a52-3f0e-4c1b-8a57-1e6b2f9c4d80")
 
@@ -76,7 +77,7 @@ class Dispatch(ChainedAggregate):
     def __init__(self, key: str, day: date, account: str, debtor_name: str, template: str,
                  channel: str, mode: str, numbers: list[str], steps: dict[str, str],
                  recipient: str, message_id: str, owner: str, actor: str,
-                 timestamp: datetime) -> None:
+                 timestamp: datetime, addressee: Contact | None = None) -> None:
         self.key = key
         self.day = day
         self.account = account
@@ -88,6 +89,9 @@ class Dispatch(ChainedAggregate):
         self.numbers = list(numbers)
         self.steps = dict(steps)
         self.recipient = recipient
+        self.addressee = addressee
+        """The person an e-mail is written to (its salutation), as known at the planning;
+        None for a letter, and for messages planned before it was recorded."""
         self.message_id = message_id
         self.owner = owner
         self.planned_by = actor

@@ -16,7 +16,8 @@ import random
 import threading
 import time as timer
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -71,6 +72,7 @@ class FileEngine(Application[UUID]):
         self._decided: OrderedDict[UUID, Invoice] = OrderedDict()
         self._decided_lock = threading.Lock()
         self._contended: dict[UUID, float] = {}
+        self._reads = threading.local()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -79,8 +81,37 @@ class FileEngine(Application[UUID]):
 
     # -- reading ------------------------------------------------------------------------
 
+    @contextmanager
+    def reading_once(self) -> Iterator[None]:
+        """Within it (in this thread), each file, debtor record and the playbook is read
+        from the store once, and that state stands for every later read: one document is
+        built from one state of them, without reading them again at each step. Never
+        around a command, which must decide on the stored state."""
+        outer = getattr(self._reads, "memo", None)
+        if outer is None:
+            self._reads.memo = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._reads.memo = None
+
+    def _once(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
+        """`load()`, or within `reading_once` what it gave the first time."""
+        memo = getattr(self._reads, "memo", None)
+        if memo is None:
+            return load()
+        if key not in memo:
+            memo[key] = load()
+        return memo[key]
+
     def file(self, number: str, version: int | None = None) -> Invoice:
         """The file of an invoice number, as it is now (or at a version)."""
+        if version is None:
+            return self._once(("file", number), lambda: self._file(number, None))
+        return self._file(number, version)
+
+    def _file(self, number: str, version: int | None) -> Invoice:
         try:
             return self.repository.get(invoice_id(number), version=version)
         except AggregateNotFoundError:
@@ -162,6 +193,10 @@ class FileEngine(Application[UUID]):
 
     def debtor_record(self, account: str) -> DebtorRecord | None:
         """A debtor's record as it is now, or None when nothing was recorded for it yet."""
+        return self._once(  # type: ignore[no-any-return]
+            ("debtor", account), lambda: self._debtor_record(account))
+
+    def _debtor_record(self, account: str) -> DebtorRecord | None:
         try:
             return self.repository.get(debtor_id(account))
         except AggregateNotFoundError:
@@ -172,7 +207,7 @@ class FileEngine(Application[UUID]):
         record_id = debtor_id(account)
         known = self._known_copy(record_id)
         if known is None:
-            known = self.debtor_record(account)
+            known = self._debtor_record(account)  # the stored one, even within `reading_once`
             if known is None:
                 return DebtorRecord.open(account, stamp.actor, stamp.recorded_at)
             self._remember([known])
@@ -228,7 +263,7 @@ class FileEngine(Application[UUID]):
         file_id = invoice_id(number)
         known = self._known_copy(file_id)
         if known is None:
-            known = self.file(number)
+            known = self._file(number, None)  # the stored file, even within `reading_once`
             self._remember([known])
         return copy.deepcopy(known)
 

@@ -28,13 +28,19 @@ class TeamSettings(FileEngine):
 
     def playbook(self, team: str = DEFAULT_TEAM) -> Playbook | None:
         """The team's playbook as recorded, or None before its first use."""
-        try:
-            return self.repository.get(playbook_id(team))
-        except AggregateNotFoundError:
-            return None
+        def load() -> Playbook | None:
+            try:
+                return self.repository.get(playbook_id(team))
+            except AggregateNotFoundError:
+                return None
+
+        return self._once(("playbook", team), load)  # type: ignore[no-any-return]
 
     def open_playbook(self, actor: str, team: str = DEFAULT_TEAM) -> Playbook:
         """The team's playbook; on first use, recorded with the shipped scenarios."""
+        known = self.playbook(team)
+        if known is not None:
+            return known
         try:
             return self.repository.get(playbook_id(team))
         except AggregateNotFoundError:

@@ -15,10 +15,13 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 PAUSE = 0.2
+RECHECK_AFTER = 0.5
+"""Seconds during which a connection that passed its check is handed out unchecked."""
 
 
 def within_budget(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,23 +43,36 @@ def within_budget(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def replace_dead_connections_at_once(pool: Any) -> None:
-    """Makes a psycopg pool test all its idle connections as soon as one fails its check.
+    """Makes a psycopg pool test all its idle connections as soon as one fails its check,
+    and spares the check to a connection that passed one a moment ago.
 
     After a restart of PostgreSQL, or backends ended by an administrator, every pooled
     connection is dead. psycopg's pool finds that out one connection at a time, with a
     pause that doubles after each (1 s, 2 s, 4 s...), so a command waited seconds for a
     live connection. Here the first dead one has the pool test the others at once and
     replace those that failed; the command then gets a new connection in milliseconds.
+
+    The check is a round trip to the server at every checkout: a command, a page or a
+    message of the daily run takes a connection a dozen times in a few milliseconds. A
+    connection checked less than `RECHECK_AFTER` ago is handed out unchecked; should its
+    server have gone in that instant, the statement fails and is tried again
+    (`within_budget`), on a connection the pool then checks.
     """
     check = pool._check
     if check is None:
         return
+    checked: WeakKeyDictionary[Any, float] = WeakKeyDictionary()
 
     def check_and_sweep(conn: Any) -> None:
+        now = time.monotonic()
+        if now - checked.get(conn, -RECHECK_AFTER) < RECHECK_AFTER:
+            return
         try:
             check(conn)
         except Exception:
+            checked.pop(conn, None)
             pool.check()
             raise
+        checked[conn] = now
 
     pool._check = check_and_sweep

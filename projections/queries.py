@@ -267,11 +267,7 @@ class Reads(HoldingReads, DispatchReads):
         if not found:
             return None
         where = {"account": account}
-        people = people_of(
-            self.views.rows("SELECT * FROM {debtor_contacts} WHERE account = :account", where,
-                            DEBTOR_CONTACTS.columns),
-            self.views.rows("SELECT * FROM {debtor_contact_means} WHERE account = :account",
-                            where, DEBTOR_CONTACT_MEANS.columns))
+        people = self.debtor_people(account)
         identity = identity_of(self.views.rows(
             "SELECT * FROM {debtor_identity} WHERE account = :account", where,
             DEBTOR_IDENTITY.columns))
@@ -292,6 +288,16 @@ class Reads(HoldingReads, DispatchReads):
                               suffix=" LIMIT 500"),
             people=people, identity=identity, owner=owners[0] if owners else None,
             touched_today=self.touches_on(day, account))
+
+    def debtor_people(self, account: str) -> list[Any]:
+        """The people known at a debtor (named on any of its files), with their means of
+        contact: the part of `debtor` a document's addressee is chosen from."""
+        where = {"account": account}
+        return people_of(
+            self.views.rows("SELECT * FROM {debtor_contacts} WHERE account = :account", where,
+                            DEBTOR_CONTACTS.columns),
+            self.views.rows("SELECT * FROM {debtor_contact_means} WHERE account = :account",
+                            where, DEBTOR_CONTACT_MEANS.columns))
 
     def touches_on(self, day: date, account: str | None = None) -> list[dict[str, Any]]:
         """Who contacted a debtor (or any debtor) on `day` (a Paris day), when and how, in order:

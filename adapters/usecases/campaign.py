@@ -65,7 +65,7 @@ from domain.invoice import Invoice
 from domain.kinds import CHASING
 from domain.receipts import receipt_id
 from domain.scenarios import Scenario, Step
-from domain.values import Channel, start_of_day
+from domain.values import Channel, Contact, start_of_day
 
 log = logging.getLogger("relance.campaign")
 
@@ -202,25 +202,27 @@ def plan(runtime: Runtime, day: date, actor: str = RUN_ACTOR) -> list[str]:
             continue
         lines = sorted(group.invoice_lines, key=lambda line: (line.due_on, line.number))
         first = runtime.files.file(lines[0].number)
-        recipient = _recipient(runtime, first, group.step)
+        recipient, addressee = _recipient(runtime, first, group.step)
         dispatch = Dispatch(
             key=key, day=day, account=account, debtor_name=lines[0].debtor_name,
             template=template, channel=group.step.channel.value, mode=group.step.run_mode,
             numbers=[line.number for line in lines], steps=group.steps, recipient=recipient,
             message_id=message_id_for(key, _domain(runtime)),
             owner=(reads.debtor_owner(account) or {}).get("owner", ""), actor=actor,
-            timestamp=runtime.files.now())
+            timestamp=runtime.files.now(), addressee=addressee)
         if _save(runtime, dispatch):
             planned.append(key)
     _fault("after_plan")
     return planned
 
 
-def _recipient(runtime: Runtime, first: Invoice, step: Step) -> str:
+def _recipient(runtime: Runtime, first: Invoice, step: Step) -> tuple[str, Contact | None]:
+    """Where the message goes: the postal address of a letter; the address of an e-mail and
+    the person it is written to."""
     if step.channel == Channel.LETTER:
-        return "\n".join(postal_lines(runtime, first.case.debtor))
+        return "\n".join(postal_lines(runtime, first.case.debtor)), None
     contact = addressee_for(runtime, first, step.template)
-    return contact.email if contact else ""
+    return (contact.email, contact) if contact else ("", None)
 
 
 def _domain(runtime: Runtime) -> str:
@@ -236,25 +238,26 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
         return dispatch.state if dispatch else ""
     day = runtime.today()
     now = runtime.files.now()
-    scenario = _scenario_of(runtime, dispatch)
-    keep, dropped = _still_due(runtime, dispatch, scenario, day)
-    if not keep:
-        why = "; ".join(f"{n} : {reason}" for n, reason in dropped.items())
-        dispatch.skip(actor=actor, at=now, reason=f"plus rien à relancer ({why})")
-        _save(runtime, dispatch)
-        return SKIPPED
-    try:
-        check_same_day(runtime, keep, dispatch.template, actor)
-    except SameDayContact as refused:
-        dispatch.skip(actor=actor, at=now, reason=f"débiteur déjà contacté aujourd'hui par "
-                                                  f"{refused.context.get('actor', '')}")
-        _save(runtime, dispatch)
-        return SKIPPED
-    document = _document(runtime, dispatch, keep, actor)
+    with runtime.files.reading_once():  # the files, the debtor and the playbook: read once
+        scenario = _scenario_of(runtime, dispatch)
+        keep, dropped = _still_due(runtime, dispatch, scenario, day)
+        if not keep:
+            why = "; ".join(f"{n} : {reason}" for n, reason in dropped.items())
+            dispatch.skip(actor=actor, at=now, reason=f"plus rien à relancer ({why})")
+            _save(runtime, dispatch)
+            return SKIPPED
+        try:
+            check_same_day(runtime, keep, dispatch.template, actor)
+        except SameDayContact as refused:
+            dispatch.skip(actor=actor, at=now, reason=f"débiteur déjà contacté aujourd'hui "
+                                                      f"par {refused.context.get('actor', '')}")
+            _save(runtime, dispatch)
+            return SKIPPED
+        document = _document(runtime, dispatch, keep, actor)
+        recipient = dispatch.recipient
+        if dispatch.channel == Channel.LETTER.value:  # an address completed since planning
+            recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
     attachments = _attachments(runtime, dispatch, scenario, keep, actor)
-    recipient = dispatch.recipient
-    if dispatch.channel == Channel.LETTER.value:  # an address completed since the planning
-        recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
     if not recipient:
         dispatch.skip(actor=actor, at=now, reason=(
             "aucune adresse e-mail connue : à faire à la main"
@@ -328,7 +331,9 @@ def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
     first = invoices[0].case.number
     addressee = None
     if dispatch.channel == Channel.EMAIL.value and dispatch.recipient:
-        addressee = addressee_for(runtime, invoices[0], dispatch.template, dispatch.recipient)
+        planned = dispatch.addressee
+        addressee = planned if planned is not None and planned.email == dispatch.recipient \
+            else addressee_for(runtime, invoices[0], dispatch.template, dispatch.recipient)
     wording = None
     if dispatch.wording:  # edited by the person who validated it, for this message only
         wording = (dispatch.wording["subject"], dispatch.wording["text"])

@@ -135,8 +135,7 @@ def _known_people(runtime: Runtime, case: Case,
                          reverse=True):
         add(person.name, person.function, person.role, next(iter(person.phones), ""),
             person.emails)
-    view = view or runtime.reads.debtor(account, runtime.today())
-    for seen in view.people if view else []:
+    for seen in view.people if view else runtime.reads.debtor_people(account):
         add(seen.name.value, seen.function.value if seen.function else "",
             seen.role.value if seen.role else "", seen.phone, [e.value for e in seen.emails])
     for contact in (case.billing_recipient,
