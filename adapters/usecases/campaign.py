@@ -109,8 +109,9 @@ def run_campaign(runtime: Runtime, actor: str = RUN_ACTOR, day: date | None = No
     _fresh(runtime)
     rows = runtime.reads.dispatches(day=day, limit=1_000_000)
     to_send = [r for r in rows if r["state"] in TO_SEND]
+    names: dict[str, str | None] = {}  # who signs: each account read once per run
     for done, row in enumerate(to_send, 1):
-        send(runtime, row["key"], actor)
+        send(runtime, row["key"], actor, names)
         if progress is not None:
             progress(done, len(to_send))
     _fresh(runtime)
@@ -231,8 +232,10 @@ def _domain(runtime: Runtime) -> str:
 
 # -- 3. send ------------------------------------------------------------------------------
 
-def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
-    """Sends one planned (or validated, or failed) message; its state afterwards."""
+def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
+         names: dict[str, str | None] | None = None) -> str:
+    """Sends one planned (or validated, or failed) message; its state afterwards (`names`:
+    the accounts' names known so far in this run, by login)."""
     dispatch = _load(runtime, key)
     if dispatch is None or dispatch.state not in TO_SEND:
         return dispatch.state if dispatch else ""
@@ -253,7 +256,7 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR) -> str:
                                                       f"par {refused.context.get('actor', '')}")
             _save(runtime, dispatch)
             return SKIPPED
-        document = _document(runtime, dispatch, keep, actor)
+        document = _document(runtime, dispatch, keep, actor, names)
         recipient = dispatch.recipient
         if dispatch.channel == Channel.LETTER.value:  # an address completed since planning
             recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
@@ -327,7 +330,7 @@ def _still_due(runtime: Runtime, dispatch: Dispatch, scenario: Scenario, day: da
 
 
 def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
-              actor: str) -> Document:
+              actor: str, names: dict[str, str | None] | None = None) -> Document:
     first = invoices[0].case.number
     addressee = None
     if dispatch.channel == Channel.EMAIL.value and dispatch.recipient:
@@ -337,18 +340,22 @@ def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
     wording = None
     if dispatch.wording:  # edited by the person who validated it, for this message only
         wording = (dispatch.wording["subject"], dispatch.wording["text"])
-    return preview(runtime, first, dispatch.template, _signature(runtime, dispatch, actor),
-                   addressee, invoices=invoices, wording=wording)
+    signature = _signature(runtime, dispatch, actor, {} if names is None else names)
+    return preview(runtime, first, dispatch.template, signature, addressee,
+                   invoices=invoices, wording=wording)
 
 
-def _signature(runtime: Runtime, dispatch: Dispatch, actor: str) -> str:
+def _signature(runtime: Runtime, dispatch: Dispatch, actor: str,
+               names: dict[str, str | None]) -> str:
     """Who signs a message: the person who validated it, else the debtor's owner, else
     the team (« Service relances »)."""
     for login in (dispatch.decided_by, dispatch.owner,
                   "" if actor == RUN_ACTOR else actor):
-        user = runtime.accounts.user(login) if login else None
-        if user is not None:
-            return user.name
+        if login and login not in names:
+            user = runtime.accounts.user(login)
+            names[login] = user.name if user is not None else None
+        if login and names[login] is not None:
+            return names[login]  # type: ignore[return-value]
     return "Service relances"
 
 
