@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test lint env bench tools clean lock
 
 # Versions come from constraints.txt: two fresh machines install the same ones.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt build-constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt \
+	  --build-constraint build-constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -45,7 +46,8 @@ bench: $(STAMP)
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python -m pip install --quiet --build-constraint build-constraints.txt \
+	  -e '.[dev]'
 	{ head -n 2 constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable \
 	  | grep -v '^relance'; } > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-lock

@@ -94,6 +94,8 @@ def main() -> None:
             "file": lambda: f"/dossiers/{rng.choice(numbers)}",
             "debtor": lambda: f"/debiteurs/{rng.choice(accounts)}",
             "portfolio (filtered, page 50)": lambda: "/portefeuille?statut=paid&page=50",
+            "search as one types":
+                lambda: f"/recherche/suggestions?q={rng.choice(numbers)[-5:]}",
         }
         sessions = [httpx.Client(base_url=base, timeout=60) for _ in range(CLIENTS)]
         for http in sessions:  # logging in hashes a password: not while timing

@@ -7,8 +7,10 @@ from projections.debtors import Debtors
 from projections.dispatches import Dispatches
 from projections.history import History
 from projections.schema import Projection
+from projections.search import Search
+from projections.trends import Trends
 
 
 def all_projections(planning: Planning) -> list[Projection]:
     """The projections, in the order they are applied."""
-    return [CaseView(planning), History(), Debtors(), Dispatches()]
+    return [CaseView(planning), History(), Debtors(), Dispatches(), Search(), Trends()]

@@ -30,6 +30,12 @@ def percent(value: Decimal) -> str:
     return f"{format_decimal(value, format='#,##0.00', locale=LOCALE)}\u00a0%"
 
 
+def count(n: int, singular: str, plural: str = "") -> str:
+    """A number of things as French writes it: « 1 dossier », « 0 dossier », « 3 dossiers »
+    (never « dossier(s) »)."""
+    return f"{n} {singular if abs(n) < 2 else (plural or singular + 's')}"
+
+
 @lru_cache(maxsize=8192)
 def day(value: date) -> str:
     """A date as dd/mm/yyyy."""

@@ -27,6 +27,9 @@ class Type(StrEnum):
     CENTS = "cents"
     """Money, stored as whole cents so that sums stay exact on every database."""
     JSON = "json"
+    WORD = "word"
+    """Text compared character code by character code, whatever the database's language
+    (a word looked up by its first letters: `word >= 'cev' AND word < 'cev' || END`)."""
 
 
 @dataclass(frozen=True)

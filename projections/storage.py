@@ -311,7 +311,7 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
     sql_types: ClassVar[dict[Type, str]] = {
                  Type.TEXT: "TEXT", Type.INT: "INTEGER", Type.BOOL: "INTEGER",
                  Type.DATE: "TEXT", Type.INSTANT: "TEXT", Type.CENTS: "INTEGER",
-                 Type.JSON: "TEXT"}
+                 Type.JSON: "TEXT", Type.WORD: "TEXT"}  # SQLite compares text by code
 
     def to_db(self, value: Any, kind: Type) -> Any:
         if isinstance(value, datetime):
@@ -363,7 +363,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
     sql_types: ClassVar[dict[Type, str]] = {
                  Type.TEXT: "TEXT", Type.INT: "BIGINT", Type.BOOL: "BOOLEAN",
                  Type.DATE: "DATE", Type.INSTANT: "TIMESTAMPTZ", Type.CENTS: "BIGINT",
-                 Type.JSON: "TEXT"}
+                 Type.JSON: "TEXT", Type.WORD: 'TEXT COLLATE "C"'}
 
     def table_name(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
@@ -380,7 +380,8 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
             copy = Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) FROM STDIN")
             return copy, [[self.to_db(r.row[c], table.columns[c]) for c in columns]
                           for r in rows]
-        arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]]}[]" for c in columns)
+        arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]].split(' COLLATE')[0]}[]"
+                           for c in columns)
         params = [[self.to_db(r.row[c], table.columns[c]) for r in rows] for c in columns]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
+import xstatic.pkg.bootstrap
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -28,11 +29,14 @@ from web import (
     attachments,
     auth,
     campaign,
+    dashboard,
     debtors,
     docs,
     exports,
     files,
+    imports,
     owners,
+    search,
     team_settings,
     work,
 )
@@ -41,6 +45,8 @@ from web.templating import build_templates
 
 log = structlog.get_logger("relance.web")
 STATIC_DIR = Path(__file__).parent / "static"
+BOOTSTRAP_DIR = Path(xstatic.pkg.bootstrap.BASE_DIR)
+"""Bootstrap's CSS, as its XStatic package ships it: served from here, never a CDN."""
 
 FRENCH_HTTP = {
     400: "La demande est mal formée ou trop volumineuse : rien n'a été enregistré.",
@@ -48,7 +54,14 @@ FRENCH_HTTP = {
     403: "Cette action n'est pas permise avec votre rôle, ou le formulaire a expiré : "
          "rechargez la page.",
     404: "Page introuvable.",
+    405: "Cette page ne s'ouvre pas ainsi (le formulaire a peut-être déjà été envoyé) : "
+         "revenez à la page précédente et rechargez-la.",
+    401: "Connectez-vous pour ouvrir cette page.",
+    429: "Trop de demandes : réessayez dans quelques instants.",
 }
+"""What a person reads for an HTTP error of a page; any other status reads `FRENCH_ERROR`."""
+FRENCH_ERROR = ("Une erreur inattendue est survenue : rien n'a été enregistré. Réessayez ; "
+                "si elle revient, signalez-la avec l'heure.")
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 422: "invalid_request"}
@@ -62,6 +75,19 @@ def _warm_up(app: FastAPI) -> None:
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
     app.state.runtime.files.playbook()
+
+
+def _wants_json(request: Request) -> bool:
+    """The API answers errors in JSON; every page, in French HTML."""
+    return request.url.path.startswith("/api/") or not hasattr(request.app.state, "templates")
+
+
+def _error_page(request: Request, message: str, status_code: int,
+                headers: Mapping[str, str] | None = None) -> Response:
+    """The French error page (with the headers the error carries, e.g. `Allow`)."""
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"message": message}, status_code=status_code,
+        headers=dict(headers or {}))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -91,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="relance", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
+    app.mount("/static/vendor/bootstrap", StaticFiles(directory=str(BOOTSTRAP_DIR)),
+              name="bootstrap")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.mount(app)
     app.include_router(attachments.router)  # before the API's and the file pages' routes
@@ -100,11 +128,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router, include_in_schema=False)
     app.include_router(files.router, include_in_schema=False)
     app.include_router(work.router, include_in_schema=False)
+    app.include_router(dashboard.router, include_in_schema=False)
     app.include_router(debtors.router, include_in_schema=False)
     app.include_router(owners.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
     app.include_router(campaign.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)
+    app.include_router(imports.router, include_in_schema=False)
+    app.include_router(search.router, include_in_schema=False)
 
     app.add_middleware(RequestContext)
     # Outermost: the client's address and scheme, from the trusted proxies only.
@@ -131,24 +162,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/") or error.status_code not in FRENCH_HTTP:
+        if _wants_json(request):
             return JSONResponse({"code": HTTP_CODES.get(error.status_code, "error"),
                                  "detail": str(error.detail)}, status_code=error.status_code,
                                 headers=error.headers)
-        return request.app.state.templates.TemplateResponse(
-            request, "error.html", {"message": FRENCH_HTTP[error.status_code]},
-            status_code=error.status_code)
+        return _error_page(request, FRENCH_HTTP.get(error.status_code, FRENCH_ERROR),
+                           error.status_code, error.headers)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, error: Exception) -> Response:
+        # Logged here with its traceback; the server logs it again as it re-raises.
+        log.exception("unexpected error", error=type(error).__name__)
+        if _wants_json(request):
+            return JSONResponse({"code": "error", "detail": "unexpected error; nothing was "
+                                 "recorded"}, status_code=500)
+        return _error_page(request, FRENCH_ERROR, 500)
 
     @app.exception_handler(RequestValidationError)
     def unreadable(request: Request, error: RequestValidationError) -> Response:
         fields = {".".join(str(part) for part in problem.get("loc", ())[1:]) or "body":
                   str(problem.get("msg", ""))[:200] for problem in error.errors()}
         log.info("request refused", code="invalid_request", fields=sorted(fields))
-        if not request.url.path.startswith("/api/") and hasattr(request.app.state, "templates"):
-            return request.app.state.templates.TemplateResponse(
-                request, "error.html", {"message": "Certains champs ne se lisent pas (trop "
-                                        "longs ou mal formés) : rien n'a été enregistré."},
-                status_code=422)
+        if not _wants_json(request):
+            return _error_page(request, "Certains champs ne se lisent pas (trop longs ou mal "
+                               "formés) : rien n'a été enregistré.", 422)
         return JSONResponse({"code": "invalid_request", "detail": "the request does not read",
                              "fields": fields}, status_code=422)
 

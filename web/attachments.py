@@ -100,7 +100,7 @@ def _upload_page(request: Request, runtime: Runtime, session: Session, number: s
             raise
         error = in_french(refused)
     else:
-        return _show_fact(request, number, attached.notification_id)
+        return _show_fact(request, number, attached.notification_id, "piece")
     return _file_page(request, runtime, number, None, errors={"_attachment": error},
                       values=values, status_code=422)
 

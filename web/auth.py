@@ -95,23 +95,31 @@ def check_csrf(session: Session, token: str) -> None:
         raise HTTPException(403, "the form's CSRF token is missing or wrong")
 
 
+EXPIRED = {"saisie": "Votre session a expiré : reconnectez-vous, votre saisie est conservée.",
+           "expiree": "Votre session a expiré : reconnectez-vous."}
+"""What the login page says after a form was sent with an expired session."""
+
+
 @router.get("/connexion", response_class=HTMLResponse, name="login")
-def login_page(request: Request, suite: str = "/") -> Response:
-    """The login form, with its own CSRF token bound to a cookie."""
-    return _login_form(request, suite, "", "", 200)
+def login_page(request: Request, suite: str = "/",
+               saisie: bool = False, expiree: bool = False) -> Response:
+    """The login form, with its own CSRF token bound to a cookie; after a form sent with
+    an expired session, it says so (and whether what was typed is kept)."""
+    notice = EXPIRED["saisie"] if saisie else EXPIRED["expiree"] if expiree else ""
+    return _login_form(request, suite, "", "", 200, notice=notice)
 
 
 def _login_form(request: Request, suite: str, login: str, error: str, status_code: int,
-                headers: dict[str, str] | None = None) -> Response:
+                headers: dict[str, str] | None = None, notice: str = "") -> Response:
     token = request.cookies.get(cookie_name(request, LOGIN_COOKIE), "")
     if not (20 <= len(token) <= 100):
         token = secrets.token_urlsafe(32)
     response = request.app.state.templates.TemplateResponse(
         request, "login.html", {"next": _safe_next(suite), "error": error, "login": login,
-                                "login_csrf": token},
+                                "login_csrf": token, "notice": notice},
         status_code=status_code, headers=headers)
     response.set_cookie(cookie_name(request, LOGIN_COOKIE), token, httponly=True,
-                        samesite="strict", secure=_secure(request), path="/",
+                        samesite="strict", secure=secure_cookies(request), path="/",
                         max_age=LOGIN_COOKIE_SECONDS)
     return response
 
@@ -158,7 +166,7 @@ def _log_in(request: Request, login: str, password: str, suite: str) -> Response
     target = path_for(request, "my_account") if session.must_change else _safe_next(suite)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(request), token, httponly=True, samesite="lax",
-                        secure=_secure(request), path="/",
+                        secure=secure_cookies(request), path="/",
                         max_age=runtime.settings.session_hours * 3600)
     response.delete_cookie(cookie_name(request, LOGIN_COOKIE), path="/")
     return response
@@ -189,7 +197,8 @@ def password_change_redirect(request: Request) -> Response:
     return RedirectResponse(path_for(request, "my_account"), status_code=303)
 
 
-def _secure(request: Request) -> bool:
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies must be Secure (HTTPS, or the settings say so)."""
     return request.app.state.runtime.settings.secure_cookies or is_https(request)
 
 

@@ -44,6 +44,7 @@ from domain.dispatch import (
     UNCERTAIN,
 )
 from domain.errors import DomainError
+from projections.french import count
 from web.auth import check_csrf, require_role, require_user
 from web.campaign_decisions import DONE_WORDS, Decision, decide, preview, said
 from web.dependencies import get_runtime
@@ -58,8 +59,9 @@ Supervisor = Annotated[Session, Depends(require_role(*CAN_MANAGE_TEAM))]
 Recorder = Annotated[Session, Depends(require_role(*CAN_RECORD))]
 Anyone = Annotated[Session, Depends(require_user)]
 
-COUNTED = ((SENT, "envoyés"), (TO_VALIDATE, "à valider"), (SKIPPED, "écartés"),
-           (FAILED, "en échec"), (UNCERTAIN, "incertains"), (PRINTED, "lettres à poster"))
+COUNTED = ((SENT, "envoyé", "envoyés"), (TO_VALIDATE, "à valider", "à valider"),
+           (SKIPPED, "écarté", "écartés"), (FAILED, "en échec", "en échec"),
+           (UNCERTAIN, "incertain", "incertains"), (PRINTED, "lettre à poster", "lettres à poster"))
 """The counts at the top of « Envois », in this order."""
 WAITING_TO_GO = (PLANNED, APPROVED, SENDING)
 WAITING = (TO_VALIDATE, UNCERTAIN)
@@ -217,7 +219,8 @@ def _dispatches(request: Request, runtime: Runtime, session: Session, day: date,
 def _said(run: dict[str, Any]) -> dict[str, Any]:
     """A run's row, with its counts in words (« 3 envoyés, 1 à valider »)."""
     counts = run["counts"]
-    words = [f"{counts[state]} {label}" for state, label in COUNTED if counts.get(state)]
+    words = [count(counts[state], one, many) for state, one, many in COUNTED
+             if counts.get(state)]
     return run | {"said": ", ".join(words) or "rien à envoyer"}
 
 

@@ -30,6 +30,7 @@ from projections.french import label
 from web.auth import check_csrf, require_role
 from web.dependencies import get_runtime
 from web.forms import OUTCOMES
+from web.live import live_marks, people_names
 from web.urls import path_for
 
 router = APIRouter()
@@ -64,9 +65,12 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
     others = [t for t in debtor.touched_today if t["actor"] != session.user.login]
     identity = {name: said.value for name, said in debtor.identity.items()}
     open_files = [f for f in debtor.files if f.phase not in ENDED]
+    names = people_names(runtime)
     return request.app.state.templates.TemplateResponse(
         request, "debtor.html",
         {"debtor": debtor, "others_today": others, "claim": runtime.claims.of(account),
+         "names": names, "marks": live_marks(runtime, [account], session.user.login,
+                                             names)[account],
          "timeline": runtime.reads.debtor_history(account),
          "can_record": session.user.role in CAN_RECORD, "updating": not fresh,
          "identity_labels": IDENTITY_LABELS, "role_labels": ROLE_LABELS,

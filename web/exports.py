@@ -1,8 +1,9 @@
 """Exports from the web, for auditors (and supervisors): a file, a debtor, the portfolio.
 
-An export is recorded (who, what, when, digest), so it is asked for with a form (POST,
-with its CSRF token), never by a plain link. A portfolio export streams: the file is
-written while it is read, in constant memory; it is recorded once it is complete.
+An export is recorded (who, what, when, digest of the bytes handed over), so it is asked
+for with a form (POST, with its CSRF token), never by a plain link. A portfolio export
+streams: the file is written while it is read, in constant memory; it is recorded once it
+is complete. A CSV opens in French Excel: UTF-8 with its mark, or Windows-1252 if asked.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import CAN_EXPORT, Session
-from adapters.infra.export_formats import ExportError, Scope
+from adapters.infra.export_formats import CSV_ENCODINGS, UTF8_BOM, WINDOWS_1252, ExportError, Scope
 from adapters.parsing import parse_instant
 from adapters.usecases.exporting import FORMATS, export
 from adapters.usecases.exporting import Request as ExportRequest
@@ -35,6 +36,7 @@ router = APIRouter()
 log = structlog.get_logger("relance.exports")
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
          "pdf": "application/pdf"}
+CSV_WINDOWS_1252 = "text/csv; charset=windows-1252"
 Exporter = Annotated[Session, Depends(require_role(*CAN_EXPORT))]
 
 
@@ -48,11 +50,14 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
                 tel_quel: Annotated[str, Form(max_length=40)] = "",
                 statut: Annotated[str, Form(max_length=30)] = "",
                 agent: Annotated[str, Form(max_length=100)] = "",
-                tranche: Annotated[str, Form(max_length=20)] = "") -> Response:
+                tranche: Annotated[str, Form(max_length=20)] = "",
+                encodage: Annotated[str, Form(max_length=20)] = UTF8_BOM) -> Response:
     """Writes the export asked for and hands it over as a download."""
     check_csrf(session, csrf)
-    if perimetre not in ("file", "debtor", "portfolio") or format not in FORMATS:
-        return _refused(request, "Choisissez un périmètre et un format d'export.", 422)
+    if perimetre not in ("file", "debtor", "portfolio") or format not in FORMATS or \
+            encodage not in CSV_ENCODINGS:
+        return _refused(request, "Choisissez un périmètre, un format et un encodage "
+                        "d'export.", 422)
     try:
         as_of = parse_instant(tel_quel) if tel_quel.strip() else None
     except ValueError:
@@ -63,14 +68,15 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
     key = cle if perimetre != "portfolio" else " ".join(
         f"{k}={v}" for k, v in (("statut", filters.status), ("agent", agent),
                                 ("tranche", filters.bucket)) if v)
-    asked = ExportRequest(Scope(perimetre, key), format, session.user.login, as_of, filters)
+    asked = ExportRequest(Scope(perimetre, key), format, session.user.login, as_of, filters,
+                          encoding=encodage)
     name = _file_name(asked, runtime.files.now())
     headers = {"Content-Disposition": content_disposition(name),
                "Cache-Control": "no-store"}
+    media = CSV_WINDOWS_1252 if format == "csv" and encodage == WINDOWS_1252 else MEDIA[format]
     if perimetre == "portfolio" and format != "pdf":
-        return StreamingResponse(_stream(runtime, asked), media_type=MEDIA[format],
-                                 headers=headers)
-    buffer: io.StringIO | io.BytesIO = io.BytesIO() if format == "pdf" else io.StringIO()
+        return StreamingResponse(_stream(runtime, asked), media_type=media, headers=headers)
+    buffer: io.StringIO | io.BytesIO = io.StringIO() if format == "json" else io.BytesIO()
     try:
         written = export(runtime, asked, buffer)
     except InvoiceNotFound:
@@ -81,7 +87,7 @@ def make_export(request: Request, runtime: Annotated[Runtime, Depends(get_runtim
         return _refused(request, f"Export impossible ({error.code}).", 422)
     body = buffer.getvalue()
     return Response(body.encode("utf-8") if isinstance(body, str) else body,
-                    media_type=MEDIA[format],
+                    media_type=media,
                     headers={**headers, "X-Relance-Export-Digest": written.digest})
 
 
@@ -124,24 +130,26 @@ class _Cancelled(Exception):
 
 
 class _Pipe(io.TextIOBase):
-    """A text stream whose writes go, 64 KiB at a time, into a bounded queue."""
+    """A stream whose writes (text, as UTF-8, or bytes already encoded) go, 64 KiB at a
+    time, into a bounded queue."""
 
     def __init__(self, chunks: queue.Queue, cancelled: threading.Event) -> None:
         self.chunks = chunks
         self.cancelled = cancelled
-        self.pending: list[str] = []
+        self.pending: list[bytes] = []
         self.size = 0
 
-    def write(self, text: str) -> int:
-        self.pending.append(text)
-        self.size += len(text)
+    def write(self, text: str | bytes) -> int:  # type: ignore[override]
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        self.pending.append(data)
+        self.size += len(data)
         if self.size >= 65536:
             self.flush()
         return len(text)
 
     def flush(self) -> None:
         if self.pending:
-            self.put("".join(self.pending).encode("utf-8"))
+            self.put(b"".join(self.pending))
             self.pending, self.size = [], 0
 
     def put(self, item: bytes | Exception | None) -> None:

@@ -43,13 +43,15 @@ from projections import french
 from projections.case_view import CaseLine, case_row
 from projections.history import history_row
 from projections.queries import DebtorView
+from web import file_view
 from web.auth import check_csrf, require_role, require_user
 from web.dependencies import get_runtime
 from web.downloads import content_disposition
+from web.drafts import take_draft
 from web.forms import OUTCOMES, CallForm
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
-from web.work import day_page
+from web.work import PORTFOLIO_FIELDS, day_page, portfolio_page, team
 
 router = APIRouter()
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -62,16 +64,15 @@ WHOLE_DEBTOR = ("relance", "mise-en-demeure")
 @router.get("/", response_class=HTMLResponse, name="home",
             dependencies=[Depends(require_user)])
 def home(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Response:
-    """The start page: Ma journée for an agent, the team's day for a supervisor or an
-    administrator; finding a file by its invoice number for whoever records nothing."""
+    """The start page, by role: Ma journée for an agent, the team board for a supervisor
+    or an administrator, the portfolio for whoever records nothing (the header's search
+    box finds any file from there)."""
     session: Session = request.state.session
+    if session.user.role in CAN_MANAGE_TEAM:
+        return team(request, runtime, session)
     if session.user.role in CAN_RECORD:
-        return day_page(request, runtime, session, runtime.today(),
-                        team=session.user.role in CAN_MANAGE_TEAM)
-    head = runtime.files.recorder.max_notification_id() or 0
-    return request.app.state.templates.TemplateResponse(
-        request, "home.html", {"facts": head, "store": runtime.store.description}
-    )
+        return day_page(request, runtime, session, runtime.today())
+    return portfolio_page(request, runtime, session, dict.fromkeys(PORTFOLIO_FIELDS, ""))
 
 
 @router.get("/dossiers", name="find_file", dependencies=[Depends(require_user)])
@@ -121,22 +122,34 @@ def _wording_broken(request: Request, error: WordingBroken) -> Response:
             dependencies=[Depends(require_user)])
 def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
               apres: Annotated[str, Query()] = "",
-              tel_quel: Annotated[str, Query(max_length=40)] = "") -> Response:
-    """A file from the read models: its header and full history, in order.
+              tel_quel: Annotated[str, Query(max_length=40)] = "",
+              fait: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """A file for the agent about to call: its header (debtor, person to call, amounts,
+    next action, today's contacts), the call form, the history newest first by month,
+    the other actions, then the penalties and documents.
 
     `apres` is the log position of a write just made: the page waits (briefly) until the
-    views show it, and says so if they are still catching up.
+    views show it, and says so if they are still catching up; `fait` names the action just
+    done, said in French at the top (`DONE`) with the next file of the day.
     """
     if tel_quel:
         return _file_as_it_stood(request, runtime, number, tel_quel)
+    kept = take_draft(request)  # a form sent once the session had expired: shown re-filled
+    if kept is not None:
+        return _file_page(request, runtime, number, None, values=kept.values,
+                          open_form=kept.open_form, open_document=kept.open_document,
+                          draft_kept=True)
     return _file_page(request, runtime, number,
-                      whole_param(apres, "apres", high=MAX_POSITION))
+                      whole_param(apres, "apres", high=MAX_POSITION), done=fait)
 
 
-def _show_fact(request: Request, number: str, notification_id: int | None) -> Response:
-    """After a POST: back to the file, which waits until the views show the new fact."""
+def _show_fact(request: Request, number: str, notification_id: int | None,
+               done: str = "") -> Response:
+    """After a POST: back to the file, which waits until the views show the new fact and
+    says what was done (a key of `DONE` or `FAILED`)."""
     target = path_for(request, "file_page", number=number)
-    return RedirectResponse(f"{target}?apres={notification_id or 0}", status_code=303)
+    return RedirectResponse(f"{target}?apres={notification_id or 0}"
+                            + (f"&fait={done}" if done else ""), status_code=303)
 
 
 def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str) -> Response:
@@ -159,19 +172,22 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
                              invoice.modified_on), day)
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
-        {"case": line, "rows": [history_row(e) for e in invoice.entries], "updating": False,
+        {"case": line,
+         "months": file_view.by_month([history_row(e) for e in invoice.entries], day),
+         "updating": False,
          "owed": penalties(invoice.case, day, runtime.law_rates,
                            runtime.files.penalty_rate(number)),
          "prescription": prescription(invoice.case), "errors": {}, "values": {},
          "form_key": "", "outcomes": OUTCOMES, "fact_forms": (), "open_form": "",
          "documents": {}, "can_record": False, "as_of": instant, "as_of_typed": text.strip(),
-         "attached": document_lines(invoice.case)})
+         "attached": document_lines(invoice.case), "names": file_view.names(runtime)})
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
                errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                status_code: int = 200, open_form: str = "",
-               open_document: str = "") -> Response:
+               open_document: str = "", done: str = "", draft_kept: bool = False
+               ) -> Response:
     fresh = runtime.wait_for_views(apres)
     today = runtime.today()
     line = runtime.reads.case(number, today)
@@ -180,27 +196,43 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
         line = runtime.reads.case(number, today)
     if line is None:
         raise InvoiceNotFound(f"no file for invoice {number}", number=number)
+    session: Session = request.state.session
+    can_record = session.user.role in CAN_RECORD
     # The law's figures need every payment's date: they are computed from the file's facts.
     folded = runtime.files.case(number)
     debtor = runtime.reads.debtor(line.debtor_account, today)  # read once for the page
     open_files, due_others = _debtors_files(line, debtor)
+    person = file_view.person_to_call(folded, debtor)
+    call_typed = not open_form and not open_document and "_attachment" not in (errors or {})
+    call_values = values if values is not None and call_typed else {
+        "contact_name": person.name, "contact_function": person.function,
+        "contact_phone": person.phone, "contact_email": person.email}
     return request.app.state.templates.TemplateResponse(
         request, "file.html",
-        {"case": line, "rows": runtime.reads.history(number), "updating": not fresh,
+        {"case": line, "months": file_view.by_month(runtime.reads.history(number), today),
+         "updating": not fresh,
          "owed": penalties(folded, today, runtime.law_rates,
                            runtime.files.penalty_rate(number, case=folded)),
          "prescription": prescription(folded), "errors": errors or {},
-         "values": values or {}, "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
-         "fact_forms": [f for f in FORMS if may_use(f, request.state.session.user.role,
+         "values": values or {}, "call_values": call_values,
+         "call_errors": (errors or {}) if call_typed else {},
+         "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
+         "fact_forms": [f for f in FORMS if may_use(f, session.user.role,
                                                      runtime.settings.agents_may_close)],
          "open_form": open_form, "documents": DOCUMENT_TITLES,
          "open_document": open_document, "call_files": open_files,
          "due_others": due_others, "whole_debtor": WHOLE_DEBTOR, "same_day_forms": CHASES,
          "debtor_owner": runtime.reads.debtor_owner(line.debtor_account),
-         "contacts": known_contacts(runtime, number, folded, debtor)
-         if request.state.session.user.role in CAN_RECORD else [],
+         "contacts": known_contacts(runtime, number, folded, debtor) if can_record else [],
+         "person": person, "next_step": file_view.next_step(runtime, line, today),
+         "others_today": file_view.others_today(debtor, session.user.login),
+         "claim": runtime.claims.of(line.debtor_account),
+         "next_file": file_view.next_file(runtime, session, line.debtor_account, today)
+         if can_record else None,
+         "done": file_view.DONE.get(done, ""), "failed": file_view.FAILED.get(done, ""),
+         "names": file_view.names(runtime),
          "attached": document_lines(folded), "attachment_kinds": UPLOAD_KINDS,
-         "can_record": request.state.session.user.role in CAN_RECORD},
+         "can_record": can_record, "draft_kept": draft_kept},
         status_code=status_code,
     )
 
@@ -213,6 +245,20 @@ def _debtors_files(line: CaseLine, debtor: DebtorView | None
                     key=lambda f: (f.due_on, f.number))
     return ([line, *(f for f in others if f.phase not in ENDED)],
             [f.number for f in others if f.status in CHASED])
+
+
+@router.post("/dossiers/{number:ref}/j-appelle", name="claim_file")
+def claim_file(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
+               session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+               csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """« J'appelle » from the file: tells the team its debtor is being called, for 15
+    minutes, and comes back to the file."""
+    check_csrf(session, csrf)
+    line = runtime.reads.case(number, runtime.today())
+    if line is None:
+        raise InvoiceNotFound(f"no file for invoice {number}", number=number)
+    runtime.claims.claim(line.debtor_account, session.user.login)
+    return RedirectResponse(path_for(request, "file_page", number=number), status_code=303)
 
 
 @router.post("/dossiers/{number:ref}/appels", name="log_call")
@@ -250,7 +296,7 @@ def log_call(request: Request, number: str, runtime: Annotated[Runtime, Depends(
         target = path_for(request, "debtor_page", account=runtime.files.case(number).debtor.account)
         return RedirectResponse(f"{target}?apres={recorded.notification_id or 0}",
                                 status_code=303)
-    return _show_fact(request, number, recorded.notification_id)
+    return _show_fact(request, number, recorded.notification_id, "appel")
 
 
 @router.post("/dossiers/{number:ref}/faits/{kind}", name="record_fact")
@@ -296,7 +342,7 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
         return _file_page(request, runtime, number, None,
                           errors={"_form": in_french(error)}, values=values,
                           status_code=422, open_form=form.slug)
-    return _show_fact(request, number, recorded.notification_id)
+    return _show_fact(request, number, recorded.notification_id, form.slug)
 
 
 @router.post("/dossiers/{number:ref}/documents/{template}", name="document_send")
@@ -313,7 +359,7 @@ def document_send(request: Request, number: str, template: str,
     today, after somebody else's, is refused with who and when until `motif` says why."""
     check_csrf(session, csrf)
     try:
-        send_by_email(runtime, number, template, session.user.login, recipient=destinataire,
+        sent = send_by_email(runtime, number, template, session.user.login, recipient=destinataire,
                       numbers=[] if seule else None, same_day_reason=motif)
     except SameDayContact as error:
         return _file_page(request, runtime, number, None,
@@ -329,7 +375,7 @@ def document_send(request: Request, number: str, template: str,
     except DocumentUnavailable as error:
         raise HTTPException(404, str(error)) from None
     head = runtime.files.recorder.max_notification_id() or 0
-    return _show_fact(request, number, head)
+    return _show_fact(request, number, head, "envoi" if sent.ok else "envoi-echec")
 
 
 @router.post("/dossiers/{number:ref}/notes", name="add_note")
@@ -347,5 +393,5 @@ def add_note(request: Request, number: str, runtime: Annotated[Runtime, Depends(
         if isinstance(error, InvoiceNotFound):
             raise
         return _file_page(request, runtime, number, None, errors={"text": in_french(error)},
-                          values={"text": text}, status_code=422)
-    return _show_fact(request, number, recorded.notification_id)
+                          values={"text": text}, status_code=422, open_form="note")
+    return _show_fact(request, number, recorded.notification_id, "note")

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.infra.accounts import User
 from adapters.infra.logs import bind_context
 from web import auth
+from web.drafts import keep_expired_form
 
 log = structlog.get_logger("relance.web")
 
@@ -61,6 +62,8 @@ BULK_PATHS = ("/api/invoices", "/api/payments")
 DOCUMENT_BODY = 21 * KIB * KIB
 """A document attached to a file (at most 20 MiB) and the rest of its form."""
 DOCUMENT_PREFIXES = ("/dossiers/", "/api/files/")
+IMPORT_PATHS = ("/imports",)
+"""The import page's upload: files of the accounting software, as large as a document."""
 OPEN_POSTS = ("/connexion",)
 """The only POSTs answered without a session or a token."""
 
@@ -78,7 +81,8 @@ def body_limit(method: str, path: str) -> int:
         return 0
     if path in OPEN_POSTS:
         return LOGIN_BODY
-    if path.endswith("/documents") and path.startswith(DOCUMENT_PREFIXES):
+    if (path.endswith("/documents") and path.startswith(DOCUMENT_PREFIXES)) or \
+            path in IMPORT_PATHS:
         return DOCUMENT_BODY
     if path.startswith("/api/"):
         return BULK_BODY if path in BULK_PATHS else API_BODY
@@ -118,7 +122,8 @@ def unauthenticated(request: Request) -> Response:
 class RequestContext:
     """Binds the request id and the actor for the log; finds the session of the cookie
     (pages) or the account of the bearer token (API) and refuses, before reading any
-    body, a request that needs one and has none, then a body over its route's limit;
+    body, a request that needs one and has none (a page's form is kept first, see
+    `web.drafts`), then a body over its route's limit;
     adds the security headers, the request id and `Server-Timing` (time to the answer's
     first byte), and logs one line."""
 
@@ -188,7 +193,8 @@ class RequestContext:
                 if session:
                     bind_context(actor=session.user.login, request_id=request.state.request_id)
             if method == "POST" and request.state.session is None and path not in OPEN_POSTS:
-                await unauthenticated(request)(scope, receive, send)
+                # An expired session must not lose what was typed: kept, then the login.
+                await (await keep_expired_form(request, receive))(scope, receive, send)
                 return
         limit = body_limit(method, path)
         declared = request.headers.get("Content-Length", "")

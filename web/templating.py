@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.datastructures import URL
 
-from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD
+from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD, CAN_SEE_DASHBOARD
 from adapters.usecases import fact_forms
 from projections import french, history
 from web.campaign import waiting_count
@@ -24,12 +24,30 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
     return URL(path_for(context["request"], name, **params))
 
 
-MAY = {"record": CAN_RECORD, "manage_team": CAN_MANAGE_TEAM, "export": CAN_EXPORT}
+MAY = {"record": CAN_RECORD, "manage_team": CAN_MANAGE_TEAM, "export": CAN_EXPORT,
+       "see_dashboard": CAN_SEE_DASHBOARD}
 
 
 def may(session: Any, what: str) -> bool:
-    """Whether the session's role may do `what` ('record', 'manage_team', 'export')."""
+    """Whether the session's role may do `what` ('record', 'manage_team', 'export',
+    'see_dashboard')."""
     return session is not None and session.user.role in MAY[what]
+
+
+@pass_context
+def person(context: dict[str, Any], login: str | None) -> str:
+    """A person as pages name them: their name, from their login (read once per page);
+    a login that is no account (« relance » for the daily run) stays as it is."""
+    if not login:
+        return ""
+    request = context["request"]
+    names = getattr(request.state, "people_names", None)
+    if names is None:
+        users = request.app.state.runtime.accounts.users()
+        names = {user.login: user.name or user.login for user in users}
+        names["relance"] = "envoi automatique"
+        request.state.people_names = names
+    return str(names.get(login, login))
 
 
 def build_templates() -> Jinja2Templates:
@@ -38,6 +56,7 @@ def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.autoescape = True
     templates.env.globals["url_for"] = url_for
+    templates.env.filters["person"] = person
     templates.env.filters["money"] = french.money
     templates.env.filters["day"] = french.day
     templates.env.filters["instant"] = french.instant

@@ -6,17 +6,19 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, CAN_SEE_DASHBOARD, Session
 from adapters.parsing import parse_date
+from adapters.usecases.owners import assigned_notice
 from projections.french import STATUS_LABELS, label
 from projections.queries import BUCKETS, NOBODY, PHASE_OF_STATUS, PortfolioFilter
 from projections.worklist import day_by_debtor
 from web.auth import check_csrf, require_role, require_user
 from web.debtors import show_debtor
 from web.dependencies import get_runtime
+from web.live import live_marks, marks_of, people_names
 from web.params import MAX_POSITION, amount_param, whole_param
 from web.urls import path_for
 
@@ -28,8 +30,13 @@ SHOWN = 100
 away."""
 QUEUE_SHOWN = 200
 """Debtors « à attribuer » listed on the team board; the portfolio has the rest."""
+"""Who sees the tableau de bord."""
 BUCKET_LABELS = {"not_yet_due": "Non échu", "1-30": "1 à 30 j", "31-60": "31 à 60 j",
                  "61-90": "61 à 90 j", "over_90": "Plus de 90 j"}
+
+
+LIVE_ACCOUNTS = 200
+"""Debtors one live request asks about at most (a page of Ma journée shows `SHOWN`)."""
 
 
 def _day(text: str, runtime: Runtime) -> date:
@@ -63,10 +70,29 @@ def day_page(request: Request, runtime: Runtime, session: Session, day: date,
         lambda: day_by_debtor(runtime.reads, runtime.files.open_playbook("relance"),
                               runtime.calendar, day, who,
                               first=None if everything else SHOWN, claims=claims, viewer=me))
+    names = people_names(runtime)
+    marks = {row.account: marks_of(row.contacts, row.claimed_by, None, me, names)
+             for row in rows}
     return request.app.state.templates.TemplateResponse(
         request, "worklist.html",
         {"rows": rows, "totals": totals, "day": day, "who": who, "me": me,
-         "all": everything, "agents": [u.login for u in runtime.accounts.users()]})
+         "all": everything, "names": names, "marks": marks,
+         "live": day == runtime.today(),
+         "agents": [u for u in runtime.accounts.users() if u.role in CAN_RECORD]})
+
+
+@router.get("/direct/debiteurs", name="live_debtors")
+def live_debtors(runtime: Annotated[Runtime, Depends(get_runtime)],
+                 session: Annotated[Session, Depends(require_user)],
+                 comptes: Annotated[str, Query(max_length=20_000)] = "") -> Response:
+    """Today's contacts and « j'appelle » claims of the debtors asked (accounts separated by
+    commas), as the pages show them: what `static/live.js` asks every second."""
+    accounts = [a for a in dict.fromkeys(comptes.split(",")) if a][:LIVE_ACCOUNTS]
+    marks = live_marks(runtime, accounts, session.user.login, people_names(runtime))
+    return JSONResponse(
+        {"debiteurs": {account: [{"texte": m.text, "moi": m.mine, "genre": m.kind}
+                                 for m in found] for account, found in marks.items()}},
+        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/debiteurs/{account:ref}", response_class=HTMLResponse, name="debtor_page")
@@ -104,15 +130,20 @@ def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     unassigned, unassigned_total = reads.as_of_position(
         ("unassigned", QUEUE_SHOWN), lambda: reads.unassigned(QUEUE_SHOWN))
     touches = runtime.reads.touches_on(day)[::-1]
+    claims = runtime.claims.live()
     orphan_callbacks = [line for line in runtime.reads.callbacks_due(day)
                         if line.callback_owner in absent]
     return request.app.state.templates.TemplateResponse(
         request, "team.html", {"holdings": holdings, "touches": touches, "absent": absent,
                                "notices": runtime.reads.notices_expired(day, absent),
-                               "callbacks": orphan_callbacks, "claims": runtime.claims.live(),
+                               "callbacks": orphan_callbacks, "claims": claims,
                                "unassigned": unassigned, "unassigned_total": unassigned_total,
                                "can_assign": session.user.role in CAN_MANAGE_TEAM,
-                               "day": day})
+                               "names": people_names(runtime), "day": day,
+                               "debtor_names": runtime.reads.debtor_names(
+                                   {t["account"] for t in touches}
+                                   | {c.account for c in claims}),
+                               "can_see_dashboard": session.user.role in CAN_SEE_DASHBOARD})
 
 
 @router.get("/portefeuille", response_class=HTMLResponse, name="portfolio")
@@ -143,7 +174,8 @@ def portfolio(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)
         debtors = whole_param(attribues, "attribues", high=MAX_PAGE * PER_PAGE) or 0
         moved = whole_param(dossiers, "dossiers", high=MAX_PAGE * PER_PAGE) or 0
         already = whole_param(deja, "deja", high=MAX_PAGE * PER_PAGE) or 0
-        notice = assigned_notice(debtors, moved, titulaire, already)
+        notice = assigned_notice(debtors, moved, people_names(runtime).get(titulaire, titulaire),
+                                 already)
     return portfolio_page(request, runtime, session, raw, notice=notice, updating=not fresh)
 
 
@@ -159,16 +191,6 @@ def portfolio_filter(raw: dict[str, str]) -> PortfolioFilter:
         bucket=raw["tranche"] if raw["tranche"] in BUCKETS else "", debtor=raw["debiteur"],
         minimum=amount_param(raw["min"], "min"), maximum=amount_param(raw["max"], "max"),
         search=raw["q"], sort=raw["tri"] or "retard")
-
-
-def assigned_notice(debtors: int, moved: int, agent: str, already: int = 0) -> str:
-    """« 3 débiteur(s) et 40 dossier(s) ouvert(s) confiés à bruno.petit. », and how many
-    of those chosen already were."""
-    to = f"confiés à {agent}" if agent else "remis « à attribuer »"
-    if not debtors:
-        return f"Rien n'a changé : {already} débiteur(s) déjà {to.split(' ', 1)[1]}."
-    return f"{debtors} débiteur(s) et {moved} dossier(s) ouvert(s) {to}" + (
-        f" ({already} l'étai(en)t déjà)." if already else ".")
 
 
 def portfolio_page(request: Request, runtime: Runtime, session: Session, raw: dict[str, str],

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from adapters.cli.common import default_actor, out, running
-from adapters.usecases.owners import assign_debtors
+from adapters.usecases.owners import assign_debtors, assigned_notice
 from projections.french import instant
 
 debtors_app = typer.Typer(help="Les débiteurs : leur titulaire dans l'équipe.",
@@ -42,10 +42,7 @@ def assign(
         moving = [a for a in named if owners.get(a, "") != agent.strip()]
         files = runtime.reads.following(moving)
         assign_debtors(runtime, default_actor(), named, agent, reason)
-        to = f"confiés à {agent.strip()}" if agent.strip() else "remis « à attribuer »"
-        already = len(named) - len(moving)
-        out.print(f"{len(moving)} débiteur(s) et {files} dossier(s) ouvert(s) {to}"
-                  + (f" ({already} l'étai(en)t déjà)." if already else "."))
+        out.print(assigned_notice(len(moving), files, agent.strip(), len(named) - len(moving)))
 
 
 @debtors_app.command("titulaire")

@@ -91,14 +91,14 @@ def export_command(
 
 
 def _write(runtime, request, path: Path, to_stdout: bool, progress):  # type: ignore[no-untyped-def]
+    binary = request.fmt != "json"  # a CSV's bytes are written encoded, mark included
     if to_stdout:
-        if request.fmt == "pdf":
+        if binary:
             return export(runtime, request, sys.stdout.buffer, progress)
         return export(runtime, request, sys.stdout, progress)
-    mode = "wb" if request.fmt == "pdf" else "w"
-    encoding = None if request.fmt == "pdf" else ("utf-8-sig" if request.fmt == "csv"
-                                                  else "utf-8")
-    newline = None if request.fmt == "pdf" else ""
+    mode = "wb" if binary else "w"
+    encoding = None if binary else "utf-8"
+    newline = None if binary else ""
     with path.open(mode, encoding=encoding, newline=newline) as handle:
         return export(runtime, request, handle, progress)
 

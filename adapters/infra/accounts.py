@@ -66,6 +66,7 @@ CAN_RECORD = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 CAN_MANAGE_TEAM = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CAN_MANAGE_USERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 CAN_EXPORT = frozenset({Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN})
+CAN_SEE_DASHBOARD = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR})
 
 
 class AccountError(ValueError):

@@ -7,19 +7,26 @@ header, every file entry and the footer. An export is written file by file (cons
 memory); only the running digests are kept. "As it stood on <instant>" keeps the facts
 recorded by then, and the amounts are computed on that day.
 
-The CSV holds one row per fact with French headers; a cell that a spreadsheet would
-read as a formula is neutralised. The PDF dossier is PDF/A-3b, with the JSON export
-embedded as its data attachment: the machine-readable record travels inside the
-human-readable one. The files' documents (invoice PDF, signed plan, receipts...) are
-embedded beside it, each listed with its SHA-256, as long as their bytes still match it.
+The CSV holds one row per fact with French headers, as French Excel opens it: `;`
+between cells, days and times of Paris (JJ/MM/AAAA HH:MM), amounts with a decimal comma,
+UTF-8 with its byte-order mark, or Windows-1252 for older Excel (a character it lacks is
+replaced by its nearest, else `?`, never an error); a cell that a spreadsheet would read
+as a formula is neutralised. Its digest is that of the bytes written.
+
+The PDF dossier is PDF/A-3b, with the JSON export embedded as its data attachment: the
+machine-readable record travels inside the human-readable one. The files' documents
+(invoice PDF, signed plan, receipts...) are embedded beside it, each listed with its
+SHA-256, as long as their bytes still match it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,7 +54,18 @@ EMBEDDED_LIMIT = 100 * 1024 * 1024
 """Bytes of documents a PDF dossier embeds at most; the documents beyond are listed, not
 embedded (a dossier per file then carries them)."""
 CSV_HEADERS = ("Facture", "Débiteur", "Version", "Fait", "Date de l'événement",
-               "Enregistré le", "Par", "Résumé", "Empreinte précédente", "Empreinte")
+               "Enregistré le", "Par", "Résumé", "Montant", "Devise", "Empreinte précédente",
+               "Empreinte")
+UTF8_BOM, WINDOWS_1252 = "utf-8-sig", "cp1252"
+CSV_ENCODINGS = {UTF8_BOM: "UTF-8 (Excel récent, LibreOffice)",
+                 WINDOWS_1252: "Windows-1252 (ancien Excel)"}
+"""The encodings a CSV is written in, as the export form names them; UTF-8 by default."""
+NEAREST_1252 = {"\u202f": "\u00a0", "\u2009": " ", "\u2007": " ", "\u2212": "-",
+                "\u2010": "-", "\u2011": "-", "\u2192": "->", "\u2190": "<-",
+                "\u2264": "<=", "\u2265": ">=", "\u2260": "!=", "\u0141": "L",
+                "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u2032": "'", "\u2033": '"'}
+"""Characters Windows-1252 lacks, and what stands for them (French amounts are grouped
+with a narrow no-break space)."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FACT_VIEWS = {"version": lambda c: c["originator_version"],
               "occurred_at": lambda c: c["state"]["occurred_at"]["$datetime"],
@@ -228,17 +246,23 @@ def _dumps(value: Any) -> str:
 
 # -- CSV ----------------------------------------------------------------------------------
 
-def write_csv(out: IO[str], records: Iterable[dict[str, Any]]) -> Written:
-    """One row per fact, French headers, `;` as a French spreadsheet expects."""
+def write_csv(out: IO[bytes], records: Iterable[dict[str, Any]],
+              encoding: str = UTF8_BOM) -> Written:
+    """One row per fact, French headers and formats, in `encoding` (see the module's doc);
+    the digest is the SHA-256 of the bytes written."""
     written = Written()
-    hashing = _Hashing(out)
+    hashing = _Encoded(out, encoding)
     rows = csv.writer(hashing, delimiter=";", lineterminator="\r\n")
     rows.writerow(CSV_HEADERS)
     for record in records:
         for f in record["facts"]:
+            amount = f["fields"].get("amount")
             rows.writerow([safe_cell(v) for v in (
                 record["number"], record["debtor"]["$Debtor"]["name"], f["version"],
-                f["label"], f["occurred_at"], f["recorded_at"], f["actor"], f["summary"],
+                f["label"], french_instant(f["occurred_at"]), french_instant(f["recorded_at"]),
+                f["actor"], f["summary"],
+                decimal_comma(amount["$decimal"]) if isinstance(amount, dict) else "",
+                f["fields"].get("currency", "") if amount else "",
                 f["prev_hash"], f["digest"])])
             written.facts += 1
         written.files += 1
@@ -246,16 +270,55 @@ def write_csv(out: IO[str], records: Iterable[dict[str, Any]]) -> Written:
     return written
 
 
-class _Hashing:
-    """Writes through, keeping the SHA-256 of everything written (the CSV's digest)."""
+class _Encoded:
+    """Writes text as bytes in a spreadsheet's encoding (the byte-order mark first for
+    UTF-8), keeping the SHA-256 of the bytes written (the CSV's digest)."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[bytes], encoding: str) -> None:
         self.out = out
+        self.encoding = encoding
         self.digest = hashlib.sha256()
+        if encoding == UTF8_BOM:
+            self._put(codecs.BOM_UTF8)
 
     def write(self, text: str) -> int:
-        self.digest.update(text.encode("utf-8"))
-        return self.out.write(text)
+        self._put(spreadsheet_bytes(text, self.encoding))
+        return len(text)
+
+    def _put(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.out.write(data)
+
+
+def spreadsheet_bytes(text: str, encoding: str) -> bytes:
+    """Text in a CSV encoding (without the byte-order mark): UTF-8, or Windows-1252 with
+    each character it lacks replaced by its nearest (« ő » by « o »), else by `?`."""
+    if encoding != WINDOWS_1252:
+        return text.encode("utf-8")
+    try:
+        return text.encode(WINDOWS_1252)
+    except UnicodeEncodeError:
+        return "".join(_nearest_1252(c) for c in text).encode(WINDOWS_1252)
+
+
+def _nearest_1252(char: str) -> str:
+    try:
+        char.encode(WINDOWS_1252)
+        return char
+    except UnicodeEncodeError:
+        pass
+    if char in NEAREST_1252:
+        return NEAREST_1252[char]
+    plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    try:
+        return plain.encode(WINDOWS_1252).decode(WINDOWS_1252) or "?"
+    except UnicodeEncodeError:
+        return "?"
+
+
+def decimal_comma(value: str | Decimal) -> str:
+    """An amount as a French spreadsheet reads it as a number: '1500.50' as '1500,50'."""
+    return format(Decimal(value), "f").replace(".", ",")
 
 
 def safe_cell(value: Any) -> str:

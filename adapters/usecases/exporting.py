@@ -15,6 +15,8 @@ import structlog
 
 from adapters.bootstrap import Runtime
 from adapters.infra.export_formats import (
+    CSV_ENCODINGS,
+    UTF8_BOM,
     ExportError,
     Scope,
     Written,
@@ -34,13 +36,15 @@ security = structlog.get_logger("relance.security")
 
 @dataclass(frozen=True)
 class Request:
-    """An export asked for: scope, format, as of when (None: now), by whom."""
+    """An export asked for: scope, format, as of when (None: now), by whom; a CSV's
+    encoding (`CSV_ENCODINGS`: UTF-8 with its byte-order mark unless asked otherwise)."""
 
     scope: Scope
     fmt: str
     actor: str
     as_of: datetime | None = None
     filters: PortfolioFilter | None = None
+    encoding: str = UTF8_BOM
 
 
 def count(runtime: Runtime, request: Request) -> int:
@@ -71,10 +75,14 @@ def numbers(runtime: Runtime, request: Request) -> Iterator[str]:
 
 def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
            progress: Callable[[int], None] | None = None) -> Written:
-    """Writes the export to `out` (text for JSON and CSV, bytes for PDF) and records it."""
+    """Writes the export to `out` (text for JSON, bytes for CSV and PDF) and records it
+    with the digest of what was written."""
     if request.fmt not in FORMATS:
         raise ExportError(f"unknown format {request.fmt!r}",
                           f"format inconnu : choisissez parmi {', '.join(FORMATS)}")
+    if request.encoding not in CSV_ENCODINGS:
+        raise ExportError(f"unknown encoding {request.encoding!r}",
+                          "encodage inconnu : UTF-8 ou Windows-1252")
     files = runtime.files
     head = header(request.scope, request.as_of, request.actor, files.now())
 
@@ -89,7 +97,7 @@ def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
     if request.fmt == "json":
         written = write_json(out, head, counted())  # type: ignore[arg-type]
     elif request.fmt == "csv":
-        written = write_csv(out, counted())  # type: ignore[arg-type]
+        written = write_csv(out, counted(), request.encoding)  # type: ignore[arg-type]
     else:
         pdf, written = write_pdf(list(counted()), head, runtime.creditor, runtime.blobs.get)
         out.write(pdf)  # type: ignore[arg-type]

@@ -236,6 +236,24 @@ def read_rows(data: bytes, columns: dict[str, Sequence[str]]
         raise BadRow("aucune ligne à importer : le fichier n'a que son en-tête")
 
 
+def cells_by_line(data: bytes) -> tuple[list[str], dict[int, list[str]]]:
+    """A CSV file's header and each line's cells as written, read as `read_rows` reads
+    them, under every line number a row spans (to give a rejected row back as it was)."""
+    text = text_lines(data)
+    content = "\n".join(text.lines)
+    reader = csv.reader(io.StringIO(content), _dialect(content[:4096]))
+    header, cells = _header(reader), {}
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return header, cells
+        except csv.Error:
+            row = [text.lines[reader.line_num - 1]] if reader.line_num <= len(text.lines) else []
+        cells.update(dict.fromkeys(range(start, reader.line_num + 1), row))
+
+
 def _dialect(sample: str) -> Any:
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t|")

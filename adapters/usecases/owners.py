@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from adapters.bootstrap import Runtime
 from domain.engine import Recorded
 from domain.errors import DomainError
+from projections.french import count
 
 
 class NotAnActiveAgent(DomainError):
@@ -32,3 +33,15 @@ def assign_debtors(runtime: Runtime, actor: str, accounts: Sequence[str], agent:
         raise NotAnActiveAgent(f"{agent!r} has no active account that records facts",
                                field="agent", agent=agent)
     return runtime.files.assign_debtors(actor, list(accounts), agent=agent, reason=reason)
+
+
+def assigned_notice(debtors: int, moved: int, agent: str, already: int = 0) -> str:
+    """« 3 débiteurs et 40 dossiers ouverts confiés à Bruno Petit. » (`agent` is the name
+    shown), and how many of those chosen already were."""
+    to = f"confiés à {agent}" if agent else "remis « à attribuer »"
+    if not debtors:
+        return f"Rien n'a changé : {count(already, 'débiteur')} déjà {to.split(' ', 1)[1]}."
+    files = count(moved, "dossier ouvert", "dossiers ouverts")
+    were = "était" if already < 2 else "étaient"
+    return f"{count(debtors, 'débiteur')} et {files} {to}" + (
+        f" (dont {already} qui l'{were} déjà)." if already else ".")

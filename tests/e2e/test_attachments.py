@@ -13,7 +13,6 @@ from adapters.infra.accounts import Role
 from tests.builders import register_kwargs
 from tests.e2e.cli_runner import relance
 from tests.e2e.conftest import API_TOKEN, PASSWORD, hidden, log_in
-from tests.e2e.test_browser import browser  # noqa: F401 - the Chromium fixture
 from tests.integration.test_import_facturx import facturx_pdf
 
 N = "FA/2026/0042"
@@ -170,7 +169,7 @@ def test_the_facturx_import_command_keeps_the_pdf_on_the_file_once(runtime, stor
 
 
 def test_an_agent_attaches_a_scan_in_chromium_and_finds_it_on_the_file(
-        server, browser, tmp_path):  # noqa: F811 - the Chromium fixture
+        server, browser, tmp_path):
     runtime = server.app.state.runtime
     runtime.files.register_invoice("alice", **register_kwargs(N))
     runtime.accounts.add("amelie.martin", "Amélie Martin", Role.AGENT, PASSWORD)
@@ -182,6 +181,8 @@ def test_an_agent_attaches_a_scan_in_chromium_and_finds_it_on_the_file(
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"**{PATH}")
+    page.click("#autre-action > summary")                   # the menu of other actions
+    page.click("#form-joindre > summary")
     form = page.locator("form#joindre")
     form.locator("input[name=fichier]").set_input_files(str(scan))
     form.locator("select[name=nature]").select_option("registered_receipt")

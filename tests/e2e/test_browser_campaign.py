@@ -10,7 +10,6 @@ from domain.scenarios import Scenario, Step
 from domain.values import Channel
 from tests.builders import ACME, GLOBEX, register_kwargs
 from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_browser import browser  # noqa: F401 - the Chromium fixture
 from tests.e2e.test_campaign_pages import MARIE, served, smtp  # noqa: F401 - its fixtures
 
 

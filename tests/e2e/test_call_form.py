@@ -179,9 +179,9 @@ def test_a_call_from_the_debtors_page_covers_its_open_files_and_comes_back_there
     page = agent.get("/debiteurs/411ACME").text
     assert "Noter un appel sur les dossiers ouverts de ce débiteur" in page
     assert sorted(_ticked(page)) == numbers
-    call_number = page.split('class="card call-form"', 1)[0].rsplit('action="', 1)[1]
+    call_number = page.split('class="call-form"', 1)[0].rsplit('action="', 1)[1]
     done = agent.post(call_number.split('"', 1)[0], data={
-        **_form(page.split('class="card call-form"', 1)[1]), "numeros_choisis": "1",
+        **_form(page.split('class="call-form"', 1)[1]), "numeros_choisis": "1",
         "numeros": numbers, "retour": "debiteur", "contact_name": "Jean Dupont",
         "outcome": "reached", "summary": "Les trois factures au prochain virement"})
     assert done.status_code == 303, done.text

@@ -137,8 +137,8 @@ def test_a_supervisor_launches_the_run_and_sees_the_message_sent(served, chef, s
     assert "jean.dupont@acme.example" in row
     assert re.search(r"Envoyés<strong>1</strong>", page)
     runs = page.split('id="passages"', 1)[1]
-    assert "chef.equipe" in runs
-    assert "1 envoyés" in runs
+    assert "Chef.Equipe" in runs
+    assert "1 envoyé" in runs
     # Launched again the same day, nothing goes out twice.
     launch(chef)
     assert len(smtp.messages) == 1
@@ -196,7 +196,7 @@ def test_a_message_to_validate_is_edited_and_sent_and_another_is_set_aside(serve
     acme_row, globex_row = message_row(page, "411ACME"), message_row(page, "411GLOB")
     assert "envoyé" in acme_row
     assert "(texte modifié)" in acme_row
-    assert "chef.equipe" in acme_row
+    assert "Chef.Equipe" in acme_row
     assert "écarté" in globex_row
     assert "Redressement judiciaire en cours : voir avec l'avocat" in globex_row
     assert re.search(r"Écartés<strong>1</strong>", page)
@@ -373,7 +373,7 @@ def test_an_uncertain_message_is_settled_by_whoever_checked_the_mailbox(served, 
     (message,) = smtp.messages
     assert message["To"] == "marie.roux@globex.example"
     assert "envoyé" in message_row(page, "411ACME")
-    assert "chef.equipe" in message_row(page, "411ACME")
+    assert "Chef.Equipe" in message_row(page, "411ACME")
     assert "envoyé" in message_row(page, "411GLOB")
 
 
@@ -388,7 +388,7 @@ def test_a_second_launch_while_the_run_sends_says_one_is_under_way(served, chef,
     assert second.headers["location"] == "/envois?deja=1"
     busy = html.unescape(chef.get(second.headers["location"]).text)
     assert "Un envoi est déjà en cours" in busy
-    assert "Envoi en cours… lancé par chef.equipe" in busy
+    assert "Envoi en cours… lancé par Chef.Equipe" in busy
     assert '<meta http-equiv="refresh"' in busy
     page = finished(chef)
     assert "Un envoi est déjà en cours" not in page

@@ -92,9 +92,9 @@ def test_two_agents_never_share_a_debtor_in_their_days_lists(server):
     acme, _, initech = his
     assert acme.numbers == ["411ACME-1", "411ACME-0"]
     assert "rappel promis pour le" in acme.files[0][-1]
-    assert "(dossier suivi par amelie)" in acme.files[1][-1]
+    assert "(dossier suivi par Amelie)" in acme.files[1][-1]
     assert initech.numbers == ["411INIT-0", "411INIT-1"]
-    assert "(dossier suivi par amelie)" in initech.files[1][-1]
+    assert "(dossier suivi par Amelie)" in initech.files[1][-1]
     chef = log_in(server, "chef", "supervisor")
     team = rows(chef.get("/journee", params={"equipe": "1"}).text)
     assert sorted(r.account for r in team) == sorted(r.account for r in hers + his)
@@ -204,7 +204,8 @@ def test_the_team_view_shows_every_agents_rows_and_supervisors_land_on_it(server
                  (INITECH.account, "à attribuer")]
 
     chef = log_in(server, "chef", "supervisor")
-    landing = chef.get("/")
+    assert ">Équipe — " in chef.get("/").text                   # supervisors land on the board
+    landing = chef.get("/journee", params={"equipe": "1"})
     assert landing.status_code == 200
     assert "Journée de l'équipe du" in landing.text
     assert "<th>Agent</th>" in landing.text
@@ -227,7 +228,7 @@ def test_the_team_view_shows_every_agents_rows_and_supervisors_land_on_it(server
     assert "<th>Agent</th>" not in home.text
     assert [r.account for r in rows(home.text)] == [ACME.account]
     auditor = log_in(server, "audit", "auditor")
-    assert "Trouver un dossier" in auditor.get("/").text
+    assert ">Portefeuille</h1>" in auditor.get("/").text
     for http in (chef, amelie, auditor):
         http.close()
 
@@ -264,7 +265,7 @@ def test_a_long_day_shows_its_first_debtors_with_approximate_totals_and_the_rest
     assert "Débiteurs ≈ 3 Dossiers ≈ 4 Reste dû 14 000,00 €" in summary(head).replace(
         "\u202f", " ")                              # ACME as read, the rest from the selection
     assert "Chiffres approchés" in head
-    assert "environ 2 autre(s) débiteur(s)" in head
+    assert "environ 2 autres débiteurs" in head
     everything = amelie.get("/journee", params={"tout": "true"}).text
     assert [r.account for r in rows(everything)] == [ACME.account, GLOBEX.account, INITECH.account]
     assert "Débiteurs 3 Dossiers 4 Reste dû 14 000,00 €" in summary(everything).replace(

@@ -5,6 +5,7 @@ queue of the team board. Over real HTTP on each store."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -58,8 +59,8 @@ def test_a_debtor_with_40_files_moves_to_its_new_owner_from_the_portfolio_in_one
         "titulaire": "bruno.petit", "motif": "départ d'Amélie"})
     assert answer.status_code == 303
     shown = _text(supervisor.get(answer.headers["location"]))
-    assert "1 débiteur(s) et 40 dossier(s) ouvert(s) confiés à bruno.petit." in shown
-    assert shown.count("<td>bruno.petit</td>") == 40
+    assert "1 débiteur et 40 dossiers ouverts confiés à Bruno.Petit." in shown
+    assert shown.count("<td>Bruno.Petit</td>") == 40
     # one act on the debtor's record, not one per file; the other debtor stays where it was
     moved = _owner_events(runtime, ACME.account)
     assert [(e.agent, e.previous, e.reason) for e in moved][-1] == (
@@ -86,7 +87,7 @@ def test_every_debtor_of_a_filter_goes_to_one_owner_at_once(server):
         "motif": "reprise"})
     assert answer.status_code == 303
     assert parse_qs(urlsplit(answer.headers["location"]).query)["attribues"] == ["2"]
-    assert "2 débiteur(s) et 5 dossier(s)" in _text(supervisor.get(answer.headers["location"]))
+    assert "2 débiteurs et 5 dossiers" in _text(supervisor.get(answer.headers["location"]))
     assert runtime.files.debtor_record(ACME.account).owner == "chloe.durand"
     assert runtime.files.debtor_record(GLOBEX.account).owner == "chloe.durand"
     supervisor.close()
@@ -130,7 +131,7 @@ def test_the_team_board_lists_the_debtors_to_assign_and_who_owns_what(server, ag
     assert "4 500,00 €" in queue  # three files of 1 500 €
     assert "attribuer</a>" not in queue  # the link to assign is for supervisors
     holdings = board.split("Qui suit quoi", 1)[1].split("</table>", 1)[0]
-    assert "agent.test</a></td><td class=\"amount\">1</td><td class=\"amount\">1</td>" in holdings
+    assert "Agent.Test</a></td><td class=\"amount\">1</td><td class=\"amount\">1</td>" in holdings
     supervisor = log_in(server, "sophie.chef", "supervisor")
     board = supervisor.get("/equipe").text
     assert f'href="/titulaires/{ACME.account}">attribuer</a>' in board
@@ -167,9 +168,9 @@ def test_owner_rules_set_in_settings_give_a_new_debtor_its_owner(server):
         "reason": "grands comptes à Amélie, A-M à Bruno"})
     assert saved.status_code == 303
     settings = _text(supervisor.get("/reglages"))
-    assert "Version 1 en vigueur, par sophie.chef" in settings
+    assert "Version 1 en vigueur, par Sophie.Chef" in settings
     assert "grands comptes à Amélie, A-M à Bruno" in settings
-    assert 'name="r1_from" value="411A"' in settings
+    assert re.search(r'name="r1_from"[^>]* value="411A"', settings)
     runtime.files.register_invoice("import", **register_kwargs("Z-1", debtor=ZETA,
                                                                amount=eur("25000.00")))
     runtime.files.register_invoice("import", **register_kwargs("A-1"))
@@ -200,7 +201,7 @@ def test_the_command_line_gives_debtors_an_owner_and_shows_it(store_url):
     given = relance(store_url, "debiteur", "attribuer", "411DUP", "--a", "bruno.petit",
                     "--motif", "nouveau client")
     assert given.returncode == 0, given.stderr
-    assert "1 débiteur(s) et 2 dossier(s) ouvert(s) confiés à bruno.petit." in given.stdout
+    assert "1 débiteur et 2 dossiers ouverts confiés à bruno.petit." in given.stdout
     shown = relance(store_url, "debiteur", "titulaire", "411DUP")
     assert "titulaire bruno.petit" in shown.stdout
     assert "par marie.curie : nouveau client" in shown.stdout

@@ -24,7 +24,7 @@ def test_a_supervisor_writes_a_new_scenario_and_a_debtors_worklist_follows_it(se
         "reason": "Clients fidèles", **STEPS})
     assert saved.status_code == 303, saved.text
     page = chef.get(saved.headers["location"]).text
-    assert "v1 par chef.equipe" in page
+    assert "v1 par Chef.Equipe" in page
     assert 'value="relancer"' in page
     scenario = runtime.files.playbook().scenario("doux")
     assert [(s.offset, s.kind, s.business_days, s.level) for s in scenario.steps] == [
@@ -80,7 +80,7 @@ def test_a_supervisor_rewords_a_reminder_and_the_preview_uses_it(server):
     saved = chef.post("/reglages/modeles/reminder_1", data={
         "csrf": hidden(page), "text": text, "reason": "Plus court"})
     assert saved.status_code == 303
-    assert "v1 par chef.equipe" in chef.get("/reglages/modeles/reminder_1").text
+    assert "v1 par Chef.Equipe" in chef.get("/reglages/modeles/reminder_1").text
     preview = chef.get("/dossiers/MOT-1/documents/reminder_1")
     assert preview.status_code == 200
     assert "La facture MOT-1 reste due : 1\u202f500,00\xa0€." in preview.text

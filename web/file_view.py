@@ -1,0 +1,142 @@
+"""What the file page shows around the file itself, for the agent about to call: whom to
+ask for, what the scenario asks today, who else contacted the debtor today, the next
+debtor of the day, the history by month, and the message after an action."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from adapters.bootstrap import Runtime
+from adapters.infra.accounts import Session
+from domain.case import Case
+from domain.debtors import person_key
+from domain.due import next_action
+from domain.phases import ENDED
+from domain.values import PARIS, Contact
+from projections.case_view import CaseLine
+from projections.queries import DebtorView
+from projections.worklist import ACTIONS, DebtorRow, day_by_debtor
+from web.work import SHOWN
+
+DONE = {
+    "appel": "Appel enregistré.", "note": "Note enregistrée.", "envoi": "E-mail envoyé.",
+    "preventive": "Relance préventive enregistrée.", "relance": "Relance enregistrée.",
+    "duplicata-demande": "Demande de duplicata enregistrée.",
+    "duplicata-envoi": "Envoi du duplicata enregistré.", "litige": "Litige enregistré.",
+    "litige-fin": "Fin du litige enregistrée.", "echeancier": "Échéancier enregistré.",
+    "escompte": "Escompte enregistré.", "avoir": "Avoir enregistré.",
+    "echeance": "Nouvelle échéance enregistrée.",
+    "mise-en-demeure": "Mise en demeure enregistrée.", "paiement": "Paiement enregistré.",
+    "transmission": "Transmission enregistrée.",
+    "reconnaissance": "Reconnaissance de dette enregistrée.",
+    "perte": "Passage en perte enregistré.", "cloture": "Dossier clos.",
+    "reouverture": "Dossier rouvert.", "attribution": "Attribution enregistrée.",
+    "rappel": "Rappel enregistré.", "correction": "Correction enregistrée.",
+    "annulation": "Annulation enregistrée.", "piece": "Document joint au dossier.",
+}
+"""The success message shown after each action (`?fait=…`): never text from the address."""
+FAILED = {"envoi-echec": "L'e-mail n'est pas parti : la tentative et sa raison sont dans "
+                         "l'historique."}
+"""The same, for an action that was recorded but did not succeed."""
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+
+def names(runtime: Runtime) -> dict[str, str]:
+    """The team's names by login: pages name people, not accounts."""
+    return {user.login: user.name for user in runtime.accounts.users()}
+
+
+def by_month(rows: Sequence[Any], day: date) -> list[dict[str, Any]]:
+    """The history newest first (by when each fact happened), by month: each with its
+    French title and whether it is shown open (the month of `day`, the one before, and
+    always the latest)."""
+    def at(row: Any) -> datetime:
+        return row["occurred_at"] if isinstance(row, dict) else row.occurred_at
+
+    def version(row: Any) -> int:
+        return row["version"] if isinstance(row, dict) else row.version
+
+    this_month = (day.year, day.month)
+    last_month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+    months: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: (at(r), version(r)), reverse=True):
+        local = at(row).astimezone(PARIS)
+        key = (local.year, local.month)
+        if not months or months[-1]["key"] != key:
+            months.append({"key": key, "title": f"{MONTHS[local.month - 1]} {local.year}",
+                           "open": not months or key in (this_month, last_month),
+                           "rows": []})
+        months[-1]["rows"].append(row)
+    return months
+
+
+def person_to_call(case: Case, debtor: DebtorView | None) -> Contact:
+    """Whom to ask for: the last person reached on the file, else its billing contact,
+    else the person last seen at the debtor; completed (function, phone, e-mail) from
+    what the debtor's page knows of them. Empty when nobody is known."""
+    people = {person_key(p.name.value): p for p in (debtor.people if debtor else [])}
+    touched = case.last_touch.contact if case.last_touch else None
+    for known in (touched, case.billing_recipient):
+        if known is not None and known.name.strip():
+            seen = people.get(person_key(known.name))
+            if seen is None:
+                return known
+            return Contact(known.name,
+                           known.function or (seen.function.value if seen.function else ""),
+                           known.phone or seen.phone, known.email or seen.email)
+    if debtor and debtor.people:
+        first = debtor.people[0]
+        return Contact(first.name.value, first.function.value if first.function else "",
+                       first.phone, first.email)
+    return Contact("")
+
+
+def next_step(runtime: Runtime, line: CaseLine, day: date) -> dict[str, Any] | None:
+    """What the file's scenario asks today (`action`, with `why`), or when and why not
+    (`why` alone), as the day's list reads it; None for a file that is over."""
+    if line.phase in ENDED:
+        return None
+    scenario = runtime.files.open_playbook("relance").scenario_for(line.debtor_account)
+    last = runtime.reads.last_touches([line.debtor_account]).get(line.debtor_account)
+    due = next_action(line.progress(), scenario, day, runtime.calendar, last)
+    action = (due.step.label if due.step else ACTIONS.get(due.kind, "")) if due.is_due else ""
+    return {"action": action, "why": due.why}
+
+
+def others_today(debtor: DebtorView | None, me: str) -> list[dict[str, Any]]:
+    """Today's contacts with the debtor by somebody else, one per contact (a call and the
+    promise heard during it are one): who, when, the channel and outcome, and what else
+    it recorded."""
+    contacts: dict[tuple[str, datetime], dict[str, Any]] = {}
+    for touch in debtor.touched_today if debtor else []:
+        if touch["actor"] == me:
+            continue
+        seen = contacts.setdefault((touch["actor"], touch["occurred_at"]), {
+            "actor": touch["actor"], "at": touch["occurred_at"], "kinds": [],
+            "channel": touch["channel"], "outcome": touch["outcome"],
+            "number": touch["number"]})
+        if touch["kind"] not in seen["kinds"] and touch["kind"] != "CallLogged":
+            seen["kinds"].append(touch["kind"])  # a call is said by its channel
+        seen["outcome"] = seen["outcome"] or touch["outcome"]
+    return list(contacts.values())
+
+
+def next_file(runtime: Runtime, session: Session, account: str, day: date
+               ) -> DebtorRow | None:
+    """The debtor to work after this one in the user's own Ma journée (read as `day_page`
+    reads it): the next not yet contacted nor being called by a colleague, after this
+    debtor's place (from the top again at the end); None once the day is done."""
+    me = session.user.login
+    claims = {claim.account: claim.login for claim in runtime.claims.live()}
+    rows, _ = runtime.reads.as_of_position(
+        ("day_by_debtor", day, me, False, me, tuple(sorted(claims.items()))),
+        lambda: day_by_debtor(runtime.reads, runtime.files.open_playbook("relance"),
+                              runtime.calendar, day, me, first=SHOWN, claims=claims,
+                              viewer=me))
+    todo = [row for row in rows if row.items and not row.marked]
+    here = next((i for i, row in enumerate(todo) if row.account == account), None)
+    after = todo if here is None else todo[here + 1:] + todo[:here]
+    return after[0] if after else None
