@@ -220,7 +220,9 @@ def next_action(progress: Progress, scenario: Scenario, day: date, calendar: Cal
     if plan.never_worked and dates[index] < day and step.kind != "pre_due":
         why += " (dossier jamais relancé : le scénario reprend à son début)"
     elif len(fallen) > 1:
-        why += f" ({len(fallen) - 1} étape(s) antérieure(s) non faite(s) regroupée(s))"
+        earlier = len(fallen) - 1
+        why += (" (1 étape antérieure non faite regroupée)" if earlier == 1 else
+                f" ({earlier} étapes antérieures non faites regroupées)")
     if reasons:
         why = " ; ".join(reasons) + " — " + why
     return Due(step, dates[index], why, scenario.step_reference(step),

@@ -196,7 +196,9 @@ def _payment(w: Words, d: dict[str, Any]) -> str:
 def _attached(d: dict[str, Any]) -> str:
     """How many documents went with a message, when some did."""
     count = len(d.get("attachments") or ())
-    return f"{count} pièce(s) jointe(s)" if count else ""
+    if not count:
+        return ""
+    return "1 pièce jointe" if count == 1 else f"{count} pièces jointes"
 
 
 def _document(_: Words, d: dict[str, Any]) -> str:

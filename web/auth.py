@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.infra.accounts import Role, Session
+from projections.french import count
 from web.urls import path_for
 
 SESSION_COOKIE = "relance_session"
@@ -150,7 +151,7 @@ def _log_in(request: Request, login: str, password: str, suite: str) -> Response
         security.warning("login throttled", login=login, client=address,
                          retry_after=attempt.retry_after)
         return _login_form(request, suite, login, "Trop de tentatives : réessayez dans "
-                           f"{attempt.retry_after} seconde(s).", 429,
+                           f"{count(attempt.retry_after, 'seconde')}.", 429,
                            headers={"Retry-After": str(attempt.retry_after)})
     found = runtime.accounts.log_in(login, password, client=address,
                                     agent=request.headers.get("User-Agent", ""))

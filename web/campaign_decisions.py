@@ -19,13 +19,19 @@ from adapters.messages import in_french
 from adapters.usecases import campaign
 from domain.dispatch import FAILED, PRINTED, SENT, SKIPPED, UNCERTAIN, DispatchRefused
 from domain.errors import DomainError
+from projections.french import count
 
 MAX_SUBJECT, MAX_TEXT, MAX_REASON = 300, 20_000, 500
-DONE_WORDS = {"envoyes": "message(s) envoyé(s)", "lettres": "lettre(s) à imprimer",
-              "echecs": "message(s) en échec : nouvel essai au prochain envoi",
-              "vides": "message(s) écarté(s) : plus rien à relancer",
-              "ecartes": "message(s) écarté(s)", "regles": "message(s) incertain(s) réglé(s)",
-              "encours": "message(s) en cours d'envoi (voir Envois)"}
+DONE_WORDS = {"envoyes": ("message envoyé", "messages envoyés"),
+              "lettres": ("lettre à imprimer", "lettres à imprimer"),
+              "echecs": ("message en échec : nouvel essai au prochain envoi",
+                         "messages en échec : nouvel essai au prochain envoi"),
+              "vides": ("message écarté : plus rien à relancer",
+                        "messages écartés : plus rien à relancer"),
+              "ecartes": ("message écarté", "messages écartés"),
+              "regles": ("message incertain réglé", "messages incertains réglés"),
+              "encours": ("message en cours d'envoi (voir Envois)",
+                          "messages en cours d'envoi (voir Envois)")}
 """What a decision did, as the queue says it afterwards."""
 DONE_OF_STATE = {SENT: "envoyes", PRINTED: "lettres", FAILED: "echecs", SKIPPED: "vides"}
 """What a validated message became once sent (or tried)."""
@@ -86,7 +92,7 @@ class Decision:
 
 def said(done: dict[str, int]) -> str:
     """What was done, in French."""
-    return "; ".join(f"{n} {DONE_WORDS[name]}" for name, n in done.items() if n)
+    return "; ".join(count(n, *DONE_WORDS[name]) for name, n in done.items() if n)
 
 
 def decide(runtime: Runtime, actor: str, form: dict[str, str], ticked: list[str]

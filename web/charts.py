@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 84, 12, 12, 36
+"""Margins; the left one holds a label as wide as « 1 003 189 € »."""
 PALETTE = ("#0d6efd", "#198754", "#fd7e14", "#dc3545", "#6f42c1", "#20c997", "#6c757d")
 """Bootstrap's blue, green, orange, red, purple, teal, grey: told apart in the legend."""
 Number = Decimal | int | None

@@ -20,6 +20,7 @@ from adapters.parsing import parse_date
 from adapters.settings import Settings
 from adapters.usecases.campaign import RUN_ACTOR, run_campaign
 from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
+from projections.french import word
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
 
@@ -123,4 +124,4 @@ def demo_seed(
                   f"{runtime.store.description} (ex. : {', '.join(numbers[:3])}).")
         if logins:
             out.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : "
-                      + ", ".join(f"{login} ({role})" for login, role in logins))
+                      + ", ".join(f"{login} ({word('role', role)})" for login, role in logins))

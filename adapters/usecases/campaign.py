@@ -66,6 +66,7 @@ from domain.kinds import CHASING
 from domain.receipts import receipt_id
 from domain.scenarios import Scenario, Step
 from domain.values import Channel, Contact, start_of_day
+from projections.french import count
 
 log = logging.getLogger("relance.campaign")
 
@@ -511,7 +512,7 @@ def _cover_html(day: date, rows: Sequence[dict[str, Any]]) -> str:
     lines = "".join(
         f"<tr><td>{i}</td><td>{escape(r['debtor_name'])}</td><td>{escape(r['template'])}"
         f"</td><td>{escape(', '.join(r['numbers']))}</td></tr>" for i, r in enumerate(rows, 1))
-    return (f"<html><body><h1>Lettres du {day:%d/%m/%Y}</h1><p>{len(rows)} lettre(s) à "
+    return (f"<html><body><h1>Lettres du {day:%d/%m/%Y}</h1><p>{count(len(rows), 'lettre')} à "
             f"mettre sous pli.</p><table><tr><th>#</th><th>Débiteur</th><th>Document</th>"
             f"<th>Factures</th></tr>{lines}</table></body></html>")
 

@@ -23,7 +23,7 @@ def test_a_wrong_password_is_refused_in_french_and_brute_force_is_slowed(server,
         assert "Identifiant ou mot de passe incorrect." in wrong.text
     slowed = submit_login(client, "marie", PASSWORD)
     assert slowed.status_code == 429
-    assert "Trop de tentatives : réessayez dans 1 seconde(s)." in slowed.text
+    assert "Trop de tentatives : réessayez dans 1 seconde." in slowed.text
     assert slowed.headers["retry-after"] == "1"
 
 

@@ -43,7 +43,7 @@ def test_a_supervisor_sends_two_ticked_messages_and_sees_them_sent(served, smtp,
         page.check(f"section[data-account='{account}'] input[name=choix]")
     page.click("text=Envoyer la sélection")
     page.wait_for_url("**/envois/a-valider?envoyes=2")
-    assert "2 message(s) envoyé(s)" in page.locator("#fait").inner_text()
+    assert "2 messages envoyés" in page.locator("#fait").inner_text()
     assert page.locator("section.message").count() == 0
     assert page.locator("#nav-a-valider").inner_text() == "À valider"
     assert sorted(str(m["To"]) for m in smtp.messages) == [
@@ -54,7 +54,7 @@ def test_a_supervisor_sends_two_ticked_messages_and_sees_them_sent(served, smtp,
     for account in ("411ACME", "411GLOB"):
         row = page.locator(f"tbody.debtor[data-account='{account}'] tr.message")
         assert row.locator("td.state").inner_text() == "envoyé"
-        assert "chef.equipe" in row.inner_text()
+        assert "Chef d'équipe" in row.inner_text()
     assert "Envoyés\n2" in page.locator("#resume").inner_text()
     page.screenshot(path=str(tmp_path / "envois.png"), full_page=True)
     assert (tmp_path / "envois.png").stat().st_size > 0

@@ -118,7 +118,7 @@ def test_the_days_letters_are_printed_in_one_pdf(store_url, mailbox, tmp_path: P
     assert "2 lettre(s)" in printed.stdout
     pdf = PdfReader(io.BytesIO((tmp_path / "lettres.pdf").read_bytes()))
     text = " ".join(page.extract_text() for page in pdf.pages)
-    assert "2 lettre(s) à mettre sous pli" in text
+    assert "2 lettres à mettre sous pli" in text
     assert "Client 0 SARL" in text
     assert "Client 1 SARL" in text
     assert len(pdf.pages) >= 3

@@ -172,7 +172,7 @@ def test_a_message_to_validate_is_edited_and_sent_and_another_is_set_aside(serve
     body = message.get_body(("plain",)).get_content()
     assert "Nous restons à votre écoute au 01 00 00 00 00." in body
     assert "VAL-ACME" in body
-    assert "1 message(s) envoyé(s)" in html.unescape(chef.get(sent.headers["location"]).text)
+    assert "1 message envoyé" in html.unescape(chef.get(sent.headers["location"]).text)
 
     queue = chef.get("/envois/a-valider").text
     globex = card(queue, "411GLOB")
@@ -230,7 +230,7 @@ def test_the_days_letters_download_as_one_pdf_and_a_formal_notice_gets_its_numbe
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith('attachment; filename="lettres-')
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
-    assert "2 lettre(s) à mettre sous pli" in text
+    assert "2 lettres à mettre sous pli" in text
     assert "LET-ACME" in text
     assert "69003 LYON" in text  # the letter's address window
     assert "MISE EN DEMEURE" in text.upper()

@@ -169,7 +169,7 @@ def test_the_duplicates_email_carries_the_invoice_pdf_of_the_file(runtime, inbox
     fact = runtime.files.history(N)[-1]
     assert (fact.kind, fact.data["template"]) == ("DocumentSent", "duplicate_cover")
     assert list(fact.data["attachments"]) == [pdf.sha256]
-    assert "1 pièce(s) jointe(s)" in describe(fact.kind, fact.data)
+    assert "1 pièce jointe" in describe(fact.kind, fact.data)
 
 
 def test_without_an_invoice_pdf_the_duplicate_carries_a_copy_marked_as_such_once(runtime,
