@@ -260,8 +260,9 @@ class Reads(HoldingReads, DispatchReads):
             {"account": account, "limit": limit}, HISTORY.columns)
         return rows[::-1]
 
-    def debtor(self, account: str, day: date) -> DebtorView | None:
-        """A debtor, its files with totals, its known contacts, and who reached it on `day`."""
+    def debtor(self, account: str, day: date, open_only: bool = False) -> DebtorView | None:
+        """A debtor, its files with totals, its known contacts, and who reached it on `day`
+        (only its open files listed, when `open_only`: a file page's call form)."""
         found = self.views.rows("SELECT * FROM {debtors} WHERE account = :account",
                                 {"account": account}, DEBTORS.columns)
         if not found:
@@ -283,7 +284,8 @@ class Reads(HoldingReads, DispatchReads):
             invoiced={t["currency"]: t["invoiced"] for t in totals},
             outstanding={t["currency"]: t["outstanding"] for t in totals},
             file_count=sum(t["n"] for t in totals),
-            files=self._lines("debtor_account = :account", {"account": account}, day,
+            files=self._lines("debtor_account = :account" + (f" AND {OPEN}" if open_only else ""),
+                              {"account": account}, day,
                               order="outstanding DESC, due_on, number",
                               suffix=" LIMIT 500"),
             people=people, identity=identity, owner=owners[0] if owners else None,

@@ -69,9 +69,12 @@ def _rows(kind: str, account: str, ref: str, field: str, text: str) -> list[Chan
     changes: list[Change] = [Delete(SEARCH_KEYS, {"kind": kind, "account": account,
                                                   "ref": ref, "field": field})] \
         if field in REPLACED else []
+    words = folded.split()
+    if field == "number":  # « 296 » finds FA-2025-00296: a number's digits without its zeros
+        words += [w.lstrip("0") for w in words if w.isdigit() and w.lstrip("0") != w]
     changes.extend(Upsert(SEARCH_KEYS, {"kind": kind, "account": account, "ref": ref,
                                         "field": field, "word": word, "folded": folded})
-                   for word in dict.fromkeys(folded.split()))
+                   for word in dict.fromkeys(w for w in words if w))
     return changes
 
 
@@ -79,7 +82,7 @@ class Search:
     """The search read model."""
 
     name = "search"
-    version = 1
+    version = 2
     state_based = False
     tables = (SEARCH_KEYS,)
 
@@ -199,7 +202,8 @@ def _matching(views: ViewStore, kind: str, lead: str, words: list[str],
     rows = views.rows(WORDS, {"kind": kind, "low": lead, "high": lead + END,
                               "limit": CANDIDATES if len(words) > 1 else shown * 4}, {})
     kept = [row for row in rows
-            if all(any(w.startswith(t) for w in row["folded"].split()) for t in words)]
+            if all(any(w.startswith(t) for w in [row["word"], *row["folded"].split()])
+                   for t in words)]
     kept.sort(key=lambda row: (row["word"] != lead, row["folded"] != " ".join(words)))
     return [(row["account"], row["ref"]) for row in kept]
 

@@ -29,6 +29,7 @@ from domain.phases import ENDED
 from projections.french import label
 from web.auth import check_csrf, require_role
 from web.dependencies import get_runtime
+from web.drafts import take_draft
 from web.forms import OUTCOMES
 from web.live import live_marks, people_names
 from web.urls import path_for
@@ -66,6 +67,8 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
     identity = {name: said.value for name, said in debtor.identity.items()}
     open_files = [f for f in debtor.files if f.phase not in ENDED]
     names = people_names(runtime)
+    kept = take_draft(request) if values is None else None  # sent once the session expired
+    call_kept = kept.values if kept is not None and "outcome" in kept.values else None
     return request.app.state.templates.TemplateResponse(
         request, "debtor.html",
         {"debtor": debtor, "others_today": others, "claim": runtime.claims.of(account),
@@ -78,7 +81,8 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
          "values": values if values is not None and open_form == "identity" else identity,
          "person": values if values is not None and open_form == "person" else {},
          # one call about all its open files (any can be unticked), from the debtor's page
-         "call_files": open_files, "outcomes": OUTCOMES, "form_key": uuid.uuid4().hex},
+         "call_files": open_files, "outcomes": OUTCOMES, "form_key": uuid.uuid4().hex,
+         "call_values": call_kept or {}, "draft_kept": call_kept is not None},
         status_code=status_code)
 
 

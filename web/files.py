@@ -188,7 +188,17 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
                status_code: int = 200, open_form: str = "",
                open_document: str = "", done: str = "", draft_kept: bool = False
                ) -> Response:
+    """The file page; its file, its debtor's record and the playbook are read once."""
     fresh = runtime.wait_for_views(apres)
+    with runtime.files.reading_once():
+        return _file_page_read(request, runtime, number, fresh, errors, values, status_code,
+                               open_form, open_document, done, draft_kept)
+
+
+def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool,
+                    errors: dict[str, str] | None, values: dict[str, Any] | None,
+                    status_code: int, open_form: str, open_document: str, done: str,
+                    draft_kept: bool) -> Response:
     today = runtime.today()
     line = runtime.reads.case(number, today)
     if line is None:
@@ -200,7 +210,7 @@ def _file_page(request: Request, runtime: Runtime, number: str, apres: int | Non
     can_record = session.user.role in CAN_RECORD
     # The law's figures need every payment's date: they are computed from the file's facts.
     folded = runtime.files.case(number)
-    debtor = runtime.reads.debtor(line.debtor_account, today)  # read once for the page
+    debtor = runtime.reads.debtor(line.debtor_account, today, open_only=True)  # read once
     open_files, due_others = _debtors_files(line, debtor)
     person = file_view.person_to_call(folded, debtor)
     call_typed = not open_form and not open_document and "_attachment" not in (errors or {})

@@ -38,6 +38,13 @@ def test_a_part_of_an_invoice_number_finds_its_file_with_its_debtor_and_status(s
     assert "2 400,00 €" in page
 
 
+def test_the_digits_of_a_number_without_its_leading_zeros_find_the_file(server, agent):
+    _portfolio(server)
+    page = _text(agent.get("/recherche", params={"q": "296"}))
+    assert "FA-2025-00296" in page
+    assert "FA-2025-01234" not in page
+
+
 def test_a_name_typed_without_accents_or_capitals_finds_the_debtor(server, agent):
     _portfolio(server)
     page = _text(agent.get("/recherche", params={"q": "cevenol"}))

@@ -58,6 +58,30 @@ def test_a_call_typed_when_the_session_expired_comes_back_after_logging_in(serve
     http.close()
 
 
+def test_a_call_typed_on_the_debtor_page_comes_back_there_after_logging_in(server):
+    runtime = server.app.state.runtime
+    runtime.files.register_invoice("import", **register_kwargs("FA-52"))
+    account = runtime.files.case("FA-52").debtor.account
+    http = log_in(server, "noe", "agent")
+    assert runtime.wait_for_views(runtime.files.recorder.max_notification_id())
+    page = http.get(f"/debiteurs/{account}").text
+    _end_session(server, http)
+
+    sent = http.post("/dossiers/FA-52/appels", data={**_call_form(page), "retour": "debiteur"},
+                     headers={"Referer": f"{server.url}/debiteurs/{account}"})
+    assert sent.status_code == 303
+    login_page = http.get(sent.headers["location"])
+    back = http.post("/connexion", data={"login": "noe", "password": PASSWORD,
+                                         "suite": hidden(login_page.text, "suite"),
+                                         "csrf": hidden(login_page.text)})
+    assert back.headers["location"] == f"/debiteurs/{account}"
+    refilled = http.get(f"/debiteurs/{account}").text
+    assert SHOWN_AGAIN in refilled
+    assert html.escape(SUMMARY, quote=False) in refilled       # in the debtor page's call form
+    assert 'value="Hélène Bertin"' in refilled
+    http.close()
+
+
 def test_a_fact_form_comes_back_open_and_filled_even_without_the_referer(server):
     runtime = server.app.state.runtime
     runtime.files.register_invoice("import", **register_kwargs("FA-52"))
