@@ -84,41 +84,43 @@ def main() -> None:
         server = subprocess.Popen(
             [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port),
              "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base, timeout=60)
-        rng = random.Random(5)
-        pages = {
-            "baseline /healthz": lambda: "/healthz",
-            "worklist by debtor, agent": lambda: "/journee?agent=bruno.petit",
-            "worklist by debtor, team": lambda: "/journee?equipe=1",
-            "file": lambda: f"/dossiers/{rng.choice(numbers)}",
-            "debtor": lambda: f"/debiteurs/{rng.choice(accounts)}",
-            "portfolio (filtered, page 50)": lambda: "/portefeuille?statut=paid&page=50",
-            "search as one types":
-                lambda: f"/recherche/suggestions?q={rng.choice(numbers)[-5:]}",
-        }
-        sessions = [httpx.Client(base_url=base, timeout=60) for _ in range(CLIENTS)]
-        for http in sessions:  # logging in hashes a password: not while timing
-            assert submit_login(http, "bench.agent", PASSWORD).status_code == 303
-        rounds: dict[str, tuple[Round, Round]] = {}
-        for name, path in pages.items():  # one page at a time, 8 clients at once
+        try:  # the server goes whatever happens: a left-over one would hold its connections
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base, timeout=60)
+            rng = random.Random(5)
+            pages = {
+                "baseline /healthz": lambda: "/healthz",
+                "worklist by debtor, agent": lambda: "/journee?agent=bruno.petit",
+                "worklist by debtor, team": lambda: "/journee?equipe=1",
+                "file": lambda: f"/dossiers/{rng.choice(numbers)}",
+                "debtor": lambda: f"/debiteurs/{rng.choice(accounts)}",
+                "portfolio (filtered, page 50)": lambda: "/portefeuille?statut=paid&page=50",
+                "search as one types":
+                    lambda: f"/recherche/suggestions?q={rng.choice(numbers)[-5:]}",
+            }
+            sessions = [httpx.Client(base_url=base, timeout=60) for _ in range(CLIENTS)]
+            for http in sessions:  # logging in hashes a password: not while timing
+                assert submit_login(http, "bench.agent", PASSWORD).status_code == 303
+            rounds: dict[str, tuple[Round, Round]] = {}
+            for name, path in pages.items():  # one page at a time, 8 clients at once
 
-            def ask(n: int, _: int, path: Callable[[], str] = path, name: str = name) -> float:
-                answer = sessions[n].get(path())
-                assert answer.status_code == 200, (name, answer.status_code)
-                return _server_ms(answer)
+                def ask(n: int, _: int, path: Callable[[], str] = path, name: str = name) -> float:
+                    answer = sessions[n].get(path())
+                    assert answer.status_code == 200, (name, answer.status_code)
+                    return _server_ms(answer)
 
-            run_clients(CLIENTS, 3, 0.0, ask)  # warm: each worker's first answer is untimed
-            rounds[name] = (run_clients(CLIENTS, args.requests, CLIENTS / args.rate, ask),
-                            run_clients(CLIENTS, args.requests, 0.0, ask))
-        for http in sessions:
-            http.close()
-        after_fact = _uncached_day(runtime)
-        processes = children(server.pid)
-        workers = [rss_mib(pid) for pid, cmd in processes if "spawn_main" in cmd]
-        runner = [rss_mib(pid) for pid, cmd in processes if "projections" in cmd]
-        server.terminate()
-        server.wait(timeout=30)
+                run_clients(CLIENTS, 3, 0.0, ask)  # warm: each worker's first answer is untimed
+                rounds[name] = (run_clients(CLIENTS, args.requests, CLIENTS / args.rate, ask),
+                                run_clients(CLIENTS, args.requests, 0.0, ask))
+            for http in sessions:
+                http.close()
+            after_fact = _uncached_day(runtime)
+            processes = children(server.pid)
+            workers = [rss_mib(pid) for pid, cmd in processes if "spawn_main" in cmd]
+            runner = [rss_mib(pid) for pid, cmd in processes if "projections" in cmd]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     _table(args, rounds)
     healthz = rounds.pop("baseline /healthz")
     worst = max(quantile(paced.ms, 0.95) for paced, _ in rounds.values())

@@ -97,7 +97,7 @@ def test_the_debtor_page_changes_identity_and_completes_a_person(server, agent):
     shown = agent.get(moved.headers["location"]).text
     assert "Page SARL" in shown
     assert "BP 42<br>69002 Lyon Cedex 02" in shown
-    assert f"par agent.test le {runtime.today():%d/%m/%Y}" in shown
+    assert f"par Agent.Test le {runtime.today():%d/%m/%Y}" in shown
 
     completed = agent.post("/debiteurs/411PAGE/personnes", data={
         "csrf": csrf, "name": "Jean Dupont", "function": "DAF", "role": "decision_maker"})
