@@ -74,7 +74,7 @@ def test_a_postgres_restart_under_load_gives_503s_loses_nothing_and_recovers(pos
 
     def client(n: int) -> None:
         with httpx.Client(base_url=base, headers=AUTH, timeout=30) as http:
-            for i in range(400):                                         # bounded by count
+            for i in range(5000):      # bounded by count; ends when `stop` is set, long before
                 if stop.is_set():
                     return
                 text = f"client {n} note {i}"
