@@ -69,6 +69,9 @@ def test_the_api_docs_render_in_chromium_under_the_sites_policy(server, browser)
     server.app.state.runtime.accounts.add("dev.api", "Développeuse", "agent", PASSWORD)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script("window.__violations = []; document.addEventListener("
+                         "'securitypolicyviolation', e => window.__violations.push("
+                         "e.violatedDirective + ' ' + e.blockedURI));")
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text)
             if message.type == "error" else None)
@@ -80,7 +83,11 @@ def test_the_api_docs_render_in_chromium_under_the_sites_policy(server, browser)
     page.wait_for_url("**/docs")
     page.wait_for_selector(".opblock", timeout=15_000)
     assert page.locator(".opblock").count() >= 6                  # every operation listed
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("relance")
     page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+    page.locator(".opblock-summary").first.click()                     # an operation opens
+    page.wait_for_selector(".opblock-body", timeout=5_000)
+    assert page.evaluate("window.__violations") == []             # the CSP blocked nothing
     assert problems == []                                         # nothing blocked, no error
 
 

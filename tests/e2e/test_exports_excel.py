@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from domain.values import Debtor, PaymentMeans
 from tests.builders import eur, register_kwargs
 from tests.e2e.cli_runner import relance
-from tests.e2e.conftest import PASSWORD, hidden, log_in
+from tests.e2e.conftest import hidden, log_in
 
 FAR = Debtor(account="411LODZ", name="Łódź Café ☕ Ünal")
 
@@ -106,25 +106,3 @@ def test_a_csv_written_by_the_command_line_is_recorded_by_the_digest_of_its_file
     assert hashlib.sha256(content).hexdigest() in made.stderr
     assert _as_excel_reads(content, "cp1252")[1][8] == "100,00"
     assert relance(store_url, "verify").returncode == 0
-
-
-def test_the_api_docs_render_with_no_policy_violation(server, browser):
-    server.app.state.runtime.accounts.add("dev.api", "Développeuse", "agent", PASSWORD)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script("window.__violations = []; document.addEventListener("
-                         "'securitypolicyviolation', e => window.__violations.push("
-                         "e.violatedDirective + ' ' + e.blockedURI));")
-    console: list[str] = []
-    page.on("console", lambda message: console.append(message.text)
-            if message.type == "error" else None)
-    page.goto(f"{server.url}/docs")
-    page.fill("#login", "dev.api")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/docs")
-    page.wait_for_selector(".opblock", timeout=15_000)
-    assert page.locator(".swagger-ui .info .title").inner_text().startswith("relance")
-    page.locator(".opblock-summary").first.click()                     # an operation opens
-    page.wait_for_selector(".opblock-body", timeout=5_000)
-    assert page.evaluate("window.__violations") == []
-    assert console == []
