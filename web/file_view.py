@@ -44,11 +44,6 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "septembre", "octobre", "novembre", "décembre")
 
 
-def names(runtime: Runtime) -> dict[str, str]:
-    """The team's names by login: pages name people, not accounts."""
-    return {user.login: user.name for user in runtime.accounts.users()}
-
-
 def by_month(rows: Sequence[Any], day: date) -> list[dict[str, Any]]:
     """The history newest first (by when each fact happened), by month: each with its
     French title and whether it is shown open (the month of `day`, the one before, and

@@ -49,6 +49,7 @@ from web.dependencies import get_runtime
 from web.downloads import content_disposition
 from web.drafts import take_draft
 from web.forms import OUTCOMES, CallForm
+from web.live import people_names
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
 from web.work import PORTFOLIO_FIELDS, day_page, portfolio_page, team
@@ -180,7 +181,7 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
          "prescription": prescription(invoice.case), "errors": {}, "values": {},
          "form_key": "", "outcomes": OUTCOMES, "fact_forms": (), "open_form": "",
          "documents": {}, "can_record": False, "as_of": instant, "as_of_typed": text.strip(),
-         "attached": document_lines(invoice.case), "names": file_view.names(runtime)})
+         "attached": document_lines(invoice.case), "names": people_names(runtime)})
 
 
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
@@ -240,7 +241,7 @@ def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool
          "next_file": file_view.next_file(runtime, session, line.debtor_account, today)
          if can_record else None,
          "done": file_view.DONE.get(done, ""), "failed": file_view.FAILED.get(done, ""),
-         "names": file_view.names(runtime),
+         "names": people_names(runtime),
          "attached": document_lines(folded), "attachment_kinds": UPLOAD_KINDS,
          "can_record": can_record, "draft_kept": draft_kept},
         status_code=status_code,

@@ -13,6 +13,7 @@ from adapters.infra.accounts import CAN_EXPORT, CAN_MANAGE_TEAM, CAN_RECORD, CAN
 from adapters.usecases import fact_forms
 from projections import french, history
 from web.campaign import waiting_count
+from web.live import people_names
 from web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -43,8 +44,7 @@ def person(context: dict[str, Any], login: str | None) -> str:
     request = context["request"]
     names = getattr(request.state, "people_names", None)
     if names is None:
-        users = request.app.state.runtime.accounts.users()
-        names = {user.login: user.name or user.login for user in users}
+        names = people_names(request.app.state.runtime)
         names["relance"] = "envoi automatique"
         request.state.people_names = names
     return str(names.get(login, login))
