@@ -28,12 +28,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download); the
-# PDF dossier's pages are rendered with poppler's pdftoppm. Installed as root if missing.
+# PDF dossier's pages are rendered with poppler's pdftoppm; the mailbox tests read from a
+# Dovecot IMAP server of their own. Installed as root if missing. The package starts the
+# system's Dovecot on ports 143 and 993 where it can: the tests never use it, so it is
+# stopped again at once.
 tools:
-	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || \
+	@{ command -v chromium && command -v pdftoppm && test -x /usr/sbin/dovecot; } \
+	  >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && \
-	    apt-get install -y -qq chromium poppler-utils >/dev/null); } || \
-	  echo "chromium or pdftoppm is not installed: the tests that need them will say so"
+	    apt-get install -y -qq chromium poppler-utils dovecot-imapd >/dev/null && \
+	    { ! [ -x /etc/init.d/dovecot ] || /etc/init.d/dovecot stop >/dev/null 2>&1 || :; }); \
+	  } || \
+	  echo "chromium, pdftoppm or dovecot is not installed: the tests that need them will say so"
 
 test: lint tools
 	$(BIN)/pytest

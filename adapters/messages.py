@@ -39,6 +39,8 @@ FRENCH: dict[str, str] = {
     "same_day_contact": "Ce débiteur a déjà été contacté aujourd'hui par quelqu'un d'autre : "
                         "indiquez le motif du second contact.",
     "no_open_dispute": "Aucun litige n'est ouvert sur ce dossier.",
+    "no_reply_waiting": "Cette réponse du débiteur n'attend plus : elle a déjà été traitée.",
+    "mail_refused": "Ce message n'est plus en attente : il a déjà été rattaché ou écarté.",
     "dispute_already_open": "Un litige est déjà ouvert sur ce dossier.",
     "invalid_payment_plan": "L'échéancier est incohérent avec le solde dû.",
     "idempotency_key_reused": "Cette demande a déjà été utilisée pour une autre action.",

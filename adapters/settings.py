@@ -75,6 +75,12 @@ class Settings:
       to date) or `external` (a separate `relance projections run` does).
     - RELANCE_RUN_AT: `HH:MM`, Paris time: `relance serve` runs the day's automatic
       sending once a day from that time (empty, the default: never by itself).
+    - RELANCE_INBOX_URL: the mailbox replies come back to, read by `relance serve`
+      (`imap://user:password@host:port/INBOX`, `imaps://…`, or `maildir:///path`); empty:
+      none is read. RELANCE_INBOX_EVERY: seconds between two readings (60).
+    - RELANCE_REPLY_ADDRESS: the address our e-mails ask to be answered at (Reply-To),
+      with each message's reply token added to it (`relance+r0123456789ab@…`); empty:
+      replies go to the creditor's address.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -99,6 +105,9 @@ class Settings:
     database_wait: int = 2
     run_at: time | None = None
     """When `relance serve` starts the daily run (Paris time); None: it does not."""
+    inbox_url: str = field(default="", repr=False)
+    inbox_every: int = 60
+    reply_address: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +130,9 @@ class Settings:
             agents_may_close=_flag(env, "RELANCE_AGENTS_MAY_CLOSE"),
             database_wait=_seconds(env, "RELANCE_DATABASE_WAIT", 2),
             run_at=_time_of_day(env, "RELANCE_RUN_AT"),
+            inbox_url=env.get("RELANCE_INBOX_URL", "").strip(),
+            inbox_every=_seconds(env, "RELANCE_INBOX_EVERY", 60),
+            reply_address=env.get("RELANCE_REPLY_ADDRESS", "").strip(),
             session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
             session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
             secure_cookies=_flag(env, "RELANCE_SECURE_COOKIES"),

@@ -17,7 +17,7 @@ import sys
 import time
 
 SCRIPTS = ("bench.import", "bench.commands", "bench.projections", "bench.pages",
-           "bench.export", "bench.campaign")
+           "bench.export", "bench.campaign", "bench.inbox")
 PAIR = re.compile(r"(\w+)=(\S+)")
 
 

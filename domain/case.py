@@ -208,6 +208,8 @@ class Case:
     a formal notice): the scenario spaces its next steps from it."""
     documents: tuple[AttachedDocument, ...] = ()
     """The documents on the file, in the order they were attached (a digest once)."""
+    replies_waiting: tuple[int, ...] = ()
+    """The debtor's replies not handled yet, by the version of their fact."""
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> Case:
@@ -312,6 +314,11 @@ class Case:
                 entry.version, d["sha256"], d["document_kind"], d["filename"], d["media_type"],
                 d["size"], d["note"], entry.occurred_at, entry.actor)
             return _with(self, documents=(*self.documents, document))
+        if kind == "ReplyReceived":
+            return _with(self, replies_waiting=(*self.replies_waiting, entry.version))
+        if kind == "ReplyHandled":
+            return _with(self, replies_waiting=tuple(
+                v for v in self.replies_waiting if v != d["reply_version"]))
         if kind == "PreDueReminderSent":
             return _with(self, pre_due_reminders=self.pre_due_reminders + 1)
         if kind == "ReminderSent":

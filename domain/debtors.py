@@ -134,6 +134,9 @@ class DebtorRecord(ChainedAggregate):
         self.identity_by: dict[str, tuple[str, datetime]] = {}
         self.people: dict[str, Person] = {}
         self.contacts: list[Contacted] = []
+        self.failing: dict[str, str] = {}
+        """Addresses our messages came back from (« adresse à corriger »), with the
+        diagnostic: the daily run does not write to them."""
 
     @staticmethod
     def create_id(account: str, **_: Any) -> UUID:
@@ -220,6 +223,29 @@ class DebtorRecord(ChainedAggregate):
                         timestamp=recorded_at)
         return earlier[-1] if earlier else None
 
+    def mark_failing(self, email: str, *, diagnostic: str, actor: str,
+                     timestamp: datetime) -> bool:
+        """Marks an address our message came back from; False when it already was."""
+        address = email.strip().lower()
+        if not address or address in getattr(self, "failing", {}):
+            return False
+        self._address_failed(account=self.account, email=address,
+                             diagnostic=clean(diagnostic[:1000], "diagnostic"), actor=actor,
+                             timestamp=timestamp)
+        return True
+
+    def clear_failing(self, email: str, *, reason: str, actor: str,
+                      timestamp: datetime) -> bool:
+        """Takes an address off « adresse à corriger » (fixed, or checked); False when it
+        was not on it."""
+        address = email.strip().lower()
+        if address not in getattr(self, "failing", {}):
+            return False
+        self._address_cleared(account=self.account, email=address,
+                              reason=one_line(reason or "", "reason"), actor=actor,
+                              timestamp=timestamp)
+        return True
+
     # -- reading ------------------------------------------------------------------------
 
     def contacts_on(self, day: date) -> list[Contacted]:
@@ -255,6 +281,16 @@ class DebtorRecord(ChainedAggregate):
         merge_person(known, person)
         known.recorded_by = actor
         known.recorded_at = timestamp
+
+    @event("AddressFailed")
+    def _address_failed(self, account: str, email: str, diagnostic: str, actor: str,
+                        timestamp: datetime) -> None:
+        self.failing = {**getattr(self, "failing", {}), email: diagnostic}
+
+    @event("AddressCleared")
+    def _address_cleared(self, account: str, email: str, reason: str, actor: str,
+                         timestamp: datetime) -> None:
+        self.failing = {k: v for k, v in getattr(self, "failing", {}).items() if k != email}
 
     @event("Contacted")
     def _contacted(self, account: str, day: date, at: datetime, actor: str, kinds: list[str],

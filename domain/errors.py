@@ -147,6 +147,13 @@ class DifferentDebtors(DomainError):
     code = "different_debtors"
 
 
+class NoReplyWaiting(DomainError):
+    """Handling a reply of the debtor that is not waiting on the file (handled already, or
+    not a reply)."""
+
+    code = "no_reply_waiting"
+
+
 class NoOpenDispute(DomainError):
     """Resolving a dispute while none is open."""
 

@@ -381,6 +381,57 @@ class CallbackScheduled(Fact):
     reason: str
 
 
+class ReplyReceived(Fact):
+    """Réponse du débiteur: an e-mail from the debtor, on each file the message it answers
+    covered (or, matched by its sender, each open file of the debtor). Who wrote, the
+    subject, the text without the quoted history, the message it answers and how it was
+    matched (`thread`, `token`, `sender`, or `person` when somebody attached it); the raw
+    message is kept apart, named by its SHA-256 (`mail_sha256`), like a document. It waits
+    for a person (`ReplyHandled`), and the daily run leaves the debtor alone meanwhile."""
+
+    mail: str
+    """The incoming message's record (`domain.mail`), as a hex id."""
+    writer: Contact
+    subject: str
+    text: str
+    answers: str
+    matched_by: str
+    mail_sha256: str
+    attachments: tuple[str, ...]
+
+
+class ReplyHandled(Fact):
+    """A person dealt with a reply of the debtor: what came of it (a promise, a dispute, a
+    duplicate requested, nothing to do), recorded on the file as such."""
+
+    reply_version: int
+    outcome: str
+    details: str
+
+
+class AutoReplyReceived(Fact):
+    """An automatic answer to our message (out of office, a delayed-delivery notice): kept
+    on the file, but neither a contact nor a reply to handle."""
+
+    mail: str
+    sender: str
+    subject: str
+    text: str
+    mail_sha256: str
+
+
+class DeliveryFailed(Fact):
+    """Non distribué: the mail server of the debtor returned our message (a delivery
+    status notification): the address failed, with the server's diagnostic. The message
+    the file says was sent never arrived."""
+
+    mail: str
+    recipient: str
+    diagnostic: str
+    message_id: str
+    mail_sha256: str
+
+
 class FactCorrected(Fact):
     """An earlier fact was wrong: these are its right values. The original stays."""
 
@@ -397,5 +448,6 @@ class FactRetracted(Fact):
 
 
 ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed,
-                       DocumentAttached)
+                       DocumentAttached, ReplyReceived, ReplyHandled, AutoReplyReceived,
+                       DeliveryFailed)
 

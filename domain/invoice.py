@@ -30,6 +30,7 @@ from domain.errors import (
     InvalidPaymentPlan,
     MissingInformation,
     NoOpenDispute,
+    NoReplyWaiting,
     Overpayment,
     PromiseBeforeContact,
     UncorrectableField,
@@ -46,6 +47,8 @@ from domain.values import (
     Instalment,
     Money,
     PaymentMeans,
+    ReplyMatch,
+    ReplyOutcome,
     Stamp,
     clean,
     one_line,
@@ -584,6 +587,45 @@ class Invoice(Aggregate):
             size=documents.size(size),
             note=clean(note, "note"),
         )
+
+    # -- what the debtor sends back -------------------------------------------------------
+
+    def receive_reply(self, stamp: Stamp, *, mail: str, writer: Contact, subject: str,
+                      text: str, answers: str, matched_by: ReplyMatch, mail_sha256: str,
+                      attachments: Sequence[str] = ()) -> None:
+        """Records the debtor's reply on the file; it waits for a person to handle it."""
+        self._trigger(
+            f.ReplyReceived, stamp, mail=require_text(mail, "mail"), writer=writer,
+            subject=one_line(subject, "subject"), text=clean(text, "text"),
+            answers=one_line(answers, "answers"), matched_by=ReplyMatch(matched_by).value,
+            mail_sha256=documents.digest(mail_sha256), attachments=_digests(attachments))
+
+    def handle_reply(self, stamp: Stamp, *, reply_version: int, outcome: ReplyOutcome,
+                     details: str = "") -> None:
+        """Records what came of a reply waiting on the file."""
+        if reply_version not in self.case.replies_waiting:
+            raise NoReplyWaiting(
+                f"entry {reply_version} of file {self.case.number} is not a reply waiting",
+                number=self.case.number, version=reply_version)
+        self._trigger(f.ReplyHandled, stamp, reply_version=reply_version,
+                      outcome=ReplyOutcome(outcome).value, details=clean(details, "details"))
+
+    def receive_auto_reply(self, stamp: Stamp, *, mail: str, sender: str, subject: str,
+                           text: str, mail_sha256: str) -> None:
+        """Records an automatic answer (out of office...): no contact, nothing to handle."""
+        self._trigger(
+            f.AutoReplyReceived, stamp, mail=require_text(mail, "mail"),
+            sender=one_line(sender, "sender"), subject=one_line(subject, "subject"),
+            text=clean(text, "text"), mail_sha256=documents.digest(mail_sha256))
+
+    def record_delivery_failure(self, stamp: Stamp, *, mail: str, recipient: str,
+                                diagnostic: str, message_id: str, mail_sha256: str) -> None:
+        """Records that our message to `recipient` came back undelivered."""
+        self._trigger(
+            f.DeliveryFailed, stamp, mail=require_text(mail, "mail"),
+            recipient=one_line(recipient, "recipient"), diagnostic=clean(diagnostic, "diagnostic"),
+            message_id=one_line(message_id, "message_id"),
+            mail_sha256=documents.digest(mail_sha256))
 
     # -- team work ----------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from domain.values import (
     DuplicateReason,
     HandoverTarget,
     PaymentMeans,
+    ReplyOutcome,
 )
 
 
@@ -104,7 +105,8 @@ class Kind:
     describe: Callable[[Words, dict[str, Any]], str]
     recorded_by: str
     """Where it comes from: a 'form' (below), the 'call' form, 'registration' (import,
-    API, CLI), 'sending' (a document sent by relance), 'contact' (any contact that was
+    API, CLI), 'sending' (a document sent by relance), 'mail' (what comes back to the
+    mailbox relance reads: replies, automatic answers, bounces), 'contact' (any contact that was
     the debtor's second that day, with its reason), 'attachment' (a document uploaded,
     imported with its invoice, or laid out by relance) or 'relance' itself (a consequence
     of another fact, such as an escompte earned by a payment)."""
@@ -133,6 +135,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "handover_target": tuple(t.value for t in HandoverTarget),
     "reminder_level": ("1", "2", "3"),
     "outcome": tuple(o.value for o in CallOutcome),
+    "reply_outcome": tuple(o.value for o in ReplyOutcome),
 }
 """The values each choice field takes; their French words are in `projections.french`."""
 
@@ -205,6 +208,15 @@ def _document(_: Words, d: dict[str, Any]) -> str:
     kind = ATTACHMENT_KINDS.get(d["document_kind"], d["document_kind"])
     return _join(kind[:1].upper() + kind[1:], f"« {d['filename']} »", size_in_french(d["size"]),
                  d["note"], f"SHA-256 {d['sha256'][:16]}…")
+
+
+def _reply(w: Words, d: dict[str, Any]) -> str:
+    writer = d["writer"]
+    who = f"{writer.name} <{writer.email}>" if writer.name and writer.email else \
+        writer.email or writer.name
+    return _join(f"de {who}", f"« {d['subject']} »" if d["subject"] else "",
+                 d["text"][:300] + ("…" if len(d["text"]) > 300 else ""),
+                 w.word("reply_match", d["matched_by"]), _attached(d))
 
 
 def _correction(w: Words, d: dict[str, Any]) -> str:
@@ -387,6 +399,24 @@ KINDS: tuple[Kind, ...] = (
             Field("reason", "Motif")),
         "schedule_callback", lambda v: dict(callback_on=v["callback_on"], owner=v["owner"],
                                             reason=_text(v["reason"])), accounts=("owner",))),
+    Kind(f.ReplyReceived, "Réponse du débiteur", _reply, "mail",
+         touch=Touch(channel="email", person="writer", spoke=True)),
+    Kind(f.ReplyHandled, "Réponse traitée", lambda w, d: _join(
+        f"réponse n° {d['reply_version']} : {w.word('reply_outcome', d['outcome'])}",
+        d["details"]), "form", Form(
+        "reponse", "Réponse traitée", (
+            Field("reply", "N° de la réponse", "number", True),
+            Field("outcome", "Suite donnée", CHOICE, True, "reply_outcome"),
+            Field("details", "Précisions")),
+        "handle_reply", lambda v: dict(reply_version=v["reply"],
+                                       outcome=ReplyOutcome(v["outcome"]),
+                                       details=_text(v["details"])))),
+    Kind(f.AutoReplyReceived, "Réponse automatique", lambda _, d: _join(
+        f"de {d['sender']}", f"« {d['subject']} »" if d["subject"] else "", d["text"][:200]),
+        "mail"),
+    Kind(f.DeliveryFailed, "Non distribué", lambda _, d: _join(
+        f"l'e-mail à {d['recipient']} est revenu", d["diagnostic"][:300],
+        f"Message-ID {d['message_id']}" if d["message_id"] else ""), "mail"),
     Kind(f.FactCorrected, "Correction", _correction, "form", Form(
         "correction", "Corriger une entrée", (
             Field("target", "N° de l'entrée", "number", True),
@@ -409,6 +439,10 @@ TOUCHING = frozenset(kind.name for kind in KINDS if kind.touch is not None)
 CHASING = frozenset(kind.name for kind in KINDS if kind.touch is not None and kind.touch.chases)
 """Contacts we make to chase the debtor: the same-day rule counts one a day."""
 SPOKE = frozenset(kind.name for kind in KINDS if kind.touch is not None and kind.touch.spoke)
+FROM_DEBTOR = frozenset(kind.name for kind in KINDS
+                        if kind.touch is not None and kind.recorded_by == "mail")
+"""Contacts the debtor made (a reply by e-mail): a contact for the scenario's spacing, but
+nobody of the team contacted the debtor."""
 """Contacts in which somebody at the debtor spoke with us: a promise can come from one."""
 
 

@@ -20,6 +20,7 @@ from domain.engine import Recorded, as_list
 from domain.errors import AlreadyRegistered
 from domain.exports import ExportRegister
 from domain.invoice import Invoice, invoice_id
+from domain.mail import MailCommands
 from domain.values import (
     CallOutcome,
     Channel,
@@ -36,7 +37,7 @@ from domain.values import (
 __all__ = ["CaseFiles", "Recorded"]
 
 
-class CaseFiles(DebtorBook, ExportRegister, BatchCommands):
+class CaseFiles(DebtorBook, ExportRegister, BatchCommands, MailCommands):
     """The files of unpaid invoices, and every command recorded on them."""
 
     name = "CaseFiles"

@@ -215,6 +215,26 @@ class CallOutcome(StrEnum):
     NO_ANSWER = "no_answer"
 
 
+class ReplyOutcome(StrEnum):
+    """What came of a reply of the debtor, once a person read it."""
+
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    DUPLICATE = "duplicate"
+    NOTHING = "nothing"
+
+
+class ReplyMatch(StrEnum):
+    """How an incoming message found its files: the thread of our message (In-Reply-To,
+    References), the reply token of our message in its address or subject, its sender's
+    address among the debtor's people, or a person who attached it."""
+
+    THREAD = "thread"
+    TOKEN = "token"  # noqa: S105 (a reply token, not a secret)
+    SENDER = "sender"
+    PERSON = "person"
+
+
 class PaymentMeans(StrEnum):
     """How the debtor pays: virement, chèque, LCR (lettre de change relevé), etc."""
 

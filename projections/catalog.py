@@ -6,6 +6,7 @@ from projections.case_view import CaseView, Planning
 from projections.debtors import Debtors
 from projections.dispatches import Dispatches
 from projections.history import History
+from projections.mail import Mail
 from projections.schema import Projection
 from projections.search import Search
 from projections.trends import Trends
@@ -13,4 +14,4 @@ from projections.trends import Trends
 
 def all_projections(planning: Planning) -> list[Projection]:
     """The projections, in the order they are applied."""
-    return [CaseView(planning), History(), Debtors(), Dispatches(), Search(), Trends()]
+    return [CaseView(planning), History(), Debtors(), Dispatches(), Search(), Trends(), Mail()]

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from domain.kinds import FROM_DEBTOR
 from domain.phases import COMMITMENTS, RANK, UNCLAIMED, sql_list
 from domain.values import start_of_day
 from projections.case_view import (
@@ -37,6 +38,7 @@ from projections.debtors import (
 from projections.dispatches import DispatchReads
 from projections.history import HISTORY
 from projections.holdings import HoldingReads
+from projections.mail import MailReads
 from projections.schema import Type
 from projections.storage import ViewStore
 
@@ -197,7 +199,11 @@ class AgingRow:
         return sum(self.buckets.values(), Decimal("0.00"))
 
 
-class Reads(HoldingReads, DispatchReads):
+THEIRS = sql_list(sorted(FROM_DEBTOR))
+"""The contacts the debtor made, as an SQL list."""
+
+
+class Reads(HoldingReads, DispatchReads, MailReads):
     """Read-side questions, answered from the view store (who holds what: `HoldingReads`)."""
 
     def __init__(self, views: ViewStore) -> None:
@@ -260,20 +266,16 @@ class Reads(HoldingReads, DispatchReads):
             {"account": account, "limit": limit}, HISTORY.columns)
         return rows[::-1]
 
-    def debtor(self, account: str, day: date, open_only: bool = False) -> DebtorView | None:
-        """A debtor, its files with totals, its known contacts, and who reached it on `day`
-        (only its open files listed, when `open_only`: a file page's call form)."""
+    def debtor(self, account: str, day: date) -> DebtorView | None:
+        """A debtor, its files with totals, its known contacts, and who reached it on `day`."""
         found = self.views.rows("SELECT * FROM {debtors} WHERE account = :account",
                                 {"account": account}, DEBTORS.columns)
         if not found:
             return None
         where = {"account": account}
-        people = self.debtor_people(account)
         identity = identity_of(self.views.rows(
             "SELECT * FROM {debtor_identity} WHERE account = :account", where,
             DEBTOR_IDENTITY.columns))
-        owners = self.views.rows("SELECT * FROM {debtor_owners} WHERE account = :account",
-                                 where, DEBTOR_OWNERS.columns)
         totals = self.views.rows(
             "SELECT currency, COUNT(*) AS n, SUM(amount) AS invoiced, "
             "SUM(outstanding) AS outstanding FROM {case_view} WHERE debtor_account = :account "
@@ -284,12 +286,28 @@ class Reads(HoldingReads, DispatchReads):
             invoiced={t["currency"]: t["invoiced"] for t in totals},
             outstanding={t["currency"]: t["outstanding"] for t in totals},
             file_count=sum(t["n"] for t in totals),
-            files=self._lines("debtor_account = :account" + (f" AND {OPEN}" if open_only else ""),
-                              {"account": account}, day,
-                              order="outstanding DESC, due_on, number",
+            files=self._lines("debtor_account = :account", {"account": account}, day,
+                              order="outstanding DESC, due_on, number", suffix=" LIMIT 500"),
+            people=self.debtor_people(account), identity=identity,
+            owner=self._owner(account), touched_today=self.touches_on(day, account))
+
+    def debtor_at_hand(self, account: str, name: str, day: date) -> DebtorView:
+        """What a file page needs of its debtor to call it: its open files, the people
+        known there, its owner and who reached it on `day` (no identity, no totals: the
+        page shows neither, and they cost two more reads)."""
+        return DebtorView(
+            account=account, name=name, siren="", invoiced={}, outstanding={},
+            file_count=0, identity={},
+            files=self._lines(f"debtor_account = :account AND {OPEN}", {"account": account},
+                              day, order="outstanding DESC, due_on, number",
                               suffix=" LIMIT 500"),
-            people=people, identity=identity, owner=owners[0] if owners else None,
+            people=self.debtor_people(account), owner=self._owner(account),
             touched_today=self.touches_on(day, account))
+
+    def _owner(self, account: str) -> dict[str, Any] | None:
+        owners = self.views.rows("SELECT * FROM {debtor_owners} WHERE account = :account",
+                                 {"account": account}, DEBTOR_OWNERS.columns)
+        return owners[0] if owners else None
 
     def debtor_people(self, account: str) -> list[Any]:
         """The people known at a debtor (named on any of its files), with their means of
@@ -302,11 +320,12 @@ class Reads(HoldingReads, DispatchReads):
                             where, DEBTOR_CONTACT_MEANS.columns))
 
     def touches_on(self, day: date, account: str | None = None) -> list[dict[str, Any]]:
-        """Who contacted a debtor (or any debtor) on `day` (a Paris day), when and how, in order:
-        the same-day guard and the team board."""
+        """Who of the team contacted a debtor (or any debtor) on `day` (a Paris day), when
+        and how, in order: the day's marks and the team board (the debtor's own replies
+        are not among them)."""
         start = start_of_day(day)
         params: dict[str, Any] = {"start": start, "end": start + timedelta(days=1)}
-        where = "occurred_at >= :start AND occurred_at < :end"
+        where = f"occurred_at >= :start AND occurred_at < :end AND kind NOT IN {THEIRS}"
         if account is not None:
             where += " AND account = :account"
             params["account"] = account

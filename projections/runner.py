@@ -22,6 +22,7 @@ from domain.debtors import DebtorRecord
 from domain.dispatch import Dispatch, Run
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.mail import IncomingMail
 from domain.scenarios import Playbook
 from domain.service import CaseFiles
 from projections.schema import Change, Projection
@@ -173,6 +174,11 @@ class Follower:
                 for projection in behind:
                     if hasattr(projection, "debtor_changes"):
                         changes[projection.name].extend(projection.debtor_changes(event))  # type: ignore[attr-defined]
+                continue
+            if isinstance(event, IncomingMail.Event):
+                for projection in behind:
+                    if hasattr(projection, "mail_changes"):
+                        changes[projection.name].extend(projection.mail_changes(event))  # type: ignore[attr-defined]
                 continue
             if isinstance(event, Dispatch.Event | Run.Event):
                 for projection in behind:

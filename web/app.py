@@ -35,6 +35,7 @@ from web import (
     exports,
     files,
     imports,
+    mail,
     owners,
     search,
     team_settings,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports.router, include_in_schema=False)
     app.include_router(imports.router, include_in_schema=False)
     app.include_router(search.router, include_in_schema=False)
+    app.include_router(mail.router, include_in_schema=False)
 
     app.add_middleware(RequestContext)
     # Outermost: the client's address and scheme, from the trusted proxies only.

@@ -10,6 +10,8 @@ from typing import Any
 
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import Session
+from adapters.infra.coordination import Claim
+from adapters.usecases.fact_forms import BY_KIND, options
 from domain.case import Case
 from domain.debtors import person_key
 from domain.due import next_action
@@ -35,11 +37,24 @@ DONE = {
     "reouverture": "Dossier rouvert.", "attribution": "Attribution enregistrée.",
     "rappel": "Rappel enregistré.", "correction": "Correction enregistrée.",
     "annulation": "Annulation enregistrée.", "piece": "Document joint au dossier.",
+    "reponse": "Réponse traitée.",
 }
 """The success message shown after each action (`?fait=…`): never text from the address."""
 FAILED = {"envoi-echec": "L'e-mail n'est pas parti : la tentative et sa raison sont dans "
                          "l'historique."}
 """The same, for an action that was recorded but did not succeed."""
+REPLY_FORM = "reponse"
+"""The form that records what came of a debtor's reply (`ReplyHandled`): the file page
+shows it on each reply waiting, not in « Autre action »."""
+AFTER_REPLY = {"promise": "appel", "dispute": "litige", "duplicate": "duplicata-demande"}
+"""What a reply handled calls for next (`?suite=`): the form that records it, opened (a
+promise has no form of its own: the call form's promise fields record it)."""
+NEXT_AFTER_REPLY = {
+    "appel": "Notez maintenant la promesse dans « Noter un appel » : date et montant promis.",
+    "litige": "Enregistrez maintenant le litige : son formulaire est ouvert plus bas.",
+    "duplicata-demande": "Enregistrez maintenant la demande de duplicata : son formulaire "
+                         "est ouvert plus bas.",
+}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
 
@@ -119,13 +134,14 @@ def others_today(debtor: DebtorView | None, me: str) -> list[dict[str, Any]]:
     return list(contacts.values())
 
 
-def next_file(runtime: Runtime, session: Session, account: str, day: date
-               ) -> DebtorRow | None:
+def next_file(runtime: Runtime, session: Session, account: str, day: date,
+              live: Sequence[Claim]) -> DebtorRow | None:
     """The debtor to work after this one in the user's own Ma journée (read as `day_page`
-    reads it): the next not yet contacted nor being called by a colleague, after this
-    debtor's place (from the top again at the end); None once the day is done."""
+    reads it, with the live claims `live`): the next not yet contacted nor being called by
+    a colleague, after this debtor's place (from the top again at the end); None once the
+    day is done."""
     me = session.user.login
-    claims = {claim.account: claim.login for claim in runtime.claims.live()}
+    claims = {claim.account: claim.login for claim in live}
     rows, _ = runtime.reads.as_of_position(
         ("day_by_debtor", day, me, False, me, tuple(sorted(claims.items()))),
         lambda: day_by_debtor(runtime.reads, runtime.files.open_playbook("relance"),
@@ -135,3 +151,35 @@ def next_file(runtime: Runtime, session: Session, account: str, day: date
     here = next((i for i, row in enumerate(todo) if row.account == account), None)
     after = todo if here is None else todo[here + 1:] + todo[:here]
     return after[0] if after else None
+
+
+def replies_waiting(runtime: Runtime, number: str, case: Case) -> list[dict[str, Any]]:
+    """The debtor's replies waiting on the file, oldest first, as their facts recorded
+    them (who wrote, when, the subject, the whole text, how the message was matched, its
+    record), each with the other files the same message waits on."""
+    if not case.replies_waiting:
+        return []
+    entries = {entry.version: entry for entry in runtime.files.history(number)}
+    elsewhere: dict[str, list[dict[str, Any]]] = {}
+    for row in runtime.reads.replies_waiting(accounts=[case.debtor.account]):
+        if row["number"] != number:
+            elsewhere.setdefault(row["mail"], []).append(
+                {"number": row["number"], "version": row["version"]})
+    replies = []
+    for version in case.replies_waiting:
+        entry = entries.get(version)
+        if entry is None or entry.kind != "ReplyReceived":
+            continue
+        data = entry.data
+        replies.append({"version": version, "at": entry.occurred_at, "writer": data["writer"],
+                        "subject": data["subject"], "text": data["text"],
+                        "matched_by": data["matched_by"], "mail": data["mail"],
+                        "attachments": len(data.get("attachments") or ()),
+                        "elsewhere": elsewhere.get(data["mail"], [])})
+    return replies
+
+
+def reply_outcomes() -> list[tuple[str, str]]:
+    """What can come of a reply (the `reponse` form's choices), with their French words."""
+    field = next(f for f in BY_KIND[REPLY_FORM].fields if f.name == "outcome")
+    return options(field)

@@ -124,14 +124,16 @@ def _wording_broken(request: Request, error: WordingBroken) -> Response:
 def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends(get_runtime)],
               apres: Annotated[str, Query()] = "",
               tel_quel: Annotated[str, Query(max_length=40)] = "",
-              fait: Annotated[str, Query(max_length=40)] = "") -> Response:
+              fait: Annotated[str, Query(max_length=40)] = "",
+              suite: Annotated[str, Query(max_length=40)] = "") -> Response:
     """A file for the agent about to call: its header (debtor, person to call, amounts,
-    next action, today's contacts), the call form, the history newest first by month,
-    the other actions, then the penalties and documents.
+    next action, today's contacts), the debtor's replies waiting, the call form, the
+    history newest first by month, the other actions, then the penalties and documents.
 
     `apres` is the log position of a write just made: the page waits (briefly) until the
     views show it, and says so if they are still catching up; `fait` names the action just
-    done, said in French at the top (`DONE`) with the next file of the day.
+    done, said in French at the top (`DONE`) with the next file of the day; `suite`, the
+    form a reply just handled calls for (`file_view.AFTER_REPLY`), opened.
     """
     if tel_quel:
         return _file_as_it_stood(request, runtime, number, tel_quel)
@@ -140,17 +142,22 @@ def file_page(request: Request, number: str, runtime: Annotated[Runtime, Depends
         return _file_page(request, runtime, number, None, values=kept.values,
                           open_form=kept.open_form, open_document=kept.open_document,
                           draft_kept=True)
+    then = suite if suite in file_view.NEXT_AFTER_REPLY else ""
     return _file_page(request, runtime, number,
-                      whole_param(apres, "apres", high=MAX_POSITION), done=fait)
+                      whole_param(apres, "apres", high=MAX_POSITION), done=fait,
+                      open_form="" if then == "appel" else then, then=then)
 
 
 def _show_fact(request: Request, number: str, notification_id: int | None,
-               done: str = "") -> Response:
+               done: str = "", then: str = "") -> Response:
     """After a POST: back to the file, which waits until the views show the new fact and
-    says what was done (a key of `DONE` or `FAILED`)."""
+    says what was done (a key of `DONE` or `FAILED`), and opens the form it calls for
+    (`then`, a key of `file_view.NEXT_AFTER_REPLY`)."""
     target = path_for(request, "file_page", number=number)
     return RedirectResponse(f"{target}?apres={notification_id or 0}"
-                            + (f"&fait={done}" if done else ""), status_code=303)
+                            + (f"&fait={done}" if done else "")
+                            + (f"&suite={then}#{'appel' if then == 'appel' else 'form-' + then}"
+                               if then else ""), status_code=303)
 
 
 def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str) -> Response:
@@ -187,19 +194,19 @@ def _file_as_it_stood(request: Request, runtime: Runtime, number: str, text: str
 def _file_page(request: Request, runtime: Runtime, number: str, apres: int | None,
                errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                status_code: int = 200, open_form: str = "",
-               open_document: str = "", done: str = "", draft_kept: bool = False
-               ) -> Response:
+               open_document: str = "", done: str = "", draft_kept: bool = False,
+               then: str = "") -> Response:
     """The file page; its file, its debtor's record and the playbook are read once."""
     fresh = runtime.wait_for_views(apres)
     with runtime.files.reading_once():
         return _file_page_read(request, runtime, number, fresh, errors, values, status_code,
-                               open_form, open_document, done, draft_kept)
+                               open_form, open_document, done, draft_kept, then)
 
 
 def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool,
                     errors: dict[str, str] | None, values: dict[str, Any] | None,
                     status_code: int, open_form: str, open_document: str, done: str,
-                    draft_kept: bool) -> Response:
+                    draft_kept: bool, then: str = "") -> Response:
     today = runtime.today()
     line = runtime.reads.case(number, today)
     if line is None:
@@ -211,7 +218,9 @@ def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool
     can_record = session.user.role in CAN_RECORD
     # The law's figures need every payment's date: they are computed from the file's facts.
     folded = runtime.files.case(number)
-    debtor = runtime.reads.debtor(line.debtor_account, today, open_only=True)  # read once
+    debtor = runtime.reads.debtor_at_hand(line.debtor_account, line.debtor_name, today)
+    live = runtime.claims.live()
+    claims = {claim.account: claim for claim in live}
     open_files, due_others = _debtors_files(line, debtor)
     person = file_view.person_to_call(folded, debtor)
     call_typed = not open_form and not open_document and "_attachment" not in (errors or {})
@@ -228,17 +237,20 @@ def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool
          "values": values or {}, "call_values": call_values,
          "call_errors": (errors or {}) if call_typed else {},
          "form_key": uuid.uuid4().hex, "outcomes": OUTCOMES,
-         "fact_forms": [f for f in FORMS if may_use(f, session.user.role,
-                                                     runtime.settings.agents_may_close)],
+         "fact_forms": [f for f in FORMS if f.slug != file_view.REPLY_FORM
+                        and may_use(f, session.user.role, runtime.settings.agents_may_close)],
+         "replies": file_view.replies_waiting(runtime, number, folded),
+         "reply_outcomes": file_view.reply_outcomes(),
+         "then": file_view.NEXT_AFTER_REPLY.get(then, "") if done else "",
          "open_form": open_form, "documents": DOCUMENT_TITLES,
          "open_document": open_document, "call_files": open_files,
          "due_others": due_others, "whole_debtor": WHOLE_DEBTOR, "same_day_forms": CHASES,
-         "debtor_owner": runtime.reads.debtor_owner(line.debtor_account),
+         "debtor_owner": debtor.owner,
          "contacts": known_contacts(runtime, number, folded, debtor) if can_record else [],
          "person": person, "next_step": file_view.next_step(runtime, line, today),
          "others_today": file_view.others_today(debtor, session.user.login),
-         "claim": runtime.claims.of(line.debtor_account),
-         "next_file": file_view.next_file(runtime, session, line.debtor_account, today)
+         "claim": claims.get(line.debtor_account),
+         "next_file": file_view.next_file(runtime, session, line.debtor_account, today, live)
          if can_record else None,
          "done": file_view.DONE.get(done, ""), "failed": file_view.FAILED.get(done, ""),
          "names": people_names(runtime),
@@ -353,7 +365,9 @@ def _record_fact(request: Request, runtime: Runtime, session: Session, number: s
         return _file_page(request, runtime, number, None,
                           errors={"_form": in_french(error)}, values=values,
                           status_code=422, open_form=form.slug)
-    return _show_fact(request, number, recorded.notification_id, form.slug)
+    then = file_view.AFTER_REPLY.get(parsed.get("outcome") or "", "") \
+        if form.slug == file_view.REPLY_FORM else ""
+    return _show_fact(request, number, recorded.notification_id, form.slug, then)
 
 
 @router.post("/dossiers/{number:ref}/documents/{template}", name="document_send")

@@ -14,6 +14,7 @@ from adapters.usecases import fact_forms
 from projections import french, history
 from web.campaign import waiting_count
 from web.live import people_names
+from web.mail import unattached_count
 from web.urls import path_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -67,4 +68,5 @@ def build_templates() -> Jinja2Templates:
     templates.env.globals["options"] = fact_forms.options
     templates.env.globals["may"] = may
     templates.env.globals["waiting_count"] = waiting_count
+    templates.env.globals["unattached_count"] = unattached_count
     return templates

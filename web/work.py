@@ -19,6 +19,7 @@ from web.auth import check_csrf, require_role, require_user
 from web.debtors import show_debtor
 from web.dependencies import get_runtime
 from web.live import live_marks, marks_of, people_names
+from web.mail import debtor_mail, replies_by_message
 from web.params import MAX_POSITION, amount_param, whole_param
 from web.urls import path_for
 
@@ -78,6 +79,7 @@ def day_page(request: Request, runtime: Runtime, session: Session, day: date,
         {"rows": rows, "totals": totals, "day": day, "who": who, "me": me,
          "all": everything, "names": names, "marks": marks,
          "live": day == runtime.today(),
+         "replies": replies_by_message(runtime.reads.replies_waiting(agent=who)),
          "agents": [u for u in runtime.accounts.users() if u.role in CAN_RECORD]})
 
 
@@ -99,11 +101,15 @@ def live_debtors(runtime: Annotated[Runtime, Depends(get_runtime)],
 def debtor_page(request: Request, account: str,
                 runtime: Annotated[Runtime, Depends(get_runtime)],
                 session: Annotated[Session, Depends(require_user)],
-                apres: Annotated[str, Query()] = "") -> Response:
-    """A debtor: its files and totals, identity, people known there, timeline, and today's
-    contacts (after a form, once the views show what it recorded)."""
-    return show_debtor(request, runtime, session, account,
-                       after=whole_param(apres, "apres", high=MAX_POSITION))
+                apres: Annotated[str, Query()] = "",
+                fait: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """A debtor: its files and totals, identity, people known there, timeline, today's
+    contacts, its failing addresses and replies waiting (after a form, once the views show
+    what it recorded)."""
+    after = whole_param(apres, "apres", high=MAX_POSITION)
+    runtime.wait_for_views(after)  # before reading its mail, as the page reads the rest
+    debtor_mail(request, runtime, account, done=fait)
+    return show_debtor(request, runtime, session, account, after=after)
 
 
 @router.post("/debiteurs/{account:ref}/j-appelle", name="claim_debtor")
@@ -133,10 +139,13 @@ def team(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     claims = runtime.claims.live()
     orphan_callbacks = [line for line in runtime.reads.callbacks_due(day)
                         if line.callback_owner in absent]
+    replies = replies_by_message(reads.replies_waiting())
     return request.app.state.templates.TemplateResponse(
         request, "team.html", {"holdings": holdings, "touches": touches, "absent": absent,
                                "notices": runtime.reads.notices_expired(day, absent),
                                "callbacks": orphan_callbacks, "claims": claims,
+                               "replies": replies, "mail_unattached": reads.count_unattached(),
+                               "mail_failing": len(reads.failing_addresses()),
                                "unassigned": unassigned, "unassigned_total": unassigned_total,
                                "can_assign": session.user.role in CAN_MANAGE_TEAM,
                                "names": people_names(runtime), "day": day,

@@ -14,12 +14,14 @@ import uvicorn
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.cli.common import err, out, parsed, progress_bar, running
+from adapters.infra.inbox import inbox_from_url
 from adapters.infra.logs import configure_logging
-from adapters.infra.scheduler import DailySchedule
+from adapters.infra.scheduler import DailySchedule, Every
 from adapters.parsing import parse_date
 from adapters.settings import Settings
 from adapters.usecases.campaign import RUN_ACTOR, run_campaign
 from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
+from adapters.usecases.replies import MAIL_ACTOR, poll
 from projections.french import word
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
@@ -49,6 +51,11 @@ def serve(host: Annotated[str, typer.Option()] = "",
         schedule.start()
         err.print(f"Envoi automatique chaque jour à partir de {settings.run_at:%H:%M} "
                   "(heure de Paris).")
+    watch = MailboxWatch(settings)
+    reading = watch.every()
+    if reading is not None:
+        reading.start()
+        err.print(f"Boîte de réception lue toutes les {settings.inbox_every} secondes.")
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
     try:
         # Forwarded headers are read by the app itself, from the proxies its settings name
@@ -59,6 +66,8 @@ def serve(host: Annotated[str, typer.Option()] = "",
     finally:
         if schedule is not None and schedule.stop():
             scheduled.close()
+        if reading is not None and reading.stop():
+            watch.close()
         if runner is not None:
             runner.terminate()
             runner.wait(timeout=15)
@@ -101,6 +110,36 @@ class ScheduledRun:
         if self.runtime is None:
             self.runtime = bootstrap(self.settings)
         return self.runtime
+
+
+class MailboxWatch:
+    """The mailbox as `relance serve` reads it (RELANCE_INBOX_URL), every
+    RELANCE_INBOX_EVERY seconds, on its own runtime kept while the server runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime: Runtime | None = None
+
+    def every(self) -> Every | None:
+        """Its repetition, or None when no mailbox is configured."""
+        if not self.settings.inbox_url:
+            return None
+        return Every(self.settings.inbox_every, self.read, name="mailbox", actor=MAIL_ACTOR)
+
+    def read(self) -> dict[str, int]:
+        """Reads the new messages; how many were recorded and how many were read before."""
+        if self.runtime is None:
+            self.runtime = bootstrap(self.settings)
+        self.runtime.refresh_views()
+        taken = poll(self.runtime, inbox_from_url(self.settings.inbox_url))
+        return {"recorded": sum(1 for t in taken if t.outcome != "known"),
+                "known": sum(1 for t in taken if t.outcome == "known")}
+
+    def close(self) -> None:
+        """Releases the runtime's connections."""
+        if self.runtime is not None:
+            self.runtime.close()
+            self.runtime = None
 
 
 @demo_app.command("seed")

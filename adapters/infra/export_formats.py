@@ -373,6 +373,10 @@ def write_pdf(records: list[dict[str, Any]], head: dict[str, Any], creditor: Any
     return pdf, written
 
 
+MESSAGES = ("ReplyReceived", "AutoReplyReceived", "DeliveryFailed")
+"""Facts naming a message as received (kept apart by its digest, embedded like documents)."""
+
+
 def _embedded(records: list[dict[str, Any]], documents: Callable[[str], bytes | None] | None
               ) -> dict[str, tuple[str, bytes | None]]:
     """Each document the records attach, by digest: the name it is embedded under and its
@@ -383,7 +387,12 @@ def _embedded(records: list[dict[str, Any]], documents: Callable[[str], bytes | 
     for record in records:
         for fact in record["facts"]:
             fields = fact["fields"]
-            sha = fields.get("sha256", "") if fact["kind"] == "DocumentAttached" else ""
+            if fact["kind"] == "DocumentAttached":
+                sha, name = fields.get("sha256", ""), fields.get("filename") or "document"
+            elif fact["kind"] in MESSAGES:
+                sha, name = fields.get("mail_sha256", ""), "message.eml"
+            else:
+                continue
             if not sha or sha in embedded:
                 continue
             content = documents(sha) if documents is not None else None
@@ -392,7 +401,7 @@ def _embedded(records: list[dict[str, Any]], documents: Callable[[str], bytes | 
                 embedded[sha] = ("", None)
                 continue
             total += len(content)
-            embedded[sha] = (f"{sha[:12]}-{fields.get('filename') or 'document'}", content)
+            embedded[sha] = (f"{sha[:12]}-{name}", content)
     return embedded
 
 

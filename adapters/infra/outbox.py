@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.infra.documents import Document
+from domain.mail import reply_address
 
 
 class SendFailed(Exception):
@@ -51,14 +52,19 @@ class Attached(Protocol):
 
 
 def build_message(document: Document, sender: str, recipient: str,
-                  attachments: Sequence[Attached] = ()) -> EmailMessage:
-    """The email of a document: text and HTML alternatives, with a fresh Message-ID, and
-    the files attached, if any."""
+                  attachments: Sequence[Attached] = (), *, message_id: str = "",
+                  reply_to: str = "") -> EmailMessage:
+    """The email of a document: text and HTML alternatives, with its Message-ID (a fresh
+    one unless given), the address to answer at (its reply token in it, see
+    `domain.mail.reply_address`) when `reply_to` is given, and the files attached, if any."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = document.subject
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "relance.local")
+    message["Message-ID"] = message_id or make_msgid(
+        domain=sender.rpartition("@")[2] or "relance.local")
+    if reply_to:
+        message["Reply-To"] = reply_address(reply_to, str(message["Message-ID"]))
     message.set_content(document.text)
     message.add_alternative(document.html, subtype="html")
     for attached in attachments:

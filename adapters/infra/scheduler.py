@@ -92,3 +92,49 @@ class DailySchedule:
         while not self._stopping.is_set():
             self.tick()
             self._stopping.wait(self.every)
+
+
+class Every:
+    """Runs `job()` every `seconds` from a daemon thread of the serving process (reading the
+    mailbox). A failure is logged, with its trace, and tried again next time; it never
+    stops the server."""
+
+    def __init__(self, seconds: float, job: Callable[[], Mapping[str, int] | None], *,
+                 name: str, actor: str) -> None:
+        self.seconds = seconds
+        self.job = job
+        self.name = name
+        self.actor = actor
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> bool:
+        """Runs the job once; True when it ended without an error."""
+        try:
+            counts = self.job() or {}
+        except Exception:
+            log.exception("repeated job failed: tried again later", job=self.name)
+            return False
+        if any(counts.values()):
+            log.info("repeated job done", job=self.name, **dict(counts))
+        return True
+
+    def start(self) -> None:
+        """Starts running the job, now and then every `seconds`."""
+        self._thread = threading.Thread(target=self._loop, name=f"relance-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stops; False if the job was still running after `timeout` seconds."""
+        self._stopping.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        bind_context(actor=self.actor, request_id=self.name)
+        while not self._stopping.is_set():
+            self.tick()
+            self._stopping.wait(self.seconds)

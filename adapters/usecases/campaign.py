@@ -179,6 +179,7 @@ def plan(runtime: Runtime, day: date, actor: str = RUN_ACTOR) -> list[str]:
     playbook = runtime.files.open_playbook(actor)
     business = runtime.calendar.is_business_day(day)
     touched = {t["account"] for t in reads.touches_on(day) if t["kind"] in CHASING}
+    touched |= reads.accounts_with_replies()  # a reply waits for a person: the run waits too
     candidates = [line for _, line in reads.work_candidates(day, None, None)]
     last = reads.last_touches({line.debtor_account for line in candidates},
                               before=start_of_day(day))
@@ -261,6 +262,11 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
         recipient = dispatch.recipient
         if dispatch.channel == Channel.LETTER.value:  # an address completed since planning
             recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
+    held = _held(runtime, dispatch, recipient)
+    if held:
+        dispatch.skip(actor=actor, at=now, reason=held)
+        _save(runtime, dispatch)
+        return SKIPPED
     attachments = _attachments(runtime, dispatch, scenario, keep, actor)
     if not recipient:
         dispatch.skip(actor=actor, at=now, reason=(
@@ -279,8 +285,8 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
     if dispatch.channel == Channel.LETTER.value:
         return _print(runtime, dispatch, document)
     message = build_message(document, runtime.creditor.email, dispatch.recipient,
-                            attachments=attachments)
-    message.replace_header("Message-ID", dispatch.message_id)
+                            attachments=attachments, message_id=dispatch.message_id,
+                            reply_to=runtime.settings.reply_address)
     try:
         runtime.outbox.send(message)
     except SendFailed as error:
@@ -299,6 +305,19 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
     if not _save(runtime, dispatch):
         _sent_after_all(runtime, key, document.sha256)
     return SENT
+
+
+def _held(runtime: Runtime, dispatch: Dispatch, recipient: str) -> str:
+    """Why the message must not go out now ('' when it may): the debtor wrote back and
+    nobody has read it yet, or our e-mails to that address came back."""
+    if dispatch.account in runtime.reads.accounts_with_replies():
+        return "réponse du débiteur à traiter : l'envoi attend qu'une personne l'ait lue"
+    if dispatch.channel == Channel.EMAIL.value and recipient:
+        failing = runtime.reads.failing([recipient])
+        if failing:
+            return (f"adresse {recipient} en échec ({next(iter(failing.values()))[:120]}) : "
+                    "à corriger sur la fiche du débiteur")
+    return ""
 
 
 def _sent_after_all(runtime: Runtime, key: str, sha256: str) -> None:

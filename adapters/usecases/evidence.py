@@ -34,12 +34,15 @@ FACT_TOPICS = "domain.facts:"
 """Facts of invoice files."""
 REGISTER_TOPICS = ("domain.scenarios:Playbook.", "domain.exports:ExportRecord.",
                    "domain.debtors:DebtorRecord.", "domain.dispatch:Dispatch.",
-                   "domain.dispatch:Run.")
-"""The team's playbook, the register of exports, the debtors' records and the daily run's
-messages and runs, chained like files (command receipts, which only answer idempotency
-keys, are not)."""
+                   "domain.dispatch:Run.", "domain.mail:IncomingMail.")
+"""The team's playbook, the register of exports, the debtors' records, the daily run's
+messages and runs and the messages read from the mailbox, chained like files (command
+receipts, which only answer idempotency keys, are not)."""
 CHAINED_TOPICS = (FACT_TOPICS, *REGISTER_TOPICS)
 PAGE = 2000
+NAMING_BYTES = {"DocumentAttached": "sha256", "ReplyReceived": "mail_sha256",
+                "AutoReplyReceived": "mail_sha256", "DeliveryFailed": "mail_sha256"}
+"""Facts naming bytes kept apart (a document, a message as received), by the field."""
 
 Progress = Callable[[int, int], None]
 
@@ -178,8 +181,8 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
             problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
                               fact.kind, reason, fact.notification_id, file_id)
         facts += fact.is_fact
-        if fact.kind == "DocumentAttached" and fact.is_fact and fact.content is not None:
-            documents.setdefault(str(fact.state.get("sha256", "")), []).append(
+        if fact.kind in NAMING_BYTES and fact.is_fact and fact.content is not None:
+            documents.setdefault(str(fact.state.get(NAMING_BYTES[fact.kind], "")), []).append(
                 (numbers.get(file_id, f"file {file_id}"), fact.version))
     digest = Digest(covered, len(check.heads) - len(records), facts, heads_root(check.heads),
                     check.heads, numbers, len(records), documents)

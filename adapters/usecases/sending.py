@@ -119,7 +119,8 @@ def _known_people(runtime: Runtime, case: Case,
                   view: DebtorView | None = None) -> dict[str, _Person]:
     """Everyone known at the file's debtor, by name, merged field by field: its record's
     people (with their roles, at once), the read model's (named on any of its files),
-    then the file's billing contact and last person in touch."""
+    then the file's billing contact and last person in touch. A page passes the read
+    model it waited for (`view`): it holds the record's people already, with their roles."""
     account = case.debtor.account
     people: dict[str, _Person] = {}
 
@@ -129,7 +130,7 @@ def _known_people(runtime: Runtime, case: Case,
             known = people.setdefault(person_key(name), _Person(" ".join(name.split())))
             known.add(function, role, phone, emails)
 
-    record = runtime.files.debtor_record(account)
+    record = runtime.files.debtor_record(account) if view is None else None
     for person in sorted(record.people.values() if record else [],
                          key=lambda p: p.recorded_at.timestamp() if p.recorded_at else 0,
                          reverse=True):
@@ -216,7 +217,8 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
         return Sent(document, "", error=error)
     if template == "duplicate_cover":
         attachments = (*attachments, invoice_attachment(runtime, number, actor))
-    message = build_message(document, runtime.creditor.email, to, attachments)
+    message = build_message(document, runtime.creditor.email, to, attachments,
+                            reply_to=runtime.settings.reply_address)
     try:
         message_id = runtime.outbox.send(message)
     except SendFailed as error:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, CAN_SEE_DASHBOARD, Role
+from domain.mail import BOUNCE, REPLY, Arrival, Destination
 from domain.values import CallOutcome
 from tests.builders import ACME, GLOBEX, JEAN, eur, register_kwargs
 from tests.e2e.conftest import PASSWORD
@@ -22,6 +23,7 @@ PAGES = (
     ("portefeuille", "/portefeuille", EVERYONE, 200),
     ("equipe", "/equipe", EVERYONE, 200),
     ("envois", "/envois", EVERYONE, 200),
+    ("courrier", "/courrier", CAN_RECORD | {Role.AUDITOR}, 200),
     ("tableau-de-bord", "/tableau-de-bord", CAN_SEE_DASHBOARD, 200),
     ("recherche", "/recherche?q=acme", EVERYONE, 200),
     ("imports", "/imports", CAN_MANAGE_TEAM, 200),
@@ -40,8 +42,9 @@ SERIOUS = ("serious", "critical")
 
 
 def _seed(runtime) -> None:
-    """Two debtors, three late files, a call with a promise: enough for every page to
-    show rows rather than its empty state."""
+    """Two debtors, three late files, a call with a promise, a reply waiting, a message
+    found for nobody and a failing address: enough for every page to show rows rather
+    than its empty state."""
     today = runtime.today()
     files = runtime.files
     for number, debtor, late, amount in (("PAGE-ACME-1", ACME, 30, "2400.00"),
@@ -55,6 +58,20 @@ def _seed(runtime) -> None:
                             outcome=CallOutcome.REACHED, summary="Virement promis",
                             promised_on=today + timedelta(days=5))
     assert runtime.wait_for_views(called.notification_id)
+    for kind, message_id, destination, extra in (
+            (REPLY, "<reponse@acme.example>", Destination(ACME.account, (
+                "PAGE-ACME-1", "PAGE-ACME-2"), "sender"), {}),
+            (REPLY, "<perdu@ailleurs.example>", Destination(), {}),
+            (BOUNCE, "<dsn@mx.acme.example>", Destination(ACME.account, ("PAGE-ACME-1",),
+                                                         "thread"),
+             {"failed_recipient": JEAN.email, "diagnostic": "550 5.1.1 user unknown"})):
+        raw = f"Message-ID: {message_id}\r\nSubject: Re: facture\r\n\r\nBonjour,\r\n".encode()
+        received = runtime.files.receive_mail("courrier", Arrival(
+            message_id=message_id, sha256=runtime.blobs.put(raw, "message/rfc822"),
+            size=len(raw), kind=kind, sender=JEAN.email, sender_name=JEAN.name,
+            subject="Re: facture", sent_at=None, text="Bonjour,\nle virement part vendredi.",
+            **extra), destination)
+        assert runtime.wait_for_views(received.notification_id)
 
 
 def _listened(context) -> tuple[object, list[str]]:

@@ -24,6 +24,8 @@ from domain.values import (
     HandoverTarget,
     Instalment,
     PaymentMeans,
+    ReplyMatch,
+    ReplyOutcome,
     Status,
 )
 from projections.french import FRENCH, VOCABULARY
@@ -105,6 +107,18 @@ ACTS = {
         earlier_actor="marie", earlier_at=CLOCK()),
     "CallbackScheduled": lambda i: i.schedule_callback(stamp(CLOCK, hours=1),
                                                        callback_on=SOON, owner="bruno"),
+    "ReplyReceived": lambda i: _replied(i),
+    "ReplyHandled": lambda i: (_replied(i, hours=2), i.handle_reply(
+        stamp(CLOCK, hours=1), reply_version=2, outcome=ReplyOutcome.PROMISE,
+        details="paiement le 15")),
+    "AutoReplyReceived": lambda i: i.receive_auto_reply(
+        stamp(CLOCK, hours=1), mail="ab" * 16, sender="jean@acme.fr",
+        subject="Réponse automatique : absent", text="Je suis absent jusqu'au 5.",
+        mail_sha256="cd" * 32),
+    "DeliveryFailed": lambda i: i.record_delivery_failure(
+        stamp(CLOCK, hours=1), mail="ab" * 16, recipient="jean@acme.fr",
+        diagnostic="550 5.1.1 user unknown", message_id="<r.1@relance.local>",
+        mail_sha256="cd" * 32),
     "FactCorrected": lambda i: (i.add_note(stamp(CLOCK, hours=2), text="Apeler"),
                                 i.correct(stamp(CLOCK, hours=1), target_version=2,
                                           reason="Faute", changes={"text": "Appeler"})),
@@ -112,6 +126,13 @@ ACTS = {
                                 i.retract(stamp(CLOCK, hours=1), target_version=2,
                                           reason="Doublon")),
 }
+
+
+def _replied(invoice: Invoice, hours: int = 1) -> None:
+    invoice.receive_reply(
+        stamp(CLOCK, hours=hours), mail="ab" * 16, writer=JEAN, subject="Re: Relance",
+        text="Nous payons le 15.", answers="<r.1@relance.local>", matched_by=ReplyMatch.THREAD,
+        mail_sha256="cd" * 32)
 
 
 def _after(kind: str) -> Invoice:
@@ -146,8 +167,8 @@ def test_the_declared_phase_and_contact_are_what_the_fold_gives(kind):
     case = invoice.case
     assert case.phase == (declaration.phase or "open"), kind
     fact = next(e for e in reversed(invoice.entries) if e.kind == kind)
-    if declaration.touch is None:
-        assert case.last_touch is None, kind
+    if declaration.touch is None:  # the contact before it, if any, is still the last
+        assert case.last_touch is None or case.last_touch.at < fact.occurred_at, kind
     else:
         assert case.last_touch is not None, kind
         assert case.last_touch.at == fact.occurred_at
@@ -162,7 +183,7 @@ def test_every_kind_recorded_by_a_form_has_one_and_it_calls_a_command_of_the_ser
         assert (kind.recorded_by == "form") == (kind.form is not None), kind.name
         if kind.form is None:
             assert kind.recorded_by in ("registration", "call", "note", "sending", "relance",
-                                        "contact", "attachment"), \
+                                        "contact", "attachment", "mail"), \
                 kind.name
             continue
         assert callable(getattr(CaseFiles, kind.form.command, None)), kind.form.command
