@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from adapters.usecases.replies import take_in
 from domain.mail import BOUNCE, REPLY, Arrival, Destination
 from domain.values import Channel, Debtor
 from tests.builders import ACME, GLOBEX, eur, register_kwargs
@@ -278,6 +279,37 @@ def test_a_message_downloads_as_it_was_received_and_never_as_a_page(server):
         assert missing.status_code == 404
         assert "Page introuvable." in missing.text
     auditor.close()
+
+
+def test_hostile_messages_read_from_the_mailbox_show_as_plain_text_without_a_500(server):
+    runtime = server.app.state.runtime
+    _seed(runtime)
+    scripted = (b"Message-ID: <h1@acme.example>\r\nFrom: jean.dupont@acme.example\r\n"
+                b"In-Reply-To: <relance.1@creancier.example>\r\n"
+                b"Subject: Paiement\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                b"<html><head><script>alert('tete')</script></head><body><p onclick=\"vol()\">"
+                b"Paiement <b>demain</b>.</p><img src=\"http://127.0.0.1:9/p.png\"></body></html>")
+    broken = (b"Message-ID: <b1@ailleurs.example>\r\nFrom: =?utf-8?b?broken\r\n"
+              b"Subject: =?x-unknown?q?caf=E9?=\r\nContent-Type: multipart/mixed; boundary=x"
+              b"\r\n\r\n--x\r\nContent-Type: text/plain; charset=unknown-8bit\r\n\r\n"
+              b"\xff\xfe r\xe9ponse <script>x()</script>\r\n--x")
+    huge = (b"Message-ID: <g1@ailleurs.example>\r\nFrom: inconnu@ailleurs.example\r\n"
+            b"Subject: Pieces\r\n\r\n")
+    assert take_in(runtime, scripted).outcome == "recorded"
+    assert take_in(runtime, broken).outcome == "unattached"
+    assert take_in(runtime, huge, size=31 * 1024 * 1024).outcome == "unattached"
+    runtime.refresh_views()
+    agent = _person(server, "amelie.martin", "Amélie Martin", "agent")
+    for path in ("/courrier", "/journee", "/dossiers/ML-ACME-1", "/debiteurs/411ACME"):
+        page = agent.get(path)
+        assert page.status_code == 200, path
+        assert "<script>alert" not in page.text
+        assert "onclick=\"vol" not in page.text
+        assert "127.0.0.1:9" not in page.text
+    assert "Paiement demain." in _words(agent.get("/dossiers/ML-ACME-1").text)
+    courrier = _words(agent.get("/courrier").text)
+    assert "Message lu en partie (31 Mo : seuls ses en-têtes ont été lus)" in courrier
+    agent.close()
 
 
 def test_an_auditor_reads_courrier_but_cannot_act_on_it(server):
