@@ -175,6 +175,16 @@ class MailReads:
             found.setdefault(row["account"], []).append(row["number"])
         return {account: tuple(dict.fromkeys(numbers)) for account, numbers in found.items()}
 
+    def latest_sent(self: _Viewing, limit: int = 10) -> list[dict[str, Any]]:
+        """Our latest e-mails, one row each: Message-ID, debtor, recipient (on an open
+        file), newest first."""
+        return self.views.rows(
+            "SELECT s.message_id, MIN(s.account) AS account, MIN(s.recipient) AS recipient, "
+            "MAX(s.sent_at) AS sent_at FROM {sent_mail} s JOIN {case_view} c "
+            f"ON c.number = s.number WHERE c.{OPEN} AND s.recipient <> '' "
+            "GROUP BY s.message_id ORDER BY MAX(s.sent_at) DESC, s.message_id LIMIT :limit",
+            {"limit": limit}, {"sent_at": Type.INSTANT})
+
     def message_of_token(self: _Viewing, token: str) -> str:
         """The Message-ID of ours a reply token names ('' when none does)."""
         rows = self.views.rows("SELECT message_id FROM {sent_mail} WHERE token = :token "

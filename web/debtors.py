@@ -32,6 +32,7 @@ from web.dependencies import get_runtime
 from web.drafts import take_draft
 from web.forms import OUTCOMES
 from web.live import live_marks, people_names
+from web.mail_view import debtor_mail
 from web.urls import path_for
 
 router = APIRouter()
@@ -53,9 +54,11 @@ PROBLEMS = {
 def show_debtor(request: Request, runtime: Runtime, session: Session, account: str, *,
                 after: int | None = None, errors: dict[str, str] | None = None,
                 values: dict[str, str] | None = None, open_form: str = "",
-                status_code: int = 200) -> Response:
+                status_code: int = 200, mail_problem: dict[str, str] | None = None,
+                mail_done: str = "") -> Response:
     """The debtor's page: files and totals, identity, people, timeline, today's contacts,
-    and (for those who record) the identity and person forms."""
+    its failing addresses and replies waiting, and (for those who record) the identity and
+    person forms."""
     fresh = runtime.wait_for_views(after)
     day = runtime.today()
     debtor = runtime.reads.debtor(account, day)
@@ -82,7 +85,8 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
          "person": values if values is not None and open_form == "person" else {},
          # one call about all its open files (any can be unticked), from the debtor's page
          "call_files": open_files, "outcomes": OUTCOMES, "form_key": uuid.uuid4().hex,
-         "call_values": call_kept or {}, "draft_kept": call_kept is not None},
+         "call_values": call_kept or {}, "draft_kept": call_kept is not None,
+         "mail": debtor_mail(runtime, account, mail_problem, mail_done)},
         status_code=status_code)
 
 

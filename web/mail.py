@@ -6,7 +6,7 @@ a reason (« Écarter »); the addresses our messages came back from (« adresse
 corriger »), each to clear once fixed; and the last messages read. Those who record act;
 auditors read. `GET /courrier/ID/message.eml` hands a message back as it was received,
 as a download, never as a page. The replies waiting for a person are listed on Ma
-journée, the team board, the debtor's page and the file's (`replies_by_message`).
+journée, the team board, the debtor's page and the file's (`web.mail_view`).
 
 Messages are named in addresses by their record's id (32 hexadecimal digits): their key
 (a Message-ID) holds `<`, `@`, `/`.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import structlog
@@ -35,6 +35,7 @@ from web.debtors import show_debtor
 from web.dependencies import get_runtime
 from web.downloads import content_disposition
 from web.live import people_names
+from web.mail_view import CLEARED
 from web.middleware import UNAVAILABLE
 from web.params import MAX_POSITION, whole_param
 from web.urls import path_for
@@ -48,15 +49,12 @@ Recorder = Annotated[Session, Depends(require_role(*CAN_RECORD))]
 RECORD = re.compile("[0-9a-f]{32}")
 UNATTACHED_SHOWN = 200
 RECENT_SHOWN = 50
-FIRST_LINES = 3
-FIRST_CHARS = 300
-"""What the lists show of a reply's text: its first lines (the file page has it all)."""
 CANDIDATES = 6
 """Debtors named back when what was typed to attach a message matches several."""
 DONE = {
     "rattache": "Message rattaché : il attend sur les dossiers ouverts du débiteur.",
     "ecarte": "Message écarté.",
-    "adresse": "Adresse corrigée : relance peut de nouveau y écrire.",
+    "adresse": CLEARED,
 }
 """The success message after each action (`?fait=…`): never text from the address."""
 NO_LONGER_WAITING = ("Ce message n'est plus dans le courrier non rattaché (rattaché ou écarté "
@@ -164,8 +162,8 @@ def clear_address(request: Request, runtime: Annotated[Runtime, Depends(get_runt
     except DomainError as error:
         problem = {"address": adresse, "message": in_french(error), "reason": motif}
         if to_debtor:
-            debtor_mail(request, runtime, compte, problem)
-            return show_debtor(request, runtime, session, compte, status_code=422)
+            return show_debtor(request, runtime, session, compte, status_code=422,
+                               mail_problem=problem)
         return _page(request, runtime, session, failing_problem=problem, status_code=422)
     log.info("failing address cleared", account=compte)
     if to_debtor:
@@ -196,43 +194,6 @@ def find_debtor(runtime: Runtime, typed: str) -> tuple[str, str]:
     more = " …" if len(found) >= CANDIDATES else ""
     return "", (f"Plusieurs débiteurs correspondent à « {typed} » : {named}{more}. "
                 "Indiquez son compte.")
-
-
-def replies_by_message(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Replies waiting (`MailReads.replies_waiting` rows, one per file), one per message:
-    the debtor, who wrote, when, the subject, its first lines, how it was matched, and
-    each file it waits on (number, version of its fact, agent), oldest first."""
-    messages: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        message = messages.setdefault(row["mail"] or f"{row['number']}#{row['version']}", {
-            "mail": row["mail"], "account": row["account"],
-            "debtor_name": row["debtor_name"] or row["account"], "sender": row["sender"],
-            "sender_name": row["sender_name"], "subject": row["subject"],
-            "excerpt": first_lines(row["text"]), "occurred_at": row["occurred_at"],
-            "matched_by": row["matched_by"], "files": []})
-        message["files"].append({"number": row["number"], "version": row["version"],
-                                 "agent": row["agent"]})
-    return list(messages.values())
-
-
-def first_lines(text: str) -> str:
-    """The first lines of a message's text (blank lines left out), cut short."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    kept = "\n".join(lines[:FIRST_LINES])
-    if len(kept) > FIRST_CHARS:
-        return kept[:FIRST_CHARS].rstrip() + "…"
-    return kept + ("\n[…]" if len(lines) > FIRST_LINES else "")
-
-
-def debtor_mail(request: Request, runtime: Runtime, account: str,
-                problem: dict[str, str] | None = None, done: str = "") -> None:
-    """What the debtor's page shows of its mail (its failing addresses, its replies
-    waiting, the message after clearing an address, a refusal), kept on the request for
-    its template."""
-    request.state.debtor_mail = {
-        "failing": runtime.reads.failing_addresses(account),
-        "replies": replies_by_message(runtime.reads.replies_waiting(accounts=[account])),
-        "problem": problem or {}, "done": DONE.get(done, "") if done == "adresse" else ""}
 
 
 def unattached_count(request: Request) -> int | None:

@@ -19,7 +19,7 @@ from web.auth import check_csrf, require_role, require_user
 from web.debtors import show_debtor
 from web.dependencies import get_runtime
 from web.live import live_marks, marks_of, people_names
-from web.mail import debtor_mail, replies_by_message
+from web.mail_view import replies_by_message
 from web.params import MAX_POSITION, amount_param, whole_param
 from web.urls import path_for
 
@@ -107,9 +107,7 @@ def debtor_page(request: Request, account: str,
     contacts, its failing addresses and replies waiting (after a form, once the views show
     what it recorded)."""
     after = whole_param(apres, "apres", high=MAX_POSITION)
-    runtime.wait_for_views(after)  # before reading its mail, as the page reads the rest
-    debtor_mail(request, runtime, account, done=fait)
-    return show_debtor(request, runtime, session, account, after=after)
+    return show_debtor(request, runtime, session, account, after=after, mail_done=fait)
 
 
 @router.post("/debiteurs/{account:ref}/j-appelle", name="claim_debtor")

@@ -21,8 +21,9 @@ from adapters.parsing import parse_date
 from adapters.settings import Settings
 from adapters.usecases.campaign import RUN_ACTOR, run_campaign
 from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
+from adapters.usecases.demo_mail import seed_mail
 from adapters.usecases.replies import MAIL_ACTOR, poll
-from projections.french import word
+from projections.french import count, word
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
 
@@ -161,6 +162,10 @@ def demo_seed(
                                      progress=update)
         out.print(f"{len(numbers)} dossiers de démonstration créés dans "
                   f"{runtime.store.description} (ex. : {', '.join(numbers[:3])}).")
+        mail = seed_mail(runtime) if on == runtime.today() else 0
+        if mail:
+            out.print(f"{count(mail, 'message reçu', 'messages reçus')} ce matin : voir "
+                      "« Courrier » et « Ma journée ».")
         if logins:
             out.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : "
                       + ", ".join(f"{login} ({word('role', role)})" for login, role in logins))

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.usecases.demo import AGENTS, seed_portfolio
+from adapters.usecases.demo_mail import seed_mail
 from domain.values import paris_day
 from projections.debtors import DEBTOR_TOUCHES
 from projections.worklist import worklist
@@ -79,3 +80,16 @@ def test_a_demo_file_as_it_stood_a_week_ago_is_not_the_file_of_today(runtime, cl
             changed += 1
     assert len(recorded_days) > 200  # recorded as they happened, over past days
     assert FILES // 10 <= changed < FILES
+
+
+def test_the_demo_mornings_mail_gives_each_list_of_courrier_something_to_do(runtime, demo):
+    assert seed_mail(runtime) == 6
+    waiting = runtime.reads.replies_waiting()
+    assert {r["matched_by"] for r in waiting} == {"thread"}
+    assert all(r["agent"] in AGENTS for r in waiting)  # on their owners' Ma journée
+    assert len(runtime.reads.failing_addresses()) == 1
+    unattached = runtime.reads.incoming("unattached")
+    assert "contact@agence-reseaux.example" in {m["sender"] for m in unattached}
+    kinds = sorted(m["kind"] for m in runtime.reads.incoming())
+    assert kinds == ["auto_reply", "bounce", "reply", "reply", "reply", "reply"]
+    assert seed_mail(runtime) == 0  # the same mail twice is recorded once
