@@ -29,6 +29,7 @@ from adapters.usecases.campaign import (
     run_campaign,
 )
 from domain.dispatch import FAILED, PRINTED, STATES, TO_VALIDATE, UNCERTAIN
+from projections.french import count as french_count
 from projections.french import word
 
 campaign_app = typer.Typer(
@@ -91,8 +92,9 @@ def letters(
     except OSError as error:
         err.print(f"Impossible d'écrire {path} : {error.strerror or error}")
         raise typer.Exit(1) from None
-    out.print(f"{count} lettre(s) du {on:%d/%m/%Y} écrite(s) dans {path}, avec la liste à "
-              "mettre sous pli.")
+    out.print(f"{french_count(count, 'lettre')} du {on:%d/%m/%Y} "
+              f"{'écrites' if count > 1 else 'écrite'} dans {path}, avec la liste à mettre "
+              "sous pli.")
 
 
 @campaign_app.command("incertain")
@@ -156,7 +158,7 @@ def _print_report(runtime: Runtime, report: RunReport) -> None:
         table.add_row(f"{line['debtor_name']} ({line['account']})", _document(line),
                       STATES.get(line["state"], line["state"]), ", ".join(line["numbers"]),
                       _why(line))
-    out.print(f"Envoi du {day:%d/%m/%Y} : {len(report.lines)} message(s)")
+    out.print(f"Envoi du {day:%d/%m/%Y} : {french_count(len(report.lines), 'message')}")
     out.print(table)
     out.print("Bilan : " + " ; ".join(f"{STATES.get(state, state)} : {n}"
                                       for state, n in sorted(report.counts.items())))
@@ -168,10 +170,11 @@ def _print_report(runtime: Runtime, report: RunReport) -> None:
             out.print(f"  {line['key']} — {line['debtor_name']}, {line['recipient']}, "
                       f"{line['message_id']}")
     if report.count(TO_VALIDATE):
-        out.print(f"{report.count(TO_VALIDATE)} message(s) à valider dans l'application.")
+        out.print(f"{french_count(report.count(TO_VALIDATE), 'message')} à valider dans "
+                  "l'application.")
     if report.count(PRINTED):
-        out.print(f"{report.count(PRINTED)} lettre(s) à poster : « relance campagne lettres "
-                  "FICHIER.pdf ».")
+        out.print(f"{french_count(report.count(PRINTED), 'lettre')} à poster : « relance "
+                  "campagne lettres FICHIER.pdf ».")
 
 
 def _document(line: dict[str, Any]) -> str:
@@ -192,7 +195,8 @@ def _print_uncertain(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         table.add_row(row["key"], f"{row['day']:%d/%m/%Y}", row["debtor_name"], _document(row),
                       row["recipient"], row["message_id"])
-    out.print(f"{len(rows)} message(s) incertain(s) : cherchez chaque Message-ID dans la "
+    out.print(f"{french_count(len(rows), 'message incertain', 'messages incertains')} : "
+              "cherchez chaque Message-ID dans la "
               "boîte d'envoi, puis « relance campagne incertain CLE --parti » ou "
               "« --pas-parti ».")
     out.print(table)

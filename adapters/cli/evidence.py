@@ -31,6 +31,7 @@ from adapters.usecases.evidence import (
 from adapters.usecases.exporting import FORMATS, Request, count, export
 from domain.errors import DomainError
 from domain.invoice import invoice_id
+from projections.french import count as french_count
 from projections.queries import PHASE_OF_STATUS, PortfolioFilter
 
 log = logging.getLogger("relance.evidence")
@@ -86,7 +87,8 @@ def export_command(
                                                     else in_french(error)))
                 raise typer.Exit(1) from None
     where = "la sortie standard" if output == "-" else str(path)
-    err.print(f"Export écrit dans {where} : {written.files} dossier(s), {written.facts} fait(s).")
+    err.print(f"Export écrit dans {where} : {french_count(written.files, 'dossier')}, "
+              f"{french_count(written.facts, 'fait')}.")
     err.print(f"Empreinte de l'export (enregistrée) : {written.digest}")
 
 
@@ -123,9 +125,10 @@ def digest_command(
     if output:
         Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
     out.print(f"Empreinte du registre : {digest.root}")
-    out.print(f"Position couverte : {digest.position} ({digest.files} dossier(s), "
-              f"{digest.facts} fait(s) ; réglages et registre des exports : "
-              f"{digest.records} chaîne(s))")
+    out.print(f"Position couverte : {digest.position} "
+              f"({french_count(digest.files, 'dossier')}, "
+              f"{french_count(digest.facts, 'fait')} ; réglages et registre des exports : "
+              f"{french_count(digest.records, 'chaîne')})")
 
 
 def verify_command(
@@ -161,9 +164,11 @@ def verify_command(
         if changed:
             _altered("Registre altéré depuis l'empreinte", changed)
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
-    out.print(f"Registre intègre : {digest.files} dossier(s), {digest.facts} fait(s) ; "
-              f"réglages et registre des exports : {digest.records} chaîne(s) ; "
-              f"{len(digest.documents)} document(s) joint(s) intact(s) ; "
+    out.print(f"Registre intègre : {french_count(digest.files, 'dossier')}, "
+              f"{french_count(digest.facts, 'fait')} ; réglages et registre des exports : "
+              f"{french_count(digest.records, 'chaîne')} ; "
+              f"{french_count(len(digest.documents), 'document', 'documents')} "
+              f"{'joints intacts' if len(digest.documents) > 1 else 'joint intact'} ; "
               f"jusqu'à la position {digest.position}.")
 
 
@@ -217,5 +222,6 @@ def _verify_export(path: Path) -> None:
         raise typer.Exit(2) from None
     if problem:
         _altered("Export altéré", problem)
-    out.print(f"Export intègre : {held.files} dossier(s), {held.facts} fait(s), "
+    out.print(f"Export intègre : {french_count(held.files, 'dossier')}, "
+              f"{french_count(held.facts, 'fait')}, "
               f"empreinte {held.digest}.")

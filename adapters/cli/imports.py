@@ -18,6 +18,7 @@ from adapters.usecases.import_payments import import_payments
 from adapters.usecases.importing import ImportReport, import_invoices
 from domain.errors import DomainError
 from domain.terms import PaymentTerms
+from projections.french import count
 
 import_app = typer.Typer(help="Importer factures et paiements.", no_args_is_help=True)
 
@@ -47,26 +48,39 @@ def _run(path: Path, importer, what: str, *,  # type: ignore[no-untyped-def]
         raise typer.Exit(1)
 
 
+NOUNS = {"factures": ("facture", "e"), "paiements": ("paiement", ""),
+         "écritures": ("écriture", "e")}
+"""What each import records, in the singular, and the ending its participles take."""
+
+
 def _tell(report: ImportReport, what: str) -> None:
     """What the import did, in French: counts, then each line that recorded nothing."""
-    out.print(f"{report.created} {what} enregistré(s), {report.unchanged} déjà présent(s), "
-              f"{len(report.rejected)} rejeté(s).")
+    noun, e = NOUNS[what]
+
+    def agreed(n: int, participle: str) -> str:
+        return participle + e + ("s" if n > 1 else "")
+
+    out.print(f"{count(report.created, noun)} {agreed(report.created, 'enregistré')}, "
+              f"{report.unchanged} déjà {agreed(report.unchanged, 'présent')}, "
+              f"{len(report.rejected)} {agreed(len(report.rejected), 'rejeté')}.")
     if report.debtors_updated:
-        out.print(f"{report.debtors_updated} débiteur(s) complété(s) : identité, adresses, "
-                  "contacts.")
+        out.print(f"{count(report.debtors_updated, 'débiteur complété', 'débiteurs complétés')}"
+                  " : identité, adresses, contacts.")
     if report.created == 0 and report.unchanged and report.ok and not report.debtors_updated:
         out.print("Ce fichier a déjà été importé : rien de nouveau.")
     for line, reason in report.rejected:
         _say(f"  ligne {line} : {reason}")
     if report.discrepancies:
-        out.print(f"{len(report.discrepancies)} écart(s) avec les factures déjà enregistrées, "
-                  "rien n'est enregistré pour ces lignes : à examiner.")
+        out.print(f"{count(len(report.discrepancies), 'écart')} avec les factures déjà "
+                  "enregistrées, rien n'est enregistré pour ces lignes : à examiner.")
     for discrepancy in report.discrepancies:
         _say(f"  {discrepancy}")
     if report.to_confirm:
-        out.print(f"{len(report.to_confirm)} ligne(s) identique(s) à une ligne précédente, non "
-                  "enregistrée(s) : s'il s'agit bien de règlements distincts, importez de "
-                  "nouveau avec --confirmer-doublons.")
+        same = len(report.to_confirm)
+        out.print(f"{count(same, 'ligne identique', 'lignes identiques')} à une ligne "
+                  f"précédente, non {'enregistrées' if same > 1 else 'enregistrée'} : s'il "
+                  "s'agit bien de règlements distincts, importez de nouveau avec "
+                  "--confirmer-doublons.")
     for duplicate in report.to_confirm:
         _say(f"  {duplicate}")
 

@@ -20,7 +20,7 @@ from adapters.infra.calendar import FrenchCalendar
 from adapters.infra.documents import DocumentUnavailable, WordingBroken
 from adapters.parsing import parse_date, parse_percent
 from adapters.usecases.sending import preview, send_by_email
-from projections.french import money, word
+from projections.french import count, money, word
 from projections.worklist import worklist
 
 scenarios_app = typer.Typer(help="Les scénarios de relance de l'équipe.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def worklist_command(
             table.add_row(str(rank), item.number, item.debtor_name, money(item.outstanding),
                           f"{item.days_late} j", item.action, item.why)
         who = f"de {agent}" if agent else "de l'équipe"
-        out.print(f"Journée {who} du {on:%d/%m/%Y} : {len(items)} dossier(s)")
+        out.print(f"Journée {who} du {on:%d/%m/%Y} : {count(len(items), 'dossier')}")
         out.print(table)
 
 

@@ -40,7 +40,7 @@ def test_the_days_run_says_what_became_of_each_debtors_message(portfolio, mailbo
     run = campagne(portfolio, mailbox)
     assert run.returncode == 0, run.stderr
     out = _plain(run.stdout)
-    assert f"Envoi du {portfolio.day:%d/%m/%Y} : 2 message(s)" in out
+    assert f"Envoi du {portfolio.day:%d/%m/%Y} : 2 messages" in out
     for line, numbers in zip(("Client 0 SARL", "Client 1 SARL"), portfolio.debtors.values(),
                              strict=True):
         row = next(row for row in out.splitlines() if line in row)
@@ -84,7 +84,7 @@ def test_an_uncertain_message_is_listed_and_settled_by_the_person_who_checked(po
 
     listed = campagne(portfolio, mailbox, "incertain")
     assert listed.returncode == 0
-    assert "1 message(s) incertain(s)" in listed.stdout
+    assert "1 message incertain" in listed.stdout
     assert doubt["message_id"] in listed.stdout
 
     assert campagne(portfolio, mailbox, "incertain", doubt["key"]).returncode == 2
@@ -115,7 +115,7 @@ def test_the_days_letters_are_printed_in_one_pdf(store_url, mailbox, tmp_path: P
     assert mailbox.handler.messages == []
     printed = campagne(portfolio, mailbox, "lettres", str(tmp_path / "lettres.pdf"))
     assert printed.returncode == 0, printed.stderr
-    assert "2 lettre(s)" in printed.stdout
+    assert "2 lettres du" in printed.stdout
     pdf = PdfReader(io.BytesIO((tmp_path / "lettres.pdf").read_bytes()))
     text = " ".join(page.extract_text() for page in pdf.pages)
     assert "2 lettres à mettre sous pli" in text

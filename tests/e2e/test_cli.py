@@ -77,10 +77,10 @@ def test_an_import_reports_rejected_lines_and_exits_non_zero_then_says_nothing_i
     factures = str(Path(__file__).parent.parent / "fixtures" / "import" / "factures_cp1252.csv")
     first = relance(store_url, "import", "invoices", factures)
     assert first.returncode == 1
-    assert "2 factures enregistré(s), 0 déjà présent(s), 4 rejeté(s)." in first.stdout
+    assert "2 factures enregistrées, 0 déjà présente, 4 rejetées." in first.stdout
     assert "ligne 6 : numéro déjà présent ligne 2" in first.stdout
     again = relance(store_url, "import", "invoices", factures)
-    assert "0 factures enregistré(s), 2 déjà présent(s)" in again.stdout
+    assert "0 facture enregistrée, 2 déjà présentes" in again.stdout
     missing = relance(store_url, "import", "invoices", "/nonexistent.csv")
     assert missing.returncode == 2
     assert "fichier illisible" in missing.stderr

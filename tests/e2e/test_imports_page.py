@@ -77,7 +77,7 @@ def test_a_csv_with_good_and_bad_rows_gives_counts_lines_reasons_and_the_rejecte
     assert 'id="connues">2<' in again.text
     # the command line finds the same facts: nothing new to record
     cli = relance(store_url, "import", "invoices", str(FIXTURES / "factures_cp1252.csv"))
-    assert "0 factures enregistré(s), 2 déjà présent(s)" in cli.stdout
+    assert "0 facture enregistrée, 2 déjà présentes" in cli.stdout
 
 
 def test_a_report_and_its_rejected_rows_are_only_for_the_person_who_imported(server):

@@ -283,8 +283,8 @@ def test_the_command_lists_discrepancies_and_duplicates_in_french_and_exits_1(
                        "FA-1002;411DUP;Dupuis & Fils;250,50;15/10/2026;14/11/2026\n")
     result = relance(store_url, "import", "invoices", str(changed))
     assert result.returncode == 1, result.stderr
-    assert "0 factures enregistré(s), 1 déjà présent(s), 0 rejeté(s)." in result.stdout
-    assert "1 écart(s) avec les factures déjà enregistrées" in result.stdout
+    assert "0 facture enregistrée, 1 déjà présente, 0 rejetée." in result.stdout
+    assert "1 écart avec les factures déjà enregistrées" in result.stdout
     assert (f"ligne 2 : montant enregistré {euros('1 500,00')}, nouveau {euros('1 600,00')}"
             in result.stdout)
     assert "rien de nouveau" not in result.stdout
@@ -298,4 +298,4 @@ def test_the_command_lists_discrepancies_and_duplicates_in_french_and_exits_1(
     assert "--confirmer-doublons" in held.stdout
     confirmed = relance(store_url, "import", "payments", str(payments), "--confirmer-doublons")
     assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
-    assert "1 paiements enregistré(s), 1 déjà présent(s), 0 rejeté(s)." in confirmed.stdout
+    assert "1 paiement enregistré, 1 déjà présent, 0 rejeté." in confirmed.stdout
