@@ -104,7 +104,7 @@ class Digest:
     numbers: dict[str, str] = field(default_factory=dict, repr=False)
     records: int = 0
     """Chains of the playbook and of the register of exports, beside the files."""
-    documents: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
+    documents: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict, repr=False)
     """Each document's digest named by a fact, with the files and facts naming it."""
 
     def as_json(self) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
     check = ChainCheck()
     numbers: dict[str, str] = {}
     facts, records, problem = 0, set(), None
-    documents: dict[str, list[tuple[str, int]]] = {}
+    documents: dict[str, list[tuple[str, int, str]]] = {}
     for fact in stored_facts(files, covered, progress):
         file_id = fact.file_id.hex
         if fact.version == 1:
@@ -183,7 +183,7 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
         facts += fact.is_fact
         if fact.kind in NAMING_BYTES and fact.is_fact and fact.content is not None:
             documents.setdefault(str(fact.state.get(NAMING_BYTES[fact.kind], "")), []).append(
-                (numbers.get(file_id, f"file {file_id}"), fact.version))
+                (numbers.get(file_id, f"file {file_id}"), fact.version, fact.kind))
     digest = Digest(covered, len(check.heads) - len(records), facts, heads_root(check.heads),
                     check.heads, numbers, len(records), documents)
     return digest, problem
@@ -199,8 +199,8 @@ def document_problems(blobs: BlobStore, digest: Digest) -> list[Problem]:
         reason = (f"its document {sha256} is missing from the store"
                   if blobs.info(sha256) is None else
                   f"its document {sha256} no longer matches its digest")
-        problems.extend(Problem(number, version, "DocumentAttached", reason)
-                        for number, version in named_by)
+        problems.extend(Problem(number, version, kind, reason)
+                        for number, version, kind in named_by)
     return problems
 
 

@@ -17,12 +17,15 @@ from adapters.infra.inbox import inbox_from_url
 from adapters.infra.outbox import SmtpOutbox
 from adapters.usecases.campaign import plan
 from adapters.usecases.campaign import send as campaign_send
+from adapters.usecases.evidence import document_problems, walk
 from adapters.usecases.replies import poll
 from adapters.usecases.sending import send_by_email
 from domain.dispatch import SKIPPED, dispatch_key
 from domain.mail import UNATTACHED, reply_token
 from domain.values import ReplyOutcome
 from tests.builders import free_port, register_kwargs
+from tests.e2e.cli_runner import relance
+from tests.integration.test_documents_store import RawBlobs
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -250,3 +253,24 @@ def test_hostile_messages_are_recorded_without_stopping_the_reading(runtime, dov
     (oversized,) = [m for m in runtime.reads.incoming() if m["size"] > 30 * 1024 * 1024]
     assert oversized["problems"]
     assert oversized["account"] == "411ACME"
+
+
+def test_verify_names_a_message_changed_behind_relance(runtime, dovecot, sent, store_url):
+    dovecot.append(_mail("jean.dupont@acme.example", "Re: relance", "Réglé hier.",
+                         date=runtime.clock(), in_reply_to=sent["Message-ID"]))
+    poll(runtime, inbox_from_url(dovecot.url))
+    assert document_problems(runtime.blobs, walk(runtime.files)[0]) == []
+    assert relance(store_url, "verify").returncode == 0
+
+    (reply,) = [e for e in runtime.files.history("FA-2026-0001") if e.kind == "ReplyReceived"]
+    raw = RawBlobs(runtime)
+    try:
+        raw.replace(reply.data["mail_sha256"], b"From: jean.dupont@acme.example\r\n\r\nAutre")
+    finally:
+        raw.conn.close()
+    problems = document_problems(runtime.blobs, walk(runtime.files)[0])
+    assert {(p.number, p.kind) for p in problems} == {
+        ("FA-2026-0001", "ReplyReceived"), ("FA-2026-0002", "ReplyReceived")}
+    told = relance(store_url, "verify")
+    assert told.returncode == 1
+    assert "Réponse du débiteur" in " ".join(told.stderr.split())
