@@ -179,6 +179,23 @@ def replies_waiting(runtime: Runtime, number: str, case: Case) -> list[dict[str,
     return replies
 
 
+def after_reply(entries: Sequence[Any], form: str) -> dict[str, str]:
+    """What the form a reply just handled calls for starts with, from that reply: who
+    asked for the duplicate, the words of the dispute (empty for any other form)."""
+    handled = next((e for e in reversed(entries) if e.kind == "ReplyHandled"), None)
+    reply = next((e for e in entries if handled is not None
+                  and e.version == handled.data["reply_version"]), None)
+    if reply is None or reply.kind != "ReplyReceived":
+        return {}
+    writer, said = reply.data["writer"], reply.data["text"]
+    if form == "duplicata-demande":
+        return {"contact": writer.name or writer.email,
+                "details": f"par e-mail : « {reply.data['subject']} »"[:300]}
+    if form == "litige":
+        return {"reason": reply.data["subject"][:200], "details": said[:2000]}
+    return {}
+
+
 def reply_outcomes() -> list[tuple[str, str]]:
     """What can come of a reply (the `reponse` form's choices), with their French words."""
     field = next(f for f in BY_KIND[REPLY_FORM].fields if f.name == "outcome")

@@ -223,6 +223,8 @@ def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool
     claims = {claim.account: claim for claim in live}
     open_files, due_others = _debtors_files(line, debtor)
     person = file_view.person_to_call(folded, debtor)
+    if then and values is None and open_form == then:
+        values = file_view.after_reply(runtime.files.history(number), then)
     call_typed = not open_form and not open_document and "_attachment" not in (errors or {})
     call_values = values if values is not None and call_typed else {
         "contact_name": person.name, "contact_function": person.function,

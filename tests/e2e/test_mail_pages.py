@@ -134,6 +134,10 @@ def test_an_agent_reads_a_reply_on_her_day_and_on_the_file_and_handles_it(server
     assert "Enregistrez maintenant le litige" in after
     assert re.search(r'<details class="list-group-item" name="autre" id="form-litige" open>',
                      after)
+    # The dispute's form starts from the reply: its subject and its words.
+    assert 'id="f-litige-reason" name="reason" value="Re: Relance facture ML-ACME-1"' in after
+    details = html.unescape(after.split('id="f-litige-details"')[1][:600])
+    assert "Le virement part vendredi." in details
     assert 'id="reponses"' not in after
     last = runtime.files.history("ML-ACME-1")[-1]
     assert (last.kind, last.actor, last.data["outcome"]) == (
