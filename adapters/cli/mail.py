@@ -26,7 +26,7 @@ from projections.french import count, instant
 mail_app = typer.Typer(help="Le courrier reçu : réponses des débiteurs, réponses "
                             "automatiques, e-mails non distribués.", no_args_is_help=True)
 OUTCOMES = {"recorded": "rattaché au dossier", "unattached": "non rattaché",
-            "known": "déjà lu"}
+            "known": "déjà lu", "empty": "vide, rien à enregistrer"}
 MAX_FILE = 64 * 1024 * 1024
 
 
@@ -90,6 +90,6 @@ def _report(taken: list[Taken]) -> None:
         where = f" : {one.account} ({', '.join(one.numbers)})" if one.account else ""
         out.print(f"{KINDS.get(one.kind, one.kind).capitalize()} — "
                   f"{OUTCOMES[one.outcome]}{where}")
-    recorded = sum(1 for one in taken if one.outcome != "known")
+    recorded = sum(1 for one in taken if one.outcome not in ("known", "empty"))
     out.print(f"{count(recorded, 'message enregistré', 'messages enregistrés')} sur "
               f"{count(len(taken), 'lu', 'lus')}.")

@@ -133,7 +133,7 @@ class MailboxWatch:
             self.runtime = bootstrap(self.settings)
         self.runtime.refresh_views()
         taken = poll(self.runtime, inbox_from_url(self.settings.inbox_url))
-        return {"recorded": sum(1 for t in taken if t.outcome != "known"),
+        return {"recorded": sum(1 for t in taken if t.outcome not in ("known", "empty")),
                 "known": sum(1 for t in taken if t.outcome == "known")}
 
     def close(self) -> None:

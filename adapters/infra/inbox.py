@@ -308,6 +308,12 @@ class MaildirInbox:
 
 def _header(stream: BinaryIO) -> bytes:
     """A message's header (HEADER_BYTES at most), up to and with the blank line."""
-    head = stream.read(HEADER_BYTES)
+    return header_of(stream.read(HEADER_BYTES))
+
+
+def header_of(raw: bytes) -> bytes:
+    """The header of a message's bytes (HEADER_BYTES at most), up to and with the blank
+    line: what is kept of a message too large to keep whole."""
+    head = raw[:HEADER_BYTES]
     ends = [n + len(mark) for mark in (b"\n\r\n", b"\n\n") if (n := head.find(mark)) >= 0]
     return head[:min(ends)] if ends else head

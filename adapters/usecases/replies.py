@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from adapters.bootstrap import Runtime
 from adapters.infra.blobs import BlobRefused
-from adapters.infra.inbox import Inbox
+from adapters.infra.inbox import MAX_BYTES, Inbox, header_of
 from adapters.infra.mail_reading import Incoming, read_message
 from domain.mail import AUTO_REPLY, BOUNCE, REPLY, Arrival, Destination, mail_key
 from domain.values import ReplyMatch
@@ -50,8 +50,9 @@ TEXT_LIMIT = 20_000
 
 @dataclass(frozen=True)
 class Taken:
-    """What became of one message: `recorded` (on a debtor's files), `unattached`, or
-    `known` (read before); with the debtor and files, when any."""
+    """What became of one message: `recorded` (on a debtor's files), `unattached`, `known`
+    (read before), or `empty` (no bytes: nothing to record); with the debtor and files,
+    when any."""
 
     outcome: str
     kind: str
@@ -62,7 +63,13 @@ class Taken:
 def take_in(runtime: Runtime, raw: bytes, *, size: int | None = None,
             actor: str = MAIL_ACTOR) -> Taken:
     """Records one message read from the mailbox (`size`: its whole size, when only its
-    head was read because it was too large)."""
+    head was read because it was too large). A message larger than the mailbox reader
+    downloads (given whole, as a file) is kept from its head, as the reader would have; an
+    empty one records nothing."""
+    if not raw.strip():
+        return Taken("empty", REPLY)
+    if size is None and len(raw) > MAX_BYTES:
+        size, raw = len(raw), header_of(raw)
     incoming = read_message(raw, max_text_chars=TEXT_LIMIT, oversized_size=size)
     key = mail_key(incoming.message_id, incoming.sha256)
     if runtime.files.mail(key) is not None:
@@ -89,8 +96,13 @@ def poll(runtime: Runtime, inbox: Inbox, limit: int = 200) -> list[Taken]:
     fetched = inbox.fetch(limit=limit)
     try:
         for message in fetched:
-            taken.append(take_in(runtime, message.raw,
-                                 size=message.size if message.oversized else None))
+            try:
+                taken.append(take_in(runtime, message.raw,
+                                     size=message.size if message.oversized else None))
+            except Exception:  # one message that cannot be recorded must not stop the others
+                log.exception("mail not recorded: left unread, tried again next time",
+                              extra={"key": message.key, "size": message.size})
+                continue
             done.append(message.key)
     finally:
         if done:  # what was recorded is marked read, even when a later message failed

@@ -5,6 +5,7 @@ mailbox puts each one where the team looks — on both stores."""
 from __future__ import annotations
 
 import dataclasses
+import mailbox
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -18,7 +19,7 @@ from adapters.infra.outbox import SmtpOutbox
 from adapters.usecases.campaign import plan
 from adapters.usecases.campaign import send as campaign_send
 from adapters.usecases.evidence import document_problems, walk
-from adapters.usecases.replies import poll
+from adapters.usecases.replies import poll, take_in
 from adapters.usecases.sending import send_by_email
 from domain.dispatch import SKIPPED, dispatch_key
 from domain.mail import UNATTACHED, reply_token
@@ -274,3 +275,27 @@ def test_verify_names_a_message_changed_behind_relance(runtime, dovecot, sent, s
     told = relance(store_url, "verify")
     assert told.returncode == 1
     assert "Réponse du débiteur" in " ".join(told.stderr.split())
+
+
+def test_a_maildir_delivery_with_an_empty_file_and_a_huge_one_goes_on(runtime, tmp_path):
+    runtime.files.register_invoice("alice", **register_kwargs("FA-2026-0001"))
+    runtime.refresh_views()
+    folder = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    folder.add(b"")  # a delivery agent that wrote nothing
+    reply = _mail("jean.dupont@acme.example", "Facture", "Réglée hier.", date=runtime.clock())
+    folder.add(reply)
+    inbox = inbox_from_url(f"maildir://{tmp_path / 'Maildir'}")
+
+    taken = poll(runtime, inbox)
+    assert sorted(t.outcome for t in taken) == ["empty", "recorded"]
+    assert poll(runtime, inbox) == []  # both marked read: the empty one is not a poison
+
+    # The same message given whole as a file (`relance courrier lire`), 30 MB of it: kept
+    # from its head, as the mailbox reader keeps what it does not download.
+    huge = _mail("jean.dupont@acme.example", "Pièces", "Voir les pièces.", date=runtime.clock())
+    huge = huge.replace(b"Voir les", b"X" * (30 * 1024 * 1024) + b"\nVoir les", 1)
+    assert take_in(runtime, huge).outcome == "recorded"
+    runtime.refresh_views()
+    (kept,) = [m for m in runtime.reads.incoming() if m["size"] == len(huge)]
+    assert kept["problems"]
+    assert len(runtime.blobs.get(kept["sha256"])) < 300_000
