@@ -104,14 +104,20 @@ def person_to_call(case: Case, debtor: DebtorView | None) -> Contact:
     return Contact("")
 
 
-def next_step(runtime: Runtime, line: CaseLine, day: date) -> dict[str, Any] | None:
+def next_step(runtime: Runtime, line: CaseLine, day: date, replies: int = 0
+              ) -> dict[str, Any] | None:
     """What the file's scenario asks today (`action`, with `why`), or when and why not
-    (`why` alone), as the day's list reads it; None for a file that is over."""
+    (`why` alone), as the day's list reads it; a reply of the debtor waiting (`replies`)
+    comes first. None for a file that is over, with no reply waiting."""
+    waiting = {"action": "lire et traiter la réponse du débiteur",
+               "why": "réponse reçue par e-mail : les relances automatiques l'attendent"}
     if line.phase in ENDED:
-        return None
+        return waiting if replies else None
     scenario = runtime.files.open_playbook("relance").scenario_for(line.debtor_account)
     last = runtime.reads.last_touches([line.debtor_account]).get(line.debtor_account)
     due = next_action(line.progress(), scenario, day, runtime.calendar, last)
+    if replies:
+        return {**waiting, "why": f"{waiting['why']} ; ensuite : {due.why}"}
     action = (due.step.label if due.step else ACTIONS.get(due.kind, "")) if due.is_due else ""
     return {"action": action, "why": due.why}
 

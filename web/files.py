@@ -249,7 +249,8 @@ def _file_page_read(request: Request, runtime: Runtime, number: str, fresh: bool
          "due_others": due_others, "whole_debtor": WHOLE_DEBTOR, "same_day_forms": CHASES,
          "debtor_owner": debtor.owner,
          "contacts": known_contacts(runtime, number, folded, debtor) if can_record else [],
-         "person": person, "next_step": file_view.next_step(runtime, line, today),
+         "person": person, "next_step": file_view.next_step(runtime, line, today,
+                                          len(folded.replies_waiting)),
          "others_today": file_view.others_today(debtor, session.user.login),
          "claim": claims.get(line.debtor_account),
          "next_file": file_view.next_file(runtime, session, line.debtor_account, today, live)

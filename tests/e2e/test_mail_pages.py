@@ -116,6 +116,9 @@ def test_an_agent_reads_a_reply_on_her_day_and_on_the_file_and_handles_it(server
     record = runtime.reads.incoming()[0]["id"]
     assert f'href="/courrier/{record}/message.eml"' in card
     assert page.index('id="reponses"') < page.index('id="appel"')  # before the call form
+    header = _words(page.split('id="prochaine-action"', 1)[1].split("</p>", 1)[0])
+    assert "À faire aujourd'hui : lire et traiter la réponse du débiteur" in header
+    assert "les relances automatiques l'attendent ; ensuite :" in header
     assert 'id="form-reponse"' not in page                    # not among « Autre action »
 
     fields = _form_fields(page, "/dossiers/ML-ACME-1/faits/reponse")
