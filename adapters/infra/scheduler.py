@@ -25,8 +25,54 @@ Job = Callable[[date], Mapping[str, int] | None]
 """Runs the day's work; what it did, as counts to log."""
 
 
-class DailySchedule:
+class Repeating:
+    """A daemon thread of the serving process that calls `tick()` now, then every `every`
+    seconds, until stopped; its log lines carry `actor` and `request_id`."""
+
+    every: float
+    actor: str
+    request_id: str
+    name: str
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> bool:
+        """One turn; True when it ran to its end."""
+        raise NotImplementedError
+
+    def announce(self) -> None:
+        """Said once, when the thread starts (nothing by default)."""
+
+    def start(self) -> None:
+        """Starts the thread."""
+        self._thread = threading.Thread(target=self._loop, name=f"relance-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stops; False if a turn was still going after `timeout` seconds (the thread then
+        ends with the process)."""
+        self._stopping.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        bind_context(actor=self.actor, request_id=self.request_id)
+        self.announce()
+        while not self._stopping.is_set():
+            self.tick()
+            self._stopping.wait(self.every)
+
+
+class DailySchedule(Repeating):
     """Runs `job(day)` once a Paris day, from `at`, unless `done(day)` says it ran."""
+
+    name = "daily-run"
+    request_id = "run"
 
     def __init__(self, at: time, job: Job, done: Callable[[date], bool], *,
                  actor: str, clock: Callable[[], datetime] = utc_now,
@@ -39,8 +85,7 @@ class DailySchedule:
         self.every = every
         self._finished: date | None = None
         """The last day known done: no need to ask the record again that day."""
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def due(self) -> date | None:
         """The Paris day whose run is due now (its time reached, not known done), or None."""
@@ -71,42 +116,22 @@ class DailySchedule:
         log.info("daily run finished", day=day.isoformat(), **dict(counts))
         return True
 
-    def start(self) -> None:
-        """Starts looking, now and then every minute, from a daemon thread."""
-        self._thread = threading.Thread(target=self._loop, name="relance-daily-run",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> bool:
-        """Stops looking; False if a run was still going after `timeout` seconds (the
-        thread then ends with the process; the run's records make that safe)."""
-        self._stopping.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _loop(self) -> None:
-        bind_context(actor=self.actor, request_id="run")
+    def announce(self) -> None:
         log.info("daily run scheduled", at=self.at.strftime("%H:%M"), zone="Europe/Paris")
-        while not self._stopping.is_set():
-            self.tick()
-            self._stopping.wait(self.every)
 
 
-class Every:
+class Every(Repeating):
     """Runs `job()` every `seconds` from a daemon thread of the serving process (reading the
     mailbox). A failure is logged, with its trace, and tried again next time; it never
     stops the server."""
 
     def __init__(self, seconds: float, job: Callable[[], Mapping[str, int] | None], *,
                  name: str, actor: str) -> None:
-        self.seconds = seconds
+        self.every = seconds
         self.job = job
-        self.name = name
+        self.name = self.request_id = name
         self.actor = actor
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def tick(self) -> bool:
         """Runs the job once; True when it ended without an error."""
@@ -118,23 +143,3 @@ class Every:
         if any(counts.values()):
             log.info("repeated job done", job=self.name, **dict(counts))
         return True
-
-    def start(self) -> None:
-        """Starts running the job, now and then every `seconds`."""
-        self._thread = threading.Thread(target=self._loop, name=f"relance-{self.name}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> bool:
-        """Stops; False if the job was still running after `timeout` seconds."""
-        self._stopping.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _loop(self) -> None:
-        bind_context(actor=self.actor, request_id=self.name)
-        while not self._stopping.is_set():
-            self.tick()
-            self._stopping.wait(self.seconds)

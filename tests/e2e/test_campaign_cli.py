@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from tests.e2e.campaign_setup import (
     relance_env,
     seeded,
 )
-from tests.e2e.cli_runner import RELANCE
+from tests.e2e.cli_runner import RELANCE, wait_for_log
 
 
 @pytest.fixture
@@ -151,20 +150,11 @@ def _events(log: Path) -> list[str]:
             if line.startswith("{")]
 
 
-def _wait_for(log: Path, event: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in log.read_text().splitlines():
-            if line.startswith("{") and json.loads(line).get("event") == event:
-                return json.loads(line)
-        time.sleep(0.1)
-    raise AssertionError(f"no {event!r} in the log:\n{log.read_text()}")
-
 
 def test_the_server_runs_the_day_by_itself_once(portfolio, mailbox, tmp_path: Path):
     first = _serve(portfolio, mailbox, tmp_path / "first.log", "00:00", workers=2)
     try:
-        finished = _wait_for(tmp_path / "first.log", "daily run finished")
+        finished = wait_for_log(tmp_path / "first.log", "daily run finished")
     finally:
         first.terminate()
         first.wait(timeout=30)
@@ -178,7 +168,7 @@ def test_the_server_runs_the_day_by_itself_once(portfolio, mailbox, tmp_path: Pa
     # Restarted the same day, it finds the day's run recorded and sends nothing.
     second = _serve(portfolio, mailbox, tmp_path / "second.log", "00:00")
     try:
-        _wait_for(tmp_path / "second.log", "daily run already recorded")
+        wait_for_log(tmp_path / "second.log", "daily run already recorded")
     finally:
         second.terminate()
         second.wait(timeout=30)

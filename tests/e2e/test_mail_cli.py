@@ -3,10 +3,8 @@ the mailbox or given as files land on the files, and the unmatched ones are list
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from adapters.bootstrap import bootstrap
 from adapters.settings import Settings
 from tests.builders import free_port, register_kwargs
-from tests.e2e.cli_runner import RELANCE, relance
+from tests.e2e.cli_runner import RELANCE, relance, wait_for_log
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -96,7 +94,7 @@ def test_the_server_reads_the_mailbox_by_itself(store, dovecot, tmp_path: Path):
         server = subprocess.Popen([RELANCE, "serve", "--port", str(free_port())], env=env,
                                   stdout=subprocess.DEVNULL, stderr=sink)
     try:
-        done = _wait_for(log, "repeated job done")
+        done = wait_for_log(log, "repeated job done")
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -105,12 +103,3 @@ def test_the_server_reads_the_mailbox_by_itself(store, dovecot, tmp_path: Path):
     shown = relance(store, "case", "show", "FA-2026-0001")
     assert "Réglée hier." in shown.stdout
 
-
-def _wait_for(log: Path, event: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in log.read_text().splitlines():
-            if line.startswith("{") and json.loads(line).get("event") == event:
-                return json.loads(line)
-        time.sleep(0.1)
-    raise AssertionError(f"no {event!r} in the log:\n{log.read_text()}")
