@@ -111,6 +111,15 @@ def agent(server: Server) -> Iterator[httpx.Client]:
     http.close()
 
 
+def browser_log_in(page, base: str, login: str) -> None:
+    """Logs a person in through the login form of a Chromium page, as they would."""
+    page.goto(f"{base}/connexion")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
 def hidden(page: str, name: str = "csrf") -> str:
     """The value of a hidden field of a page's first form carrying it (csrf, cle)."""
     return page.split(f'name="{name}" value="', 1)[1].split('"', 1)[0]

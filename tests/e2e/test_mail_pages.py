@@ -16,7 +16,7 @@ from adapters.usecases.replies import take_in
 from domain.mail import BOUNCE, REPLY, Arrival, Destination
 from domain.values import Channel, Debtor
 from tests.builders import ACME, GLOBEX, eur, register_kwargs
-from tests.e2e.conftest import PASSWORD, hidden, submit_login
+from tests.e2e.conftest import PASSWORD, browser_log_in, hidden, submit_login
 
 SHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
 WORDS = ("Bonjour,\n\nNous avons bien reçu votre relance.\nLe virement part vendredi.\n"
@@ -372,21 +372,14 @@ def test_an_agent_handles_a_promise_by_e_mail_in_the_browser(server, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    page.goto(f"{server.url}/connexion")
-    page.fill("#login", "sophie.durand")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    browser_log_in(page, server.url, "sophie.durand")
     page.goto(f"{server.url}/courrier")
     assert "Courrier" in page.locator("#nav-courrier").inner_text()
     page.screenshot(path=str(SHOTS / "courrier-1366.png"), full_page=True)
     page.close()
 
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    page.goto(f"{server.url}/connexion")
-    page.fill("#login", "amelie.martin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    browser_log_in(page, server.url, "amelie.martin")
     page.wait_for_url(f"{server.url}/")
     page.goto(f"{server.url}/journee")
     assert "Jean Dupont" in page.locator("#reponses").inner_text()
