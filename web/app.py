@@ -8,6 +8,7 @@ from pathlib import Path
 
 import structlog
 import xstatic.pkg.bootstrap
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from adapters.bootstrap import bootstrap
 from adapters.infra.health import DatabaseProbe
 from adapters.infra.logs import configure_logging
+from adapters.infra.store import REQUEST_THREADS
 from adapters.infra.throttle import LoginThrottle
 from adapters.messages import in_french
 from adapters.settings import Settings
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_format, settings.log_level or "INFO")
+        to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         app.state.runtime = bootstrap(settings)
         if settings.projections == "embedded":
             app.state.runtime.start_following()

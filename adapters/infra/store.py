@@ -14,6 +14,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
+POOL_SIZE = 5
+POOL_OVERFLOW = 15
+"""Connections each PostgreSQL pool (the facts', the views') keeps, and may add under load."""
+REQUEST_THREADS = POOL_SIZE + POOL_OVERFLOW - 5
+"""Requests a web process works on at once; the others queue until one ends. Fewer than
+a pool's connections, so the projections, the scheduler and the probe always find one,
+and a busy moment makes requests queue rather than give up after RELANCE_DATABASE_WAIT,
+which is kept for a database that stopped answering."""
+
 CACHE = {"AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 """Recently used files stay in memory and are brought up to date from the store on use."""
 
@@ -91,8 +100,8 @@ def _postgres(url: str, wait: int) -> Store:
         # The pool's wait for a connection, and so each call's budget while the database
         # does not answer (projections/outage.py).
         "POSTGRES_CONNECT_TIMEOUT": str(max(1, wait)),
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "15",
+        "POSTGRES_POOL_SIZE": str(POOL_SIZE),
+        "POSTGRES_MAX_OVERFLOW": str(POOL_OVERFLOW),
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowablePostgresRecorder",
