@@ -81,6 +81,13 @@ class Settings:
     - RELANCE_REPLY_ADDRESS: the address our e-mails ask to be answered at (Reply-To),
       with each message's reply token added to it (`relance+r0123456789ab@…`); empty:
       replies go to the creditor's address.
+    - RELANCE_PORTAL_URL: the address debtors open their page at, as reminders, letters
+      and call confirmations print it (`https://paiement.exemple.fr`; by default the
+      app's own `http://HOST:PORT`); the links are `<URL>/p/<token>`.
+    - RELANCE_PORTAL_HOST: a host name (`paiement.exemple.fr`) on which only the debtors'
+      pages are served; the staff's pages are not served on it, and the debtors' pages
+      are served on it only. Empty (default): both on every host name.
+    - RELANCE_PORTAL_DAYS: how many days a link works after it is issued (90).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -108,6 +115,18 @@ class Settings:
     inbox_url: str = field(default="", repr=False)
     inbox_every: int = 60
     reply_address: str = ""
+    portal_url: str = ""
+    portal_host: str = ""
+    portal_days: int = 90
+
+    @property
+    def portal_base(self) -> str:
+        """The address the debtors' links start with (no trailing slash)."""
+        if self.portal_url:
+            return self.portal_url.rstrip("/")
+        if self.portal_host:
+            return f"https://{self.portal_host}"
+        return f"http://{self.host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -133,6 +152,9 @@ class Settings:
             inbox_url=env.get("RELANCE_INBOX_URL", "").strip(),
             inbox_every=_seconds(env, "RELANCE_INBOX_EVERY", 60),
             reply_address=env.get("RELANCE_REPLY_ADDRESS", "").strip(),
+            portal_url=env.get("RELANCE_PORTAL_URL", "").strip(),
+            portal_host=env.get("RELANCE_PORTAL_HOST", "").strip().lower(),
+            portal_days=_int(env, "RELANCE_PORTAL_DAYS", 90),
             session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
             session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
             secure_cookies=_flag(env, "RELANCE_SECURE_COOKIES"),

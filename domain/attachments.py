@@ -43,6 +43,8 @@ class AttachmentKind(StrEnum):
     SIGNED_PLAN = "signed_plan"
     DELIVERY_RECEIPT = "delivery_receipt"
     REGISTERED_RECEIPT = "registered_receipt"
+    DEBTOR_DOCUMENT = "debtor_document"
+    PAYMENT_PROOF = "payment_proof"
     OTHER = "other"
 
 
@@ -52,6 +54,8 @@ ATTACHMENT_KINDS: dict[str, str] = {
     "signed_plan": "échéancier signé",
     "delivery_receipt": "bon de livraison signé",
     "registered_receipt": "accusé de réception de recommandé",
+    "debtor_document": "pièce envoyée par le débiteur",
+    "payment_proof": "justificatif de paiement du débiteur",
     "other": "autre document",
 }
 """The French word of each kind of document, as the file page, the history and the PDF

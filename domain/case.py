@@ -16,10 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from domain import kinds
-from domain.values import Contact, Debtor, Instalment, Status, paris_day
+from domain.values import PORTAL_ACTOR, Contact, Debtor, Instalment, Status, paris_day
 
 ZERO = Decimal("0.00")
 TOUCHES = {kind.name: kind.touch for kind in kinds.KINDS if kind.touch is not None}
+ANSWERS_TO_HANDLE = frozenset({"ReplyReceived", "PlanRequested", "PaymentClaimed"})
+"""What the debtor said that waits for a person (« réponse à traiter ») until handled
+(`ReplyHandled`): a reply by e-mail, instalments asked for, a payment it says it made."""
+PORTAL_ANSWERS = frozenset({"PaymentPromised", "DisputeRaised", "DuplicateRequested"})
+"""Facts that wait for a person too when the debtor recorded them on its page."""
 STEP_FACTS = frozenset({"PreDueReminderSent", "ReminderSent", "CallLogged", "FormalNoticeSent"})
 """Facts that make a step of a scenario (see `domain.due`)."""
 """How each contact with the debtor is made, by fact kind (declared in `domain.kinds`)."""
@@ -250,7 +255,10 @@ class Case:
         if entry.kind in STEP_FACTS and (case.last_step_at is None
                                          or entry.occurred_at > case.last_step_at):
             case = _with(case, last_step_at=entry.occurred_at)
-        touch = TOUCHES.get(entry.kind)
+        if entry.kind in ANSWERS_TO_HANDLE or (entry.actor == PORTAL_ACTOR
+                                               and entry.kind in PORTAL_ANSWERS):
+            case = _with(case, replies_waiting=(*case.replies_waiting, entry.version))
+        touch = TOUCHES.get(entry.kind) if entry.actor != PORTAL_ACTOR else None
         return case._contacted(entry, touch) if touch is not None else case
 
     def _changed(self, entry: Entry) -> Case:
@@ -314,8 +322,6 @@ class Case:
                 entry.version, d["sha256"], d["document_kind"], d["filename"], d["media_type"],
                 d["size"], d["note"], entry.occurred_at, entry.actor)
             return _with(self, documents=(*self.documents, document))
-        if kind == "ReplyReceived":
-            return _with(self, replies_waiting=(*self.replies_waiting, entry.version))
         if kind == "ReplyHandled":
             return _with(self, replies_waiting=tuple(
                 v for v in self.replies_waiting if v != d["reply_version"]))

@@ -432,6 +432,39 @@ class DeliveryFailed(Fact):
     mail_sha256: str
 
 
+class PlanRequested(Fact):
+    """Demande d'échéancier: the debtor proposes dated instalments (on its page). The owner
+    accepts (a `PaymentPlanAgreed` follows) or refuses; either way it is handled like a
+    reply (`ReplyHandled`)."""
+
+    instalments: tuple[Instalment, ...]
+    requested_by: Contact
+    details: str
+
+
+class PaymentClaimed(Fact):
+    """Paiement annoncé: the debtor says it paid (when, how much, how, its reference),
+    with its proof kept apart like a document (`proof_sha256`, empty without one). A
+    payment to check, not a payment: the balance does not change until it is received."""
+
+    paid_on: date
+    amount: Decimal
+    currency: str
+    means: str
+    reference: str
+    proof_sha256: str
+    claimed_by: Contact
+
+
+class InvoiceDownloaded(Fact):
+    """Duplicata consulté: the debtor downloaded the invoice's PDF from its page, through
+    the link named (`link`, its record's id), and got the bytes named by
+    `document_sha256`."""
+
+    document_sha256: str
+    link: str
+
+
 class FactCorrected(Fact):
     """An earlier fact was wrong: these are its right values. The original stays."""
 
@@ -449,5 +482,5 @@ class FactRetracted(Fact):
 
 ALLOWED_WHEN_CLOSED = (CaseReopened, NoteAdded, FactCorrected, FactRetracted, SendingFailed,
                        DocumentAttached, ReplyReceived, ReplyHandled, AutoReplyReceived,
-                       DeliveryFailed)
+                       DeliveryFailed, InvoiceDownloaded)
 

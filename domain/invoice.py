@@ -610,6 +610,41 @@ class Invoice(Aggregate):
         self._trigger(f.ReplyHandled, stamp, reply_version=reply_version,
                       outcome=ReplyOutcome(outcome).value, details=clean(details, "details"))
 
+    def request_plan(self, stamp: Stamp, *, instalments: Sequence[Instalment],
+                     requested_by: Contact, details: str = "") -> None:
+        """Records the instalments the debtor proposes; they wait for the owner."""
+        plan = tuple(instalments)
+        if not plan:
+            raise InvalidPaymentPlan("a payment plan needs at least one instalment")
+        days = [instalment.due_on for instalment in plan]
+        if days != sorted(set(days)):
+            raise InvalidPaymentPlan("instalment dates must be distinct and in order")
+        for instalment in plan:
+            self._check_not_before(instalment.due_on, stamp, "instalment")
+            if instalment.amount <= 0:
+                raise InvalidAmount(f"instalment of {instalment.amount}",
+                                    amount=str(instalment.amount))
+        self._trigger(f.PlanRequested, stamp, instalments=plan, requested_by=requested_by,
+                      details=clean(details, "details"))
+
+    def claim_payment(self, stamp: Stamp, *, paid_on: date, amount: Money,
+                      means: PaymentMeans, reference_text: str, claimed_by: Contact,
+                      proof_sha256: str = "") -> None:
+        """Records a payment the debtor says it made: to check, the balance stays."""
+        if paid_on > paris_day(stamp.occurred_at):
+            raise FutureBusinessTime(f"payment date {paid_on} is in the future")
+        money = self._money(amount)
+        self._trigger(f.PaymentClaimed, stamp, paid_on=paid_on, amount=money.amount,
+                      currency=money.currency, means=PaymentMeans(means).value,
+                      reference=one_line(reference_text, "reference"),
+                      proof_sha256=documents.digest(proof_sha256) if proof_sha256 else "",
+                      claimed_by=claimed_by)
+
+    def record_download(self, stamp: Stamp, *, document_sha256: str, link: str) -> None:
+        """Records that the debtor downloaded the invoice's PDF from its page."""
+        self._trigger(f.InvoiceDownloaded, stamp,
+                      document_sha256=documents.digest(document_sha256), link=link)
+
     def receive_auto_reply(self, stamp: Stamp, *, mail: str, sender: str, subject: str,
                            text: str, mail_sha256: str) -> None:
         """Records an automatic answer (out of office...): no contact, nothing to handle."""

@@ -108,8 +108,9 @@ class Kind:
     API, CLI), 'sending' (a document sent by relance), 'mail' (what comes back to the
     mailbox relance reads: replies, automatic answers, bounces), 'contact' (any contact that was
     the debtor's second that day, with its reason), 'attachment' (a document uploaded,
-    imported with its invoice, or laid out by relance) or 'relance' itself (a consequence
-    of another fact, such as an escompte earned by a payment)."""
+    imported with its invoice, or laid out by relance), 'portal' (what the debtor does on
+    its own page: `domain.portal`) or 'relance' itself (a consequence of another fact,
+    such as an escompte earned by a payment)."""
     form: Form | None = None
     touch: Touch | None = None
     phase: str | None = None
@@ -417,6 +418,17 @@ KINDS: tuple[Kind, ...] = (
     Kind(f.DeliveryFailed, "Non distribué", lambda _, d: _join(
         f"l'e-mail à {d['recipient']} est revenu", d["diagnostic"][:300],
         f"Message-ID {d['message_id']}" if d["message_id"] else ""), "mail"),
+    Kind(f.PlanRequested, "Échéancier demandé", lambda w, d: _join(
+        f"{len(d['instalments'])} échéances proposées : " + ", ".join(
+            f"{w.money(i.amount)} le {w.day(i.due_on)}" for i in d["instalments"]),
+        _who(d["requested_by"]), d["details"]), "portal"),
+    Kind(f.PaymentClaimed, "Paiement annoncé", lambda w, d: _join(
+        f"{w.money(d['amount'], d['currency'])} payé le {w.day(d['paid_on'])} "
+        f"par {w.word('means', d['means'])}, à vérifier", d["reference"],
+        _who(d["claimed_by"]), "justificatif joint" if d["proof_sha256"] else ""), "portal"),
+    Kind(f.InvoiceDownloaded, "Duplicata consulté", lambda _, d: _join(
+        "facture téléchargée par le débiteur depuis son espace",
+        f"document {d['document_sha256'][:12]}…"), "portal"),
     Kind(f.FactCorrected, "Correction", _correction, "form", Form(
         "correction", "Corriger une entrée", (
             Field("target", "N° de l'entrée", "number", True),

@@ -21,6 +21,7 @@ from domain.errors import AlreadyRegistered
 from domain.exports import ExportRegister
 from domain.invoice import Invoice, invoice_id
 from domain.mail import MailCommands
+from domain.portal import PortalCommands
 from domain.values import (
     CallOutcome,
     Channel,
@@ -37,7 +38,7 @@ from domain.values import (
 __all__ = ["CaseFiles", "Recorded"]
 
 
-class CaseFiles(DebtorBook, ExportRegister, BatchCommands, MailCommands):
+class CaseFiles(DebtorBook, ExportRegister, BatchCommands, MailCommands, PortalCommands):
     """The files of unpaid invoices, and every command recorded on them."""
 
     name = "CaseFiles"

@@ -26,6 +26,10 @@ PARIS = ZoneInfo("Europe/Paris")
 """Days are French days: « today », a fact's day and every date shown are in Paris."""
 
 
+PORTAL_ACTOR = "débiteur (portail)"
+"""Who records what the debtor does on its page (`domain.portal`)."""
+
+
 def paris_day(instant: datetime) -> date:
     """The day an instant falls on in Paris (a call at 00:30 on 2 December, Paris time, is
     a call of 2 December, though it is still 1 December in UTC)."""
@@ -216,12 +220,16 @@ class CallOutcome(StrEnum):
 
 
 class ReplyOutcome(StrEnum):
-    """What came of a reply of the debtor, once a person read it."""
+    """What came of a reply of the debtor (or an answer on its page), once a person read
+    it: a promise, a dispute or a duplicate request recorded, the instalments asked for
+    granted or refused, nothing to do."""
 
     PROMISE = "promise"
     DISPUTE = "dispute"
     DUPLICATE = "duplicate"
     NOTHING = "nothing"
+    PLAN = "plan"
+    REFUSED = "refused"
 
 
 class ReplyMatch(StrEnum):

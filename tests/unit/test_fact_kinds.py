@@ -119,6 +119,17 @@ ACTS = {
         stamp(CLOCK, hours=1), mail="ab" * 16, recipient="jean@acme.fr",
         diagnostic="550 5.1.1 user unknown", message_id="<r.1@relance.local>",
         mail_sha256="cd" * 32),
+    "PlanRequested": lambda i: i.request_plan(
+        stamp(CLOCK, hours=1), instalments=(Instalment(SOON, Decimal("600.00")),
+                                            Instalment(SOON + timedelta(days=30),
+                                                       Decimal("600.00"))),
+        requested_by=JEAN, details="deux fois"),
+    "PaymentClaimed": lambda i: i.claim_payment(
+        stamp(CLOCK, hours=1), paid_on=CLOCK().date(), amount=eur("1200.00"),
+        means=PaymentMeans.TRANSFER, reference_text="VIR 123", claimed_by=JEAN,
+        proof_sha256="ef" * 32),
+    "InvoiceDownloaded": lambda i: i.record_download(
+        stamp(CLOCK, hours=1), document_sha256="ab" * 32, link="cd" * 16),
     "FactCorrected": lambda i: (i.add_note(stamp(CLOCK, hours=2), text="Apeler"),
                                 i.correct(stamp(CLOCK, hours=1), target_version=2,
                                           reason="Faute", changes={"text": "Appeler"})),
@@ -183,7 +194,7 @@ def test_every_kind_recorded_by_a_form_has_one_and_it_calls_a_command_of_the_ser
         assert (kind.recorded_by == "form") == (kind.form is not None), kind.name
         if kind.form is None:
             assert kind.recorded_by in ("registration", "call", "note", "sending", "relance",
-                                        "contact", "attachment", "mail"), \
+                                        "contact", "attachment", "mail", "portal"), \
                 kind.name
             continue
         assert callable(getattr(CaseFiles, kind.form.command, None)), kind.form.command
