@@ -7,6 +7,7 @@ from projections.debtors import Debtors
 from projections.dispatches import Dispatches
 from projections.history import History
 from projections.mail import Mail
+from projections.portal import Portal
 from projections.schema import Projection
 from projections.search import Search
 from projections.trends import Trends
@@ -14,4 +15,5 @@ from projections.trends import Trends
 
 def all_projections(planning: Planning) -> list[Projection]:
     """The projections, in the order they are applied."""
-    return [CaseView(planning), History(), Debtors(), Dispatches(), Search(), Trends(), Mail()]
+    return [CaseView(planning), History(), Debtors(), Dispatches(), Search(), Trends(), Mail(),
+            Portal()]

@@ -27,7 +27,7 @@ from domain.debtors import person_key
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.kinds import TOUCHING
-from domain.values import Contact, paris_day
+from domain.values import PORTAL_ACTOR, Contact, paris_day
 from projections.schema import Change, Insert, Table, Type, Upsert
 
 DEBTORS = Table(
@@ -99,7 +99,7 @@ class Debtors:
                 changes.extend(person_rows(debtor.account, {
                     "name": person.name, "function": person.function, "phone": person.phone,
                     "email": person.email}, fact.actor, fact.occurred_at))
-        if fact.kind in TOUCHING:
+        if fact.kind in TOUCHING and fact.actor != PORTAL_ACTOR:  # the debtor's own page
             changes.append(Insert(DEBTOR_TOUCHES, touch_row(debtor.account, invoice, fact),
                                   ignore_existing=True))
         return changes

@@ -7,6 +7,8 @@ debtors' records:
   by Message-ID and by its reply token: an answer finds its files here;
 - `replies_waiting`: the debtor's replies no person has handled yet, one per file
   (`ReplyReceived` adds, `ReplyHandled` or a retraction removes): « réponses à traiter »;
+  what the debtor answered on its own page (`domain.portal`) waits there too, each answer
+  named by one key on every file it covers, so the lists show it once;
 - `incoming_mail`: every message read, its kind and state (« non rattaché », rattaché,
   écarté): the queue of unmatched mail;
 - `failing_addresses`: the addresses our messages came back from (« adresse à corriger »),
@@ -16,11 +18,15 @@ debtors' records:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
+from domain.case import ANSWERS_TO_HANDLE, PORTAL_ANSWERS
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.mail import ATTACHED, DISCARDED, RECORDED, UNATTACHED, reply_token
+from domain.portal import portal_summary
+from domain.values import PORTAL_ACTOR
 from projections.case_view import OPEN
 from projections.schema import Change, Delete, Table, Type, Update, Upsert
 from projections.storage import ViewStore
@@ -67,10 +73,38 @@ SENDING_FACTS = ("PreDueReminderSent", "ReminderSent", "DocumentSent")
 """Facts that record an e-mail of ours with its Message-ID."""
 TEXT_KEPT = 4000
 """Characters of a message's text the lists keep (the whole text is on the file)."""
+PORTAL_MATCH = "portal"
+"""How a portal answer reached the file (`matched_by`): « espace débiteur »."""
+PEOPLE = ("promised_by", "requested_by", "claimed_by")
+"""The fields naming who gave a portal answer."""
+
+
+def is_portal_answer(kind: str, actor: str) -> bool:
+    """True for a fact the debtor recorded on its page that waits for a person (as
+    `domain.case.Case` counts it among `replies_waiting`)."""
+    return (kind in ANSWERS_TO_HANDLE and kind != "ReplyReceived") or (
+        actor == PORTAL_ACTOR and kind in PORTAL_ANSWERS)
+
+
+def portal_answer_key(kind: str, occurred_at: datetime, actor: str) -> str:
+    """The key one portal answer has on every file it covers (one command: one instant,
+    one kind of fact)."""
+    return f"portail:{kind}:{occurred_at.isoformat()}:{actor}"
+
+
+def portal_author(data: dict[str, Any]) -> tuple[str, str]:
+    """Who gave a portal answer, as named in it: (name, e-mail); the name is « débiteur
+    (portail) » when the answer names nobody."""
+    person = next((data[name] for name in PEOPLE if data.get(name) is not None), None)
+    name = getattr(person, "name", "") or PORTAL_ACTOR
+    return name, getattr(person, "email", "") or ""
 
 
 class Mail:
-    """The mail read model (see the module's text)."""
+    """The mail read model (see the module's text).
+
+    Its version stays 1 with the portal's answers: no stored fact is one yet, so the rows
+    kept already are the rows a rebuild would give."""
 
     name = "mail"
     version = 1
@@ -95,6 +129,15 @@ class Mail:
                 "mail": data["mail"], "sender": writer.email, "sender_name": writer.name,
                 "subject": data["subject"], "text": data["text"][:TEXT_KEPT],
                 "matched_by": data["matched_by"], "occurred_at": fact.occurred_at})]
+        if is_portal_answer(fact.kind, fact.actor):
+            name, email = portal_author(data)
+            subject, text = portal_summary(fact.kind, data)
+            return [Upsert(REPLIES_WAITING, {
+                "number": number, "version": fact.originator_version, "account": account,
+                "mail": portal_answer_key(fact.kind, fact.occurred_at, fact.actor),
+                "sender": email, "sender_name": name,
+                "subject": subject, "text": text[:TEXT_KEPT], "matched_by": PORTAL_MATCH,
+                "occurred_at": fact.occurred_at})]
         if fact.kind == "ReplyHandled":
             return [Delete(REPLIES_WAITING, {"number": number,
                                              "version": data["reply_version"]})]

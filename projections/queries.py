@@ -39,6 +39,7 @@ from projections.dispatches import DispatchReads
 from projections.history import HISTORY
 from projections.holdings import HoldingReads
 from projections.mail import MailReads
+from projections.portal import PortalReads
 from projections.schema import Type
 from projections.storage import ViewStore
 
@@ -203,7 +204,7 @@ THEIRS = sql_list(sorted(FROM_DEBTOR))
 """The contacts the debtor made, as an SQL list."""
 
 
-class Reads(HoldingReads, DispatchReads, MailReads):
+class Reads(HoldingReads, DispatchReads, MailReads, PortalReads):
     """Read-side questions, answered from the view store (who holds what: `HoldingReads`)."""
 
     def __init__(self, views: ViewStore) -> None:

@@ -23,6 +23,7 @@ from domain.dispatch import Dispatch, Run
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.mail import IncomingMail
+from domain.portal import PortalLink
 from domain.scenarios import Playbook
 from domain.service import CaseFiles
 from projections.schema import Change, Projection
@@ -179,6 +180,11 @@ class Follower:
                 for projection in behind:
                     if hasattr(projection, "mail_changes"):
                         changes[projection.name].extend(projection.mail_changes(event))  # type: ignore[attr-defined]
+                continue
+            if isinstance(event, PortalLink.Event):
+                for projection in behind:
+                    if hasattr(projection, "portal_changes"):
+                        changes[projection.name].extend(projection.portal_changes(event))  # type: ignore[attr-defined]
                 continue
             if isinstance(event, Dispatch.Event | Run.Event):
                 for projection in behind:
