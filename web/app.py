@@ -39,6 +39,7 @@ from web import (
     imports,
     mail,
     owners,
+    portal,
     search,
     team_settings,
     work,
@@ -87,7 +88,12 @@ def _wants_json(request: Request) -> bool:
 
 def _error_page(request: Request, message: str, status_code: int,
                 headers: Mapping[str, str] | None = None) -> Response:
-    """The French error page (with the headers the error carries, e.g. `Allow`)."""
+    """The French error page (with the headers the error carries, e.g. `Allow`); on the
+    debtor's pages, the portal's own, which leads nowhere else."""
+    if portal.is_portal_path(request.url.path):
+        if status_code == 404:
+            return portal.refusal(request, 404)
+        return portal.error_page(request, message, status_code, dict(headers or {}))
     return request.app.state.templates.TemplateResponse(
         request, "error.html", {"message": message}, status_code=status_code,
         headers=dict(headers or {}))
@@ -110,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.probe is not None:
             app.state.probe.start()
         app.state.login_throttle = LoginThrottle(app.state.runtime.views, app.state.runtime.clock)
+        app.state.portal_throttle = portal.PortalThrottle(app.state.runtime.views,
+                                                          app.state.runtime.clock)
         _warm_up(app)
         log.info("relance started", store=app.state.runtime.store.description)
         try:
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               name="bootstrap")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.mount(app)
+    app.include_router(portal.router, include_in_schema=False)  # the debtor's page
     app.include_router(attachments.router)  # before the API's and the file pages' routes
     app.include_router(api.router)  # first: scripts post in bursts, routes match in order
     app.include_router(api_debtors.router)
@@ -151,6 +160,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def refused(request: Request, error: DomainError) -> Response:
         status = 404 if isinstance(error, InvoiceNotFound) else 409
         log.info("command refused", code=error.code, detail=error.detail)
+        if portal.is_portal_path(request.url.path):
+            return _error_page(request, in_french(error), 404 if isinstance(
+                error, portal.PortalRefused) else status)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"code": error.code, "detail": error.detail}, status_code=status)
         return request.app.state.templates.TemplateResponse(

@@ -8,26 +8,36 @@ phone, e-mail); each is a fact on the debtor's record, shown with who recorded i
 when. A field left blank keeps what was known. A form that does not read comes back with
 its French problems beside the fields; one that does redirects to the page, which waits
 for the views to show it.
+
+« Espace débiteur »: the debtor's links to its own page (why, issued when and by whom,
+until when, how often opened, their state) and what it did there. The debtor's owner,
+supervisors and admins issue a link (« Créer un lien ») and withdraw one or all of them,
+with a reason. The new link's address is shown once, on the page the form leads to: it
+rides in a short-lived cookie of that browser, never in an address nor in a log, and
+relance keeps only its digest.
 """
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Request
+import structlog
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_RECORD, Session
+from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, Session
 from adapters.messages import in_french
 from domain.addresses import MAX_LINE, MAX_LINES
 from domain.debtors import IDENTITY_FIELDS, ROLES
 from domain.errors import DomainError
 from domain.phases import ENDED
+from domain.portal import TOKEN
 from projections.french import label
-from web.auth import check_csrf, require_role
+from web.auth import check_csrf, cookie_name, require_role, secure_cookies
 from web.dependencies import get_runtime
 from web.drafts import take_draft
 from web.forms import OUTCOMES
@@ -36,6 +46,7 @@ from web.mail_view import debtor_mail
 from web.urls import path_for
 
 router = APIRouter()
+log = structlog.get_logger("relance.debtors")
 IDENTITY_LABELS = {name: label("identity", name) for name in IDENTITY_FIELDS}
 ROLE_LABELS = {role: label("person_role", role) for role in ROLES}
 PROBLEMS = {
@@ -49,13 +60,25 @@ PROBLEMS = {
     "role": "Choisissez un rôle dans la liste.",
 }
 """The French problem of a field, when its refusal names it."""
+NEW_LINK_COOKIE = "relance_lien"
+"""Carries a link just issued to the page that shows its address, once."""
+NEW_LINK_SECONDS = 300
+ACTIVITY_SHOWN = 30
+"""What the debtor did on its page, the newest rows the page shows."""
+ALL_LINKS = "tous"
+"""« Révoquer » for every link of the debtor still working."""
+PORTAL_PROBLEMS = {
+    "reason": "Indiquez pourquoi le lien est révoqué.",
+    "link": "Ce lien n'est pas un lien actif de ce débiteur.",
+}
 
 
 def show_debtor(request: Request, runtime: Runtime, session: Session, account: str, *,
                 after: int | None = None, errors: dict[str, str] | None = None,
                 values: dict[str, str] | None = None, open_form: str = "",
                 status_code: int = 200, mail_problem: dict[str, str] | None = None,
-                mail_done: str = "") -> Response:
+                mail_done: str = "", portal_problem: dict[str, str] | None = None
+                ) -> Response:
     """The debtor's page: files and totals, identity, people, timeline, today's contacts,
     its failing addresses and replies waiting, and (for those who record) the identity and
     person forms."""
@@ -72,7 +95,8 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
     names = people_names(runtime)
     kept = take_draft(request) if values is None else None  # sent once the session expired
     call_kept = kept.values if kept is not None and "outcome" in kept.values else None
-    return request.app.state.templates.TemplateResponse(
+    new_link = _new_link(request, runtime, account)
+    response = request.app.state.templates.TemplateResponse(
         request, "debtor.html",
         {"debtor": debtor, "others_today": others, "claim": runtime.claims.of(account),
          "names": names, "marks": live_marks(runtime, [account], session.user.login,
@@ -86,8 +110,46 @@ def show_debtor(request: Request, runtime: Runtime, session: Session, account: s
          # one call about all its open files (any can be unticked), from the debtor's page
          "call_files": open_files, "outcomes": OUTCOMES, "form_key": uuid.uuid4().hex,
          "call_values": call_kept or {}, "draft_kept": call_kept is not None,
-         "mail": debtor_mail(runtime, account, mail_problem, mail_done)},
+         "mail": debtor_mail(runtime, account, mail_problem, mail_done),
+         "portal": _portal(runtime, session, debtor.owner, account, day, new_link,
+                           portal_problem or {})},
         status_code=status_code)
+    if new_link:
+        response.delete_cookie(cookie_name(request, NEW_LINK_COOKIE), path="/",
+                               secure=secure_cookies(request), httponly=True, samesite="lax")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def may_manage_links(session: Session, owner: dict[str, Any] | None) -> bool:
+    """Who issues and withdraws a debtor's links: its owner, supervisors and admins."""
+    if session.user.role in CAN_MANAGE_TEAM:
+        return True
+    return session.user.role in CAN_RECORD and owner is not None \
+        and owner.get("owner") == session.user.login
+
+
+def _portal(runtime: Runtime, session: Session, owner: dict[str, Any] | None, account: str,
+            day: Any, new_link: str, problem: dict[str, str]) -> dict[str, Any]:
+    """What the page shows of the debtor's own page: its links, what it did there, the
+    address of a link just issued, and whether this person manages the links."""
+    links = runtime.reads.portal_links(account, day)
+    return {"links": links, "activity": runtime.reads.portal_activity(account, ACTIVITY_SHOWN),
+            "active": [link for link in links if link["state"] == "actif"],
+            "may_manage": may_manage_links(session, owner), "new_link": new_link,
+            "problem": problem}
+
+
+def _new_link(request: Request, runtime: Runtime, account: str) -> str:
+    """The address of the link this browser just issued for this debtor ('' when none):
+    the cookie is read once, and only for a working link of this debtor."""
+    token = request.cookies.get(cookie_name(request, NEW_LINK_COOKIE), "")
+    if not token or not TOKEN.match(token):
+        return ""
+    link = runtime.files.portal_link(token)
+    if link is None or link.account != account or not link.works_on(runtime.today()):
+        return ""
+    return f"{runtime.settings.portal_base}/p/{token}"
 
 
 class IdentityForm(BaseModel):
@@ -162,3 +224,74 @@ def record_person(request: Request, account: str,
         return show_debtor(request, runtime, session, account, errors=_problem(error),
                            values=values, open_form="person", status_code=422)
     return _back_to_page(request, account, recorded.notification_id)
+
+
+# -- the debtor's own page (« espace débiteur ») ------------------------------------------
+
+def _manager(runtime: Runtime, session: Session, account: str) -> bool:
+    """True when the debtor exists and this person manages its links; 403 when it exists
+    and they do not."""
+    debtor = runtime.reads.debtor(account, runtime.today())
+    if debtor is None:
+        return False
+    if not may_manage_links(session, debtor.owner):
+        raise HTTPException(403, "only the debtor's owner or a supervisor manages its links")
+    return True
+
+
+def _back_to_portal(request: Request, account: str, notification_id: int | None) -> Response:
+    target = path_for(request, "debtor_page", account=account)
+    return RedirectResponse(f"{target}?apres={notification_id or 0}#espace-debiteur",
+                            status_code=303)
+
+
+@router.post("/debiteurs/{account:ref}/espace/liens", name="issue_portal_link")
+def issue_link(request: Request, account: str,
+               runtime: Annotated[Runtime, Depends(get_runtime)],
+               session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+               csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """« Créer un lien »: a new link to the debtor's page, its address shown once."""
+    check_csrf(session, csrf)
+    if not _manager(runtime, session, account):
+        return show_debtor(request, runtime, session, account)  # its 404 page
+    token, recorded = runtime.files.issue_portal_link(
+        session.user.login, account, purpose="page", days=runtime.settings.portal_days)
+    log.info("portal link issued", account=account, purpose="page")
+    response = _back_to_portal(request, account, recorded.notification_id)
+    response.set_cookie(cookie_name(request, NEW_LINK_COOKIE), token, httponly=True,
+                        samesite="lax", secure=secure_cookies(request), path="/",
+                        max_age=NEW_LINK_SECONDS)
+    return response
+
+
+@router.post("/debiteurs/{account:ref}/espace/revoquer", name="revoke_portal_links")
+def revoke_links(request: Request, account: str,
+                 runtime: Annotated[Runtime, Depends(get_runtime)],
+                 session: Annotated[Session, Depends(require_role(*CAN_RECORD))],
+                 csrf: Annotated[str, Form(max_length=200)] = "",
+                 lien: Annotated[str, Form(max_length=40)] = "",
+                 motif: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """« Révoquer »: one link of the debtor (`lien`, its record's id) or all its working
+    links (`tous`), with the reason."""
+    check_csrf(session, csrf)
+    if not _manager(runtime, session, account):
+        return show_debtor(request, runtime, session, account)
+    active = {row["link"]: row for row in runtime.reads.portal_links(account, runtime.today())
+              if row["state"] == "actif"}
+    chosen = list(active) if lien == ALL_LINKS else [lien] if lien in active else []
+    problem = "" if chosen else "link"
+    if not problem and not motif.strip():
+        problem = "reason"
+    if problem:
+        return show_debtor(request, runtime, session, account, status_code=422,
+                           portal_problem={problem: PORTAL_PROBLEMS[problem],
+                                           "motif": motif, "lien": lien})
+    try:
+        recorded = runtime.files.revoke_portal_links(
+            session.user.login, [UUID(hex=link) for link in chosen], reason=motif)
+    except DomainError as error:
+        return show_debtor(request, runtime, session, account, status_code=422,
+                           portal_problem={"reason": in_french(error), "motif": motif,
+                                           "lien": lien})
+    log.info("portal links revoked", account=account, links=len(chosen))
+    return _back_to_portal(request, account, recorded.notification_id)

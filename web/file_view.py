@@ -16,8 +16,10 @@ from domain.case import Case
 from domain.debtors import person_key
 from domain.due import next_action
 from domain.phases import ENDED
-from domain.values import PARIS, Contact
+from domain.portal import portal_summary
+from domain.values import PARIS, Contact, ReplyOutcome
 from projections.case_view import CaseLine
+from projections.mail import PORTAL_MATCH, is_portal_answer, portal_answer_key
 from projections.queries import DebtorView
 from projections.worklist import ACTIONS, DebtorRow, day_by_debtor
 from web.work import SHOWN
@@ -46,15 +48,42 @@ FAILED = {"envoi-echec": "L'e-mail n'est pas parti : la tentative et sa raison s
 REPLY_FORM = "reponse"
 """The form that records what came of a debtor's reply (`ReplyHandled`): the file page
 shows it on each reply waiting, not in « Autre action »."""
-AFTER_REPLY = {"promise": "appel", "dispute": "litige", "duplicate": "duplicata-demande"}
+AFTER_REPLY = {"promise": "appel", "dispute": "litige", "duplicate": "duplicata-demande",
+               "plan": "echeancier"}
 """What a reply handled calls for next (`?suite=`): the form that records it, opened (a
-promise has no form of its own: the call form's promise fields record it)."""
+promise has no form of its own: the call form's promise fields record it; instalments
+granted open the plan's form, filled with those asked for)."""
 NEXT_AFTER_REPLY = {
     "appel": "Notez maintenant la promesse dans « Noter un appel » : date et montant promis.",
     "litige": "Enregistrez maintenant le litige : son formulaire est ouvert plus bas.",
     "duplicata-demande": "Enregistrez maintenant la demande de duplicata : son formulaire "
                          "est ouvert plus bas.",
+    "echeancier": "Enregistrez maintenant l'échéancier accordé : son formulaire est ouvert "
+                  "plus bas, avec les échéances demandées (à ajuster si besoin).",
 }
+ALREADY_RECORDED = ("PaymentPromised", "DisputeRaised", "DuplicateRequested")
+"""Portal answers that are facts of the file already: handling one only says it was read
+(no form to fill again)."""
+PORTAL_OUTCOMES = {
+    "PlanRequested": (ReplyOutcome.PLAN, ReplyOutcome.REFUSED, ReplyOutcome.NOTHING),
+    "PaymentClaimed": (ReplyOutcome.NOTHING, ReplyOutcome.REFUSED),
+}
+"""The outcomes a portal answer's card offers (by its fact's kind); « rien à faire »
+alone for the answers already recorded."""
+PORTAL_NOTES = {
+    "PaymentPromised": "La promesse est déjà enregistrée sur le dossier : marquez-la traitée "
+                       "une fois lue.",
+    "DisputeRaised": "Le litige est déjà enregistré sur le dossier (les relances sont en "
+                     "pause) : marquez-le traité une fois lu.",
+    "DuplicateRequested": "La demande de duplicata est déjà enregistrée sur le dossier : "
+                          "envoyez le duplicata, puis marquez-la traitée.",
+    "PlanRequested": "« Échéancier accordé » ouvre ensuite le formulaire de l'échéancier, "
+                     "rempli des échéances demandées.",
+    "PaymentClaimed": "Paiement à vérifier, pas un paiement : le reste dû ne change pas tant "
+                      "que le paiement n'est pas constaté sur le compte (enregistrez-le alors "
+                      "avec « Paiement reçu »).",
+}
+"""What the card of each portal answer says about handling it."""
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
 
@@ -162,7 +191,9 @@ def next_file(runtime: Runtime, session: Session, account: str, day: date,
 def replies_waiting(runtime: Runtime, number: str, case: Case) -> list[dict[str, Any]]:
     """The debtor's replies waiting on the file, oldest first, as their facts recorded
     them (who wrote, when, the subject, the whole text, how the message was matched, its
-    record), each with the other files the same message waits on."""
+    record), each with the other files the same message waits on. What the debtor
+    answered on its page (« espace débiteur ») is among them (`portal`), its subject and
+    text said from the answer, with the outcomes it may have."""
     if not case.replies_waiting:
         return []
     entries = {entry.version: entry for entry in runtime.files.history(number)}
@@ -174,24 +205,56 @@ def replies_waiting(runtime: Runtime, number: str, case: Case) -> list[dict[str,
     replies = []
     for version in case.replies_waiting:
         entry = entries.get(version)
-        if entry is None or entry.kind != "ReplyReceived":
+        if entry is None:
             continue
         data = entry.data
-        replies.append({"version": version, "at": entry.occurred_at, "writer": data["writer"],
-                        "subject": data["subject"], "text": data["text"],
-                        "matched_by": data["matched_by"], "mail": data["mail"],
-                        "attachments": len(data.get("attachments") or ()),
-                        "elsewhere": elsewhere.get(data["mail"], [])})
+        if entry.kind == "ReplyReceived":
+            replies.append({"version": version, "at": entry.occurred_at,
+                            "writer": data["writer"], "subject": data["subject"],
+                            "text": data["text"], "matched_by": data["matched_by"],
+                            "mail": data["mail"],
+                            "attachments": len(data.get("attachments") or ()),
+                            "elsewhere": elsewhere.get(data["mail"], []), "portal": False,
+                            "kind": entry.kind, "outcomes": None, "note": ""})
+        elif is_portal_answer(entry.kind, entry.actor):
+            replies.append(_portal_reply(entry, elsewhere))
     return replies
+
+
+def _portal_reply(entry: Any, elsewhere: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A portal answer waiting, as the reply card shows it."""
+    data = entry.data
+    person = next((data[name] for name in ("promised_by", "requested_by", "claimed_by")
+                   if data.get(name) is not None), None)
+    subject, text = portal_summary(entry.kind, data)
+    key = portal_answer_key(entry.kind, entry.occurred_at, entry.actor)
+    allowed = PORTAL_OUTCOMES.get(entry.kind, (ReplyOutcome.NOTHING,))
+    return {"version": entry.version, "at": entry.occurred_at,
+            "writer": Contact(getattr(person, "name", "") or entry.actor, "", "",
+                              getattr(person, "email", "") or ""),
+            "subject": subject, "text": text, "matched_by": PORTAL_MATCH, "mail": key,
+            "attachments": 0, "elsewhere": elsewhere.get(key, []), "portal": True,
+            "kind": entry.kind, "outcomes": [o.value for o in allowed],
+            "note": PORTAL_NOTES.get(entry.kind, "")}
 
 
 def after_reply(entries: Sequence[Any], form: str) -> dict[str, str]:
     """What the form a reply just handled calls for starts with, from that reply: who
-    asked for the duplicate, the words of the dispute (empty for any other form)."""
+    asked for the duplicate, the words of the dispute, the instalments asked for on the
+    debtor's page (empty for any other form)."""
     handled = next((e for e in reversed(entries) if e.kind == "ReplyHandled"), None)
     reply = next((e for e in entries if handled is not None
                   and e.version == handled.data["reply_version"]), None)
-    if reply is None or reply.kind != "ReplyReceived":
+    if reply is None:
+        return {}
+    if reply.kind == "PlanRequested":
+        if form != "echeancier":
+            return {}
+        asked = reply.data["requested_by"]
+        return {"plan": "\n".join(f"{i.due_on:%d/%m/%Y} {_amount(i.amount)}"
+                                  for i in reply.data["instalments"]),
+                "contact": getattr(asked, "name", "") or ""}
+    if reply.kind != "ReplyReceived":
         return {}
     writer, said = reply.data["writer"], reply.data["text"]
     if form == "duplicata-demande":
@@ -200,6 +263,11 @@ def after_reply(entries: Sequence[Any], form: str) -> dict[str, str]:
     if form == "litige":
         return {"reason": reply.data["subject"][:200], "details": said[:2000]}
     return {}
+
+
+def _amount(amount: Any) -> str:
+    """An amount as the plan's form reads it: 1500,00."""
+    return f"{amount:.2f}".replace(".", ",")
 
 
 def reply_outcomes() -> list[tuple[str, str]]:

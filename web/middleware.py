@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.infra.accounts import User
 from adapters.infra.logs import bind_context
-from web import auth
+from web import auth, portal
 from web.drafts import keep_expired_form
 
 log = structlog.get_logger("relance.web")
@@ -65,7 +65,8 @@ DOCUMENT_PREFIXES = ("/dossiers/", "/api/files/")
 IMPORT_PATHS = ("/imports",)
 """The import page's upload: files of the accounting software, as large as a document."""
 OPEN_POSTS = ("/connexion",)
-"""The only POSTs answered without a session or a token."""
+"""The only POSTs answered without a session or a token, beside the debtor's page's answers
+(under `/p/`, which its link's token opens: `web.portal`)."""
 
 
 class BodyTooLarge(HTTPException):
@@ -81,6 +82,8 @@ def body_limit(method: str, path: str) -> int:
         return 0
     if path in OPEN_POSTS:
         return LOGIN_BODY
+    if portal.is_portal_path(path):
+        return portal.body_limit(path)
     if (path.endswith("/documents") and path.startswith(DOCUMENT_PREFIXES)) or \
             path in IMPORT_PATHS:
         return DOCUMENT_BODY
@@ -103,6 +106,8 @@ def unavailable(request: Request) -> Response:
 
 def too_large(request: Request) -> Response:
     """The 413 answer, before anything of the body is read."""
+    if portal.is_portal_path(request.url.path) and hasattr(request.app.state, "templates"):
+        return portal.error_page(request, portal.TOO_LARGE, 413)
     if request.url.path.startswith("/api/") or not hasattr(request.app.state, "templates"):
         return JSONResponse({"code": "too_large", "detail": "the request body is too large"},
                             status_code=413)
@@ -167,13 +172,19 @@ class RequestContext:
             log.warning("database unavailable", error=type(error).__name__, path=path)
             await unavailable(request)(scope, receive, send_with_headers)
         route = scope.get("route")
-        log.info("request", method=request.method, path=path,
+        log.info("request", method=request.method, path=portal.link_path(path),
                  route=getattr(route, "name", None), status=answered.get("status"),
-                 duration_ms=answered.get("ms"), client=auth.client_address(request))
+                 duration_ms=answered.get("ms"), client=auth.client_address(request),
+                 **_portal_link(request))
 
     async def _handle(self, scope: Scope, request: Request, receive: Receive,
                       send: Send) -> None:
         path, method = request.url.path, request.method
+        runtime = getattr(request.app.state, "runtime", None)
+        if runtime is not None and portal.host_refuses(
+                runtime.settings.portal_host, request.headers.get("Host", ""), path):
+            await _not_here(request)(scope, receive, send)
+            return
         probe = getattr(request.app.state, "probe", None)
         if probe is not None and not probe.available.is_set() and \
                 not path.startswith("/static/"):
@@ -184,6 +195,8 @@ class RequestContext:
                 await unauthenticated(request)(scope, receive, send)
                 return
             request.state.api_user = user
+        elif portal.is_portal_path(path):
+            pass  # the debtor's page: its link's token opens it, never a session
         elif not path.startswith("/static/"):
             token = request.cookies.get(auth.cookie_name(request))
             if token:
@@ -203,6 +216,24 @@ class RequestContext:
             await too_large(request)(scope, receive, send)
             return
         await self.app(scope, _bounded(receive, limit), send)
+
+
+def _not_here(request: Request) -> Response:
+    """A path not served on the host asked (see `web.portal.host_refuses`): 404, on the
+    staff's error page for a debtor's page asked elsewhere than its host, on the portal's
+    own layout for anything else asked on the portal's host."""
+    if not hasattr(request.app.state, "templates"):
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    if portal.is_portal_path(request.url.path):
+        return request.app.state.templates.TemplateResponse(
+            request, "error.html", {"message": "Page introuvable."}, status_code=404)
+    return portal.error_page(request, "Page introuvable.", 404)
+
+
+def _portal_link(request: Request) -> dict[str, str]:
+    """The debtor's link a request opened, by its record's id, for the access log."""
+    link = getattr(request.state, "portal_link", None)
+    return {"portal_link": link} if link else {}
 
 
 async def _api_user(request: Request) -> User | None:
