@@ -22,6 +22,7 @@ from adapters.settings import Settings
 from adapters.usecases.campaign import RUN_ACTOR, run_campaign
 from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
 from adapters.usecases.demo_mail import seed_mail
+from adapters.usecases.demo_portal import seed_portal
 from adapters.usecases.replies import MAIL_ACTOR, poll
 from projections.french import count, word
 
@@ -166,6 +167,9 @@ def demo_seed(
         if mail:
             out.print(f"{count(mail, 'message reçu', 'messages reçus')} ce matin : voir "
                       "« Courrier » et « Ma journée ».")
+        portal = seed_portal(runtime) if on == runtime.today() else ""
+        if portal:
+            out.print(f"Espace débiteur de démonstration (sans compte) : {portal}")
         if logins:
             out.print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : "
                       + ", ".join(f"{login} ({word('role', role)})" for login, role in logins))

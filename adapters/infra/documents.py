@@ -10,6 +10,15 @@ subject and text; every template renders on its own copy of the context, in Jinj
 immutable sandbox, so the layout only ever sees the server's own values. Each text is
 personalised with the contact, the file and its history, so the first and second
 reminders never read alike.
+
+Every document that goes out carries a link to the debtor's page (« espace débiteur »):
+the context's `lien_espace` (the whole address, `<base>/p/<token>`, issued for that
+sending; in a preview an example, `<base>/p/…`). The shipped wordings say it in a
+sentence (`PORTAL_SENTENCE`); a wording that does not name it (a team's own, written
+before) gets that sentence added at its end, and an example address a person kept while
+editing a message is replaced by the real one. A letter (the PDF) prints the address in
+short form (without `https://`) beside its QR code (`portal_qr_svg`); an e-mail makes it
+a link.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import segno
 from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
@@ -31,6 +41,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from adapters.infra.pdf import html_to_pdf
 from adapters.infra.wording import WordingFailed, WordingSandbox, render_wording
@@ -45,6 +56,13 @@ SHIPPED = Path(__file__).parent / "document_templates"
 DOCUMENTS = ("pre_due", "reminder_1", "reminder_2", "formal_notice", "call_confirmation",
              "duplicate_cover", "payment_plan")
 PAYMENT_DELAY = timedelta(days=8)
+PORTAL_SENTENCE = ("Consultez votre relevé, téléchargez vos factures et répondez-nous en "
+                   "ligne :")
+"""What a document says before the link to the debtor's page."""
+EXAMPLE_TOKEN = "…"  # noqa: S105 - an ellipsis, shown in previews
+"""What a preview shows in place of a link's token: no link is issued for a preview."""
+SAMPLE_PORTAL_BASE = "https://paiement.exemple.fr"
+"""The address a made-up file's documents name (`sample_context`)."""
 
 
 class DocumentUnavailable(ValueError):
@@ -89,6 +107,9 @@ class Document:
     subject: str
     text: str
     html: str
+    printed: str = ""
+    """The HTML of the printed letter (the link in short form and its QR code); empty: the
+    same as `html`."""
 
     @property
     def sha256(self) -> str:
@@ -97,7 +118,7 @@ class Document:
 
     def pdf(self) -> bytes:
         """The printable letter (WeasyPrint, fetching nothing outside relance)."""
-        return html_to_pdf(self.html)
+        return html_to_pdf(self.printed or self.html)
 
 
 class Documents:
@@ -142,10 +163,19 @@ class Documents:
                 raise WordingBroken(f"the template {name} cannot be rendered: {answer[1]}",
                                     answer[2])
             subject, text = answer[1], answer[2]
+        link = str(context.get("lien_espace") or "")
+        if link:
+            text = with_portal_link(text, link)
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
-        html = self.env.get_template("_layout.html.j2").render(
-            **copy.deepcopy(context), subject=subject, paragraphs=paragraphs)
-        return Document(name, subject, text, html)
+        layout = self.env.get_template("_layout.html.j2")
+        portal = {"lien_espace": link, "lien_court": short_address(link),
+                  "lien_exemple": is_example(link),
+                  "qr_espace": Markup(portal_qr_svg(link))  # noqa: S704 - segno's own SVG
+                  if link and not is_example(link) else ""}
+        html, printed = (layout.render(**{**copy.deepcopy(context), **portal},
+                                       subject=subject, paragraphs=paragraphs, imprime=imprime)
+                         for imprime in (False, True))
+        return Document(name, subject, text, html, printed)
 
     def source(self, name: str) -> str:
         """The wording in force for a document: the team's, or the shipped one."""
@@ -176,15 +206,56 @@ class Documents:
         self.sandbox.close()
 
 
+def portal_address(base: str, token: str) -> str:
+    """The address of the debtor's page a link's token opens."""
+    return f"{base.rstrip('/')}/p/{token}"
+
+
+def portal_example(base: str) -> str:
+    """The example address a preview shows, where the real link will go."""
+    return portal_address(base, EXAMPLE_TOKEN)
+
+
+def is_example(link: str) -> bool:
+    """True for a preview's example address (no link behind it)."""
+    return link.endswith("/p/" + EXAMPLE_TOKEN)
+
+
+def short_address(link: str) -> str:
+    """The address as a letter prints it: without its `https://`."""
+    return link.partition("://")[2] or link
+
+
+def portal_qr_svg(link: str) -> str:
+    """The QR code of an address, as an SVG element to put inline in a letter (drawn by
+    WeasyPrint: nothing to fetch)."""
+    return str(segno.make(link, error="m").svg_inline(scale=1, border=4, omitsize=True,
+                                                      dark="#000", light="#fff"))
+
+
+def with_portal_link(text: str, link: str) -> str:
+    """A document's text naming the debtor's page at `link`: the example address a person
+    kept while editing the message replaced by it, and the sentence that gives it added
+    at the end when the wording does not name it."""
+    example = portal_example(link.rpartition("/p/")[0])
+    if link != example:
+        text = text.replace(example, link).replace(short_address(example), link)
+    if short_address(link) in text:
+        return text
+    return f"{text.rstrip()}\n\n{PORTAL_SENTENCE} {link}\n"
+
+
 def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Creditor,
                      agent: str, penalty_rate: Decimal | None = None,
                      addressee: Contact | None = None,
                      others: Sequence[tuple[Invoice, Decimal | None]] = (),
-                     postal: Sequence[str] = ()) -> dict[str, Any]:
+                     postal: Sequence[str] = (), portal_link: str = "") -> dict[str, Any]:
     """Everything a document may say about a file on a day. `addressee` is the person it
     goes to when chosen; else the person reached by the last call (for a call's
     confirmation) or last in touch, else the billing contact. `postal`: the debtor's name
     and postal address, line by line, for a letter's address window (empty: unknown).
+    `portal_link`: the address of the debtor's page the document gives (`lien_espace`;
+    empty: none).
 
     `others` are further invoices of the same debtor (with their contractual rate) that
     the document covers too: `invoices` lists every covered invoice, oldest due date
@@ -208,6 +279,7 @@ def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Cre
     return {
         "creditor": creditor, "debtor": case.debtor, "contact": contact, "agent": agent,
         "postal": list(postal), "today": day, "deadline": day + PAYMENT_DELAY,
+        "lien_espace": portal_link,
         "invoice": {key: value for key, value in lines[0].items() if key != "penalties"},
         "penalties": lines[0]["penalties"],
         "invoices": sorted(lines, key=lambda line: (line["due_on"], line["number"])),
@@ -227,9 +299,11 @@ def document_context(invoice: Invoice, day: date, rates: LawRates, creditor: Cre
     }
 
 
-def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, Any]:
+def sample_context(rates: LawRates, creditor: Creditor, day: date,
+                   portal_base: str = SAMPLE_PORTAL_BASE) -> dict[str, Any]:
     """The context of a made-up file that every document applies to (a call, a promise,
-    a plan, a duplicate): a new wording must render on it before it is saved."""
+    a plan, a duplicate, an example link to the debtor's page): a new wording must render
+    on it before it is saved."""
     from datetime import UTC, datetime, time
 
     from domain.values import (
@@ -258,7 +332,8 @@ def sample_context(rates: LawRates, creditor: Creditor, day: date) -> dict[str, 
     invoice.promise_payment(stamp, promised_on=day + timedelta(days=10), promised_by=person,
                             amount=Money(Decimal("600.00")))
     return document_context(invoice, day, rates, creditor, "Agent Exemple",
-                            postal=["Exemple SARL", "12 rue de l'Exemple", "69002 LYON"])
+                            postal=["Exemple SARL", "12 rue de l'Exemple", "69002 LYON"],
+                            portal_link=portal_example(portal_base))
 
 
 def _invoice_line(case: Case, day: date, rates: LawRates,

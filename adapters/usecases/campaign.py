@@ -16,7 +16,10 @@
    read again first, and a file paid, promised, disputed or put on a plan since the
    planning is dropped from the message. E-mails go through the outbox; letters are
    rendered and kept for the day's print (`letters_pdf`), and a formal notice is recorded
-   once posted with its registered-letter number (`mark_posted`).
+   once posted with its registered-letter number (`mark_posted`). Each message that goes
+   out gives the debtor a link to its page, issued for that attempt (one per debtor and
+   message; a message tried again gets a new one, the earlier simply stays unused); a
+   message previewed for validation names an example address and issues nothing.
 4. **Record the run**: what was sent, queued, skipped, failed, as a fact of the team.
 """
 
@@ -42,7 +45,12 @@ from adapters.infra.outbox import SendFailed, build_message
 from adapters.infra.pdf import html_to_pdf
 from adapters.usecases.attachments import Attachment, invoice_attachment
 from adapters.usecases.debtor_letters import check_same_day, fresh_views
-from adapters.usecases.sending import addressee_for, postal_lines, preview
+from adapters.usecases.sending import (
+    addressee_for,
+    issue_sending_link,
+    postal_lines,
+    preview,
+)
 from domain.debtors import SameDayContact
 from domain.dispatch import (
     FAILED,
@@ -258,23 +266,26 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
                                                       f"par {refused.context.get('actor', '')}")
             _save(runtime, dispatch)
             return SKIPPED
-        document = _document(runtime, dispatch, keep, actor, names)
         recipient = dispatch.recipient
         if dispatch.channel == Channel.LETTER.value:  # an address completed since planning
             recipient = "\n".join(postal_lines(runtime, keep[0].case.debtor))
-    held = _held(runtime, dispatch, recipient)
-    if held:
-        dispatch.skip(actor=actor, at=now, reason=held)
-        _save(runtime, dispatch)
-        return SKIPPED
+        held = _held(runtime, dispatch, recipient)
+        if held:
+            dispatch.skip(actor=actor, at=now, reason=held)
+            _save(runtime, dispatch)
+            return SKIPPED
+        if not recipient:
+            dispatch.skip(actor=actor, at=now, reason=(
+                "aucune adresse e-mail connue : à faire à la main"
+                if dispatch.channel == Channel.EMAIL.value else
+                "aucune adresse postale connue : à compléter sur la fiche du débiteur"))
+            _save(runtime, dispatch)
+            return SKIPPED
+        # The message goes out: its link to the debtor's page, one per attempt (the
+        # command reads no file, so the files read above still stand).
+        link = issue_sending_link(runtime, actor, dispatch.account, dispatch.template)
+        document = _document(runtime, dispatch, keep, actor, names, link)
     attachments = _attachments(runtime, dispatch, scenario, keep, actor)
-    if not recipient:
-        dispatch.skip(actor=actor, at=now, reason=(
-            "aucune adresse e-mail connue : à faire à la main"
-            if dispatch.channel == Channel.EMAIL.value else
-            "aucune adresse postale connue : à compléter sur la fiche du débiteur"))
-        _save(runtime, dispatch)
-        return SKIPPED
     dispatch.start_sending(at=now, numbers=[inv.case.number for inv in keep],
                            dropped=dropped, recipient=recipient,
                            sha256=document.sha256,
@@ -350,7 +361,10 @@ def _still_due(runtime: Runtime, dispatch: Dispatch, scenario: Scenario, day: da
 
 
 def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
-              actor: str, names: dict[str, str | None] | None = None) -> Document:
+              actor: str, names: dict[str, str | None] | None = None,
+              portal_link: str = "") -> Document:
+    """The message's document; `portal_link` is the link issued for it when it goes out
+    (else the document names an example address)."""
     first = invoices[0].case.number
     addressee = None
     if dispatch.channel == Channel.EMAIL.value and dispatch.recipient:
@@ -362,7 +376,7 @@ def _document(runtime: Runtime, dispatch: Dispatch, invoices: list[Invoice],
         wording = (dispatch.wording["subject"], dispatch.wording["text"])
     signature = _signature(runtime, dispatch, actor, {} if names is None else names)
     return preview(runtime, first, dispatch.template, signature, addressee,
-                   invoices=invoices, wording=wording)
+                   invoices=invoices, wording=wording, portal_link=portal_link)
 
 
 def _signature(runtime: Runtime, dispatch: Dispatch, actor: str,

@@ -11,6 +11,7 @@ le … » shows the files as they stood a week ago.
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -157,6 +158,11 @@ def _company(index: int) -> str:
     return name if rounds == 0 else f"{name} ({CITIES[rounds % len(CITIES)]} {rounds})"
 
 
+def _ascii(word: str) -> str:
+    """A word without its accents (`hôtel` → `hotel`): a domain name of plain letters."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
 def _debtor(rng: random.Random, index: int, name: str, function: str) -> tuple[Debtor, Contact]:
     body = f"{rng.randrange(10**7, 10**8)}"
     siren = body + luhn.calc_check_digit(body)
@@ -164,7 +170,7 @@ def _debtor(rng: random.Random, index: int, name: str, function: str) -> tuple[D
     person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     contact = Contact(person, function, f"0{rng.randrange(1, 6)} {rng.randrange(10, 99)} "
                       f"{rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
-                      f"compta{index}@{name.split()[0].lower()}.example")
+                      f"compta{index}@{_ascii(name.split()[0].lower())}.example")
     return Debtor(f"411{index + 1:05d}", name, siren), contact
 
 

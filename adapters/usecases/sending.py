@@ -3,6 +3,10 @@
 The fact that a reminder was sent is recorded only once the server accepted the
 message, with its Message-ID and the digest of its text. A refusal is recorded as a
 failed attempt, with the error, and nothing else.
+
+Each message that goes out gives the debtor a link to its page, issued for it
+(`issue_sending_link`: one per message, whatever the number of files it covers); a
+preview names an example address instead (`portal_example`) and issues nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from adapters.bootstrap import Runtime
-from adapters.infra.documents import Document, document_context
+from adapters.infra.documents import (
+    Document,
+    document_context,
+    portal_address,
+    portal_example,
+)
 from adapters.infra.outbox import SendFailed, build_message
 from adapters.usecases.attachments import Attachment, invoice_attachment
 from adapters.usecases.debtor_letters import check_same_day, covered
@@ -24,6 +33,24 @@ from domain.values import CallOutcome, Channel, Contact, Debtor
 from projections.queries import DebtorView
 
 log = logging.getLogger("relance.sending")
+
+LINK_PURPOSES = {"pre_due": "reminder", "reminder_1": "reminder", "reminder_2": "reminder",
+                 "call_confirmation": "call_confirmation"}
+"""Why a document's link is issued (`domain.portal.PURPOSES`); any other document is a
+letter (a formal notice, a duplicate's cover, a payment plan)."""
+
+
+def link_purpose(template: str) -> str:
+    """The purpose recorded with the link a document gives."""
+    return LINK_PURPOSES.get(template, "letter")
+
+
+def issue_sending_link(runtime: Runtime, actor: str, account: str, template: str) -> str:
+    """A new link to the debtor's page for one message about to go out, working for the
+    settings' `portal_days`: its address (`<portal_base>/p/<token>`)."""
+    token, _ = runtime.files.issue_portal_link(actor, account, purpose=link_purpose(template),
+                                               days=runtime.settings.portal_days)
+    return portal_address(runtime.settings.portal_base, token)
 
 
 @dataclass(frozen=True)
@@ -43,13 +70,15 @@ class Sent:
 
 def preview(runtime: Runtime, number: str, template: str, actor: str,
             addressee: Contact | None = None, numbers: Sequence[str] | None = None,
-            invoices: Sequence[Invoice] = (), wording: tuple[str, str] | None = None
-            ) -> Document:
+            invoices: Sequence[Invoice] = (), wording: tuple[str, str] | None = None,
+            portal_link: str = "") -> Document:
     """The document as it would go out today, without sending anything: to `addressee`,
     else to whom it would go by default, with the debtor's postal address for a letter.
     A debtor's document covers its due invoices, or the chosen `numbers` (see
     `debtor_letters.covered`); `invoices` are those already chosen; `wording` (subject,
-    text) replaces the template's for this one document."""
+    text) replaces the template's for this one document. `portal_link` is the link to
+    the debtor's page issued for the message going out; without it, the document names
+    an example address (`<portal_base>/p/…`)."""
     invoice, *others = invoices or covered(runtime, number, template, numbers)
     if addressee is None:
         addressee = addressee_for(runtime, runtime.files.file(number), template, "")
@@ -57,7 +86,9 @@ def preview(runtime: Runtime, number: str, template: str, actor: str,
                                actor, runtime.files.penalty_rate(number), addressee,
                                others=[(o, runtime.files.penalty_rate(o.case.number))
                                        for o in others],
-                               postal=postal_lines(runtime, invoice.case.debtor))
+                               postal=postal_lines(runtime, invoice.case.debtor),
+                               portal_link=portal_link
+                               or portal_example(runtime.settings.portal_base))
     return runtime.documents.render(template, context, wording)
 
 
@@ -199,7 +230,9 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
     `_default_recipient`).
 
     `attachments` go with the message, and the fact recorded names their digests; a
-    duplicate's cover letter carries the invoice too (`attachments.invoice_attachment`)."""
+    duplicate's cover letter carries the invoice too (`attachments.invoice_attachment`).
+    The message gives a link to the debtor's page issued for it (`issue_sending_link`),
+    once the document is made and has somebody to go to."""
     files = runtime.files
     file = files.file(number)
     case = file.case
@@ -207,6 +240,7 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
     listed = [inv.case.number for inv in invoices]
     check_same_day(runtime, invoices, template, actor, same_day_reason)
     addressee = addressee_for(runtime, file, template, recipient)
+    # Made once without a link: a document that cannot be produced issues none.
     document = preview(runtime, number, template, actor, addressee, invoices=invoices)
     to = addressee.email if addressee else ""
     if not to:
@@ -215,6 +249,9 @@ def send_by_email(runtime: Runtime, number: str, template: str, actor: str,
         files.record_sending_failure(actor, listed, template=template, channel=Channel.EMAIL,
                                      recipient="", error=error)
         return Sent(document, "", error=error)
+    link = issue_sending_link(runtime, actor, case.debtor.account, template)
+    document = preview(runtime, number, template, actor, addressee, invoices=invoices,
+                       portal_link=link)
     if template == "duplicate_cover":
         attachments = (*attachments, invoice_attachment(runtime, number, actor))
     message = build_message(document, runtime.creditor.email, to, attachments,

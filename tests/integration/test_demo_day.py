@@ -12,6 +12,7 @@ import pytest
 
 from adapters.usecases.demo import AGENTS, seed_portfolio
 from adapters.usecases.demo_mail import seed_mail
+from adapters.usecases.demo_portal import seed_portal
 from domain.values import paris_day
 from projections.debtors import DEBTOR_TOUCHES
 from projections.worklist import worklist
@@ -93,3 +94,20 @@ def test_the_demo_mornings_mail_gives_each_list_of_courrier_something_to_do(runt
     kinds = sorted(m["kind"] for m in runtime.reads.incoming())
     assert kinds == ["auto_reply", "bounce", "reply", "reply", "reply", "reply"]
     assert seed_mail(runtime) == 0  # the same mail twice is recorded once
+
+
+def test_the_demo_gives_a_working_link_to_a_debtors_page_and_an_answer_to_handle(runtime,
+                                                                               demo):
+    runtime.refresh_views()
+    asking = runtime.reads.latest_sent(limit=6)[5]["account"]
+    url = seed_portal(runtime)
+    token = url.rsplit("/p/", 1)[1]
+    link = runtime.files.open_portal_link(token)
+    assert link.purpose == "demo"
+    assert runtime.reads.open_numbers(link.account)
+    asked = runtime.reads.open_numbers(asking)[0]
+    kinds = [e.kind for e in runtime.files.history(asked)]
+    assert kinds[-2:] == ["InvoiceDownloaded", "PlanRequested"]
+    plan = runtime.files.history(asked)[-1].data["instalments"]
+    assert sum(i.amount for i in plan) == runtime.files.case(asked).outstanding
+    assert runtime.files.case(asked).replies_waiting == (len(kinds),)
