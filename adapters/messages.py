@@ -40,6 +40,10 @@ FRENCH: dict[str, str] = {
                         "indiquez le motif du second contact.",
     "no_open_dispute": "Aucun litige n'est ouvert sur ce dossier.",
     "no_reply_waiting": "Cette réponse du débiteur n'attend plus : elle a déjà été traitée.",
+    "unfit_outcome": "Cette suite ne convient pas à cette réponse : une promesse, une "
+                     "contestation ou une demande de duplicata faite sur l'espace débiteur "
+                     "est déjà au dossier (choisissez « rien à faire ») ; un échéancier "
+                     "demandé est accordé ou refusé.",
     "mail_refused": "Ce message n'est plus en attente : il a déjà été rattaché ou écarté.",
     "dispute_already_open": "Un litige est déjà ouvert sur ce dossier.",
     "invalid_payment_plan": "L'échéancier est incohérent avec le solde dû.",

@@ -178,6 +178,13 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
+class UnfitOutcome(DomainError):
+    """What came of a debtor's answer does not fit the answer (a promise made on the
+    debtor's page is not handled by recording another promise)."""
+
+    code = "unfit_outcome"
+
+
 class TooMuchContention(DomainError):
     """The file kept changing under the command; it was retried and gave up."""
 

@@ -34,6 +34,7 @@ from domain.errors import (
     Overpayment,
     PromiseBeforeContact,
     UncorrectableField,
+    UnfitOutcome,
     UnknownFact,
 )
 from domain.kinds import SPOKE
@@ -56,6 +57,18 @@ from domain.values import (
     reference,
     require_text,
 )
+
+FITTING_OUTCOMES = {
+    "PlanRequested": (ReplyOutcome.PLAN, ReplyOutcome.REFUSED, ReplyOutcome.NOTHING),
+    "PaymentClaimed": (ReplyOutcome.NOTHING, ReplyOutcome.REFUSED),
+    "PaymentPromised": (ReplyOutcome.NOTHING,),
+    "DisputeRaised": (ReplyOutcome.NOTHING,),
+    "DuplicateRequested": (ReplyOutcome.NOTHING,),
+}
+"""What can come of an answer on the debtor's page: instalments are granted or refused, a
+payment announced is found or not; a promise, a dispute or a duplicate request is already
+on the file as such, and is only seen (« rien à faire » here). A reply by e-mail may lead
+to anything."""
 
 INVOICE_NAMESPACE = UUID("6f1d0c52-3a43-4b8e-9a51-0d1c2b7e4f10")
 
@@ -607,6 +620,12 @@ class Invoice(Aggregate):
             raise NoReplyWaiting(
                 f"entry {reply_version} of file {self.case.number} is not a reply waiting",
                 number=self.case.number, version=reply_version)
+        answer = self._effective_entry(reply_version).kind
+        fits = FITTING_OUTCOMES.get(answer)
+        if fits is not None and ReplyOutcome(outcome) not in fits:
+            raise UnfitOutcome(
+                f"a {answer} is handled as {', '.join(fits)}, not {outcome}",
+                outcome=str(outcome), answer=answer)
         self._trigger(f.ReplyHandled, stamp, reply_version=reply_version,
                       outcome=ReplyOutcome(outcome).value, details=clean(details, "details"))
 

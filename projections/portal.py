@@ -158,6 +158,26 @@ class PortalReads:
             PORTAL_ACTIVITY.columns)
 
 
+ON_ONE = " sur la facture "
+
+
+def one_line_per_answer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The debtor's activity with one line per answer: an answer given for several
+    invoices at once (the same kind, the same instant) names them all on one line."""
+    lines: list[dict[str, Any]] = []
+    for row in rows:
+        last = lines[-1] if lines else None
+        if last is not None and row["number"] and ON_ONE in row["what"] and \
+                (last["kind"], last["at"]) == (row["kind"], row["at"]) and last["numbers"]:
+            last["numbers"].append(row["number"])
+            last["what"] = (f"{row['what'].rsplit(ON_ONE, 1)[0]} sur les factures "
+                            f"{', '.join(sorted(last['numbers']))}")
+            continue
+        lines.append({**row, "numbers": [row["number"]] if row["number"] and
+                      ON_ONE in row["what"] else []})
+    return lines
+
+
 def link_state(row: dict[str, Any], day: date | None) -> str:
     """A link's state as its debtor's page says it: « révoqué », « expiré » or « actif »."""
     if row.get("revoked_at") is not None:

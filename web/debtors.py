@@ -37,6 +37,7 @@ from domain.errors import DomainError
 from domain.phases import ENDED
 from domain.portal import TOKEN
 from projections.french import label
+from projections.portal import one_line_per_answer
 from web.auth import check_csrf, cookie_name, require_role, secure_cookies
 from web.dependencies import get_runtime
 from web.drafts import take_draft
@@ -134,7 +135,9 @@ def _portal(runtime: Runtime, session: Session, owner: dict[str, Any] | None, ac
     """What the page shows of the debtor's own page: its links, what it did there, the
     address of a link just issued, and whether this person manages the links."""
     links = runtime.reads.portal_links(account, day)
-    return {"links": links, "activity": runtime.reads.portal_activity(account, ACTIVITY_SHOWN),
+    return {"links": links,
+            "activity": one_line_per_answer(runtime.reads.portal_activity(account,
+                                                                          ACTIVITY_SHOWN)),
             "active": [link for link in links if link["state"] == "actif"],
             "may_manage": may_manage_links(session, owner), "new_link": new_link,
             "problem": problem}

@@ -139,7 +139,8 @@ def next_step(runtime: Runtime, line: CaseLine, day: date, replies: int = 0
     (`why` alone), as the day's list reads it; a reply of the debtor waiting (`replies`)
     comes first. None for a file that is over, with no reply waiting."""
     waiting = {"action": "lire et traiter la réponse du débiteur",
-               "why": "réponse reçue par e-mail : les relances automatiques l'attendent"}
+               "why": "le débiteur a répondu, par e-mail ou sur son espace : les relances "
+                       "automatiques l'attendent"}
     if line.phase in ENDED:
         return waiting if replies else None
     scenario = runtime.files.open_playbook("relance").scenario_for(line.debtor_account)

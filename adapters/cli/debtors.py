@@ -1,4 +1,5 @@
-"""`relance debiteur`: who owns a debtor, and giving debtors an owner.
+"""`relance debiteur`: who owns a debtor, giving debtors an owner, and the links to a
+debtor's own page (`relance debiteur espace 411ACME [--nouveau | --revoquer MOTIF]`).
 
 `relance debiteur attribuer 411DUP 411ACME --a bruno.petit --motif "départ d'Amélie"` is
 one command recorded in one transaction, as from the portfolio: every debtor named moves
@@ -8,14 +9,16 @@ with its open and future files (except those given to somebody else as an except
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from adapters.cli.common import default_actor, out, running
 from adapters.usecases.owners import assign_debtors, assigned_notice
-from projections.french import instant
+from projections.french import count, day, instant
+from projections.portal import one_line_per_answer
 
-debtors_app = typer.Typer(help="Les débiteurs : leur titulaire dans l'équipe.",
+debtors_app = typer.Typer(help="Les débiteurs : leur titulaire dans l'équipe, leur espace.",
                           no_args_is_help=True)
 
 
@@ -61,3 +64,41 @@ def owner(account: Annotated[str, typer.Argument(help="Compte du débiteur.",
                       f"{instant(row['assigned_at'])} (par {row['assigned_by']}{why}).")
         for line in exceptions:
             out.print(f"  {line['number']} : confié à {line['file_agent']} par exception")
+
+
+@debtors_app.command("espace")
+def portal(
+    account: Annotated[str, typer.Argument(help="Compte du débiteur.", metavar="COMPTE")],
+    new: Annotated[bool, typer.Option(
+        "--nouveau", help="Crée un lien et l'affiche (une seule fois).")] = False,
+    revoke: Annotated[str, typer.Option(
+        "--revoquer", metavar="MOTIF", help="Révoque tous les liens actifs, pour ce motif.")]
+    = "",
+) -> None:
+    """L'espace du débiteur : ses liens (état, visites) et ce qu'il y a fait ; en crée un
+    ou les révoque."""
+    with running() as runtime:
+        if new:
+            token, _ = runtime.files.issue_portal_link(
+                default_actor(), account, purpose="page", days=runtime.settings.portal_days)
+            out.print(f"Lien créé (il ne sera plus affiché) : "
+                      f"{runtime.settings.portal_base}/p/{token}", soft_wrap=True)
+        runtime.refresh_views()
+        links = runtime.reads.portal_links(account, runtime.today())
+        if revoke.strip():
+            active = [UUID(link["link"]) for link in links if link["state"] == "actif"]
+            if active:
+                runtime.files.revoke_portal_links(default_actor(), active, reason=revoke)
+            out.print(count(len(active), "lien révoqué", "liens révoqués") + ".")
+            runtime.refresh_views()
+            links = runtime.reads.portal_links(account, runtime.today())
+        if not links:
+            out.print(f"{account} : aucun lien vers son espace.")
+        for link in links:
+            seen = (f", dernière le {instant(link['last_visit_at'])}"
+                    if link["last_visit_at"] else "")
+            out.print(f"{link['purpose_label']}, créé le {instant(link['issued_at'])}, "
+                      f"valable jusqu'au {day(link['expires_on'])} : {link['state']} ; "
+                      f"{count(link['visits'], 'visite', 'visites')}{seen}")
+        for line in one_line_per_answer(runtime.reads.portal_activity(account, 20)):
+            out.print(f"  {instant(line['at'])} : {line['what']}")

@@ -87,7 +87,8 @@ def test_a_promise_on_the_debtors_page_waits_once_until_its_owner_handles_it(ser
     assert "Réponses à traiter (1)" in debtor
     assert "Traiter sur PO-ACME-1" in debtor
     assert "Traiter sur PO-ACME-2" in debtor
-    assert "promesse de paiement pour le" in debtor            # the page's activity
+    assert re.search(r"promesse de paiement pour le \d\d/\d\d/\d{4} sur les factures "
+                     r"PO-ACME-1, PO-ACME-2 le", debtor)   # the activity: one line an answer
 
     versions = {n: runtime.files.case(n).replies_waiting[0] for n in ("PO-ACME-1", "PO-ACME-2")}
     page = amelie.get("/dossiers/PO-ACME-1").text

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.errors import PromiseBeforeContact
+from domain.errors import PromiseBeforeContact, UnfitOutcome
 from domain.portal import PortalRefused, token_digest
 from domain.values import (
     PORTAL_ACTOR,
@@ -171,3 +171,22 @@ def test_a_duplicate_request_and_a_download_are_recorded_on_the_file(acme, clock
     assert downloaded.occurred_at == clock.now
     runtime.files.record_portal_visit(link)
     assert runtime.files.portal_link(token).visits == 1
+
+
+def test_an_answer_on_the_page_is_handled_only_in_a_way_that_fits_it(acme):
+    runtime, token = acme
+    link = runtime.files.open_portal_link(token)
+    runtime.files.portal_promise(link, ["FA-2026-0001"], promised_on=date(2026, 11, 20),
+                                 promised_by=PAYER)
+    with pytest.raises(UnfitOutcome):  # the promise is on the file already
+        runtime.files.handle_reply("bruno", "FA-2026-0001", reply_version=2,
+                                   outcome=ReplyOutcome.PROMISE)
+    runtime.files.portal_payment_claim(link, ["FA-2026-0001"], paid_on=date(2026, 11, 1),
+                                       amount=eur("10.00"), means=PaymentMeans.CHEQUE,
+                                       claimed_by=PAYER)
+    with pytest.raises(UnfitOutcome):
+        runtime.files.handle_reply("bruno", "FA-2026-0001", reply_version=3,
+                                   outcome=ReplyOutcome.PLAN)
+    runtime.files.handle_reply("bruno", "FA-2026-0001", reply_version=3,
+                               outcome=ReplyOutcome.REFUSED, details="rien reçu")
+    assert runtime.files.case("FA-2026-0001").replies_waiting == (2,)
