@@ -4,11 +4,15 @@ the promise on Ma journée."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
+from adapters.infra.outbox import FileOutbox
+from adapters.usecases.sending import send_by_email
 from domain.values import PORTAL_ACTOR
 from tests.builders import ACME, eur, register_kwargs
 from tests.e2e.conftest import PASSWORD, browser_log_in
@@ -18,17 +22,22 @@ SHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
 
 @pytest.mark.parametrize("width", [390, 1366])
 def test_a_debtor_downloads_an_invoice_and_promises_a_date_and_the_owner_sees_it(
-        server, browser, width):
+        server, browser, width, tmp_path):
     runtime = server.app.state.runtime
     runtime.accounts.add("bruno.petit", "Bruno Petit", "agent", PASSWORD)
     runtime.files.register_invoice("import", **register_kwargs("PB-1", amount=eur("1234.56")))
     runtime.files.register_invoice("import", **register_kwargs("PB-2", amount=eur("400.00")))
     runtime.files.assign_debtors("sophie", ACME.account, agent="bruno.petit")
-    token, _ = runtime.files.issue_portal_link("relance", ACME.account, purpose="reminder")
+    runtime.outbox = FileOutbox(tmp_path / "outbox")
+    assert send_by_email(runtime, "PB-1", "reminder_1", "bruno.petit").ok
+    (sent,) = (tmp_path / "outbox").glob("*.eml")
+    text = message_from_bytes(sent.read_bytes(), policy=policy.default).get_body(
+        ("plain",)).get_content()
+    (path,) = re.findall(r"https?://[^/\s]+(/p/[A-Za-z0-9_-]{43})", text)  # the reminder's link
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
-    page.goto(f"{server.url}/p/{token}")
+    page.goto(server.url + path)
     text = page.locator("main").inner_text()
     assert "ACME SARL" in text
     assert "1 634,56 €" in text.replace("\u202f", " ").replace("\xa0", " ")  # the total
@@ -38,7 +47,7 @@ def test_a_debtor_downloads_an_invoice_and_promises_a_date_and_the_owner_sees_it
     with page.expect_download() as download:
         page.locator("a[href$='/factures/PB-1.pdf']").click()
     assert download.value.suggested_filename.endswith(".pdf")
-    assert runtime.files.history("PB-1")[-1].kind == "InvoiceDownloaded"
+    assert runtime.files.history("PB-1")[-1].kind == "InvoiceDownloaded"  # duplicata consulté
 
     promised = (runtime.files.now() + timedelta(days=10)).date()
     page.locator("summary", has_text="Je paie le").click()

@@ -266,3 +266,21 @@ def test_a_run_message_refused_then_sent_issues_one_link_per_attempt(app):
     # Done: later runs the same day send nothing and issue nothing.
     campaign.run_campaign(app)
     assert len(issued(app)) == 2
+
+
+def test_a_dispute_on_the_debtors_page_stops_the_run_for_those_files(app, clock):
+    overdue(app, "FA-2026-0001", "FA-2026-0002")
+    overdue(app, "FA-2026-0099", debtor=GLOBEX)
+    fresh_views(app)
+    due = {campaign._load(app, key).account for key in campaign.plan(app, app.today())}
+    assert due == {ACME.account, GLOBEX.account}
+    token, _ = app.files.issue_portal_link("bruno", ACME.account, purpose="page")
+    link = app.files.open_portal_link(token)
+    app.files.portal_dispute(link, ["FA-2026-0001", "FA-2026-0002"], reason="not_delivered",
+                             details="Rien reçu", document={
+                                 "sha256": "cd" * 32, "filename": "photo.png",
+                                 "media_type": "image/png", "size": 10})
+    clock.advance(days=1)
+    fresh_views(app)
+    planned = [campaign._load(app, key) for key in campaign.plan(app, app.today())]
+    assert [d.account for d in planned] == [GLOBEX.account]  # Globex is chased, not ACME
