@@ -21,7 +21,9 @@ env: $(STAMP)
 # The day's reminders go out by themselves from 07:30 (Paris), into var/outbox by default.
 run: $(STAMP)
 	$(BIN)/relance demo seed --if-empty --files 300
-	RELANCE_RUN_AT=$${RELANCE_RUN_AT-07:30} $(BIN)/relance serve
+	RELANCE_RUN_AT=$${RELANCE_RUN_AT-07:30} \
+	  RELANCE_CREDITOR_IBAN="$${RELANCE_CREDITOR_IBAN-FR76 3000 6000 0112 3456 7890 189}" \
+	  $(BIN)/relance serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
