@@ -344,8 +344,8 @@ def portal_page(request: Request, token: str, fait: str = "", apres: int | None 
         link = _open(request, runtime, token)
     except Refused as refused:
         return refusal(request, refused.status)
-    if apres is not None:
-        runtime.wait_for_views(apres)
+    if apres is not None:  # never wait for a fact that was not written
+        runtime.wait_for_views(min(apres, runtime.files.recorder.max_notification_id() or 0))
     runtime.files.record_portal_visit(link, what="page")
     log.info("portal page", link=link.id.hex)
     return _page(request, runtime, token, link, done=fait)
