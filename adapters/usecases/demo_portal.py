@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from adapters.bootstrap import Runtime
-from adapters.infra.blobs import sha256_of
+from adapters.usecases.attachments import invoice_attachment
 from domain.values import Contact, Instalment, paris_day
 
 DEMO_PERSON = Contact(name="Nathalie Roux", function="Comptable", phone="",
@@ -31,8 +31,8 @@ def seed_portal(runtime: Runtime) -> str:
     files.record_portal_visit(link)
     numbers = runtime.reads.open_numbers(asking)
     if numbers:
-        copy = f"{numbers[0]} (copie)".encode()
-        files.portal_download(link, numbers[0], document_sha256=sha256_of(copy))
+        served = invoice_attachment(runtime, numbers[0], "relance")
+        files.portal_download(link, numbers[0], document_sha256=served.sha256)
         owed = files.case(numbers[0]).outstanding
         today = paris_day(files.now())
         third = (owed / 3).quantize(Decimal("0.01"), rounding=ROUND_DOWN)

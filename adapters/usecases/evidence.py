@@ -41,8 +41,10 @@ receipts, which only answer idempotency keys, are not)."""
 CHAINED_TOPICS = (FACT_TOPICS, *REGISTER_TOPICS)
 PAGE = 2000
 NAMING_BYTES = {"DocumentAttached": "sha256", "ReplyReceived": "mail_sha256",
-                "AutoReplyReceived": "mail_sha256", "DeliveryFailed": "mail_sha256"}
-"""Facts naming bytes kept apart (a document, a message as received), by the field."""
+                "AutoReplyReceived": "mail_sha256", "DeliveryFailed": "mail_sha256",
+                "InvoiceDownloaded": "document_sha256", "PaymentClaimed": "proof_sha256"}
+"""Facts naming bytes kept apart (a document, a message as received, the invoice a debtor
+downloaded, the proof of a payment it announced), by the field (empty: none)."""
 
 Progress = Callable[[int, int], None]
 
@@ -181,7 +183,8 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
             problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
                               fact.kind, reason, fact.notification_id, file_id)
         facts += fact.is_fact
-        if fact.kind in NAMING_BYTES and fact.is_fact and fact.content is not None:
+        if fact.kind in NAMING_BYTES and fact.is_fact and fact.content is not None \
+                and fact.state.get(NAMING_BYTES[fact.kind]):
             documents.setdefault(str(fact.state.get(NAMING_BYTES[fact.kind], "")), []).append(
                 (numbers.get(file_id, f"file {file_id}"), fact.version, fact.kind))
     digest = Digest(covered, len(check.heads) - len(records), facts, heads_root(check.heads),

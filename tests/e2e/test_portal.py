@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from adapters.infra.store import parse_database_url
+from adapters.usecases.evidence import document_problems, walk
 from domain.portal import link_id, new_token, token_digest
 from domain.values import PORTAL_ACTOR, Status
 from projections import french
@@ -262,6 +263,11 @@ def test_a_payment_claimed_leaves_the_balance_and_keeps_its_proof(site):
     assert case.outstanding == Decimal("1200.00")
     assert ("PaymentClaimed", PORTAL_ACTOR) in _kinds(server, s.one)
     assert [d.kind for d in case.documents][-1] == "payment_proof"
+    digest, problem = walk(runtime.files)             # `relance verify`: the proof's bytes
+    proof = case.documents[-1].sha256                 # are named by the claim and checked
+    assert problem is None
+    assert ("PaymentClaimed" in {kind for _, _, kind in digest.documents[proof]})
+    assert document_problems(runtime.blobs, digest) == []
 
 
 def test_a_plan_and_a_duplicate_are_recorded_on_the_invoices_ticked(site):
