@@ -54,7 +54,7 @@ def test_a_debtor_downloads_an_invoice_and_promises_a_date_and_the_owner_sees_it
     page.fill("#promesse-date", promised.isoformat())
     page.fill("#promesse-nom", "Claire Martin")
     page.locator("form[action$='/promesse'] button[type=submit]").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/p/[A-Za-z0-9_-]{43}\?fait=promesse"))
     assert "enregistr" in page.locator("main").inner_text().lower()
     for number in ("PB-1", "PB-2"):
         last = runtime.files.history(number)[-1]
