@@ -16,6 +16,11 @@ Run: .venv/bin/python -m bench.commands [--files N] [--commands C] [--rate R]
 
 Baseline in the same run, paced and flat out alike: a raw one-row insert
 transaction, 16 threads.
+
+Cost, flat out: the CPU seconds of the server's processes (`relance serve` and its
+workers) per command, and PostgreSQL's, beside the same for the raw inserts (this
+process's threads and PostgreSQL's per insert). Targets: flat out >= 0.1x the raw
+inserts per second, and <= 1 ms of the server's CPU per command.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import httpx
 import psycopg
 
 from bench.common import (
+    CpuMeter,
     Round,
     baseline,
     bench_runtime,
@@ -47,6 +53,7 @@ from tests.builders import free_port, wait_until_up
 CLIENTS = 16
 TOKEN = "jeton-du-banc-0123456789"
 TARGET_P50, TARGET_P99, TARGET_LAG = 5.0, 25.0, 100.0
+TARGET_FLAT, TARGET_CPU_MS = 0.1, 1.0
 
 
 def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float) -> Round:
@@ -81,7 +88,9 @@ def main() -> None:
     with bench_runtime() as runtime:
         store = runtime.store
         raw_paced = raw_inserts(store.conninfo, store.schema, args.commands, interval)
+        raw_meter = CpuMeter().start()
         raw_flat = raw_inserts(store.conninfo, store.schema, args.commands, 0.0)
+        raw_meter.stop()
         port = free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_API_TOKEN": TOKEN, "RELANCE_LOG_LEVEL": "WARNING",
@@ -99,11 +108,30 @@ def main() -> None:
             assert httpx.post(base + "/api/invoices", json=invoices, headers=auth,
                               timeout=60).status_code == 200
             paced, lags = _load(base, auth, args, runtime, interval)
+            meter = CpuMeter({server.pid}).start()
             flat, _ = _load(base, auth, args, runtime, 0.0)
+            meter.stop()
         finally:
             server.terminate()
             server.wait(timeout=30)
     _report(args, raw_paced, raw_flat, paced, flat, lags)
+    _cost(len(flat.ms), meter, len(raw_flat.ms), raw_meter, flat.per_second / raw_flat.per_second)
+
+
+def _cost(commands: int, meter: CpuMeter, inserts: int, raw: CpuMeter, ratio: float) -> None:
+    """CPU per unit of work, flat out: the figures a busy machine changes least."""
+    ours, theirs = 1000 * meter.ours / commands, 1000 * raw.ours / inserts
+    print(f"{'CPU ms per unit, flat out':<46}{'relance':>12}{'PostgreSQL':>12}")
+    print(f"{'command via HTTP (server processes)':<46}{ours:>12.3f}"
+          f"{1000 * meter.database / commands:>12.3f}")
+    print(f"{'one-row insert (client threads)':<46}{theirs:>12.3f}"
+          f"{1000 * raw.database / inserts:>12.3f}\n")
+    print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
+    print(measure("command_database_cpu_ms", 1000 * meter.database / commands,
+                  1000 * raw.database / inserts, "cpu_ms/command"))
+    print(result("commands_flat_out_vs_raw_inserts", ratio, f">={TARGET_FLAT}",
+                 ratio >= TARGET_FLAT))
+    print(result("command_cpu_ms", ours, f"<={TARGET_CPU_MS:.0f}", ours <= TARGET_CPU_MS))
 
 
 def _report(args: argparse.Namespace, raw_paced: Round, raw_flat: Round, paced: Round,

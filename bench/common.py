@@ -218,3 +218,77 @@ def children(pid: int) -> list[tuple[int, str]]:
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(stat: str) -> float:
+    """User + system seconds from the text of a /proc/<pid>/stat."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def process_cpu(pids: set[int]) -> float:
+    """CPU seconds so far of these processes and of all their live descendants (Linux)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # it ended meanwhile
+        parents[int(entry)] = int(text.rsplit(")", 1)[1].split()[1])
+        times[int(entry)] = _cpu_of(text)
+    total, seen = 0.0, set()
+    for pid in times:
+        walk = pid
+        while walk and walk not in pids and walk in parents and walk not in seen:
+            walk = parents[walk]
+        if walk in pids:
+            total += times[pid]
+    return total
+
+
+def postgres_cpu() -> float:
+    """CPU seconds so far of the local PostgreSQL server's processes (its backends: the
+    database's share of the work)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        if text.split(" (", 1)[1].startswith("postgres)"):
+            total += _cpu_of(text)
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent between `start` and `stop`: by the watched processes (this one by
+    default, with its threads; a server and its workers) and by PostgreSQL's."""
+
+    pids: set[int] = field(default_factory=lambda: {os.getpid()})
+    ours: float = 0.0
+    database: float = 0.0
+
+    def start(self) -> CpuMeter:
+        self._ours, self._db = process_cpu(self.pids), postgres_cpu()
+        return self
+
+    def stop(self) -> CpuMeter:
+        self.ours = process_cpu(self.pids) - self._ours
+        self.database = postgres_cpu() - self._db
+        return self
+
+    @property
+    def total(self) -> float:
+        """Both together: what a unit of work costs the machine."""
+        return self.ours + self.database

@@ -15,9 +15,11 @@ from contextlib import contextmanager
 
 from adapters.bootstrap import Runtime
 from bench.common import (
+    CpuMeter,
     baseline,
     bench_runtime,
     cached_dataset,
+    measure,
     record_portfolio,
     result,
     rss_mib,
@@ -82,16 +84,30 @@ def main() -> None:
     with _store(args) as runtime:
         head = runtime.files.recorder.max_notification_id()
         raw, ours = [], []
+        raw_cpu, our_cpu = CpuMeter(), CpuMeter()
         memory: list[tuple[float, float]] = []
         for _ in range(args.rounds):  # interleaved, best of each: the machine is noisy
+            meter = CpuMeter().start()
             raw.append(raw_select_and_decode(runtime, head))
+            meter.stop()
+            raw_cpu.ours += meter.ours
+            raw_cpu.database += meter.database
+            meter = CpuMeter().start()
             ours.append(catch_up(runtime, memory if not ours else None))
+            meter.stop()
+            our_cpu.ours += meter.ours
+            our_cpu.database += meter.database
         raw_rate, our_rate = head / min(raw), head / min(ours)
         ratio = our_rate / raw_rate
+        per = 1e6 / (head * args.rounds)
         print()
         print(f"{'measure':<34}{'events/s':>12}{'baseline/s':>13}{'ratio':>8}{'target':>9}")
-        print(f"{'projection catch-up (3 views)':<34}{our_rate:>12,.0f}{raw_rate:>13,.0f}"
+        print(f"{'projection catch-up':<34}{our_rate:>12,.0f}{raw_rate:>13,.0f}"
               f"{ratio:>8.2f}{'>= ' + str(TARGET):>9}")
+        print(f"{'CPU µs per fact':<34}{'Python':>12}{'PostgreSQL':>13}")
+        print(f"{'catch-up':<34}{our_cpu.ours * per:>12.1f}{our_cpu.database * per:>13.1f}")
+        print(f"{'select + decode':<34}{raw_cpu.ours * per:>12.1f}"
+              f"{raw_cpu.database * per:>13.1f}")
         half = memory[len(memory) // 2][1]  # half of the batches
         growth = memory[-1][1] / half
         print("rebuild RSS (MiB) by tenths: " + ", ".join(
@@ -99,6 +115,8 @@ def main() -> None:
             + f"; end / half-way: {growth:.2f}")
         print()
         print(baseline("projection_catchup_vs_select_decode", raw_rate, our_rate, "events/s"))
+        print(measure("projection_cpu_us_per_fact", our_cpu.total * per,
+                      raw_cpu.total * per, "cpu_us/fact"))
         print(result("projection_catchup_vs_select_decode", ratio, f">={TARGET}",
                      ratio >= TARGET))
         print(result("rebuild_memory_growth", growth, f"<={TARGET_GROWTH}",
