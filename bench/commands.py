@@ -56,8 +56,10 @@ TARGET_P50, TARGET_P99, TARGET_LAG = 5.0, 25.0, 100.0
 TARGET_FLAT, TARGET_CPU_MS = 0.1, 1.0
 
 
-def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float) -> Round:
-    """One-row insert transactions from 16 threads, each on its own connection."""
+def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float,
+                meter: CpuMeter | None = None) -> Round:
+    """One-row insert transactions from 16 threads, each on its own connection; `meter`
+    runs from the first insert to the last, while the connections' backends live."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".raw_rows '
                      "(id BIGSERIAL PRIMARY KEY, file TEXT, body BYTEA)")
@@ -71,7 +73,12 @@ def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float) ->
         return (time.perf_counter() - started) * 1000
 
     try:
-        return run_clients(CLIENTS, per_client, interval, insert)
+        if meter is not None:
+            meter.start()
+        done = run_clients(CLIENTS, per_client, interval, insert)
+        if meter is not None:
+            meter.stop()
+        return done
     finally:
         for conn in connections:
             conn.close()
@@ -88,9 +95,8 @@ def main() -> None:
     with bench_runtime() as runtime:
         store = runtime.store
         raw_paced = raw_inserts(store.conninfo, store.schema, args.commands, interval)
-        raw_meter = CpuMeter().start()
-        raw_flat = raw_inserts(store.conninfo, store.schema, args.commands, 0.0)
-        raw_meter.stop()
+        raw_meter = CpuMeter()
+        raw_flat = raw_inserts(store.conninfo, store.schema, args.commands, 0.0, raw_meter)
         port = free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_API_TOKEN": TOKEN, "RELANCE_LOG_LEVEL": "WARNING",
