@@ -34,7 +34,6 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -45,6 +44,7 @@ from domain.chain import ChainedAggregate
 from domain.engine import Recorded
 from domain.errors import DomainError, MissingInformation
 from domain.invoice import Invoice
+from domain.kinds import Words
 from domain.values import (
     PORTAL_ACTOR,
     Contact,
@@ -342,16 +342,16 @@ class PortalCommands:
             {**args, "link": link.id.hex, "numbers": listed}, decide)
 
 
-def portal_summary(kind: str, data: dict[str, Any]) -> tuple[str, str]:
+def portal_summary(w: Words, kind: str, data: dict[str, Any]) -> tuple[str, str]:
     """What a portal answer says, as its owner reads it in the list of answers to handle:
-    a subject and a text (French)."""
+    a subject and a text, written with the read side's French (`domain.kinds.Words`)."""
     by = data.get("promised_by") or data.get("requested_by") or data.get("claimed_by")
     who = f" ({by.name})" if by is not None and getattr(by, "name", "") else ""
     if kind == "PaymentPromised":
         return (f"Promesse sur l'espace débiteur{who}",
-                f"Je paie le {data['promised_on']:%d/%m/%Y}.")
+                f"Je paie le {w.day(data['promised_on'])}.")
     if kind == "PlanRequested":
-        lines = [f"- {i.due_on:%d/%m/%Y} : {_euros(i.amount)}" for i in data["instalments"]]
+        lines = [f"- {w.day(i.due_on)} : {w.money(i.amount)}" for i in data["instalments"]]
         return (f"Demande d'échéancier{who}",
                 "\n".join(["Je demande un échéancier :", *lines, data.get("details", "")]))
     if kind == "DisputeRaised":
@@ -360,12 +360,7 @@ def portal_summary(kind: str, data: dict[str, Any]) -> tuple[str, str]:
         return (f"Demande de duplicata{who}", data.get("details", ""))
     if kind == "PaymentClaimed":
         return (f"Paiement annoncé{who}",
-                f"J'ai déjà payé {_euros(data['amount'])} le {data['paid_on']:%d/%m/%Y} "
-                f"({data['means']}) {data.get('reference', '')}".strip())
+                f"J'ai déjà payé {w.money(data['amount'], data['currency'])} le "
+                f"{w.day(data['paid_on'])} ({w.word('means', data['means'])}) "
+                f"{data.get('reference', '')}".strip())
     return (kind, "")
-
-
-def _euros(amount: Decimal) -> str:
-    whole, _, cents = f"{amount:.2f}".partition(".")
-    grouped = f"{int(whole):,}".replace(",", "\u202f")
-    return f"{grouped},{cents} €"

@@ -28,6 +28,7 @@ from domain.mail import ATTACHED, DISCARDED, RECORDED, UNATTACHED, reply_token
 from domain.portal import portal_summary
 from domain.values import PORTAL_ACTOR
 from projections.case_view import OPEN
+from projections.french import FRENCH
 from projections.schema import Change, Delete, Table, Type, Update, Upsert
 from projections.storage import ViewStore
 
@@ -131,7 +132,7 @@ class Mail:
                 "matched_by": data["matched_by"], "occurred_at": fact.occurred_at})]
         if is_portal_answer(fact.kind, fact.actor):
             name, email = portal_author(data)
-            subject, text = portal_summary(fact.kind, data)
+            subject, text = portal_summary(FRENCH, fact.kind, data)
             return [Upsert(REPLIES_WAITING, {
                 "number": number, "version": fact.originator_version, "account": account,
                 "mail": portal_answer_key(fact.kind, fact.occurred_at, fact.actor),

@@ -19,6 +19,7 @@ from domain.phases import ENDED
 from domain.portal import portal_summary
 from domain.values import PARIS, Contact, ReplyOutcome
 from projections.case_view import CaseLine
+from projections.french import FRENCH
 from projections.mail import PORTAL_MATCH, is_portal_answer, portal_answer_key
 from projections.queries import DebtorView
 from projections.worklist import ACTIONS, DebtorRow, day_by_debtor
@@ -227,7 +228,7 @@ def _portal_reply(entry: Any, elsewhere: dict[str, list[dict[str, Any]]]) -> dic
     data = entry.data
     person = next((data[name] for name in ("promised_by", "requested_by", "claimed_by")
                    if data.get(name) is not None), None)
-    subject, text = portal_summary(entry.kind, data)
+    subject, text = portal_summary(FRENCH, entry.kind, data)
     key = portal_answer_key(entry.kind, entry.occurred_at, entry.actor)
     allowed = PORTAL_OUTCOMES.get(entry.kind, (ReplyOutcome.NOTHING,))
     return {"version": entry.version, "at": entry.occurred_at,

@@ -129,7 +129,8 @@ def test_instalments_granted_open_the_plan_form_filled_and_a_payment_announced_i
     page = amelie.get("/dossiers/PO-ACME-2").text
     card = _plain(page.split(f'id="reponse-{claim}"', 1)[1].split("</article>", 1)[0])
     assert "un paiement à vérifier, pas un paiement" in card
-    assert "J'ai déjà payé 1 500,00 €" in card
+    assert "J'ai déjà payé 1 500,00 € le" in card
+    assert "(virement) VIR 4521" in card              # the means in French
     assert re.findall(r'<option value="(\w+)"', card) == ["nothing", "refused"]
 
     (asked,) = runtime.files.case("PO-ACME-1").replies_waiting

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.values import PORTAL_ACTOR, CallOutcome, Contact, Instalment, PaymentMeans, ReplyOutcome
+from projections import french
 from tests.builders import ACME, GLOBEX, eur, register_kwargs
 
 PAYER = Contact(name="Claire Martin", function="", phone="", email="claire@acme.example")
@@ -77,11 +78,12 @@ def test_instalments_asked_and_a_payment_announced_wait_but_an_agents_promise_do
     assert set(rows) == {"FA-2026-0001", "FA-2026-0002"}
     plan = rows["FA-2026-0001"]
     assert plan["subject"] == "Demande d'échéancier (Claire Martin)"
-    assert "- 30/11/2026 : 750,00 €" in plan["text"]
+    assert f"- 30/11/2026 : {french.money(Decimal('750.00'))}" in plan["text"]
     claimed = rows["FA-2026-0002"]
     assert claimed["sender_name"] == PORTAL_ACTOR              # nobody named
     assert claimed["subject"] == "Paiement annoncé"
-    assert claimed["text"].startswith("J'ai déjà payé 1\u202f500,00 € le 30/10/2026")
+    assert claimed["text"].startswith(
+        f"J'ai déjà payé {french.money(Decimal('1500.00'))} le 30/10/2026 (virement)")
     assert rows["FA-2026-0001"]["mail"] != claimed["mail"]
 
 
