@@ -23,25 +23,12 @@ from adapters.usecases.debtor_letters import fresh_views
 from adapters.usecases.sending import preview, send_by_email
 from domain.values import CallOutcome, Channel
 from tests.builders import ACME, GLOBEX, JEAN, free_port, register_kwargs
+from tests.integration.test_campaign import CountingServer
 
 BASE = "https://paiement.exemple.fr"
 LINK = re.compile(re.escape(BASE) + r"/p/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
 SHORT = re.compile(r"paiement\.exemple\.fr/p/([A-Za-z0-9_-]{43})")
 SENTENCE = "Consultez votre relevé, téléchargez vos factures et répondez-nous en ligne :"
-
-
-class Server:
-    """An SMTP handler keeping what it accepts, or refusing everything."""
-
-    def __init__(self) -> None:
-        self.refuse = False
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        if self.refuse:
-            return "451 4.3.0 Essayez plus tard"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
 
 
 @pytest.fixture
@@ -51,7 +38,7 @@ def app(store_url, clock):
     runtime = bootstrap(Settings(database_url=store_url, portal_url=BASE + "/",
                                  portal_days=30), clock=clock)
     runtime.start_following()
-    handler = Server()
+    handler = CountingServer()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
