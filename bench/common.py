@@ -223,16 +223,10 @@ def children(pid: int) -> list[tuple[int, str]]:
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(stat: str) -> float:
-    """User + system seconds from the text of a /proc/<pid>/stat."""
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def process_cpu(pids: set[int]) -> float:
-    """CPU seconds so far of these processes and of all their live descendants (Linux)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def processes() -> dict[int, tuple[str, int, float]]:
+    """Every live process, read once from /proc: its name, its parent, and its CPU
+    seconds so far (user + system) (Linux)."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -241,33 +235,28 @@ def process_cpu(pids: set[int]) -> float:
                 text = stat.read()
         except OSError:
             continue  # it ended meanwhile
-        parents[int(entry)] = int(text.rsplit(")", 1)[1].split()[1])
-        times[int(entry)] = _cpu_of(text)
-    total, seen = 0.0, set()
-    for pid in times:
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        fields = rest.split()
+        found[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+    return found
+
+
+def process_cpu(pids: set[int], table: dict[int, tuple[str, int, float]]) -> float:
+    """CPU seconds so far of these processes and of all their live descendants."""
+    total = 0.0
+    for pid, (_, _, cpu) in table.items():
         walk = pid
-        while walk and walk not in pids and walk in parents and walk not in seen:
-            walk = parents[walk]
+        while walk and walk not in pids and walk in table:
+            walk = table[walk][1]
         if walk in pids:
-            total += times[pid]
+            total += cpu
     return total
 
 
-def postgres_cpu() -> float:
+def postgres_cpu(table: dict[int, tuple[str, int, float]]) -> float:
     """CPU seconds so far of the local PostgreSQL server's processes (its backends: the
     database's share of the work)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                text = stat.read()
-        except OSError:
-            continue
-        if text.split(" (", 1)[1].startswith("postgres)"):
-            total += _cpu_of(text)
-    return total
+    return sum(cpu for name, _, cpu in table.values() if name == "postgres")
 
 
 @dataclass
@@ -280,12 +269,14 @@ class CpuMeter:
     database: float = 0.0
 
     def start(self) -> CpuMeter:
-        self._ours, self._db = process_cpu(self.pids), postgres_cpu()
+        table = processes()
+        self._ours, self._db = process_cpu(self.pids, table), postgres_cpu(table)
         return self
 
     def stop(self) -> CpuMeter:
-        self.ours = process_cpu(self.pids) - self._ours
-        self.database = postgres_cpu() - self._db
+        table = processes()
+        self.ours = process_cpu(self.pids, table) - self._ours
+        self.database = postgres_cpu(table) - self._db
         return self
 
     @property
