@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -494,13 +494,18 @@ def _amount(text: str) -> Decimal:
     return value
 
 
+def _choice(fields: dict[str, Any], name: str, choices: Collection[str], missing: str) -> str:
+    """One of a list's values, or `missing` as the French refusal."""
+    value = _text(fields, name, 40)
+    if value not in choices:
+        raise Unreadable(missing)
+    return value
+
+
 def _means(fields: dict[str, Any], *, required: bool) -> PaymentMeans | None:
-    value = _text(fields, "moyen", 40)
-    if not value and not required:
+    if not required and not _text(fields, "moyen", 40):
         return None
-    if value not in MEANS:
-        raise Unreadable("Choisissez le moyen de paiement.")
-    return PaymentMeans(value)
+    return PaymentMeans(_choice(fields, "moyen", MEANS, "Choisissez le moyen de paiement."))
 
 
 def _person(fields: dict[str, Any], *, email: bool = False) -> Contact:
@@ -542,9 +547,7 @@ def _plan(runtime: Runtime, link: PortalLink, numbers: list[str], fields: dict[s
 
 def _dispute(runtime: Runtime, link: PortalLink, numbers: list[str], fields: dict[str, Any],
              document: dict[str, Any] | None) -> Any:
-    reason = _text(fields, "motif", 40)
-    if reason not in DISPUTE_REASONS:
-        raise Unreadable("Choisissez le motif de la contestation.")
+    reason = _choice(fields, "motif", DISPUTE_REASONS, "Choisissez le motif de la contestation.")
     return runtime.files.portal_dispute(
         link, numbers, reason=reason, document=document,
         details=_text(fields, "texte", MAX_TEXT, required="Expliquez ce que vous contestez."))
@@ -552,9 +555,8 @@ def _dispute(runtime: Runtime, link: PortalLink, numbers: list[str], fields: dic
 
 def _duplicate(runtime: Runtime, link: PortalLink, numbers: list[str], fields: dict[str, Any],
                _: dict[str, Any] | None) -> Any:
-    reason = _text(fields, "raison", 40)
-    if reason not in DUPLICATE_REASONS:
-        raise Unreadable("Choisissez ce qui ne va pas avec la facture.")
+    reason = _choice(fields, "raison", DUPLICATE_REASONS,
+                     "Choisissez ce qui ne va pas avec la facture.")
     return runtime.files.portal_duplicate(
         link, numbers, reason=DuplicateReason(reason), requested_by=_person(fields, email=True),
         po_reference=_text(fields, "bon_de_commande", 100),
