@@ -25,6 +25,11 @@ ANSWERS_TO_HANDLE = frozenset({"ReplyReceived", "PlanRequested", "PaymentClaimed
 (`ReplyHandled`): a reply by e-mail, instalments asked for, a payment it says it made."""
 PORTAL_ANSWERS = frozenset({"PaymentPromised", "DisputeRaised", "DuplicateRequested"})
 """Facts that wait for a person too when the debtor recorded them on its page."""
+
+
+def waits_for_a_person(kind: str, actor: str) -> bool:
+    """True for what the debtor said that waits for a person (`Case.replies_waiting`)."""
+    return kind in ANSWERS_TO_HANDLE or (actor == PORTAL_ACTOR and kind in PORTAL_ANSWERS)
 STEP_FACTS = frozenset({"PreDueReminderSent", "ReminderSent", "CallLogged", "FormalNoticeSent"})
 """Facts that make a step of a scenario (see `domain.due`)."""
 """How each contact with the debtor is made, by fact kind (declared in `domain.kinds`)."""
@@ -255,8 +260,7 @@ class Case:
         if entry.kind in STEP_FACTS and (case.last_step_at is None
                                          or entry.occurred_at > case.last_step_at):
             case = _with(case, last_step_at=entry.occurred_at)
-        if entry.kind in ANSWERS_TO_HANDLE or (entry.actor == PORTAL_ACTOR
-                                               and entry.kind in PORTAL_ANSWERS):
+        if waits_for_a_person(entry.kind, entry.actor):
             case = _with(case, replies_waiting=(*case.replies_waiting, entry.version))
         touch = TOUCHES.get(entry.kind) if entry.actor != PORTAL_ACTOR else None
         return case._contacted(entry, touch) if touch is not None else case

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from domain.case import ANSWERS_TO_HANDLE, PORTAL_ANSWERS
+from domain.case import waits_for_a_person
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.mail import ATTACHED, DISCARDED, RECORDED, UNATTACHED, reply_token
@@ -83,8 +83,7 @@ PEOPLE = ("promised_by", "requested_by", "claimed_by")
 def is_portal_answer(kind: str, actor: str) -> bool:
     """True for a fact the debtor recorded on its page that waits for a person (as
     `domain.case.Case` counts it among `replies_waiting`)."""
-    return (kind in ANSWERS_TO_HANDLE and kind != "ReplyReceived") or (
-        actor == PORTAL_ACTOR and kind in PORTAL_ANSWERS)
+    return kind != "ReplyReceived" and waits_for_a_person(kind, actor)
 
 
 def portal_answer_key(kind: str, occurred_at: datetime, actor: str) -> str:
