@@ -17,11 +17,23 @@ from functools import wraps
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 
 PAUSE = 0.2
 RECHECK_AFTER = 0.5
 """Seconds during which a connection that passed its check is handed out unchecked."""
+SESSION_ENDED = frozenset({"25P03", "57P01", "57P02", "57P03"})
+"""The server ended the session: a transaction left idle too long, an administrator's
+or a shutdown's termination. The transaction was rolled back; the work can be redone."""
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether a store call failed because its connection went away (so nothing of
+    its transaction was kept), not because of what it asked."""
+    if isinstance(error, InterfaceError | OperationalError):
+        return True
+    cause = error.__cause__
+    return isinstance(error, PersistenceError) and getattr(cause, "sqlstate", None) in SESSION_ENDED
 
 
 def within_budget(method: Callable[..., Any]) -> Callable[..., Any]:

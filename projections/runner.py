@@ -26,12 +26,15 @@ from domain.mail import IncomingMail
 from domain.portal import PortalLink
 from domain.scenarios import Playbook
 from domain.service import CaseFiles
+from projections.outage import connection_lost
 from projections.schema import Change, Projection
 from projections.storage import ViewStore, Write
 
 log = logging.getLogger("relance.projections")
 LIVE_BATCH = 100
 """A batch smaller than this means the runner has caught up with the log."""
+CATCH_UP_RETRIES = 5
+"""Times a catch-up applies a batch again after the server ended its connection."""
 REFRESH_AFTER = 20_000
 """Facts applied before the views' planner statistics are refreshed (once caught up)."""
 
@@ -128,16 +131,31 @@ class Follower:
                     self._refresh_statistics()
 
     def catch_up(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
-        """Applies everything recorded so far, then returns the head it reached."""
+        """Applies everything recorded so far, then returns the head it reached.
+
+        A batch whose connection the server ended (a pause of this process beyond the
+        store's idle limit, a restart) was rolled back whole: it is applied again from
+        the stored positions, a bounded number of times."""
         self._reload_positions()
         head = self.files.recorder.max_notification_id() or 0
         start = min(self._positions.values())
+        retries = 0
         while start < head:
             batch = self.files.recorder.select_notifications(
                 start=start, limit=batch_size, inclusive_of_start=False)
             if not batch:
                 break
-            self.process(batch)
+            try:
+                self.process(batch)
+            except Exception as error:
+                if not connection_lost(error) or retries >= CATCH_UP_RETRIES:
+                    raise
+                retries += 1
+                log.warning("catch-up lost its connection; applying the batch again",
+                            extra={"error": str(error)[:200], "retry": retries})
+                self._reload_positions()
+                start = min(self._positions.values())
+                continue
             start = batch[-1].id
             if progress:
                 progress(start, head)

@@ -104,6 +104,10 @@ def _postgres(url: str, wait: int) -> Store:
         "POSTGRES_MAX_OVERFLOW": str(POOL_OVERFLOW),
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # A transaction left idle (its process stopped between two statements) is ended
+        # by the server after as long as a writer waits for the log's lock: long enough
+        # for a pause of a busy machine, short enough to free the lock it may hold.
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowablePostgresRecorder",
         "CREATE_TABLE": "y",
         **CACHE,
