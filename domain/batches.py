@@ -123,19 +123,22 @@ class BatchCommands(FileEngine):
         """Saves new files in one transaction; those registered before stay unchanged."""
         if not batch:
             return
+        # Taken out of the files first: a save that fails has already taken them, and
+        # the files registered before are then sorted out one by one with their facts.
+        facts = [(index, invoice.collect_events()) for index, invoice in batch]
         try:
-            self.save(*(invoice for _, invoice in batch))
+            self.save(*(fact for _, some in facts for fact in some))
         except RecordConflictError:
             pass  # some were registered before: sort them out one by one
         else:
             for index, _ in batch:
                 outcomes[index] = CREATED
             return
-        for index, invoice in batch:
+        for (index, invoice), (_, some) in zip(batch, facts, strict=True):
             if invoice.id in self.repository:
                 continue
             try:
-                self.save(invoice)
+                self.save(*some)
             except RecordConflictError:
                 continue
             outcomes[index] = CREATED

@@ -23,9 +23,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
 
 from domain.case import Case, Entry
 from domain.debtors import DebtorRecord, debtor_id
@@ -60,6 +64,25 @@ class Recorded:
     replayed: bool = False
 
 
+class _Collected(ProcessingEvent[UUID]):
+    """What a save writes. eventsourcing asks of each object whether it is an event or an
+    aggregate through typing's runtime Protocol checks, some 12 µs each on Python 3.11
+    (two per file saved); relance's aggregates and facts are told apart by their class
+    first."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        others = []
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif isinstance(obj, DomainEvent):
+                self.events.append(obj)
+            else:
+                others.append(obj)
+        super().collect_events(*others, **kwargs)
+
+
 class FileEngine(Application[UUID]):
     """The engine every command of the files runs through, and the reads of a file."""
 
@@ -78,6 +101,15 @@ class FileEngine(Application[UUID]):
         super().register_transcodings(transcoder)
         for transcoding in value_transcodings():
             transcoder.register(transcoding)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """eventsourcing's save, with relance's collection of the events (`_Collected`)."""
+        processing_event = _Collected()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     # -- reading ------------------------------------------------------------------------
 

@@ -75,6 +75,30 @@ def test_importing_the_same_file_twice_records_nothing_new(files):
     assert files.recorder.max_notification_id() == head
 
 
+def _rows(first: int, last: int) -> bytes:
+    return (HEADER + "".join(f"FG-{n:04d};411G{n % 7};Client {n % 7};{n},50;01/10/2026;"
+                             f"31/10/2026\n" for n in range(first, last))).encode()
+
+
+def test_a_large_file_then_the_same_with_more_rows_opens_each_file_once_in_log_order(runtime):
+    """Large batches go to the log in bulk (COPY on PostgreSQL): each invoice is one
+    file, the log's positions follow each other in the order of the rows, a file sent
+    again stays as it was, and the read models show every file."""
+    files = runtime.files
+    first = import_invoices(files, _rows(0, 300), "import")
+    again = import_invoices(files, _rows(0, 380), "import")
+    assert (first.created, again.created, again.unchanged) == (300, 80, 300)
+    logged = files.recorder.select_notifications(start=1, limit=10_000)
+    assert [n.id for n in logged] == sorted({n.id for n in logged})
+    registered = [n for n in logged if n.topic.endswith(":InvoiceRegistered")]
+    assert [files.mapper.to_domain_event(n).number for n in registered] == [
+        f"FG-{n:04d}" for n in range(380)]
+    runtime.follower.catch_up()
+    assert runtime.reads.case("FG-0379", date(2026, 11, 20)).row["outstanding"] == \
+        Decimal("379.50")
+    assert len(runtime.reads.history("FG-0123")) == 1
+
+
 def test_every_column_has_a_french_name_for_the_messages():
     assert set(INVOICE_COLUMNS) | set(PAYMENT_COLUMNS) <= set(LABELS)
 
