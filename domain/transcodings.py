@@ -34,18 +34,16 @@ class ValueAsDict(Transcoding):
     def __init__(self, cls: type[Any], name: str) -> None:
         self.type = cls
         self.name = name
+        self.fields = tuple(f.name for f in dataclasses.fields(cls))
+        self.defaults = {f.name: f.default for f in dataclasses.fields(cls)
+                         if f.default is not dataclasses.MISSING}
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {name: getattr(obj, name) for name in self.fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
         obj = object.__new__(self.type)
-        defaults = {
-            f.name: f.default
-            for f in dataclasses.fields(self.type)
-            if f.default is not dataclasses.MISSING
-        }
-        for name, value in {**defaults, **data}.items():
+        for name, value in {**self.defaults, **data}.items():
             object.__setattr__(obj, name, value)
         return obj
 

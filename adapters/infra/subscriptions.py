@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import ListenNotifySubscription, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from projections.outage import within_budget
 
@@ -96,12 +97,46 @@ class FollowableSQLiteRecorder(SQLiteApplicationRecorder):
         return PollingSQLiteSubscription(self, gt, topics)
 
 
-class FollowablePostgresRecorder(PostgresApplicationRecorder):
-    """eventsourcing's PostgreSQL recorder, whose subscription reads in batches, and
-    whose calls give up once the database has failed to answer for the budget of
-    `projections.outage` (rather than after ten retries of a pool timeout each)."""
+COPY_FROM = 32
+"""Facts saved at once from which they are written by COPY rather than by one INSERT."""
 
-    insert_events = within_budget(PostgresApplicationRecorder.insert_events)
+
+class FollowablePostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL recorder, whose subscription reads in batches, whose
+    calls give up once the database has failed to answer for the budget of
+    `projections.outage` (rather than after ten retries of a pool timeout each), and
+    which writes a large batch of facts (an import, a day's run) by COPY."""
+
+    def _insert_or_copy(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                        ) -> Sequence[int] | None:
+        if len(stored_events) < COPY_FROM or kwargs.get("tracking") is not None:
+            return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[attr-defined]
+                self, stored_events, **kwargs)
+        return self._copy_events(stored_events)
+
+    insert_events = within_budget(_insert_or_copy)
+
+    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """The facts written by one COPY, under eventsourcing's lock of the log, in one
+        transaction; their positions are the highest ones once it is written: the lock
+        lets nobody else write meanwhile, and COPY numbers rows in their order.
+
+        eventsourcing builds one composite value per fact for its INSERT, some 20 µs of
+        Python each; COPY's binary rows cost about 1 µs, for the same table and lock."""
+        table = Identifier(self.datastore.schema, self.events_table_name)
+        with self.datastore.transaction(commit=True) as cursor:
+            self._lock_table(cursor)
+            self._notify_channel(cursor)
+            with cursor.copy(SQL("COPY {} (originator_id, originator_version, topic, state) "
+                                 "FROM STDIN (FORMAT BINARY)").format(table)) as copy:
+                copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
+                for event in stored_events:
+                    copy.write_row((event.originator_id, event.originator_version,
+                                    event.topic, event.state))
+            cursor.execute(SQL("SELECT notification_id FROM {} ORDER BY notification_id DESC "
+                               "LIMIT %s").format(table), (len(stored_events),))
+            return sorted(row["notification_id"] for row in cursor.fetchall())
+
     select_events = within_budget(PostgresApplicationRecorder.select_events)
     select_notifications = within_budget(PostgresApplicationRecorder.select_notifications)
     max_notification_id = within_budget(PostgresApplicationRecorder.max_notification_id)
