@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from itertools import groupby
 from typing import Any, ClassVar
 
@@ -92,7 +93,12 @@ class ViewStore:
                         statement.run(cursor, rows)
                     else:
                         cursor.executemany(statement, rows)
-                self._insert_tracking(cursor, Tracking(write.projection, write.position))  # type: ignore[attr-defined]
+            self._insert_trackings(cursor, [Tracking(w.projection, w.position) for w in writes])
+
+    def _insert_trackings(self, cursor: Any, trackings: Sequence[Tracking]) -> None:
+        """Moves each projection's position (eventsourcing's tracking records)."""
+        for tracking in trackings:
+            self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
     def _statements(self, changes: Sequence[Change]) -> Iterable[tuple[Any, list[Any]]]:
         for (_, table, _), group in groupby(changes, key=_shape):
@@ -372,6 +378,23 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         # Views are rebuilt from the events, and their positions commit with their rows:
         # a batch lost in a server crash is simply applied again. No need to wait for disk.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+    def _insert_trackings(self, cursor: Any, trackings: Sequence[Tracking]) -> None:
+        """Every projection's position in one statement: a command moves the eight read
+        models' positions, and eventsourcing's one INSERT each (its SQL composed anew
+        each time) cost a third of applying the command's fact."""
+        if self.datastore.single_row_tracking or len(trackings) < 2:
+            super()._insert_trackings(cursor, trackings)
+            return
+        self._check_has_multi_row_tracking_table(cursor)
+        cursor.execute(self._insert_trackings_statement,
+                       ([t.application_name for t in trackings],
+                        [t.notification_id for t in trackings]), prepare=True)
+
+    @cached_property
+    def _insert_trackings_statement(self) -> bytes:
+        return f"INSERT INTO {self.tracking_table()} SELECT * FROM unnest(%s::text[], " \
+               f"%s::bigint[])".encode()
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
         """Many new rows as one array per column (or COPY for plain inserts)."""
