@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
@@ -133,34 +134,60 @@ class Follower:
     def catch_up(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
         """Applies everything recorded so far, then returns the head it reached.
 
+        While a batch is written (a round trip in which PostgreSQL works and this process
+        waits), the next one is read and worked out: one batch is written at a time, in
+        order, by a thread of its own.
+
         A batch whose connection the server ended (a pause of this process beyond the
         store's idle limit, a restart) was rolled back whole: it is applied again from
         the stored positions, a bounded number of times."""
         self._reload_positions()
         head = self.files.recorder.max_notification_id() or 0
-        start = min(self._positions.values())
         retries = 0
-        while start < head:
-            batch = self.files.recorder.select_notifications(
-                start=start, limit=batch_size, inclusive_of_start=False)
-            if not batch:
-                break
-            try:
-                self.process(batch)
-            except Exception as error:
-                if not connection_lost(error) or retries >= CATCH_UP_RETRIES:
-                    raise
-                retries += 1
-                log.warning("catch-up lost its connection; applying the batch again",
-                            extra={"error": str(error)[:200], "retry": retries})
-                self._reload_positions()
-                start = min(self._positions.values())
-                continue
-            start = batch[-1].id
-            if progress:
-                progress(start, head)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relance-views") as writer:
+            while True:
+                try:
+                    self._catch_up_to(head, writer, progress, batch_size)
+                    break
+                except Exception as error:
+                    if not connection_lost(error) or retries >= CATCH_UP_RETRIES:
+                        raise
+                    retries += 1
+                    log.warning("catch-up lost its connection; applying the batch again",
+                                extra={"error": str(error)[:200], "retry": retries})
+                    self._reload_positions()
         self._refresh_statistics()
         return head
+
+    def _catch_up_to(self, head: int, writer: ThreadPoolExecutor, progress: Progress | None,
+                     batch_size: int) -> None:
+        planned = self.positions()
+        start = min(planned.values())
+        writing: Future[None] | None = None
+        try:
+            while start < head:
+                batch = self.files.recorder.select_notifications(
+                    start=start, limit=batch_size, inclusive_of_start=False)
+                if not batch:
+                    break
+                writes = self._prepare(batch, planned, before_reading_views=lambda w=writing:
+                                       w.result() if w is not None else None)
+                for write in writes:
+                    planned[write.projection] = write.position
+                if writing is not None:
+                    writing.result()
+                writing = writer.submit(self._commit, writes)
+                start = batch[-1].id
+                if progress:
+                    progress(start, head)
+            if writing is not None:
+                writing.result()
+        except BaseException:
+            if writing is not None:
+                writing.cancel()
+                wait([writing])
+            self._cache.clear()
+            raise
 
     def _refresh_statistics(self) -> None:
         """After a rebuild or a long catch-up, the database's statistics of the views'
@@ -175,7 +202,17 @@ class Follower:
         """Applies one batch of notifications to every projection that has not seen them."""
         if not batch:
             return
-        positions = self.positions()
+        try:
+            self._commit(self._prepare(batch, self.positions()))
+        except Exception:
+            self._cache.clear()
+            raise
+
+    def _prepare(self, batch: Sequence[Notification], positions: dict[str, int],
+                 before_reading_views: Callable[[], None] | None = None) -> list[Write]:
+        """Each projection's changes for a batch, from `positions` on. A projection that
+        plans anew reads the views: `before_reading_views` first waits for the batch
+        being written, if any."""
         self._unanalyzed += len(batch)
         changes: dict[str, list[Change]] = {p.name: [] for p in self.projections}
         latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
@@ -221,23 +258,26 @@ class Follower:
                     latest[projection.name][invoice.id] = (event, invoice)
                 else:
                     changes[projection.name].extend(projection.changes(event, invoice))
+        if replanning and before_reading_views is not None:
+            before_reading_views()
         for projection in self.projections:
             if projection.name in replanning:  # before this batch's rows, planned anew
                 changes[projection.name][:0] = projection.replan(self.views.rows)  # type: ignore[attr-defined]
             for fact, invoice in latest.get(projection.name, {}).values():
                 changes[projection.name].extend(projection.changes(fact, invoice))
         last = batch[-1].id
-        writes = [Write(p.name, changes[p.name], last)
-                  for p in self.projections if last > positions[p.name]]
+        return [Write(p.name, changes[p.name], last)
+                for p in self.projections if last > positions[p.name]]
+
+    def _commit(self, writes: Sequence[Write]) -> None:
+        """Writes a batch's changes and positions in one transaction, then tells those
+        waiting for them."""
         if writes:
-            try:
-                self.views.apply(writes)
-            except Exception:
-                self._cache.clear()
-                raise
+            self.views.apply(writes)
         with self._moved:
             for write in writes:
-                self._positions[write.projection] = max(self._positions[write.projection], last)
+                self._positions[write.projection] = max(self._positions[write.projection],
+                                                        write.position)
             self._moved.notify_all()
 
     def _reload_positions(self) -> None:
