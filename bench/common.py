@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -283,3 +285,15 @@ class CpuMeter:
     def total(self) -> float:
         """Both together: what a unit of work costs the machine."""
         return self.ours + self.database
+
+
+@contextmanager
+def cpu_burner() -> Iterator[None]:
+    """One core kept busy by a process of this benchmark's own for as long as the block
+    runs: the load of a machine that does something else too."""
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        burner.kill()
+        burner.wait(timeout=10)
