@@ -18,7 +18,7 @@ from functools import cached_property
 from itertools import groupby
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
@@ -381,20 +381,30 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def _insert_trackings(self, cursor: Any, trackings: Sequence[Tracking]) -> None:
         """Every projection's position in one statement: a command moves the eight read
-        models' positions, and eventsourcing's one INSERT each (its SQL composed anew
-        each time) cost a third of applying the command's fact."""
-        if self.datastore.single_row_tracking or len(trackings) < 2:
+        models' positions, and eventsourcing's one statement each (its SQL composed anew
+        each time) cost a third of applying the command's fact. As eventsourcing's, a
+        position that does not move forward is refused (another runner got there)."""
+        if len(trackings) < 2:
             super()._insert_trackings(cursor, trackings)
             return
-        self._check_has_multi_row_tracking_table(cursor)
+        if not self.datastore.single_row_tracking:
+            self._check_has_multi_row_tracking_table(cursor)
         cursor.execute(self._insert_trackings_statement,
                        ([t.application_name for t in trackings],
                         [t.notification_id for t in trackings]), prepare=True)
+        if self.datastore.single_row_tracking and len(cursor.fetchall()) != len(trackings):
+            raise IntegrityError("a projection's position did not move forward: "
+                                 f"{[(t.application_name, t.notification_id) for t in trackings]}")
 
     @cached_property
     def _insert_trackings_statement(self) -> bytes:
-        return f"INSERT INTO {self.tracking_table()} SELECT * FROM unnest(%s::text[], " \
-               f"%s::bigint[])".encode()
+        insert = (f"INSERT INTO {self.tracking_table()} AS t (application_name, "
+                  "notification_id) SELECT * FROM unnest(%s::text[], %s::bigint[])")
+        if self.datastore.single_row_tracking:
+            insert += (" ON CONFLICT (application_name) DO UPDATE SET notification_id = "
+                       "EXCLUDED.notification_id WHERE t.notification_id < "
+                       "EXCLUDED.notification_id RETURNING t.notification_id")
+        return insert.encode()
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
         """Many new rows as one array per column (or COPY for plain inserts)."""

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
 from adapters.bootstrap import bootstrap
 from adapters.settings import Settings
 from tests.builders import register_kwargs
 
-pytestmark = pytest.mark.postgres
 
-
+@pytest.mark.postgres
 def test_a_catch_up_whose_session_the_server_ends_applies_the_batch_again(postgres_url, clock):
     runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
     try:
@@ -50,3 +50,25 @@ def test_a_catch_up_whose_session_the_server_ends_applies_the_batch_again(postgr
                    for p in runtime.follower.projections)
     finally:
         runtime.close()
+
+
+def test_a_batch_another_runner_applied_first_is_refused_whole(store_url, clock):
+    """Two runners on one store (the web process and `relance projections run`): the one
+    that comes second to a batch is refused and writes nothing; the views stay as the
+    first one left them, each fact once."""
+    first = bootstrap(Settings(database_url=store_url), clock=clock)
+    second = bootstrap(Settings(database_url=store_url), clock=clock)
+    try:
+        first.files.register_invoice("bruno", **register_kwargs("FIN-A"))
+        first.files.add_note("bruno", "FIN-A", text="Rappeler lundi")
+        batch = first.files.recorder.select_notifications(start=1, limit=10)
+        second.follower.process(batch)
+        with pytest.raises(IntegrityError):
+            first.follower.process(batch)
+        assert [e["kind"] for e in first.reads.history("FIN-A")] == [
+            "InvoiceRegistered", "NoteAdded"]
+        assert {first.views.position(p.name) for p in first.follower.projections} == {
+            batch[-1].id}
+    finally:
+        first.close()
+        second.close()
