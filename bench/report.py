@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 
-SCRIPTS = ("bench.import", "bench.commands", "bench.projections", "bench.pages",
-           "bench.export", "bench.campaign", "bench.inbox")
+SCRIPTS = ("bench.import", "bench.commands", "bench.lock", "bench.projections",
+           "bench.pages", "bench.export", "bench.campaign", "bench.inbox")
 PAIR = re.compile(r"(\w+)=(\S+)")
 
 
