@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
+from collections.abc import Callable
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
@@ -45,14 +46,11 @@ def _plain(conninfo: str, schema: str, clients: int, writes: int,
                                    (b'{"text": "note %d"}' % i,))
         return (time.perf_counter() - started) * 1000
 
-    meter = CpuMeter().start()
     try:
-        done = run_clients(clients, writes, 0.0, write)
+        return _flat_out(clients, writes, write)
     finally:
-        meter.stop()
         for conn in connections:
             conn.close()
-    return done, meter
 
 
 def _recorded(runtime, clients: int, writes: int) -> tuple[Round, CpuMeter]:  # type: ignore[no-untyped-def]
@@ -65,12 +63,17 @@ def _recorded(runtime, clients: int, writes: int) -> tuple[Round, CpuMeter]:  # 
                                             b'{"text": "note %d/%d"}' % (n, i))])
         return (time.perf_counter() - started) * 1000
 
+    return _flat_out(clients, writes, write)
+
+
+def _flat_out(clients: int, writes: int, write: Callable[[int, int], float]
+              ) -> tuple[Round, CpuMeter]:
+    """`writes` calls of `write` per client, back to back, with the CPU they cost."""
     meter = CpuMeter().start()
     try:
-        done = run_clients(clients, writes, 0.0, write)
+        return run_clients(clients, writes, 0.0, write), meter
     finally:
         meter.stop()
-    return done, meter
 
 
 def main() -> None:
