@@ -167,6 +167,7 @@ def run_clients(clients: int, per_client: int, interval: float,
 
     def client(n: int) -> None:
         offset = start + interval * n / clients
+        time.sleep(max(0.0, offset - time.monotonic()))  # the round's time counts from start
         for i in range(per_client):
             if interval:
                 time.sleep(max(0.0, offset + i * interval - time.monotonic()))
