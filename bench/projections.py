@@ -1,8 +1,14 @@
 """Projection catch-up speed on PostgreSQL, beside a raw select + decode of the same events.
 
-Run: .venv/bin/python -m bench.projections [--files N | --generated N]
-On the 100,000-file demo dataset by default (about 770,000 facts).
+Run: .venv/bin/python -m bench.projections [--files N | --generated N] [--processes 1,2,4]
+On the 100,000-file demo dataset by default (about 650,000 facts).
 Target: catching up all read models runs at >= 0.3x the raw baseline (events/s).
+
+Then the rebuild split across 1, 2 and 4 processes (`relance projections rebuild
+--processus N`, each process a share of the debtors): facts per second and the scaling
+against one process, with the CPU per fact of this process and its shares together
+(PostgreSQL's not: the shares' server sessions end with them). Reported, not a target:
+on a machine of C cores, more than C processes share them.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from adapters.bootstrap import Runtime
+from adapters.usecases.rebuild import rebuild
 from bench.common import (
     CpuMeter,
     baseline,
@@ -58,6 +65,17 @@ def catch_up(runtime, memory: list[tuple[float, float]] | None = None) -> float:
     return time.perf_counter() - started
 
 
+def split_rebuild(runtime: Runtime, processes: int) -> tuple[float, float]:
+    """Seconds to rebuild every read model in `processes` processes, and the CPU seconds
+    of this process and of its shares (children waited for) meanwhile."""
+    before, started = os.times(), time.perf_counter()
+    rebuild(runtime, processes=processes)
+    wall, after = time.perf_counter() - started, os.times()
+    cpu = sum(getattr(after, f) - getattr(before, f)
+              for f in ("user", "system", "children_user", "children_system"))
+    return wall, cpu
+
+
 @contextmanager
 def _store(args: argparse.Namespace) -> Iterator[Runtime]:
     """The demo dataset (its read models are rebuilt, and left complete), or a generated log."""
@@ -80,7 +98,11 @@ def main() -> None:
     parser.add_argument("--generated", type=int, default=0,
                         help="instead, a freshly generated log of that many files")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--processes", default="1,2,4",
+                        help="the split rebuilds measured, by their number of processes "
+                             "(empty: none)")
     args = parser.parse_args()
+    counts = [int(n) for n in args.processes.split(",") if n.strip()]
     with _store(args) as runtime:
         head = runtime.files.recorder.max_notification_id()
         raw, ours = [], []
@@ -121,6 +143,26 @@ def main() -> None:
                      ratio >= TARGET))
         print(result("rebuild_memory_growth", growth, f"<={TARGET_GROWTH}",
                      growth <= TARGET_GROWTH))
+        if counts:
+            _split_rounds(runtime, head, counts)
+
+
+def _split_rounds(runtime: Runtime, head: int, counts: list[int]) -> None:
+    """The rebuild split 1, 2, 4… ways: rates, scaling, CPU per fact."""
+    print()
+    print(f"split rebuild on {os.cpu_count()} cores")
+    print(f"{'processes':<12}{'events/s':>12}{'vs 1':>8}{'CPU µs/fact':>14}")
+    rates: dict[int, float] = {}
+    for count in counts:
+        wall, cpu = split_rebuild(runtime, count)
+        rates[count] = head / wall
+        first = rates[counts[0]]
+        print(f"{count:<12}{rates[count]:>12,.0f}{rates[count] / first:>8.2f}"
+              f"{cpu * 1e6 / head:>14.1f}", flush=True)
+    print()
+    for count in counts[1:]:
+        print(measure(f"projection_split_{count}_processes", rates[count], rates[counts[0]],
+                      "events/s"))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ applies each batch in one transaction, with each projection's position. A projec
 behind the others (a rebuild) is fed only the facts it has not seen. Files are kept
 in a bounded cache and moved forward fact by fact, so catching up reads each fact
 once. After each batch, readers waiting for their own writes are woken at once.
+
+A one-off catch-up can be split across processes (`Partition`): each owns the debtors
+whose account falls in its share, with its own position per projection, and the
+positions are joined once every process has reached the same head (`join_partitions`).
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
 
 from domain.debtors import DebtorRecord
 from domain.dispatch import Dispatch, Run
-from domain.facts import Fact
+from domain.facts import Fact, InvoiceRegistered
 from domain.invoice import Invoice
 from domain.mail import IncomingMail
 from domain.portal import PortalLink
@@ -42,17 +48,72 @@ REFRESH_AFTER = 20_000
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class Partition:
+    """The share `index` of `count` of a catch-up split across processes.
+
+    The share is of debtors, not of files: every read model that combines files combines
+    those of one debtor (its people, its owner, its touches, its name in the search), so
+    a debtor's files and its record's events must be applied in the log's order by one
+    process. A file's share follows from its debtor's account, read on its registration.
+    The events of no debtor (runs, messages, links) are the first share's.
+    """
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"no share {self.index} of {self.count}")
+
+    def tracking(self, projection: str) -> str:
+        """The name this share's position of `projection` is kept under."""
+        return f"{projection}@{self.index}/{self.count}"
+
+    def owns(self, account: str) -> bool:
+        """Whether the debtor `account` is this share's."""
+        return zlib.crc32(account.encode()) % self.count == self.index
+
+
+def partition_names(projection: str, count: int) -> list[str]:
+    """The positions a catch-up split `count` ways keeps for `projection`."""
+    return [Partition(i, count).tracking(projection) for i in range(count)]
+
+
+def join_partitions(views: ViewStore, projections: Sequence[Projection], count: int,
+                    head: int) -> None:
+    """Once every share of a catch-up split `count` ways has reached `head`, each
+    projection's position is `head` and the shares' positions are dropped; before, a
+    `RuntimeError` says which share is behind, and nothing changes."""
+    for projection in projections:
+        for name in partition_names(projection.name, count):
+            if views.position(name) < head:
+                raise RuntimeError(f"{name} is at {views.position(name)}, not at {head}")
+    views.apply([Write(p.name, [], head) for p in projections
+                 if views.position(p.name) < head])
+    views.forget_positions([n for p in projections for n in partition_names(p.name, count)])
+
+
 class Follower:
     """Feeds the event log to the projections, in batches, exactly once each."""
 
     def __init__(self, files: CaseFiles, views: ViewStore,
-                 projections: Sequence[Projection], cache_size: int = 5000) -> None:
+                 projections: Sequence[Projection], cache_size: int = 5000,
+                 partition: Partition | None = None) -> None:
         self.files = files
         self.views = views
         self.projections = list(projections)
         self.cache_size = cache_size
+        self.partition = partition
+        self._tracked = {p.name: partition.tracking(p.name) if partition else p.name
+                         for p in self.projections}
+        """Where each projection's position is kept: its name, or its share's name."""
+        self._named = {tracked: name for name, tracked in self._tracked.items()}
+        self._accounts: dict[UUID, str] = {}
+        """The debtor of each file met so far (a partitioned catch-up only)."""
         self._cache: OrderedDict[UUID, Invoice] = OrderedDict()
-        self._positions = {p.name: views.position(p.name) for p in self.projections}
+        self._positions = {p.name: views.position(self._tracked[p.name])
+                           for p in self.projections}
         self._moved = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,7 +192,8 @@ class Follower:
                 if len(batch) < LIVE_BATCH:  # caught up with the log
                     self._refresh_statistics()
 
-    def catch_up(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
+    def catch_up(self, progress: Progress | None = None, batch_size: int = 1000,
+                 head: int | None = None) -> int:
         """Applies everything recorded so far, then returns the head it reached.
 
         While a batch is written (a round trip in which PostgreSQL works and this process
@@ -140,9 +202,13 @@ class Follower:
 
         A batch whose connection the server ended (a pause of this process beyond the
         store's idle limit, a restart) was rolled back whole: it is applied again from
-        the stored positions, a bounded number of times."""
+        the stored positions, a bounded number of times.
+
+        With `head`, stops there exactly (the shares of a split catch-up all stop at the
+        same fact)."""
         self._reload_positions()
-        head = self.files.recorder.max_notification_id() or 0
+        if head is None:
+            head = self.files.recorder.max_notification_id() or 0
         retries = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relance-views") as writer:
             while True:
@@ -167,13 +233,13 @@ class Follower:
         try:
             while start < head:
                 batch = self.files.recorder.select_notifications(
-                    start=start, limit=batch_size, inclusive_of_start=False)
+                    start=start, limit=batch_size, stop=head, inclusive_of_start=False)
                 if not batch:
                     break
                 writes = self._prepare(batch, planned, before_reading_views=lambda w=writing:
                                        w.result() if w is not None else None)
                 for write in writes:
-                    planned[write.projection] = write.position
+                    planned[self._named[write.projection]] = write.position
                 if writing is not None:
                     writing.result()
                 writing = writer.submit(self._commit, writes)
@@ -223,6 +289,8 @@ class Follower:
             if not behind:
                 continue
             event = self.files.mapper.to_domain_event(notification)
+            if self.partition is not None and not self._mine(event):
+                continue
             if isinstance(event, Playbook.Event):
                 replanning.update(p.name for p in behind if hasattr(p, "replan"))
                 continue
@@ -266,8 +334,30 @@ class Follower:
             for fact, invoice in latest.get(projection.name, {}).values():
                 changes[projection.name].extend(projection.changes(fact, invoice))
         last = batch[-1].id
-        return [Write(p.name, changes[p.name], last)
+        return [Write(self._tracked[p.name], changes[p.name], last)
                 for p in self.projections if last > positions[p.name]]
+
+    def _mine(self, event: object) -> bool:
+        """Whether this share applies `event` (see `Partition`)."""
+        assert self.partition is not None
+        if isinstance(event, Fact):
+            account = self._accounts.get(event.originator_id)
+            if account is None:
+                if isinstance(event, InvoiceRegistered):  # the registration names it
+                    account = event.debtor.account
+                else:  # a file registered before this catch-up's start
+                    first = next(iter(self.files.events.get(event.originator_id, lte=1)))
+                    account = first.mutate(None).case.debtor.account  # type: ignore[attr-defined]
+                self._accounts[event.originator_id] = account
+            return self.partition.owns(account)
+        if isinstance(event, DebtorRecord.Event):
+            return self.partition.owns(event.account)  # type: ignore[attr-defined]
+        if isinstance(event, Playbook.Event):
+            # Every share plans with the playbook in force, read when first needed: what
+            # planning anew on a change of it would reach. Planning anew here would read
+            # the other shares' rows as they stand, behind or ahead of this fact.
+            return False
+        return self.partition.index == 0
 
     def _commit(self, writes: Sequence[Write]) -> None:
         """Writes a batch's changes and positions in one transaction, then tells those
@@ -276,13 +366,14 @@ class Follower:
             self.views.apply(writes)
         with self._moved:
             for write in writes:
-                self._positions[write.projection] = max(self._positions[write.projection],
-                                                        write.position)
+                name = self._named[write.projection]
+                self._positions[name] = max(self._positions[name], write.position)
             self._moved.notify_all()
 
     def _reload_positions(self) -> None:
         with self._moved:
-            self._positions = {p.name: self.views.position(p.name) for p in self.projections}
+            self._positions = {p.name: self.views.position(self._tracked[p.name])
+                               for p in self.projections}
         self._cache.clear()
         for projection in self.projections:  # state kept beside the rows, as they stand
             if hasattr(projection, "load"):

@@ -164,7 +164,8 @@ class ViewStore:
             for table in projection.tables:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.table_name(table.name)}")
             cursor.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = "
-                           f"{self.placeholder}", [projection.name])
+                           f"{self.placeholder} OR application_name LIKE {self.placeholder}",
+                           [projection.name, projection.name + "@%"])  # and its shares'
         self.create_tables(projection.tables)
         self.apply([Write(projection.name, [Upsert(VERSIONS, {
             "name": projection.name, "version": projection.version})], 0)])
@@ -200,6 +201,15 @@ class ViewStore:
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             for table in tables:
                 cursor.execute(f"ANALYZE {self.table_name(table.name)}")
+
+    def forget_positions(self, names: Sequence[str]) -> None:
+        """Drops the positions kept under `names` (a split catch-up's shares, once joined)."""
+        if not names:
+            return
+        marks = ", ".join([self.placeholder] * len(names))
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN "
+                           f"({marks})", list(names))
 
     def position(self, projection: str) -> int:
         """The last notification id applied to a projection (0 before the first)."""

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from adapters.cli.common import out, progress_bar, running
+from adapters.cli.common import err, out, progress_bar, running
+from adapters.usecases.rebuild import (
+    READY,
+    ShareFailed,
+    SplitRefused,
+    catch_up_share,
+    chosen,
+)
+from adapters.usecases.rebuild import rebuild as rebuild_views
 
 projections_app = typer.Typer(help="Les vues (projections) des dossiers.", no_args_is_help=True)
 
@@ -40,15 +49,42 @@ def status() -> None:
 
 @projections_app.command("rebuild")
 def rebuild(name: Annotated[str, typer.Argument(help="Vue à reconstruire (toutes si absent).")]
-            = "") -> None:
+            = "",
+            processus: Annotated[int, typer.Option(
+                "--processus", min=1, max=32,
+                help="Processus qui se partagent les débiteurs (PostgreSQL seulement).")] = 1
+            ) -> None:
     """Reconstruit une vue (ou toutes) depuis le premier fait, avec une barre de progression."""
     with running() as runtime:
-        known = {p.name: p for p in runtime.follower.projections}
-        if name and name not in known:
-            raise typer.BadParameter(f"vue inconnue {name!r} ; vues : {', '.join(known)}")
-        for projection in [known[name]] if name else known.values():
-            runtime.views.reset(projection)
-        head = runtime.files.recorder.max_notification_id() or 0
-        with progress_bar("Reconstruction", total=head) as update:
-            runtime.follower.catch_up(lambda done, _: update(done))
-        out.print(f"Vues reconstruites jusqu'au fait n° {head}.")
+        try:
+            chosen(runtime, [name] if name else [])
+        except KeyError:
+            known = ", ".join(p.name for p in runtime.follower.projections)
+            raise typer.BadParameter(f"vue inconnue {name!r} ; vues : {known}") from None
+        total = runtime.files.recorder.max_notification_id() or 0
+        try:
+            with progress_bar("Reconstruction", total=total) as update:
+                head = rebuild_views(runtime, [name] if name else [], processus,
+                                     lambda done, head: update(done, head))
+        except SplitRefused:
+            raise typer.BadParameter("sur SQLite, un seul processus écrit à la fois : "
+                                     "reconstruisez sans --processus",
+                                     param_hint="--processus") from None
+        except ShareFailed as error:
+            err.print(f"Reconstruction interrompue : un des processus s'est arrêté ({error}). "
+                      "Les vues restent incomplètes : relancez la reconstruction.")
+            raise typer.Exit(1) from None
+        out.print(f"Vues reconstruites jusqu'au fait n° {head}"
+                  + (f", en {processus} processus." if processus > 1 else "."))
+
+
+@projections_app.command("part", hidden=True)
+def part(index: int, count: int, head: int, names: list[str]) -> None:
+    """La part `index` (sur `count`) d'une reconstruction partagée, jusqu'au fait `head`."""
+    def ready() -> None:  # started: say so, then wait for every other share to start
+        sys.stdout.buffer.write(READY + b"\n")
+        sys.stdout.buffer.flush()
+        sys.stdin.buffer.readline()
+
+    with running() as runtime:
+        catch_up_share(runtime, names, index, count, head, ready)
