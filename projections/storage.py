@@ -8,6 +8,7 @@ rolls the batch back whole.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,8 @@ from projections.schema import (
 )
 
 CENT = Decimal("0.01")
+STAGE_FROM = 100
+"""Rows of one shape from which PostgreSQL upserts go through a staging table."""
 VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
 
 
@@ -89,7 +92,7 @@ class ViewStore:
             self._before_writing(cursor)
             for write in writes:
                 for statement, rows in self._statements(by_table(compact(write.changes))):
-                    if isinstance(statement, Copy):
+                    if isinstance(statement, Copy | Staged):
                         statement.run(cursor, rows)
                     else:
                         cursor.executemany(statement, rows)
@@ -270,6 +273,26 @@ class Copy:
                 copy.write_row(row)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Many rows upserted through a staging table: COPY into it, then one INSERT … SELECT
+    (COPY formats rows in psycopg's C code; arrays for unnest are built in Python)."""
+
+    create: str
+    copy: str
+    insert: str
+    empty: str
+
+    def run(self, cursor: Any, rows: list[list[Any]]) -> None:
+        """Stages the rows, writes them into the table, and empties the stage."""
+        cursor.execute(self.create)
+        with cursor.copy(self.copy) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(self.insert)
+        cursor.execute(self.empty)
+
+
 class _Names(dict[str, str]):
     def __init__(self, store: ViewStore) -> None:
         super().__init__()
@@ -417,16 +440,33 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         return insert.encode()
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
-        """Many new rows as one array per column (or COPY for plain inserts)."""
+        """Many new rows: COPY for plain inserts; through a staging table from `STAGE_FROM`
+        rows (a catch-up's batch); else one array per column."""
         columns = list(rows[0].row)
         if isinstance(rows[0], Insert) and not rows[0].ignore_existing:
             copy = Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) FROM STDIN")
             return copy, [[self.to_db(r.row[c], table.columns[c]) for c in columns]
                           for r in rows]
+        if len(rows) >= STAGE_FROM:
+            return self._staged(rows[0], table, columns), [
+                [self.to_db(r.row[c], table.columns[c]) for c in columns] for r in rows]
         arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]].split(' COLLATE')[0]}[]"
                            for c in columns)
         params = [[self.to_db(r.row[c], table.columns[c]) for r in rows] for c in columns]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
+
+    def _staged(self, first: Upsert | Insert, table: Table, columns: list[str]) -> Staged:
+        """The statements that upsert rows shaped as `first` through a staging table of
+        this session, named after those columns and types (a table changed since gets
+        another stage)."""
+        typed = ", ".join(f"{c} {self.sql_types[table.columns[c]]}" for c in columns)
+        shape = hashlib.sha256(typed.encode()).hexdigest()[:12]
+        stage = f"relance_stage_{table.name}_{shape}"
+        listed = ", ".join(columns)
+        return Staged(create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({typed})",
+                      copy=f"COPY {stage} ({listed}) FROM STDIN",
+                      insert=self._sql(first, table, source=f"SELECT {listed} FROM {stage}"),
+                      empty=f"TRUNCATE {stage}")
 
     def _dialect(self, statement: str) -> str:
         return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement)

@@ -1,0 +1,59 @@
+"""Rows written many at once (a catch-up's batch: COPY, a staging table, arrays) are the
+rows written one at a time, whatever their types, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from projections.schema import Insert, Table, Type, Upsert
+from projections.storage import STAGE_FROM, Write
+
+COLUMNS = {"ref": Type.TEXT, "n": Type.INT, "ok": Type.BOOL, "day": Type.DATE,
+           "at": Type.INSTANT, "amount": Type.CENTS, "data": Type.JSON, "word": Type.WORD,
+           "note": Type.TEXT}
+ROWS = 2 * STAGE_FROM + 7
+
+
+def _row(i: int, changed: bool = False) -> dict:
+    return {"ref": f"R-{i:04d}", "n": i * (3 if changed else 1), "ok": (i % 2 == 0) ^ changed,
+            "day": date(2026, 1, 1) + timedelta(days=i),
+            "at": datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=i),
+            "amount": Decimal(f"{i}.{i % 100:02d}") + (1 if changed else 0),
+            "data": {"i": i, "mots": ["é", "\t", "\\N", "a;b"]},
+            "word": ["zèbre", "Zebre", "éclair", "abc\\def", "x\ny"][i % 5],
+            "note": None if i % 7 == 0 else f"ligne {i}\ttab \\ « guillemets »"}
+
+
+def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
+    views = runtime.views
+    many = Table("stage_many", COLUMNS, key=("ref",))
+    one = Table("stage_one", COLUMNS, key=("ref",))
+    views.create_tables([many, one])
+    batches = [  # (row, written with Insert … ignore_existing rather than Upsert)
+        [(_row(i), False) for i in range(ROWS)],                        # new rows
+        [(_row(i, changed=True), False) for i in range(0, ROWS, 2)],    # half rewritten
+        [(_row(i + ROWS // 2), True) for i in range(ROWS)],             # half already there
+    ]
+    position = 0
+    for batch in batches:
+        position += 1
+        views.apply([Write("stage_many", [_change(many, *c) for c in batch], position)])
+        for change in batch:
+            position += 1
+            views.apply([Write("stage_one", [_change(one, *change)], position)])
+
+    def read(table: Table) -> list[dict]:
+        return views.rows(f"SELECT * FROM {{{table.name}}} ORDER BY ref", {}, COLUMNS)
+
+    written = read(many)
+    assert len(written) == ROWS + ROWS // 2
+    assert written == read(one)
+    assert written[0]["amount"] == Decimal("1.00")
+    assert written[0]["ok"] is False
+    assert written[7]["note"] is None
+    assert written[7]["data"]["mots"][2] == "\\N"
+
+
+def _change(table: Table, row: dict, insert: bool) -> Upsert | Insert:
+    return Insert(table, row, ignore_existing=True) if insert else Upsert(table, row)
