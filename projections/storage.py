@@ -214,6 +214,17 @@ class ViewStore:
             cursor.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN "
                            f"({marks})", list(names))
 
+    def share_positions(self, projection: str) -> dict[str, int]:
+        """The positions of a split rebuild's shares of `projection` still kept (while it
+        runs, or after it failed), by name."""
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT application_name, notification_id FROM "
+                           f"{self.tracking_table()} WHERE application_name LIKE "
+                           f"{self.placeholder} ORDER BY application_name",
+                           [projection + "@%"])
+            return {row["application_name"]: row["notification_id"]
+                    for row in cursor.fetchall()}
+
     def position(self, projection: str) -> int:
         """The last notification id applied to a projection (0 before the first)."""
         return self.max_tracking_id(projection) or 0  # type: ignore[attr-defined]

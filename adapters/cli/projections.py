@@ -44,6 +44,10 @@ def status() -> None:
         for projection in runtime.follower.projections:
             position = runtime.views.position(projection.name)
             table.add_row(projection.name, str(position), str(head), str(head - position))
+            for name, share in runtime.views.share_positions(projection.name).items():
+                index, count = name.rsplit("@", 1)[1].split("/")
+                table.add_row(f"  part {int(index) + 1} sur {count}", str(share), str(head),
+                              str(head - share))
         out.print(table)
 
 

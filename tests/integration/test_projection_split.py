@@ -16,6 +16,7 @@ from adapters.usecases.demo_mail import seed_mail
 from adapters.usecases.demo_portal import seed_portal
 from adapters.usecases.rebuild import ShareFailed, SplitRefused, rebuild
 from projections.runner import partition_names
+from projections.storage import Write
 from tests.builders import dump_views
 
 RELANCE = str(Path(sys.executable).parent / "relance")
@@ -90,3 +91,19 @@ def test_a_share_that_fails_stops_the_rebuild_and_nothing_is_joined(portfolio, m
     monkeypatch.delenv("RELANCE_PORTAL_DAYS")
     assert rebuild(runtime, processes=2) == head
     assert all(runtime.views.position(p.name) == head for p in runtime.follower.projections)
+
+
+def test_status_shows_the_shares_of_a_rebuild_that_did_not_finish(portfolio, monkeypatch,
+                                                                   store_url):
+    runtime = portfolio
+    if not parse_database_url(store_url).is_postgres:
+        pytest.skip("a split rebuild is refused on SQLite (see above)")
+    runtime.views.reset(runtime.follower.projections[1])  # history, then two shares of it
+    runtime.views.apply([Write("history@0/2", [], 40), Write("history@1/2", [], 35)])
+    env = {**os.environ, "RELANCE_DATABASE_URL": store_url}
+    shown = subprocess.run([RELANCE, "projections", "status"], env=env, capture_output=True,
+                           text=True, timeout=60, check=True).stdout
+    head = runtime.files.recorder.max_notification_id()
+    lines = [line.split() for line in shown.splitlines() if "part" in line]
+    assert [[w for w in line if w.isdigit()] for line in lines] == [
+        ["1", "2", "40", str(head), str(head - 40)], ["2", "2", "35", str(head), str(head - 35)]]
