@@ -70,6 +70,12 @@ class Partition:
         """The name this share's position of `projection` is kept under."""
         return f"{projection}@{self.index}/{self.count}"
 
+    @classmethod
+    def of(cls, tracked: str) -> Partition:
+        """The share a position's name (`tracking`) is kept for."""
+        index, count = tracked.rsplit("@", 1)[1].split("/")
+        return cls(int(index), int(count))
+
     def owns(self, account: str) -> bool:
         """Whether the debtor `account` is this share's."""
         return zlib.crc32(account.encode()) % self.count == self.index
@@ -85,10 +91,11 @@ def join_partitions(views: ViewStore, projections: Sequence[Projection], count: 
     """Once every share of a catch-up split `count` ways has reached `head`, each
     projection's position is `head` and the shares' positions are dropped; before, a
     `RuntimeError` says which share is behind, and nothing changes."""
+    kept = views.share_positions([p.name for p in projections])
     for projection in projections:
         for name in partition_names(projection.name, count):
-            if views.position(name) < head:
-                raise RuntimeError(f"{name} is at {views.position(name)}, not at {head}")
+            if kept.get(name, 0) < head:
+                raise RuntimeError(f"{name} is at {kept.get(name, 0)}, not at {head}")
     views.apply([Write(p.name, [], head) for p in projections
                  if views.position(p.name) < head])
     views.forget_positions([n for p in projections for n in partition_names(p.name, count)])
@@ -347,7 +354,7 @@ class Follower:
                     account = event.debtor.account
                 else:  # a file registered before this catch-up's start
                     first = next(iter(self.files.events.get(event.originator_id, lte=1)))
-                    account = first.mutate(None).case.debtor.account  # type: ignore[attr-defined]
+                    account = first.debtor.account  # type: ignore[attr-defined]
                 self._accounts[event.originator_id] = account
             return self.partition.owns(account)
         if isinstance(event, DebtorRecord.Event):

@@ -214,14 +214,16 @@ class ViewStore:
             cursor.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN "
                            f"({marks})", list(names))
 
-    def share_positions(self, projection: str) -> dict[str, int]:
-        """The positions of a split rebuild's shares of `projection` still kept (while it
-        runs, or after it failed), by name."""
+    def share_positions(self, projections: Sequence[str]) -> dict[str, int]:
+        """The positions of a split rebuild's shares of `projections` still kept (while it
+        runs, or after it failed), by name, in one query."""
+        if not projections:
+            return {}
+        like = " OR ".join([f"application_name LIKE {self.placeholder}"] * len(projections))
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"SELECT application_name, notification_id FROM "
-                           f"{self.tracking_table()} WHERE application_name LIKE "
-                           f"{self.placeholder} ORDER BY application_name",
-                           [projection + "@%"])
+                           f"{self.tracking_table()} WHERE {like} ORDER BY application_name",
+                           [name + "@%" for name in projections])
             return {row["application_name"]: row["notification_id"]
                     for row in cursor.fetchall()}
 
@@ -290,16 +292,14 @@ class Staged:
     (COPY formats rows in psycopg's C code; arrays for unnest are built in Python)."""
 
     create: str
-    copy: str
+    copy: Copy
     insert: str
     empty: str
 
     def run(self, cursor: Any, rows: list[list[Any]]) -> None:
         """Stages the rows, writes them into the table, and empties the stage."""
         cursor.execute(self.create)
-        with cursor.copy(self.copy) as copy:
-            for row in rows:
-                copy.write_row(row)
+        self.copy.run(cursor, rows)
         cursor.execute(self.insert)
         cursor.execute(self.empty)
 
@@ -454,13 +454,13 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         """Many new rows: COPY for plain inserts; through a staging table from `STAGE_FROM`
         rows (a catch-up's batch); else one array per column."""
         columns = list(rows[0].row)
-        if isinstance(rows[0], Insert) and not rows[0].ignore_existing:
-            copy = Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) FROM STDIN")
-            return copy, [[self.to_db(r.row[c], table.columns[c]) for c in columns]
-                          for r in rows]
-        if len(rows) >= STAGE_FROM:
-            return self._staged(rows[0], table, columns), [
-                [self.to_db(r.row[c], table.columns[c]) for c in columns] for r in rows]
+        plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
+        if plain or len(rows) >= STAGE_FROM:
+            copied = [[self.to_db(r.row[c], table.columns[c]) for c in columns] for r in rows]
+            if plain:
+                return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
+                            "FROM STDIN"), copied
+            return self._staged(rows[0], table, columns), copied
         arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]].split(' COLLATE')[0]}[]"
                            for c in columns)
         params = [[self.to_db(r.row[c], table.columns[c]) for r in rows] for c in columns]
@@ -475,7 +475,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         stage = f"relance_stage_{table.name}_{shape}"
         listed = ", ".join(columns)
         return Staged(create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({typed})",
-                      copy=f"COPY {stage} ({listed}) FROM STDIN",
+                      copy=Copy(f"COPY {stage} ({listed}) FROM STDIN"),
                       insert=self._sql(first, table, source=f"SELECT {listed} FROM {stage}"),
                       empty=f"TRUNCATE {stage}")
 

@@ -19,6 +19,7 @@ from adapters.usecases.rebuild import (
     chosen,
 )
 from adapters.usecases.rebuild import rebuild as rebuild_views
+from projections.runner import Partition
 
 projections_app = typer.Typer(help="Les vues (projections) des dossiers.", no_args_is_help=True)
 
@@ -44,9 +45,9 @@ def status() -> None:
         for projection in runtime.follower.projections:
             position = runtime.views.position(projection.name)
             table.add_row(projection.name, str(position), str(head), str(head - position))
-            for name, share in runtime.views.share_positions(projection.name).items():
-                index, count = name.rsplit("@", 1)[1].split("/")
-                table.add_row(f"  part {int(index) + 1} sur {count}", str(share), str(head),
+            for name, share in runtime.views.share_positions([projection.name]).items():
+                of = Partition.of(name)
+                table.add_row(f"  part {of.index + 1} sur {of.count}", str(share), str(head),
                               str(head - share))
         out.print(table)
 

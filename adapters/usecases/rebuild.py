@@ -87,6 +87,11 @@ def _follow_shares(runtime: Runtime, names: list[str], count: int, head: int,
     env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url}
     shares: list[subprocess.Popen[bytes]] = []
     tracked = [n for name in names for n in partition_names(name, count)]
+
+    def reached() -> int:  # the slowest share's slowest read model
+        kept = runtime.views.share_positions(names)
+        return min(kept.get(n, 0) for n in tracked)
+
     try:
         # One after the other, each says it has started, then all go: starting checks
         # the views' tables and indexes, which two processes at once cannot do (« tuple
@@ -111,7 +116,7 @@ def _follow_shares(runtime: Runtime, names: list[str], count: int, head: int,
                 raise ShareFailed(f"share {failed} of {count} stopped (exit "
                                   f"{codes[failed]}): {_last_words(said[failed])}")
             if progress is not None:
-                progress(min(runtime.views.position(n) for n in tracked), head)
+                progress(reached(), head)
             if all(code == 0 for code in codes):
                 return
             time.sleep(POLL_S)

@@ -93,8 +93,7 @@ def test_a_share_that_fails_stops_the_rebuild_and_nothing_is_joined(portfolio, m
     assert all(runtime.views.position(p.name) == head for p in runtime.follower.projections)
 
 
-def test_status_shows_the_shares_of_a_rebuild_that_did_not_finish(portfolio, monkeypatch,
-                                                                   store_url):
+def test_status_shows_the_shares_of_a_rebuild_that_did_not_finish(portfolio, store_url):
     runtime = portfolio
     if not parse_database_url(store_url).is_postgres:
         pytest.skip("a split rebuild is refused on SQLite (see above)")
