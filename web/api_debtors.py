@@ -56,10 +56,16 @@ class Address(BaseModel):
     country: str = Field(default="", max_length=60)
 
 
-class StampedAddress(Address):
+class StampedAddress(BaseModel):
     """A postal address known of the debtor: its parts, its lines as a window envelope
-    shows them, and who recorded it and when."""
+    shows them, and who recorded it and when. Its parts are read back from the lines,
+    which a person may have typed in any order: an address without a French postcode line
+    keeps all its lines (up to six) in `street`."""
 
+    street: list[str]
+    postcode: str
+    city: str
+    country: str
     lines: list[str]
     recorded_by: str
     recorded_at: datetime

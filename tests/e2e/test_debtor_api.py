@@ -60,6 +60,22 @@ def test_the_api_reads_and_writes_identity_people_and_owner(server, client):
         "bruno.petit", "api")
 
 
+def test_an_address_without_a_french_postcode_line_reads_back_whole(server, client):
+    """Five street lines and a country, no postcode: six lines, all read back in `street`
+    (the schema's five input lines are not a limit on what was recorded)."""
+    pushed = client.post("/api/invoices", json=[{**INVOICE, "number": "DEB-ABROAD",
+                                                 "debtor_account": "411ABR"}], headers=AUTH)
+    assert pushed.status_code == 200, pushed.text
+    street = ["Bâtiment B", "Service comptable", "Zone des Acacias", "Lot 4", "BP 17"]
+    changed = client.put("/api/debtors/411ABR/identity", headers=AUTH, json={
+        "billing_address": {"street": street, "country": "Luxembourg"}})
+    assert changed.status_code == 200, changed.text
+    address = changed.json()["identity"]["billing_address"]
+    assert address["lines"] == [*street, "LUXEMBOURG"]
+    assert (address["street"], address["postcode"]) == ([*street, "LUXEMBOURG"], "")
+    assert client.get("/api/debtors/411ABR", headers=AUTH).status_code == 200
+
+
 def test_the_owner_must_be_an_active_agent_and_only_supervisors_give_debtors(server, client):
     runtime = server.app.state.runtime
     client.post("/api/invoices", json=[INVOICE], headers=AUTH)
