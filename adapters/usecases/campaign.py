@@ -114,7 +114,7 @@ def run_campaign(runtime: Runtime, actor: str = RUN_ACTOR, day: date | None = No
     started = runtime.files.now()
     _fresh(runtime)
     reconcile(runtime)
-    plan(runtime, day, actor)
+    plan(runtime, day, actor)  # reads the views once more after the reconciliation
     _fresh(runtime)
     rows = runtime.reads.dispatches(day=day, limit=1_000_000)
     to_send = [r for r in rows if r["state"] in TO_SEND]
@@ -182,7 +182,9 @@ class _Due:
 
 
 def plan(runtime: Runtime, day: date, actor: str = RUN_ACTOR) -> list[str]:
-    """Records the day's messages not planned yet; their keys."""
+    """Records the day's messages not planned yet, from read models up to date; their
+    keys."""
+    _fresh(runtime)
     reads = runtime.reads
     playbook = runtime.files.open_playbook(actor)
     business = runtime.calendar.is_business_day(day)
