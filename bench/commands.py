@@ -50,6 +50,7 @@ from bench.common import (
     result,
     run_clients,
 )
+from bench.floors import http_floor_ms, library_command_ms
 from bench.pages import _server_ms
 from tests.builders import free_port, wait_until_up
 
@@ -122,23 +123,33 @@ def main() -> None:
             meter = CpuMeter({server.pid}).start()
             flat, _ = _load(base, auth, args, runtime, 0.0)
             meter.stop()
+            floors = (http_floor_ms(base, {server.pid}, CLIENTS, args.commands),
+                      library_command_ms(runtime))
         finally:
             server.terminate()
             server.wait(timeout=30)
     _report(args, raw_paced, raw_flat, paced, flat, lags)
     _busy(args, paced, busy, busy_lags)
-    _cost(len(flat.ms), meter, len(raw_flat.ms), raw_meter, flat.per_second / raw_flat.per_second)
+    _cost(len(flat.ms), meter, len(raw_flat.ms), raw_meter, flat.per_second / raw_flat.per_second,
+          floors)
 
 
-def _cost(commands: int, meter: CpuMeter, inserts: int, raw: CpuMeter, ratio: float) -> None:
-    """CPU per unit of work, flat out: the figures a busy machine changes least."""
+def _cost(commands: int, meter: CpuMeter, inserts: int, raw: CpuMeter, ratio: float,
+          floors: tuple[float, float]) -> None:
+    """CPU per unit of work, flat out: the figures a busy machine changes least; beside
+    them, the floors of the web stack and of eventsourcing (`bench.floors`)."""
+    http, library = floors
     ours, theirs = 1000 * meter.ours / commands, 1000 * raw.ours / inserts
     print(f"{'CPU ms per unit, flat out':<46}{'relance':>12}{'PostgreSQL':>12}")
     print(f"{'command via HTTP (server processes)':<46}{ours:>12.3f}"
           f"{1000 * meter.database / commands:>12.3f}")
     print(f"{'one-row insert (client threads)':<46}{theirs:>12.3f}"
-          f"{1000 * raw.database / inserts:>12.3f}\n")
+          f"{1000 * raw.database / inserts:>12.3f}")
+    print(f"{'health probe via HTTP (server processes)':<46}{http:>12.3f}{'-':>12}")
+    print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}\n")
     print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
+    print(measure("command_cpu_ms_vs_http_floor", ours, http, "cpu_ms/command"))
+    print(measure("command_cpu_ms_vs_eventsourcing_alone", ours, library, "cpu_ms/command"))
     print(measure("command_database_cpu_ms", 1000 * meter.database / commands,
                   1000 * raw.database / inserts, "cpu_ms/command"))
     print(result("commands_flat_out_vs_raw_inserts", ratio, f">={TARGET_FLAT}",

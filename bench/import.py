@@ -22,6 +22,7 @@ from psycopg import sql
 
 from adapters.usecases.importing import import_invoices
 from bench.common import CpuMeter, baseline, bench_runtime, measure, result
+from bench.floors import library_registration_us
 
 TARGET = 0.25
 TARGET_CPU_US = 40.0
@@ -78,6 +79,7 @@ def main() -> None:
         meter.stop()
         assert report.created == args.rows, report.rejected[:3]
         raw_again = raw_copy(runtime.store.conninfo, runtime.store.schema, data)
+        floor_us = library_registration_us(runtime.files.mapper)
     raw_rate, our_rate = args.rows / min(raw, raw_again), args.rows / ours
     ratio = our_rate / raw_rate
     per = 1e6 / args.rows
@@ -91,9 +93,12 @@ def main() -> None:
           f"{cpu_us:>8.1f}")
     print(f"{'raw COPY':<34}{raw_meter.ours * per:>12.1f}{raw_meter.database * per:>13.1f}"
           f"{raw_cpu_us:>8.1f}")
+    print(f"{'eventsourcing alone (create, map)':<34}{floor_us:>12.1f}{'-':>13}"
+          f"{floor_us:>8.1f}")
     print()
     print(baseline("import_vs_raw_copy", raw_rate, our_rate, "rows/s"))
     print(measure("import_cpu_vs_raw_copy", cpu_us, raw_cpu_us, "cpu_us/invoice"))
+    print(measure("import_cpu_vs_eventsourcing_alone", cpu_us, floor_us, "cpu_us/invoice"))
     print(result("import_vs_raw_copy", ratio, f">={TARGET}", ratio >= TARGET))
     print(result("import_cpu_us_per_invoice", cpu_us, f"<={TARGET_CPU_US:.0f}",
                  cpu_us <= TARGET_CPU_US))

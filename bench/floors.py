@@ -1,0 +1,114 @@
+"""What the fixed parts of relance cost on their own, measured in the same run as relance:
+the floor under a target that relance's own code cannot go below.
+
+- `library_registration_us`: eventsourcing creating an aggregate whose first event carries
+  an invoice's eleven fields, collecting it and mapping it to its stored form with
+  relance's transcoder (no database, no validation, no digest): the least a registered
+  invoice costs while each invoice is an eventsourcing aggregate.
+- `library_command_ms`: eventsourcing loading a small aggregate from PostgreSQL, triggering
+  one event and saving it (the table lock, the insert, the commit), through a plain
+  `Application` on the bench database: the least a command costs in the library.
+- `http_floor_ms`: the server's CPU per request to its health probe, flat out from the
+  same clients (the ASGI server, the middleware, the logging and the JSON answer, no
+  authentication, no database): the least any request costs in the web stack.
+
+Each is CPU time (`time.process_time`, or the server processes' CPU), not wall time.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+
+import httpx
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Mapper, Transcoder
+
+from adapters.bootstrap import Runtime
+from bench.common import CpuMeter, run_clients
+from domain.transcodings import value_transcodings
+
+
+class Floor(Aggregate):
+    """An aggregate with an invoice's fields and nothing of relance's rules."""
+
+    @event("Registered")
+    def __init__(self, number: str, account: str, name: str, amount: Decimal,
+                 currency: str, issued_on: date, due_on: date, reference: str,
+                 contact: str, email: str, phone: str) -> None:
+        self.number, self.account, self.name = number, account, name
+        self.amount, self.currency = amount, currency
+        self.issued_on, self.due_on, self.reference = issued_on, due_on, reference
+        self.contact, self.email, self.phone = contact, email, phone
+        self.notes: list[str] = []
+
+    @event("Noted")
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def _new(i: int) -> Floor:
+    return Floor(f"FLOOR-{i:08d}", f"411{i % 5000:05d}", f"Société {i % 5000}",
+                 Decimal("1234.56"), "EUR", date(2026, 9, 1), date(2026, 10, 1), f"BC-{i}",
+                 "Jean Dupont", "compta@example.fr", "01 02 03 04 05")
+
+
+def library_registration_us(mapper: Mapper, count: int = 20_000) -> float:
+    """CPU µs for eventsourcing to create, collect and map one invoice-sized aggregate."""
+    started = time.process_time()
+    for i in range(count):
+        for created in _new(i).collect_events():
+            mapper.to_stored_event(created)
+    return 1e6 * (time.process_time() - started) / count
+
+
+class FloorApplication(Application):
+    """A plain eventsourcing application, with the transcodings relance registers."""
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in value_transcodings():
+            transcoder.register(transcoding)
+
+
+def library_command_ms(runtime: Runtime, count: int = 1_000) -> float:
+    """CPU ms for eventsourcing to load an aggregate from PostgreSQL, trigger an event and
+    save it, in this process (PostgreSQL's share is not counted: relance's is reported
+    apart too)."""
+    env = {**runtime.store.env, "CREATE_TABLE": "y"}
+    app = FloorApplication(env={k: v for k, v in env.items() if k.startswith(
+        ("POSTGRES_", "PERSISTENCE_", "CREATE_"))})
+    try:
+        ids = []
+        for i in range(50):
+            aggregate = _new(i)
+            app.save(aggregate)
+            ids.append(aggregate.id)
+        started = time.process_time()
+        for i in range(count):
+            aggregate = app.repository.get(ids[i % len(ids)])
+            aggregate.note(f"note {i}")
+            app.save(aggregate)
+        return 1e3 * (time.process_time() - started) / count
+    finally:
+        app.close()
+
+
+def http_floor_ms(base: str, pids: set[int], clients: int, per_client: int) -> float:
+    """The server's CPU ms per health probe, flat out from `clients` clients."""
+    sessions = [httpx.Client(base_url=base, timeout=30) for _ in range(clients)]
+
+    def probe(n: int, _: int) -> float:
+        assert sessions[n].get("/healthz").status_code == 200
+        return 0.0
+
+    meter = CpuMeter(pids).start()
+    try:
+        run_clients(clients, per_client, 0.0, probe)
+    finally:
+        meter.stop()
+        for session in sessions:
+            session.close()
+    return 1e3 * meter.ours / (clients * per_client)
