@@ -43,11 +43,8 @@ tools:
 	  } || \
 	  echo "chromium, pdftoppm or dovecot is not installed: the tests that need them will say so"
 
-# One worker per core, each test file on one worker (a file's shared data is seeded
-# once); then, alone, the tests that restart PostgreSQL or end its sessions.
 test: lint tools
-	$(BIN)/pytest -n auto --dist loadfile -m "not serial"
-	$(BIN)/pytest -m serial
+	$(BIN)/pytest
 
 # Every script in bench/ against PostgreSQL, then one table of all results.
 bench: $(STAMP)

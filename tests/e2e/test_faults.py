@@ -52,7 +52,6 @@ def _can_restart_postgres() -> str:
     return ""
 
 
-@pytest.mark.serial
 @pytest.mark.postgres
 def test_a_postgres_restart_under_load_gives_503s_loses_nothing_and_recovers(postgres_url,
                                                                            server_on):

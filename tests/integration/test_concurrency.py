@@ -66,7 +66,6 @@ def test_a_command_decides_on_what_a_colleagues_process_recorded_meanwhile(store
         there.close()
 
 
-@pytest.mark.serial
 @pytest.mark.postgres
 def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
     postgres_url, clock
