@@ -18,6 +18,14 @@ import typer
 from adapters.bootstrap import Runtime
 from adapters.cli.common import default_actor, err, out, parsed, progress_bar, running
 from adapters.infra.export_formats import ExportError, Scope, verify_export
+from adapters.infra.timestamps import (
+    Anchors,
+    TimestampError,
+    check_anchor,
+    load_certificates,
+    request_anchor,
+    token_of,
+)
 from adapters.messages import in_french
 from adapters.parsing import parse_instant
 from adapters.usecases.evidence import (
@@ -31,6 +39,7 @@ from adapters.usecases.evidence import (
 from adapters.usecases.exporting import FORMATS, Request, count, export
 from domain.errors import DomainError
 from domain.invoice import invoice_id
+from projections.french import PARIS
 from projections.french import count as french_count
 from projections.queries import PHASE_OF_STATUS, PortfolioFilter
 
@@ -116,15 +125,35 @@ def digest_command(
     output: Annotated[str, typer.Option(
         "--out", help="Écrit aussi l'empreinte de chaque dossier (JSON) dans ce fichier, "
         "pour nommer plus tard un dossier modifié.")] = "",
+    authority: Annotated[str, typer.Option(
+        "--horodatage", help="Fait signer l'empreinte, avec l'heure, par l'autorité "
+        "d'horodatage (RFC 3161) à cette adresse ; le jeton est gardé dans la base et dans "
+        "le fichier --out.")] = "",
 ) -> None:
     """Calcule l'empreinte de tout le registre, après l'avoir vérifié."""
+    anchor = None
     with running() as runtime:
         digest, problem = _checked(runtime)
+        if problem is None and authority:
+            try:
+                anchor = request_anchor(authority, digest.root, digest.position)
+            except TimestampError as error:
+                log.warning("timestamp refused", extra={"finding": error.detail})
+                err.print(f"Horodatage impossible : {error.french}")
+                raise typer.Exit(1) from error
+            Anchors(runtime.views, postgres=runtime.store.is_postgres).keep(anchor)
     if problem is not None:
         _altered("Registre altéré, pas d'empreinte", str(problem))
     if output:
-        Path(output).write_text(json.dumps(digest.as_json(), indent=1), encoding="utf-8")
+        written = digest.as_json()
+        if anchor is not None:
+            written["timestamp"] = anchor.as_json()
+        Path(output).write_text(json.dumps(written, indent=1), encoding="utf-8")
     out.print(f"Empreinte du registre : {digest.root}")
+    if anchor is not None:
+        out.print(f"Horodatée par {anchor.authority} le {_paris(anchor.signed_at)} "
+                  "(heure de Paris) ; jeton gardé dans la base"
+                  + (f" et dans {output}" if output else "") + ".")
     out.print(f"Position couverte : {digest.position} "
               f"({french_count(digest.files, 'dossier')}, "
               f"{french_count(digest.facts, 'fait')} ; réglages et registre des exports : "
@@ -138,12 +167,17 @@ def verify_command(
         "--digest", help="Une empreinte prise plus tôt (relance digest --out).")] = "",
     root: Annotated[str, typer.Option("--root", help="Une empreinte notée plus tôt.")] = "",
     position: Annotated[int, typer.Option("--position", help="Sa position.")] = 0,
+    tsa_ca: Annotated[str, typer.Option(
+        "--tsa-ca", help="Le certificat racine (PEM) de l'autorité d'horodatage, pour "
+        "vérifier la signature du jeton de l'empreinte.")] = "",
 ) -> None:
     """Vérifie le registre entier (ou un export) et nomme le premier fait altéré."""
     if export_file:
         _verify_export(Path(export_file))
         return
     earlier = _earlier_digest(Path(digest_file)) if digest_file else None
+    if earlier is not None and "timestamp" in earlier:
+        _check_timestamp(earlier, tsa_ca)
     if root and not digest_file:
         if position <= 0:
             _unusable("--root : donnez aussi la position de l'empreinte (--position)")
@@ -170,6 +204,37 @@ def verify_command(
               f"{french_count(len(digest.documents), 'document', 'documents')} "
               f"{'joints intacts' if len(digest.documents) > 1 else 'joint intact'} ; "
               f"jusqu'à la position {digest.position}.")
+
+
+def _check_timestamp(earlier: dict[str, Any], tsa_ca: str) -> None:
+    """Checks the token of a digest file against its root (and the authority's root
+    certificate when given); says who vouched and when, or exits with code 1."""
+    trust = None
+    if tsa_ca:
+        try:
+            trust = load_certificates(Path(tsa_ca).read_bytes())
+        except OSError as error:
+            _unusable(f"certificat illisible : {_unreadable(error)} ({tsa_ca})")
+        except TimestampError as error:
+            _unusable(f"{error.french} ({tsa_ca})")
+    try:
+        checked = check_anchor(token_of(earlier["timestamp"]), str(earlier["root"]), trust)
+    except TimestampError as error:
+        log.info("record altered", extra={"finding": error.detail})
+        err.print(f"Horodatage invalide : {error.french}")
+        raise typer.Exit(1) from error
+    when = _paris(checked.signed_at)
+    if checked.trusted:
+        out.print(f"Horodatage vérifié : {checked.authority} a signé cette empreinte le "
+                  f"{when} (heure de Paris).")
+    else:
+        out.print(f"Horodatage : le jeton porte sur cette empreinte, signé par "
+                  f"{checked.authority} le {when} (heure de Paris) ; donnez --tsa-ca pour "
+                  "vérifier la signature avec le certificat racine de l'autorité.")
+
+
+def _paris(instant: datetime) -> str:
+    return instant.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S")
 
 
 def _earlier_digest(path: Path) -> dict[str, Any]:
