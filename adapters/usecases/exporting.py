@@ -26,6 +26,7 @@ from adapters.infra.export_formats import (
     write_json,
     write_pdf,
 )
+from adapters.infra.timestamps import Anchors
 from domain.errors import InvoiceNotFound
 from domain.invoice import invoice_id
 from projections.queries import PortfolioFilter
@@ -85,6 +86,9 @@ def export(runtime: Runtime, request: Request, out: IO[str] | IO[bytes],
                           "encodage inconnu : UTF-8 ou Windows-1252")
     files = runtime.files
     head = header(request.scope, request.as_of, request.actor, files.now())
+    anchors = Anchors(runtime.views, postgres=runtime.store.is_postgres).all()
+    if anchors:  # the store's roots signed by an authority so far: evidence that travels
+        head["timestamps"] = [anchor.as_json() for anchor in anchors]
 
     def counted() -> Iterator[dict]:
         for done, record in enumerate(

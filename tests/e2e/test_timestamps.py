@@ -142,6 +142,14 @@ def test_a_timestamped_digest_verifies_and_fails_once_its_root_or_token_is_alter
     assert (kept.root, kept.authority) == (written["root"], AUTHORITY)
     assert base64.b64encode(kept.token).decode() == written["timestamp"]["token"]
 
+    # An export taken afterwards carries the token, and still verifies offline.
+    export = tmp_path / "export.json"
+    assert relance(store_url, "export", "TSA-1", "--out", str(export)).returncode == 0
+    (carried,) = json.loads(export.read_text(encoding="utf-8"))["header"]["timestamps"]
+    assert (carried["root"], carried["token"]) == (written["root"],
+                                                   written["timestamp"]["token"])
+    assert relance(store_url, "verify", str(export)).returncode == 0
+
     # Another root (a record rewritten, its digest redone) is not what the token covers.
     altered_root = tmp_path / "root.json"
     other = "0" * 64 if written["root"] != "0" * 64 else "1" * 64
