@@ -18,6 +18,7 @@ from adapters.cli.evidence import digest_command, export_command, verify_command
 from adapters.cli.files import case_app, db_app, invoice_app
 from adapters.cli.imports import import_app
 from adapters.cli.mail import mail_app
+from adapters.cli.persons import persons_app
 from adapters.cli.projections import projections_app
 from adapters.cli.serve import demo_app, serve
 from adapters.cli.work import documents_app, scenarios_app, worklist_command
@@ -32,7 +33,8 @@ for name, group in (("db", db_app), ("invoice", invoice_app), ("case", case_app)
                     ("demo", demo_app), ("projections", projections_app),
                     ("scenarios", scenarios_app), ("document", documents_app),
                     ("import", import_app), ("user", users_app), ("debiteur", debtors_app),
-                    ("campagne", campaign_app), ("courrier", mail_app)):
+                    ("campagne", campaign_app), ("courrier", mail_app),
+                    ("personne", persons_app)):
     app.add_typer(group, name=name)
 app.command("serve")(serve)
 app.command("worklist")(worklist_command)

@@ -1,0 +1,47 @@
+"""`relance personne exporter`: what relance holds on one person (RGPD art. 15)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.cli.common import default_actor, err, progress_bar, running
+from adapters.usecases.person_access import NobodyAsked, Who, person_data, person_pdf
+from projections.french import count
+
+persons_app = typer.Typer(help="Les personnes nommées au registre : leur droit d'accès.",
+                          no_args_is_help=True)
+
+
+@persons_app.command("exporter")
+def export_person(
+    email: Annotated[str, typer.Option("--email", help="Son adresse e-mail.")] = "",
+    phone: Annotated[str, typer.Option("--telephone", help="Son numéro de téléphone.")] = "",
+    name: Annotated[str, typer.Option("--nom", help="Son nom.")] = "",
+    output: Annotated[str, typer.Option(
+        "--out", help="Le fichier JSON écrit (défaut : la sortie standard).")] = "",
+    pdf: Annotated[str, typer.Option("--pdf", help="Écrit aussi la réponse en PDF.")] = "",
+) -> None:
+    """Tout ce que relance détient sur une personne, débiteur par débiteur (JSON, PDF)."""
+    who = Who(email=email, phone=phone, name=name)
+    with running() as runtime, progress_bar("Débiteurs lus") as update:
+        try:
+            data = person_data(runtime, who, default_actor(), update)
+        except NobodyAsked as error:
+            raise typer.BadParameter("donnez --email, --telephone ou --nom",
+                                     param_hint="--email") from error
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+    if pdf:
+        Path(pdf).write_bytes(person_pdf(data))
+    facts = sum(len(d["facts"]) for d in data["debtors"])
+    err.print(f"Personne connue chez {count(len(data['debtors']), 'débiteur')}, nommée dans "
+              f"{count(facts, 'fait')}." if data["debtors"] else
+              "Aucune donnée détenue sur cette personne.")
