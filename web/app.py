@@ -39,6 +39,7 @@ from web import (
     imports,
     mail,
     owners,
+    person_access,
     portal,
     search,
     team_settings,
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router, include_in_schema=False)
     app.include_router(debtors.router, include_in_schema=False)
     app.include_router(owners.router, include_in_schema=False)
+    app.include_router(person_access.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
     app.include_router(campaign.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)

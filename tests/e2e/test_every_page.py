@@ -8,7 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.infra.accounts import CAN_MANAGE_TEAM, CAN_RECORD, CAN_SEE_DASHBOARD, Role
+from adapters.infra.accounts import (
+    CAN_EXPORT,
+    CAN_MANAGE_TEAM,
+    CAN_RECORD,
+    CAN_SEE_DASHBOARD,
+    Role,
+)
 from domain.mail import BOUNCE, REPLY, Arrival, Destination
 from domain.values import CallOutcome
 from tests.builders import ACME, GLOBEX, JEAN, eur, register_kwargs
@@ -32,6 +38,7 @@ PAGES = (
     ("comptes", "/reglages/comptes", CAN_MANAGE_TEAM, 200),
     ("scenario", "/reglages/scenarios/reference", CAN_MANAGE_TEAM, 200),
     ("modele", "/reglages/modeles/reminder_1", CAN_MANAGE_TEAM, 200),
+    ("acces-personne", "/reglages/acces-personne", CAN_EXPORT, 200),
     ("titulaire", f"/titulaires/{ACME.account}", CAN_MANAGE_TEAM, 200),
     ("compte", "/compte", EVERYONE, 200),
     ("dossier", "/dossiers/PAGE-ACME-1", EVERYONE, 200),
