@@ -93,8 +93,8 @@ def request_anchor(url: str, root: str, position: int) -> Anchor:
             body = answer.read(MAX_ANSWER + 1)
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise TimestampError(f"the timestamping authority {url} did not answer: {error}",
-                             f"l'autorité d'horodatage {url} n'a pas répondu ({error})"
-                             ) from error
+                             f"l'autorité d'horodatage {url} n'a pas répondu (le détail "
+                             "est dans le journal)") from error
     response = _decoded(body)
     if PKIStatus(response.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
         raise TimestampError(f"the timestamping authority refused: status {response.status}",
