@@ -28,6 +28,7 @@ from eventsourcing.persistence import Mapper, Transcoder
 
 from adapters.bootstrap import Runtime
 from bench.common import CpuMeter, run_clients
+from domain.sealing import Sealer
 from domain.transcodings import value_transcodings
 
 
@@ -69,7 +70,7 @@ class FloorApplication(Application):
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
-        for transcoding in value_transcodings():
+        for transcoding in value_transcodings(Sealer()):
             transcoder.register(transcoding)
 
 

@@ -54,6 +54,9 @@ def canonical(value: Any) -> Any:
     if isinstance(value, UUID):
         return {"$uuid": value.hex}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        own = getattr(value, "__canonical__", None)
+        if own is not None:  # a value with its own form (a sealed contact: domain/sealing.py)
+            return canonical(own())
         fields = {name: canonical(getattr(value, name)) for name in _field_names(type(value))}
         return {"$" + type(value).__name__: fields}
     if isinstance(value, Mapping):

@@ -35,7 +35,8 @@ from eventsourcing.domain import event
 from domain.addresses import postal_address
 from domain.chain import ChainedAggregate
 from domain.errors import DomainError
-from domain.values import clean, email_address, one_line, reference
+from domain.sealing import subject_of
+from domain.values import Contact, clean, email_address, one_line, reference
 
 DEBTOR_NAMESPACE = UUID("6f1d3c1e-6a8b-4f0e-9a59-2f4c0f6a7d21")
 KEPT_DAYS = 3
@@ -195,8 +196,8 @@ class DebtorRecord(ChainedAggregate):
                 and (not data["email"] or data["email"] in known.emails) \
                 and data["name"] == known.name:
             return False
-        self._person_recorded(account=self.account, person=data, actor=actor,
-                              timestamp=timestamp)
+        self._person_recorded(account=self.account, person=sealed_person(self.account, data),
+                              actor=actor, timestamp=timestamp)
         return True
 
     def contact(self, *, day: date, at: datetime, actor: str, kinds: tuple[str, ...],
@@ -276,6 +277,7 @@ class DebtorRecord(ChainedAggregate):
     @event("PersonRecorded")
     def _person_recorded(self, account: str, person: dict[str, str], actor: str,
                          timestamp: datetime) -> None:
+        person = person_fields(person)
         key = person_key(person["name"])
         known = self.people.setdefault(key, Person(key=key, name=person["name"]))
         merge_person(known, person)
@@ -341,6 +343,24 @@ def person_values(*, name: str, function: str = "", role: str = "", phone: str =
         raise InvalidPerson(f"a field of {name[:40]!r} is over {MAX_TEXT} characters",
                             field=next(k for k, v in values.items() if len(v) > MAX_TEXT))
     return values
+
+
+def sealed_person(account: str, data: dict[str, str]) -> dict[str, Any]:
+    """A person as a `PersonRecorded` fact holds them: their role in clear, the rest a
+    contact sealed under their key (domain/sealing.py)."""
+    contact = Contact(name=data["name"], function=data["function"], phone=data["phone"],
+                      email=data["email"])
+    return {"role": data["role"], "contact": contact.sealed_for(subject_of(account,
+                                                                           data["name"]))}
+
+
+def person_fields(person: dict[str, Any]) -> dict[str, str]:
+    """What a `PersonRecorded` fact says of the person, field by field: sealed (with
+    « donnée effacée » for the name once erased), or in clear as before sealing."""
+    contact = person.get("contact")
+    if isinstance(contact, Contact):
+        return {**contact.plain(), "role": person.get("role", "")}
+    return dict(person)
 
 
 def merge_person(known: Person, person: dict[str, str]) -> None:

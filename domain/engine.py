@@ -30,6 +30,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.utils import resolve_topic
 
 from domain.case import Case, Entry
 from domain.debtors import DebtorRecord, debtor_id
@@ -37,6 +38,7 @@ from domain.errors import DifferentDebtors, InvoiceNotFound, TooMuchContention
 from domain.invoice import Invoice, invoice_id
 from domain.kinds import CHASING
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
+from domain.sealing import Sealer
 from domain.transcodings import value_transcodings
 from domain.values import Stamp, end_of_day, paris_day
 
@@ -90,7 +92,11 @@ class FileEngine(Application[UUID]):
     """Retries on version conflicts before giving up (with growing random pauses)."""
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None) -> None:
+        self.sealer = Sealer()
         super().__init__(env)
+        keys_topic = self.env.get("RELANCE_KEYS_TOPIC")
+        if keys_topic:
+            self.sealer.keys = resolve_topic(keys_topic)(self.recorder)
         self._clock = clock
         self._decided: OrderedDict[UUID, Invoice] = OrderedDict()
         self._decided_lock = threading.Lock()
@@ -99,7 +105,7 @@ class FileEngine(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        for transcoding in value_transcodings():
+        for transcoding in value_transcodings(self.sealer):
             transcoder.register(transcoding)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

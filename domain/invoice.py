@@ -38,6 +38,7 @@ from domain.errors import (
     UnknownFact,
 )
 from domain.kinds import SPOKE
+from domain.sealing import subject_of
 from domain.values import (
     CallOutcome,
     Channel,
@@ -150,7 +151,7 @@ class Invoice(Aggregate):
             issued_on=issued_on,
             due_on=due_on,
             po_reference=clean(po_reference, "po_reference"),
-            billing_recipient=billing_recipient or Contact(),
+            billing_recipient=sealed(billing_recipient or Contact(), debtor.account),
             penalty_rate=_rate(penalty_rate),
         )
 
@@ -812,7 +813,7 @@ class Invoice(Aggregate):
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
             prev_hash=self._head,
-            **data,
+            **{name: sealed(value, self.case.debtor.account) for name, value in data.items()},
         )
 
     def _money(self, money: Money) -> Money:
@@ -841,3 +842,13 @@ class Invoice(Aggregate):
                 f"fact {version} is itself a correction: correct the original fact again"
             )
         return entry
+
+
+def sealed(value: Any, account: str) -> Any:
+    """A value put in a fact, with the people it names sealed under their keys
+    (domain/sealing.py): a contact, or the contacts among a correction's values."""
+    if isinstance(value, Contact):
+        return value.sealed_for(subject_of(account, value.name or value.email or value.phone))
+    if isinstance(value, dict) and any(isinstance(v, Contact) for v in value.values()):
+        return {name: sealed(v, account) for name, v in value.items()}
+    return value

@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from domain.sealing import ERASED, Sealer
 from domain.values import Contact, Debtor, Instalment
 
 
@@ -48,11 +49,48 @@ class ValueAsDict(Transcoding):
         return obj
 
 
-def value_transcodings() -> list[Transcoding]:
+class ContactAsDict(ValueAsDict):
+    """A person reached at the debtor: their four fields in clear (as every contact was
+    written before sealing, and an empty one still is), or, once sealed, the subject, the
+    commitment and the sealed data (domain/sealing.py). A sealed contact whose key is gone
+    reads as « donnée effacée », with its subject and commitment, so its fact still
+    verifies."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        super().__init__(Contact, "contact")
+        self.sealer = sealer
+
+    def encode(self, obj: Contact) -> dict[str, Any]:
+        if not obj.subject:
+            return obj.plain()
+        commitment = obj.__dict__["commitment"]
+        sealed = self.sealer.seal(obj.subject, commitment,
+                                  {**obj.plain(), "salt": obj.__dict__["salt"]})
+        return {"subject": obj.subject, "commitment": commitment, "sealed": sealed}
+
+    def decode(self, data: dict[str, Any]) -> Contact:
+        if "sealed" not in data:
+            return super().decode(data)  # type: ignore[no-any-return]
+        subject, commitment = data["subject"], data["commitment"]
+        plain = self.sealer.open(subject, commitment, data["sealed"])
+        obj = object.__new__(Contact)
+        if plain is None:
+            fields = {"name": ERASED, "function": "", "phone": "", "email": ""}
+            salt = ""
+        else:
+            salt = plain.pop("salt")
+            fields = {**self.defaults, **plain}
+        for name, value in fields.items():
+            object.__setattr__(obj, name, value)
+        obj.__dict__.update(subject=subject, salt=salt, commitment=commitment)
+        return obj
+
+
+def value_transcodings(sealer: Sealer) -> list[Transcoding]:
     """Every transcoding the case file needs beyond eventsourcing's own."""
     return [
         DateAsISO(),
-        ValueAsDict(Contact, "contact"),
+        ContactAsDict(sealer),
         ValueAsDict(Debtor, "debtor"),
         ValueAsDict(Instalment, "instalment"),
     ]

@@ -22,6 +22,7 @@ from domain.errors import (
     InvalidTime,
     MissingInformation,
 )
+from domain.sealing import commitment_of, new_salt
 
 PARIS = ZoneInfo("Europe/Paris")
 """Days are French days: « today », a fact's day and every date shown are in Paris."""
@@ -146,6 +147,45 @@ class Contact:
     def is_empty(self) -> bool:
         """True when nothing at all is known of the person."""
         return not (self.name or self.function or self.phone or self.email)
+
+    # -- sealing (domain/sealing.py) ----------------------------------------------------
+    # A sealed contact carries, beside its four fields, the subject whose key seals it,
+    # the salt and the commitment its facts' digests cover. They are attributes, not
+    # fields: equality, copies and every reader of the four fields ignore them.
+
+    def plain(self) -> dict[str, str]:
+        """The four fields, as recorded."""
+        return {"name": self.name, "function": self.function, "phone": self.phone,
+                "email": self.email}
+
+    def sealed_for(self, subject: str) -> Contact:
+        """This contact, sealed under `subject`'s key (an empty one stays as it is: it
+        names nobody; one sealed already keeps its seal)."""
+        if self.is_empty() or self.subject:
+            return self
+        sealed = Contact(**self.plain())
+        salt = new_salt()
+        sealed.__dict__.update(subject=subject, salt=salt,
+                               commitment=commitment_of(salt, self.plain()))
+        return sealed
+
+    @property
+    def subject(self) -> str:
+        """The subject whose key seals this contact ("" for one in clear)."""
+        return self.__dict__.get("subject", "")
+
+    @property
+    def is_erased(self) -> bool:
+        """True for a sealed contact whose key was destroyed: only « donnée effacée »."""
+        return bool(self.subject) and not self.__dict__.get("salt")
+
+    def __canonical__(self) -> dict[str, object]:
+        """What a fact's digest covers of this contact: its commitment once sealed, its
+        four fields for one recorded in clear (as every fact did before sealing)."""
+        if self.subject:
+            return {"$sealed": {"subject": self.subject,
+                                "commitment": self.__dict__["commitment"]}}
+        return {"$Contact": self.plain()}
 
 
 @dataclass(frozen=True)

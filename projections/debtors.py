@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.case import TOUCHES
-from domain.debtors import person_key
+from domain.debtors import person_fields, person_key
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.kinds import TOUCHING
@@ -113,7 +113,8 @@ class Debtors:
                                              "recorded_at": event.timestamp})
                     for name, value in event.changes.items() if value]
         if kind == "PersonRecorded":
-            return person_rows(event.account, event.person, event.actor, event.timestamp)
+            return person_rows(event.account, person_fields(event.person), event.actor,
+                               event.timestamp)
         return []
 
 

@@ -24,9 +24,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.debtors import person_key
+from domain.debtors import person_fields, person_key
 from domain.facts import Fact
 from domain.invoice import Invoice
+from domain.sealing import ERASED
 from domain.values import Contact
 from projections.case_view import CASE_VIEW, OPEN, CaseLine
 from projections.debtors import PEOPLE_FIELDS
@@ -102,7 +103,7 @@ class Search:
         data = fact.data()
         for field in PEOPLE_FIELDS:
             person = data.get(field)
-            if isinstance(person, Contact) and person.name.strip():
+            if isinstance(person, Contact) and person.name.strip() and not person.is_erased:
                 changes += _person(debtor.account, person.name)
         return changes
 
@@ -118,8 +119,9 @@ class Search:
                 changes += _rows("debtor", event.account, event.account, "record_siren",
                                  event.changes["siren"].replace(" ", ""))
             return changes
-        if kind == "PersonRecorded" and event.person.get("name", "").strip():
-            return _person(event.account, event.person["name"])
+        if kind == "PersonRecorded":
+            name = person_fields(event.person)["name"]
+            return _person(event.account, name) if name.strip() and name != ERASED else []
         return []
 
 

@@ -71,6 +71,7 @@ def _sqlite(url_path: str) -> Store:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowableSQLiteRecorder",
+        "RELANCE_KEYS_TOPIC": "adapters.infra.keys:SQLiteKeys",
         "CREATE_TABLE": "y",
         **CACHE,
     }
@@ -109,6 +110,7 @@ def _postgres(url: str, wait: int) -> Store:
         # for a pause of a busy machine, short enough to free the lock it may hold.
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "adapters.infra.subscriptions:FollowablePostgresRecorder",
+        "RELANCE_KEYS_TOPIC": "adapters.infra.keys:PostgresKeys",
         "CREATE_TABLE": "y",
         **CACHE,
     }

@@ -6,10 +6,10 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.chain import GENESIS, canonical_json, fact_digest
+from domain.chain import GENESIS, canonical, canonical_json, fact_digest
 from domain.facts import BASE_FIELDS
 from domain.invoice import Invoice
-from domain.values import CallOutcome
+from domain.values import CallOutcome, Contact
 from tests.builders import JEAN, ManualClock, register_kwargs, stamp
 
 
@@ -49,9 +49,24 @@ def test_the_digest_covers_every_field_and_the_previous_link():
 
 def test_the_same_content_always_gives_the_same_digest():
     clock = ManualClock()
-    a = Invoice.register(stamp(clock), **register_kwargs()).collect_events()[0]
-    b = Invoice.register(stamp(clock), **register_kwargs()).collect_events()[0]
+    kwargs = register_kwargs(billing_recipient=Contact())  # names nobody: nothing salted
+    a = Invoice.register(stamp(clock), **kwargs).collect_events()[0]
+    b = Invoice.register(stamp(clock), **kwargs).collect_events()[0]
     assert a.digest == b.digest
+
+
+def test_a_person_named_in_a_fact_is_covered_by_a_salted_commitment_only():
+    clock = ManualClock()
+    kwargs = register_kwargs(billing_recipient=JEAN)
+    a = Invoice.register(stamp(clock), **kwargs).collect_events()[0]
+    b = Invoice.register(stamp(clock), **kwargs).collect_events()[0]
+    assert a.billing_recipient == b.billing_recipient == JEAN
+    assert a.billing_recipient.subject == b.billing_recipient.subject
+    assert a.digest != b.digest  # each seal has its own salt: a guess cannot be tested
+    content = canonical_json(canonical(a.billing_recipient)).decode()
+    assert JEAN.name not in content
+    assert JEAN.phone not in content
+    assert _recompute(a) == a.digest
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # any text UTF-8 can carry

@@ -1,0 +1,153 @@
+"""The subjects' keys (domain/sealing.py), kept apart from the events: a table of their
+own, `subject_keys`, in the events' database, never in the notification log, an export
+or a digest.
+
+Destroying a key deletes its row and leaves no copy of it in the database's files:
+SQLite overwrites the deleted row (`secure_delete`) and folds its log back into the
+file; PostgreSQL rewrites the table (`VACUUM FULL`), so the old row's page goes with the
+old file. A process keeps the keys it used in memory for `CACHE_S` seconds at most: a key
+destroyed by another process stops opening data there within that time (and at once in
+the process that destroyed it, or one that reads the erasure fact).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from domain.sealing import KEY_BYTES
+
+CACHE_S = 30.0
+"""How long a process trusts a key it read, before asking the table again."""
+
+
+class _Keys:
+    """What both stores share: the cache and the create-or-read logic."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.datastore = recorder.datastore
+        self._cache: dict[str, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+        self._create_table()
+
+    def key(self, subject: str, *, create: bool) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(subject)
+        if cached is not None and now - cached[1] < CACHE_S:
+            return cached[0]
+        key = self._read(subject)
+        if key is None and create:
+            key = self._create(subject, os.urandom(KEY_BYTES))
+        if key is not None:
+            with self._lock:
+                self._cache[subject] = (key, now)
+        return key
+
+    def destroy(self, subject: str) -> bool:
+        with self._lock:
+            self._cache.pop(subject, None)
+        return self._delete(subject)
+
+    def forget_cached(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def held(self) -> int:
+        """How many keys the table holds."""
+        raise NotImplementedError
+
+    def _create_table(self) -> None:
+        raise NotImplementedError
+
+    def _read(self, subject: str) -> bytes | None:
+        raise NotImplementedError
+
+    def _create(self, subject: str, key: bytes) -> bytes:
+        raise NotImplementedError
+
+    def _delete(self, subject: str) -> bool:
+        raise NotImplementedError
+
+
+class SQLiteKeys(_Keys):
+    """The keys in the SQLite file, overwritten when deleted."""
+
+    def _create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
+                           "key BLOB NOT NULL, created_at TEXT NOT NULL)")
+
+    def _read(self, subject: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
+            row = cursor.fetchone()
+        return bytes(row[0]) if row else None
+
+    def _create(self, subject: str, key: bytes) -> bytes:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("INSERT OR IGNORE INTO subject_keys VALUES (?, ?, "
+                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (subject, key))
+            cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
+            return bytes(cursor.fetchone()[0])
+
+    def _delete(self, subject: str) -> bool:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute("DELETE FROM subject_keys WHERE subject = ?", (subject,))
+            deleted = cursor.rowcount > 0
+        with self.datastore.transaction(commit=False) as cursor:
+            # The deleted row's old page may still sit in the write-ahead log: fold the
+            # log into the file (where the page was overwritten) and empty it.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+
+    def held(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT count(*) FROM subject_keys")
+            return int(cursor.fetchone()[0])
+
+
+class PostgresKeys(_Keys):
+    """The keys in a PostgreSQL table, rewritten when one is deleted."""
+
+    def _sql(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(table=sql.Identifier(self.datastore.schema, "subject_keys"))
+
+    def _create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {table} (subject TEXT PRIMARY "
+                                     "KEY, key BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL "
+                                     "DEFAULT now())"))
+
+    def _read(self, subject: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
+            row = cursor.fetchone()
+        return bytes(row["key"]) if row else None
+
+    def _create(self, subject: str, key: bytes) -> bytes:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._sql("INSERT INTO {table} (subject, key) VALUES (%s, %s) "
+                                     "ON CONFLICT (subject) DO NOTHING"), (subject, key))
+            cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
+            return bytes(cursor.fetchone()["key"])
+
+    def _delete(self, subject: str) -> bool:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._sql("DELETE FROM {table} WHERE subject = %s"), (subject,))
+            deleted = cursor.rowcount > 0
+        params = {k: v for k, v in self.datastore.pool.kwargs.items() if k != "row_factory"}
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(self._sql("VACUUM FULL {table}"))  # the deleted row's page goes
+        return deleted
+
+    def held(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql("SELECT count(*) AS n FROM {table}"))
+            return int(cursor.fetchone()["n"])
