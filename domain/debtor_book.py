@@ -14,6 +14,7 @@ from decimal import Decimal
 from domain.debtors import DebtorDetails, DebtorRecord
 from domain.engine import Recorded
 from domain.errors import MissingInformation
+from domain.sealing import subject_of
 from domain.team import DEFAULT_TEAM, TeamSettings
 from domain.values import Stamp, reference
 
@@ -75,6 +76,33 @@ class DebtorBook(TeamSettings):
 
         return self._execute("record_debtor_person", actor, occurred_at, idempotency_key,
                              {"account": account, **person}, decide)
+
+    def erase_debtor_person(self, actor: str, account: str, *, who: str, reason: str,
+                            occurred_at: datetime | None = None) -> str:
+        """Erases a person at the debtor, known by the name (or, for a contact recorded
+        without one, the e-mail or phone) written on the files: records the erasure on
+        the debtor's record, then destroys their key, and this process forgets every
+        file it holds in memory. Returns their subject. Erasing again destroys the key
+        again if it is still there (a first attempt that stopped half-way)."""
+        subject = subject_of(account, who)
+
+        def decide(stamp: Stamp) -> list[DebtorRecord]:
+            record = self.debtor_to_decide_on(account, stamp)
+            changed = record.erase_person(subject, reason=reason, actor=stamp.actor,
+                                          timestamp=stamp.recorded_at)
+            return [record] if changed else []
+
+        self._execute("erase_debtor_person", actor, occurred_at, None,
+                      {"account": account, "subject": subject, "reason": reason}, decide)
+        self.sealer.keys.destroy(subject)
+        self.forget_people()
+        return subject
+
+    def forget_people(self) -> None:
+        """Drops what this process keeps in memory of files and debtors (and the keys it
+        read): after an erasure, they are read again, without the erased person."""
+        self.sealer.keys.forget_cached()
+        self.forget_cached_files()
 
     def update_debtors(self, actor: str, details: Sequence[DebtorDetails]) -> int:
         """Records what an import says of its debtors (identity fields, people), many

@@ -247,6 +247,20 @@ class DebtorRecord(ChainedAggregate):
                               timestamp=timestamp)
         return True
 
+    def erase_person(self, subject: str, *, reason: str, actor: str,
+                     timestamp: datetime) -> bool:
+        """Records that a person's data is erased (their key is destroyed by the caller):
+        the fact names their subject, who erased and why, never what was erased. False
+        when it was already recorded."""
+        if subject in getattr(self, "erased", {}):
+            return False
+        reason = one_line(reason or "", "reason")
+        if not reason:
+            raise InvalidPerson("an erasure needs its reason", field="reason")
+        self._person_erased(account=self.account, subject=subject, reason=reason, actor=actor,
+                            timestamp=timestamp)
+        return True
+
     # -- reading ------------------------------------------------------------------------
 
     def contacts_on(self, day: date) -> list[Contacted]:
@@ -283,6 +297,13 @@ class DebtorRecord(ChainedAggregate):
         merge_person(known, person)
         known.recorded_by = actor
         known.recorded_at = timestamp
+
+    @event("PersonErased")
+    def _person_erased(self, account: str, subject: str, reason: str, actor: str,
+                       timestamp: datetime) -> None:
+        self.erased = {**getattr(self, "erased", {}), subject: (actor, timestamp, reason)}
+        self.people = {key: person for key, person in self.people.items()
+                       if subject_of(account, person.name) != subject}
 
     @event("AddressFailed")
     def _address_failed(self, account: str, email: str, diagnostic: str, actor: str,

@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    LRUCache,
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate, DomainEvent
@@ -327,6 +328,17 @@ class FileEngine(Application[UUID]):
                     self._decided.move_to_end(invoice.id)
             while len(self._decided) > DECIDED_FILES:
                 self._decided.popitem(last=False)
+
+    def forget_cached_files(self) -> None:
+        """Drops every file and record this process keeps in memory (the ones it decided
+        on, and eventsourcing's cache): the next read loads them from the store."""
+        with self._decided_lock:
+            self._decided.clear()
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(maxsize=cache.maxsize)
+        elif cache is not None:
+            self.repository.cache = type(cache)()
 
     def _forget(self, invoices: Sequence[Aggregate | None]) -> None:
         """Drops the files a save conflicted on, and reads them from the store for a while."""

@@ -302,6 +302,8 @@ class Follower:
                 replanning.update(p.name for p in behind if hasattr(p, "replan"))
                 continue
             if isinstance(event, DebtorRecord.Event):
+                if type(event).__name__ == "PersonErased":  # erased elsewhere: read anew
+                    self.files.forget_people()
                 for projection in behind:
                     if hasattr(projection, "debtor_changes"):
                         changes[projection.name].extend(projection.debtor_changes(event))  # type: ignore[attr-defined]

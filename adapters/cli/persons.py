@@ -1,4 +1,5 @@
-"""`relance personne exporter`: what relance holds on one person (RGPD art. 15)."""
+"""`relance personne exporter`: what relance holds on one person (RGPD art. 15);
+`relance personne effacer`: erasing one (art. 17)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Annotated
 import typer
 
 from adapters.cli.common import default_actor, err, progress_bar, running
+from adapters.usecases.erasure import NobodyThere, erase_person
 from adapters.usecases.person_access import NobodyAsked, Who, person_data, person_pdf
 from projections.french import count
 
-persons_app = typer.Typer(help="Les personnes nommées au registre : leur droit d'accès.",
+persons_app = typer.Typer(help="Les personnes nommées au registre : accès et effacement.",
                           no_args_is_help=True)
 
 
@@ -45,3 +47,32 @@ def export_person(
     err.print(f"Personne connue chez {count(len(data['debtors']), 'débiteur')}, nommée dans "
               f"{count(facts, 'fait')}." if data["debtors"] else
               "Aucune donnée détenue sur cette personne.")
+
+
+@persons_app.command("effacer")
+def erase(
+    account: Annotated[str, typer.Option("--debiteur", help="Le compte du débiteur.")],
+    who: Annotated[str, typer.Option(
+        "--nom", help="Son nom (ou, pour un contact noté sans nom, son e-mail ou son "
+                      "téléphone), tel qu'écrit au dossier.")],
+    reason: Annotated[str, typer.Option(
+        "--motif", help="Pourquoi : demande de la personne, fin de la durée de "
+                        "conservation…")],
+    yes: Annotated[bool, typer.Option("--oui", help="Efface sans demander confirmation.")]
+    = False,
+) -> None:
+    """Efface une personne chez un débiteur : sa clé est détruite, chaque fait qui la nomme
+    affiche « donnée effacée » et la chaîne reste vérifiable. Irréversible."""
+    if not reason.strip():
+        raise typer.BadParameter("dites pourquoi la personne est effacée", param_hint="--motif")
+    if not yes:
+        typer.confirm(f"Effacer « {who} » chez le débiteur {account} ? C'est irréversible.",
+                      abort=True)
+    with running() as runtime:
+        try:
+            done = erase_person(runtime, default_actor(), account, who, reason)
+        except NobodyThere as error:
+            raise typer.BadParameter(f"personne n'est connu sous « {who} » chez le débiteur "
+                                     f"{account}", param_hint="--nom") from error
+    err.print(f"« {who} » est effacé chez le débiteur {account} : sa clé est détruite "
+              f"({done.subject}), {count(done.rows, 'ligne')} des vues mises à jour.")

@@ -40,8 +40,9 @@ from domain.chain import GENESIS, ChainCheck, canonical, digest_of, fact_content
 from domain.facts import BASE_FIELDS, Fact
 from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
+from domain.sealing import ERASED, commitment_of
 from domain.service import CaseFiles
-from domain.values import paris_day
+from domain.values import Contact, paris_day
 from projections.french import day, instant, money, status, word
 from projections.history import describe, label
 
@@ -123,11 +124,14 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
         invoice = fact.mutate(invoice)  # type: ignore[assignment]
         content = fact_content(topic=stored.topic, originator_id=file_id,
                                originator_version=stored.originator_version, state=state)
-        exported.append(_with_digest({
-            **{name: shown(content) for name, shown in FACT_VIEWS.items()},
-            "label": label(fact.kind),
-            "summary": describe(fact.kind, fact.data()), "digest": state.get("digest"),
-            "content": content}))
+        entry = {**{name: shown(content) for name, shown in FACT_VIEWS.items()},
+                 "label": label(fact.kind),
+                 "summary": describe(fact.kind, fact.data()), "digest": state.get("digest"),
+                 "content": content}
+        people = opened_people(fact.data())
+        if people:
+            entry["people"] = people
+        exported.append(_with_digest(entry))
     if invoice is None:
         return None
     case = invoice.case
@@ -161,6 +165,50 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
     }
     record["entry_digest"] = record_digest(record)
     return record
+
+
+def opened_people(data: dict[str, Any]) -> dict[str, Any]:
+    """The people a fact names sealed (domain/sealing.py), by their commitment: their data
+    and salt while their key exists, so that the export proves them against the content;
+    « donnée effacée » once erased."""
+    opened: dict[str, Any] = {}
+    for value in data.values():
+        for contact in ([value] if isinstance(value, Contact) else
+                        [v for v in value.values() if isinstance(v, Contact)]
+                        if isinstance(value, dict) else []):
+            if contact.subject:
+                commitment = contact.__dict__["commitment"]
+                opened[commitment] = ERASED if contact.is_erased else {
+                    **contact.plain(), "salt": contact.__dict__["salt"]}
+    return opened
+
+
+def _sealed_in(content: Any) -> set[str]:
+    """The commitments a fact's content holds."""
+    if isinstance(content, dict):
+        sealed = content.get("$sealed")
+        if isinstance(sealed, dict) and len(content) == 1:
+            return {sealed.get("commitment", "")}
+        return set().union(*(_sealed_in(v) for v in content.values()))
+    if isinstance(content, list):
+        return set().union(*(_sealed_in(v) for v in content))
+    return set()
+
+
+def _people_hold(f: dict[str, Any]) -> bool:
+    """Whether each person an exported fact shows matches a commitment of its content."""
+    people = f.get("people") or {}
+    if not isinstance(people, dict) or not set(people) <= _sealed_in(f["content"]):
+        return False
+    for commitment, opened in people.items():
+        if opened == ERASED:
+            continue
+        if not isinstance(opened, dict):
+            return False
+        plain = {k: v for k, v in opened.items() if k != "salt"}
+        if commitment_of(str(opened.get("salt", "")), plain) != commitment:
+            return False
+    return True
 
 
 def _with_digest(entry: dict[str, Any]) -> dict[str, Any]:
@@ -455,6 +503,8 @@ def _verify(document: dict[str, Any]) -> tuple[str | None, Written]:
             for name, shown in FACT_VIEWS.items():
                 if f[name] != shown(content):
                     return f"{where}: its {name} differs from its recorded content", written
+            if not _people_hold(f):
+                return f"{where}: a person it shows does not match its sealed data", written
             if digest_of({k: v for k, v in f.items() if k != "entry_digest"}) != \
                     f["entry_digest"]:
                 return f"{where}: its summary or label was changed after export", written

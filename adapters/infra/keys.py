@@ -100,7 +100,7 @@ class SQLiteKeys(_Keys):
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute("DELETE FROM subject_keys WHERE subject = ?", (subject,))
-            deleted = cursor.rowcount > 0
+            deleted = getattr(cursor, "sqlite_cursor", cursor).rowcount > 0
         with self.datastore.transaction(commit=False) as cursor:
             # The deleted row's old page may still sit in the write-ahead log: fold the
             # log into the file (where the page was overwritten) and empty it.

@@ -268,6 +268,8 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"it belongs to another file", "elle appartient à un autre dossier"),
     (r"its (?P<view>\w+) differs from its recorded content",
      "son champ « {view} » diffère de son contenu enregistré"),
+    (r"a person it shows does not match its sealed data",
+     "une personne qu'elle montre ne correspond pas à ses données scellées"),
     (r"its summary or label was changed after export",
      "son résumé ou son libellé a été modifié après l'export"),
     (r"its head is not its last fact \(facts cut off\?\)",

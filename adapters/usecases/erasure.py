@@ -1,0 +1,93 @@
+"""Erasing a person at a debtor (RGPD art. 17, or the end of the retention period):
+`relance personne effacer`.
+
+1. What the read models show of them is noted first: their names, phones and e-mail
+   addresses, as the debtor's people list gives them.
+2. The erasure is recorded on the debtor's record (who, when, why, which subject; never
+   what), and their key is destroyed (domain/sealing.py, adapters/infra/keys.py): every
+   fact that named them now reads « donnée effacée », and still verifies.
+3. Once the read models have applied every fact up to the erasure, the values noted are
+   replaced by « donnée effacée » in the rows of that debtor that showed them (history,
+   case view, contacts, search). A rebuild gives the same from the facts, the key gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.bootstrap import Runtime
+from domain.debtors import person_key
+from domain.sealing import ERASED
+
+SHORTEST = 3
+"""A value shorter than this is not replaced inside texts (it would hit other words)."""
+
+REPLACED = (("history", "debtor_account", "summary"),
+            ("case_view", "debtor_account", "promise_by"),
+            ("debtor_touches", "account", "contact_name"))
+"""(table, debtor column, text column) of the rows whose texts may quote a person."""
+
+
+class NobodyThere(LookupError):
+    """No person of that name (or e-mail, or phone) is known at the debtor."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: the subject whose key is destroyed, and the values replaced."""
+
+    account: str
+    subject: str
+    values: int
+    rows: int
+
+
+def erase_person(runtime: Runtime, actor: str, account: str, who: str,
+                 reason: str) -> Erasure:
+    """Erases the person known as `who` (a name, or the e-mail or phone of a contact
+    recorded without a name) at the debtor `account` (see the module's doc)."""
+    runtime.refresh_views()
+    key = person_key(who)
+    people = [p for p in runtime.reads.debtor_people(account)
+              if person_key(p.name.value) == key
+              or key in {person_key(m.value) for m in (*p.emails, *p.phones)}]
+    if not people:
+        raise NobodyThere(f"nobody known as {who!r} at debtor {account}")
+    values = {who.strip()}
+    for person in people:
+        values |= {person.name.value, *(m.value for m in (*person.emails, *person.phones))}
+    subject = runtime.files.erase_debtor_person(actor, account, who=who, reason=reason)
+    runtime.refresh_views()
+    rows = _scrub(runtime, account, {person_key(p.name.value) for p in people},
+                  {v for v in values if len(v.strip()) >= SHORTEST}, actor)
+    return Erasure(account=account, subject=subject, values=len(values), rows=rows)
+
+
+def _scrub(runtime: Runtime, account: str, keys: set[str], values: set[str],
+           actor: str) -> int:
+    views, rows = runtime.views, 0
+    for key in keys:
+        params = {"account": account, "person": key}
+        rows += views.execute("DELETE FROM {debtor_contact_means} WHERE account = :account "
+                              "AND person = :person", params)
+        rows += views.execute("DELETE FROM {debtor_contacts} WHERE account = :account "
+                              "AND person = :person", params)
+        rows += views.execute("DELETE FROM {search_keys} WHERE kind = 'contact' "
+                              "AND account = :account AND ref = :person", params)
+    if keys:
+        views.execute(
+            "INSERT INTO {debtor_contacts} (account, person, field, value, recorded_by, "
+            "recorded_at) SELECT :account, :person, 'name', :erased, :actor, :at "
+            "WHERE NOT EXISTS (SELECT 1 FROM {debtor_contacts} WHERE account = :account "
+            "AND person = :person AND field = 'name')",
+            {"account": account, "person": person_key(ERASED), "erased": ERASED,
+             "actor": actor, "at": runtime.clock()})
+    for value in sorted(values, key=len, reverse=True):  # a full name before a part of it
+        for table, column_of_debtor, column in REPLACED:
+            rows += views.execute(
+                f"UPDATE {{{table}}} SET {column} = REPLACE({column}, :value, :erased) "  # noqa: S608 - names from REPLACED
+                f"WHERE {column_of_debtor} = :account "
+                f"AND {column} <> REPLACE({column}, :value, :erased)",
+                {"value": value, "erased": ERASED, "account": account})
+    return rows
+
