@@ -106,6 +106,10 @@ class Settings:
     api_token_file: str = ""
     session_idle_minutes: int = 120
     session_hours: int = 12
+    retention_days_business: int = 5 * 365
+    """Days a person at a business debtor is kept once all its files ended (README)."""
+    retention_days_consumer: int = 2 * 365
+    """Days a consumer debtor's people are kept once all its files ended (README)."""
     secure_cookies: bool = False
     forwarded_allow_ips: str = ""
     agents_may_close: bool = False
@@ -157,6 +161,8 @@ class Settings:
             portal_days=_int(env, "RELANCE_PORTAL_DAYS", 90),
             session_idle_minutes=_int(env, "RELANCE_SESSION_IDLE_MINUTES", 120),
             session_hours=_int(env, "RELANCE_SESSION_HOURS", 12),
+            retention_days_business=_int(env, "RELANCE_RETENTION_DAYS_BUSINESS", 5 * 365),
+            retention_days_consumer=_int(env, "RELANCE_RETENTION_DAYS_CONSUMER", 2 * 365),
             secure_cookies=_flag(env, "RELANCE_SECURE_COOKIES"),
             creditor={key: env[f"RELANCE_CREDITOR_{key.upper()}"]
                       for key in ("name", "address", "city", "siren", "email", "phone", "iban")

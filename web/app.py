@@ -34,6 +34,7 @@ from web import (
     dashboard,
     debtors,
     docs,
+    erasure,
     exports,
     files,
     imports,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(debtors.router, include_in_schema=False)
     app.include_router(owners.router, include_in_schema=False)
     app.include_router(person_access.router, include_in_schema=False)
+    app.include_router(erasure.router, include_in_schema=False)
     app.include_router(team_settings.router, include_in_schema=False)
     app.include_router(campaign.router, include_in_schema=False)
     app.include_router(exports.router, include_in_schema=False)

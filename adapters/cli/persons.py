@@ -1,5 +1,6 @@
 """`relance personne exporter`: what relance holds on one person (RGPD art. 15);
-`relance personne effacer`: erasing one (art. 17)."""
+`relance personne effacer`: erasing one (art. 17); `relance personne echeances`: who falls
+due under the retention rule."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.common import default_actor, err, progress_bar, running
+from adapters.cli.common import default_actor, err, parsed, progress_bar, running
+from adapters.parsing import parse_date
 from adapters.usecases.erasure import NobodyThere, erase_person
 from adapters.usecases.person_access import NobodyAsked, Who, person_data, person_pdf
+from adapters.usecases.retention import due_for_erasure
 from projections.french import count
 
 persons_app = typer.Typer(help="Les personnes nommées au registre : accès et effacement.",
@@ -76,3 +79,24 @@ def erase(
                                      f"{account}", param_hint="--nom") from error
     err.print(f"« {who} » est effacé chez le débiteur {account} : sa clé est détruite "
               f"({done.subject}), {count(done.rows, 'ligne')} des vues mises à jour.")
+
+
+@persons_app.command("echeances")
+def due(
+    on: Annotated[str, typer.Option("--le", help="Ce jour-là (JJ/MM/AAAA ; défaut : "
+                                                 "aujourd'hui).")] = "",
+) -> None:
+    """Les personnes à effacer selon la durée de conservation, débiteur par débiteur, pour
+    qu'un superviseur confirme (Réglages → Effacements, ou relance personne effacer)."""
+    with running() as runtime:
+        runtime.refresh_views()
+        today = parsed(parse_date, on, "--le") if on.strip() else runtime.today()
+        listed = due_for_erasure(runtime, today)
+    if not listed:
+        err.print(f"Personne n'est à effacer le {today:%d/%m/%Y}.")
+        return
+    for d in listed:
+        typer.echo(f"{d.account}\t{d.name}\t{'particulier' if d.consumer else 'professionnel'}"
+                   f"\tterminé le {d.ended_on:%d/%m/%Y}\tà effacer depuis le "
+                   f"{d.due_on:%d/%m/%Y}\t{', '.join(d.people)}")
+    err.print(f"{count(len(listed), 'débiteur')} dont les personnes sont à effacer.")

@@ -24,6 +24,7 @@ from adapters.usecases.demo import DEMO_PASSWORD, seed_accounts, seed_portfolio
 from adapters.usecases.demo_mail import seed_mail
 from adapters.usecases.demo_portal import seed_portal
 from adapters.usecases.replies import MAIL_ACTOR, poll
+from adapters.usecases.retention import due_for_erasure
 from projections.french import count, word
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
@@ -100,7 +101,11 @@ class ScheduledRun:
 
     def run(self, day: date) -> dict[str, int]:
         """The day's run; its counts by state."""
-        return run_campaign(self._open(), RUN_ACTOR, day).counts
+        runtime = self._open()
+        counts = dict(run_campaign(runtime, RUN_ACTOR, day).counts)
+        # Listed for a supervisor to confirm (Réglages → Effacements), never erased alone.
+        counts["debtors_due_for_erasure"] = len(due_for_erasure(runtime, day))
+        return counts
 
     def close(self) -> None:
         """Releases the runtime's connections."""

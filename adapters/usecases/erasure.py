@@ -24,6 +24,7 @@ SHORTEST = 3
 
 REPLACED = (("history", "debtor_account", "summary"),
             ("case_view", "debtor_account", "promise_by"),
+    ("case_view", "debtor_account", "last_contact_name"),
             ("debtor_touches", "account", "contact_name"))
 """(table, debtor column, text column) of the rows whose texts may quote a person."""
 

@@ -4,15 +4,17 @@ and every chain, digest and earlier export still verifies."""
 
 from __future__ import annotations
 
+import html
 import json
+from datetime import date
 from pathlib import Path
 
 from adapters.infra.keys import PostgresKeys
 from domain.sealing import ERASED, subject_of
-from domain.values import CallOutcome
-from tests.builders import ACME, JEAN, register_kwargs
+from domain.values import CallOutcome, Contact, Debtor, PaymentMeans
+from tests.builders import ACME, JEAN, eur, register_kwargs
 from tests.e2e.cli_runner import relance
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import hidden, log_in
 
 NUMBER = "EFF-1"
 TRACES = (JEAN.name, JEAN.phone, JEAN.email)
@@ -132,3 +134,52 @@ def test_an_erased_person_reads_donnee_effacee_everywhere_and_the_record_still_v
     record = runtime.files.debtor_record(ACME.account)
     assert record.erased[subject][2] == "demande de l'intéressé du 2/12"
     assert all(person.name != JEAN.name for person in record.people.values())
+
+
+def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, agent):
+    runtime = server.app.state.runtime
+    files = runtime.files
+    marie = Contact(name="Marie Dupuis", phone="06 11 22 33 44")
+    consumer = Debtor(account="411DUPUIS", name="Marie Dupuis", is_consumer=True)
+    files.register_invoice("alice", **register_kwargs(
+        "RET-1", debtor=consumer, billing_recipient=marie, amount=eur("80.00"),
+        issued_on=date(2023, 1, 2), due_on=date(2023, 2, 1)))
+    files.receive_payment("alice", "RET-1", amount=eur("80.00"), received_on=date(2023, 3, 1),
+                          means=PaymentMeans.CARD)
+    files.register_invoice("alice", **register_kwargs("RET-2"))  # Jean, ACME, still due
+    assert runtime.wait_for_views(files.recorder.max_notification_id())
+
+    assert agent.get("/reglages/effacements").status_code == 403
+    supervisor = log_in(server, "sophie", "supervisor")
+    page = supervisor.get("/reglages/effacements")
+    assert page.status_code == 200
+    assert "Marie Dupuis (411DUPUIS, particulier)" in page.text
+    assert "01/03/2023" in page.text  # the day its last file ended
+    assert JEAN.name not in page.text
+    csrf = hidden(page.text)
+
+    done = supervisor.post("/reglages/effacements", data={"csrf": csrf, "account": "411DUPUIS"})
+    assert done.status_code == 303
+    after = supervisor.get(done.headers["location"])
+    assert "1 personne effacée chez le débiteur 411DUPUIS." in after.text
+    assert "Personne n'est à effacer aujourd'hui." in html.unescape(after.text)
+    assert runtime.wait_for_views(files.recorder.max_notification_id())
+    file_page = supervisor.get("/dossiers/RET-1")
+    assert ERASED in file_page.text
+    assert marie.phone not in file_page.text
+
+    unknown = supervisor.post("/reglages/effacements", data={
+        "csrf": csrf, "account": ACME.account, "who": "Paul Inconnu", "reason": "demande"})
+    assert unknown.status_code == 422
+    assert "Personne n'est connu sous « Paul Inconnu » chez le débiteur 411ACME." in \
+        html.unescape(unknown.text)
+    no_reason = supervisor.post("/reglages/effacements", data={
+        "csrf": csrf, "account": ACME.account, "who": JEAN.name})
+    assert no_reason.status_code == 422
+    assert "Dites pourquoi la personne est effacée." in no_reason.text
+    on_request = supervisor.post("/reglages/effacements", data={
+        "csrf": csrf, "account": ACME.account, "who": JEAN.name,
+        "reason": "Demande reçue le 2 décembre"})
+    assert on_request.status_code == 303
+    assert runtime.wait_for_views(files.recorder.max_notification_id())
+    assert JEAN.name not in supervisor.get("/dossiers/RET-2").text

@@ -39,6 +39,7 @@ PAGES = (
     ("scenario", "/reglages/scenarios/reference", CAN_MANAGE_TEAM, 200),
     ("modele", "/reglages/modeles/reminder_1", CAN_MANAGE_TEAM, 200),
     ("acces-personne", "/reglages/acces-personne", CAN_EXPORT, 200),
+    ("effacements", "/reglages/effacements", CAN_MANAGE_TEAM, 200),
     ("titulaire", f"/titulaires/{ACME.account}", CAN_MANAGE_TEAM, 200),
     ("compte", "/compte", EVERYONE, 200),
     ("dossier", "/dossiers/PAGE-ACME-1", EVERYONE, 200),
