@@ -17,7 +17,7 @@ import sys
 import time
 
 SCRIPTS = ("bench.import", "bench.commands", "bench.lock", "bench.projections",
-           "bench.pages", "bench.export", "bench.campaign", "bench.inbox")
+           "bench.pages", "bench.export", "bench.campaign", "bench.inbox", "bench.sealing")
 PAIR = re.compile(r"(\w+)=(\S+)")
 
 

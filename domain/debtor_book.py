@@ -101,7 +101,7 @@ class DebtorBook(TeamSettings):
     def forget_people(self) -> None:
         """Drops what this process keeps in memory of files and debtors (and the keys it
         read): after an erasure, they are read again, without the erased person."""
-        self.sealer.keys.forget_cached()
+        self.sealer.forget()
         self.forget_cached_files()
 
     def update_debtors(self, actor: str, details: Sequence[DebtorDetails]) -> int:

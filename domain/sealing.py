@@ -26,6 +26,7 @@ import os
 import secrets
 import threading
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, uuid5
 
@@ -48,6 +49,7 @@ class SealBroken(ValueError):
     commitment: it was altered after it was written."""
 
 
+@lru_cache(maxsize=4096)
 def subject_of(account: str, name: str) -> str:
     """The subject a person at a debtor is sealed under: the same name (spaces and case
     aside) at the same debtor is the same person, and one key covers them."""
@@ -110,6 +112,20 @@ class Sealer:
 
     def __init__(self, keys: Keys | None = None) -> None:
         self.keys: Keys = keys or MemoryKeys()
+        self._ciphers: dict[bytes, AESGCM] = {}
+
+    def forget(self) -> None:
+        """Drops every key this process holds (and the ciphers made of them)."""
+        self._ciphers = {}
+        self.keys.forget_cached()
+
+    def _cipher(self, key: bytes) -> AESGCM:
+        cipher = self._ciphers.get(key)
+        if cipher is None:
+            if len(self._ciphers) > 10_000:  # keys seen by a long-running process
+                self._ciphers.clear()
+            cipher = self._ciphers[key] = AESGCM(key)
+        return cipher
 
     def seal(self, subject: str, commitment: str, plain: Mapping[str, str]) -> str:
         """The data (with its salt) encrypted under the subject's key, as base64."""
@@ -118,7 +134,7 @@ class Sealer:
             raise SealBroken(f"subject {subject} was erased: nothing more is sealed for them")
         nonce = os.urandom(NONCE_BYTES)
         body = orjson.dumps(dict(plain), option=orjson.OPT_SORT_KEYS)
-        sealed = AESGCM(key).encrypt(nonce, body, _associated(subject, commitment))
+        sealed = self._cipher(key).encrypt(nonce, body, _associated(subject, commitment))
         return base64.b64encode(nonce + sealed).decode("ascii")
 
     def open(self, subject: str, commitment: str, sealed: str) -> dict[str, Any] | None:
@@ -129,7 +145,7 @@ class Sealer:
             return None
         raw = base64.b64decode(sealed)
         try:
-            body = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+            body = self._cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
                                        _associated(subject, commitment))
         except InvalidTag:
             raise SealBroken(f"sealed data of subject {subject} does not open") from None

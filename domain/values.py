@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -163,7 +164,7 @@ class Contact:
         names nobody; one sealed already keeps its seal)."""
         if self.is_empty() or self.subject:
             return self
-        sealed = Contact(**self.plain())
+        sealed = copy.copy(self)  # checked already: no second validation of its e-mail
         salt = new_salt()
         sealed.__dict__.update(subject=subject, salt=salt,
                                commitment=commitment_of(salt, self.plain()))
