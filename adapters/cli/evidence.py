@@ -19,6 +19,7 @@ from adapters.bootstrap import Runtime
 from adapters.cli.common import default_actor, err, out, parsed, progress_bar, running
 from adapters.infra.export_formats import ExportError, Scope, verify_export
 from adapters.infra.timestamps import (
+    Anchor,
     Anchors,
     TimestampError,
     check_anchor,
@@ -186,8 +187,13 @@ def verify_command(
         digest, problem = _checked(runtime)
         then = walk(runtime.files, upto=earlier["position"])[0] if earlier else None
         missing = document_problems(runtime.blobs, digest)
+        anchors = Anchors(runtime.views, postgres=runtime.store.is_postgres).all()
+        anchored = _anchors_hold(runtime, anchors, _trust(tsa_ca) if tsa_ca else None)
     if problem is not None:
         _altered("Registre altéré", str(problem))
+    if anchored:  # said in French; its English finding is in the log
+        err.print(f"Horodatage conservé invalide : {anchored}")
+        raise typer.Exit(1)
     if missing:
         for finding in missing:
             log.info("record altered", extra={"finding": str(finding)})
@@ -198,6 +204,12 @@ def verify_command(
         if changed:
             _altered("Registre altéré depuis l'empreinte", changed)
         out.print(f"Rien n'a changé jusqu'à la position {then.position} depuis l'empreinte.")
+    if anchors:
+        last = anchors[-1]
+        out.print(f"{french_count(len(anchors), 'horodatage conservé', 'horodatages conservés')}"
+                  f" : chaque jeton porte sur l'empreinte du registre à sa position ; le dernier"
+                  f", de {last.authority}, le {_paris(last.signed_at)} (heure de Paris)"
+                  + ("." if tsa_ca else " ; donnez --tsa-ca pour vérifier leurs signatures."))
     out.print(f"Registre intègre : {french_count(digest.files, 'dossier')}, "
               f"{french_count(digest.facts, 'fait')} ; réglages et registre des exports : "
               f"{french_count(digest.records, 'chaîne')} ; "
@@ -206,17 +218,43 @@ def verify_command(
               f"jusqu'à la position {digest.position}.")
 
 
+def _anchors_hold(runtime: Runtime, anchors: list[Anchor],
+                  trust: list[Any] | None) -> str | None:
+    """What is wrong with the tokens kept in the store, if anything: each must cover its
+    root (and be signed, given the authority's root certificate), and the store read up
+    to its position must still give that root."""
+    roots: dict[int, str] = {}
+    for anchor in anchors:
+        try:
+            check_anchor(anchor.token, anchor.root, trust)
+        except TimestampError as error:
+            log.info("record altered", extra={"finding": error.detail})
+            return f"le jeton du {_paris(anchor.signed_at)} : {error.french}"
+        if anchor.position not in roots:
+            roots[anchor.position] = walk(runtime.files, upto=anchor.position)[0].root
+        if roots[anchor.position] != anchor.root:
+            log.info("record altered", extra={"finding": "a kept token's root changed",
+                                              "position": anchor.position})
+            return (f"le registre jusqu'à la position {anchor.position} ne donne plus "
+                    f"l'empreinte horodatée le {_paris(anchor.signed_at)} par "
+                    f"{anchor.authority}")
+    return None
+
+
+def _trust(tsa_ca: str) -> list[Any]:
+    """The authority's root certificates given by the person, or a usage error."""
+    try:
+        return load_certificates(Path(tsa_ca).read_bytes())
+    except OSError as error:
+        _unusable(f"certificat illisible : {_unreadable(error)} ({tsa_ca})")
+    except TimestampError as error:
+        _unusable(f"{error.french} ({tsa_ca})")
+
+
 def _check_timestamp(earlier: dict[str, Any], tsa_ca: str) -> None:
     """Checks the token of a digest file against its root (and the authority's root
     certificate when given); says who vouched and when, or exits with code 1."""
-    trust = None
-    if tsa_ca:
-        try:
-            trust = load_certificates(Path(tsa_ca).read_bytes())
-        except OSError as error:
-            _unusable(f"certificat illisible : {_unreadable(error)} ({tsa_ca})")
-        except TimestampError as error:
-            _unusable(f"{error.french} ({tsa_ca})")
+    trust = _trust(tsa_ca) if tsa_ca else None
     try:
         checked = check_anchor(token_of(earlier["timestamp"]), str(earlier["root"]), trust)
     except TimestampError as error:

@@ -171,6 +171,21 @@ def test_a_timestamped_digest_verifies_and_fails_once_its_root_or_token_is_alter
     assert "Horodatage invalide" in broken.stderr
 
 
+    # relance verify re-checks the tokens kept in the store: sound, then one altered there.
+    whole = relance(store_url, "verify", "--tsa-ca", str(ca))
+    assert whole.returncode == 0, whole.stderr
+    assert f"1 horodatage conservé : chaque jeton porte sur l'empreinte du registre à sa " \
+           f"position ; le dernier, de {AUTHORITY}, le " in whole.stdout
+    runtime = bootstrap(Settings(database_url=store_url))
+    try:
+        runtime.views.execute("UPDATE {digest_timestamps} SET token = :token",
+                              {"token": bytes(token)})
+    finally:
+        runtime.close()
+    tampered = relance(store_url, "verify", "--tsa-ca", str(ca))
+    assert tampered.returncode == 1
+    assert "Horodatage conservé invalide : le jeton du " in tampered.stderr
+
 def test_an_authority_that_does_not_answer_gives_no_digest_file(store_url, tmp_path):
     digest = tmp_path / "digest.json"
     taken = relance(store_url, "digest", "--out", str(digest), "--horodatage",
@@ -179,3 +194,4 @@ def test_an_authority_that_does_not_answer_gives_no_digest_file(store_url, tmp_p
     assert "Horodatage impossible : l'autorité d'horodatage http://127.0.0.1:1/tsa n'a pas " \
         "répondu" in taken.stderr
     assert not digest.exists()
+
