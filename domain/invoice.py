@@ -145,7 +145,7 @@ class Invoice(Aggregate):
             occurred_at=stamp.occurred_at,
             prev_hash=GENESIS,
             number=number,
-            debtor=debtor,
+            debtor=sealed(debtor, debtor.account),
             amount=amount.amount,
             currency=amount.currency,
             issued_on=issued_on,
@@ -849,6 +849,8 @@ def sealed(value: Any, account: str) -> Any:
     (domain/sealing.py): a contact, or the contacts among a correction's values."""
     if isinstance(value, Contact):
         return value.sealed_for(subject_of(account, value.name or value.email or value.phone))
+    if isinstance(value, Debtor):
+        return value.sealed_for(subject_of(account, value.name))
     if isinstance(value, dict) and any(isinstance(v, Contact) for v in value.values()):
         return {name: sealed(v, account) for name, v in value.items()}
     return value

@@ -86,11 +86,41 @@ class ContactAsDict(ValueAsDict):
         return obj
 
 
+class DebtorAsDict(ValueAsDict):
+    """The debtor: its fields in clear, or, for a consumer whose name is sealed, the name
+    as subject, commitment and sealed data (« donnée effacée » once the key is gone)."""
+
+    def __init__(self, sealer: Sealer) -> None:
+        super().__init__(Debtor, "debtor")
+        self.sealer = sealer
+
+    def encode(self, obj: Debtor) -> dict[str, Any]:
+        clear = {"account": obj.account, "siren": obj.siren, "is_consumer": obj.is_consumer}
+        if not obj.subject:
+            return {**clear, "name": obj.name}
+        commitment = obj.__dict__["commitment"]
+        sealed = self.sealer.seal(obj.subject, commitment,
+                                  {"name": obj.name, "salt": obj.__dict__["salt"]})
+        return {**clear, "name_sealed": {"subject": obj.subject, "commitment": commitment,
+                                         "sealed": sealed}}
+
+    def decode(self, data: dict[str, Any]) -> Debtor:
+        if "name_sealed" not in data:
+            return super().decode(data)  # type: ignore[no-any-return]
+        seal = data["name_sealed"]
+        plain = self.sealer.open(seal["subject"], seal["commitment"], seal["sealed"])
+        obj = super().decode({k: v for k, v in data.items() if k != "name_sealed"} | {
+            "name": ERASED if plain is None else plain["name"]})
+        obj.__dict__.update(subject=seal["subject"], commitment=seal["commitment"],
+                            salt="" if plain is None else plain["salt"])
+        return obj  # type: ignore[no-any-return]
+
+
 def value_transcodings(sealer: Sealer) -> list[Transcoding]:
     """Every transcoding the case file needs beyond eventsourcing's own."""
     return [
         DateAsISO(),
         ContactAsDict(sealer),
-        ValueAsDict(Debtor, "debtor"),
+        DebtorAsDict(sealer),
         ValueAsDict(Instalment, "instalment"),
     ]

@@ -206,6 +206,44 @@ class Debtor:
         object.__setattr__(self, "name", require_text(self.name, "debtor_name"))
         object.__setattr__(self, "siren", clean(self.siren, "siren"))
 
+    # -- sealing (domain/sealing.py) ----------------------------------------------------
+    # A consumer is a person: their name is sealed under their key, as a contact's data
+    # is (the same name at the same debtor is the same subject). A company's is not.
+
+    def plain(self) -> dict[str, str]:
+        """What is sealed of a consumer: their name."""
+        return {"name": self.name}
+
+    def sealed_for(self, subject: str) -> Debtor:
+        """This debtor, its name sealed under `subject`'s key when it is a consumer."""
+        if not self.is_consumer or self.subject:
+            return self
+        sealed = copy.copy(self)
+        salt = new_salt()
+        sealed.__dict__.update(subject=subject, salt=salt,
+                               commitment=commitment_of(salt, {"name": self.name}))
+        return sealed
+
+    @property
+    def subject(self) -> str:
+        """The subject whose key seals the name ("" for a name in clear)."""
+        return self.__dict__.get("subject", "")
+
+    @property
+    def is_erased(self) -> bool:
+        """True for a consumer whose key was destroyed: their name reads « donnée effacée »."""
+        return bool(self.subject) and not self.__dict__.get("salt")
+
+    def __canonical__(self) -> dict[str, object]:
+        """What a fact's digest covers: every field, the name as its commitment once
+        sealed."""
+        name: object = self.name
+        if self.subject:
+            name = {"$sealed": {"subject": self.subject,
+                                "commitment": self.__dict__["commitment"]}}
+        return {"$Debtor": {"account": self.account, "name": name, "siren": self.siren,
+                            "is_consumer": self.is_consumer}}
+
 
 @dataclass(frozen=True)
 class Instalment:

@@ -94,7 +94,9 @@ class Search:
         changes: list[Change] = []
         if fact.kind == "InvoiceRegistered":
             changes += _rows("file", debtor.account, case.number, "number", case.number)
-            changes += _rows("debtor", debtor.account, debtor.account, "name", debtor.name)
+            if not debtor.is_erased:
+                changes += _rows("debtor", debtor.account, debtor.account, "name",
+                                 debtor.name)
             changes += _rows("debtor", debtor.account, debtor.account, "account",
                              debtor.account)
             if debtor.siren:

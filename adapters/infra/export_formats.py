@@ -42,7 +42,7 @@ from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
 from domain.sealing import ERASED, commitment_of
 from domain.service import CaseFiles
-from domain.values import Contact, paris_day
+from domain.values import Contact, Debtor, paris_day
 from projections.french import day, instant, money, status, word
 from projections.history import describe, label
 
@@ -173,7 +173,7 @@ def opened_people(data: dict[str, Any]) -> dict[str, Any]:
     « donnée effacée » once erased."""
     opened: dict[str, Any] = {}
     for value in data.values():
-        for contact in ([value] if isinstance(value, Contact) else
+        for contact in ([value] if isinstance(value, Contact | Debtor) else
                         [v for v in value.values() if isinstance(v, Contact)]
                         if isinstance(value, dict) else []):
             if contact.subject:

@@ -23,6 +23,9 @@ SHORTEST = 3
 """A value shorter than this is not replaced inside texts (it would hit other words)."""
 
 REPLACED = (("history", "debtor_account", "summary"),
+            ("case_view", "debtor_account", "debtor_name"),
+            ("debtors", "account", "name"),
+            ("dispatches", "account", "debtor_name"),
             ("case_view", "debtor_account", "promise_by"),
     ("case_view", "debtor_account", "last_contact_name"),
             ("debtor_touches", "account", "contact_name"))
@@ -52,20 +55,24 @@ def erase_person(runtime: Runtime, actor: str, account: str, who: str,
     people = [p for p in runtime.reads.debtor_people(account)
               if person_key(p.name.value) == key
               or key in {person_key(m.value) for m in (*p.emails, *p.phones)}]
-    if not people:
+    consumer = [r["name"] for r in runtime.views.rows(
+        "SELECT name FROM {debtors} WHERE account = :account AND is_consumer = :yes",
+        {"account": account, "yes": True}, {}) if person_key(r["name"]) == key]
+    if not people and not consumer:
         raise NobodyThere(f"nobody known as {who!r} at debtor {account}")
-    values = {who.strip()}
+    values = {who.strip(), *consumer}
     for person in people:
         values |= {person.name.value, *(m.value for m in (*person.emails, *person.phones))}
     subject = runtime.files.erase_debtor_person(actor, account, who=who, reason=reason)
     runtime.refresh_views()
     rows = _scrub(runtime, account, {person_key(p.name.value) for p in people},
-                  {v for v in values if len(v.strip()) >= SHORTEST}, actor)
+                  {v for v in values if len(v.strip()) >= SHORTEST}, actor,
+                  consumer_erased=bool(consumer))
     return Erasure(account=account, subject=subject, values=len(values), rows=rows)
 
 
 def _scrub(runtime: Runtime, account: str, keys: set[str], values: set[str],
-           actor: str) -> int:
+           actor: str, *, consumer_erased: bool) -> int:
     views, rows = runtime.views, 0
     for key in keys:
         params = {"account": account, "person": key}
@@ -75,6 +82,10 @@ def _scrub(runtime: Runtime, account: str, keys: set[str], values: set[str],
                               "AND person = :person", params)
         rows += views.execute("DELETE FROM {search_keys} WHERE kind = 'contact' "
                               "AND account = :account AND ref = :person", params)
+    if consumer_erased:  # the consumer's own name: no longer found by it
+        rows += views.execute("DELETE FROM {search_keys} WHERE kind = 'debtor' "
+                              "AND account = :account AND field = 'name'",
+                              {"account": account})
     if keys:
         views.execute(
             "INSERT INTO {debtor_contacts} (account, person, field, value, recorded_by, "

@@ -61,7 +61,7 @@ def due_for_erasure(runtime: Runtime, today: date) -> list[DueForErasure]:
         days = settings.retention_days_consumer if consumer else \
             settings.retention_days_business
         due_on = end + timedelta(days=days)
-        people = _people(runtime, account)
+        people = _people(runtime, account, name if consumer else "")
         if due_on <= today and people:
             due.append(DueForErasure(account, name, consumer, end, due_on, people))
     return sorted(due, key=lambda d: (d.due_on, d.account))
@@ -80,9 +80,12 @@ def _ended_on(runtime: Runtime, row: dict, today: date) -> date | None:
     return deadline if deadline <= today else None
 
 
-def _people(runtime: Runtime, account: str) -> tuple[str, ...]:
+def _people(runtime: Runtime, account: str, consumer: str) -> tuple[str, ...]:
+    """The names of a debtor's people not erased yet (a consumer first: themself)."""
     rows = runtime.views.rows(
         "SELECT value FROM {debtor_contacts} WHERE account = :account AND field = 'name' "
         "AND person <> :erased ORDER BY value", {"account": account,
                                                  "erased": person_key(ERASED)}, {})
-    return tuple(r["value"] for r in rows)
+    names = {person_key(n): n for n in [consumer, *(r["value"] for r in rows)]
+             if n and n != ERASED}
+    return tuple(names.values())

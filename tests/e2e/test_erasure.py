@@ -149,11 +149,17 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     files.register_invoice("alice", **register_kwargs("RET-2"))  # Jean, ACME, still due
     assert runtime.wait_for_views(files.recorder.max_notification_id())
 
+    stored = b"".join(bytes(e.state) for e in files.recorder.select_events(
+        files.file("RET-1").id))
+    assert marie.name.encode() not in stored  # her name as debtor is sealed too
+    assert b"411DUPUIS" in stored  # the account stays in clear
+
     assert agent.get("/reglages/effacements").status_code == 403
     supervisor = log_in(server, "sophie", "supervisor")
     page = supervisor.get("/reglages/effacements")
     assert page.status_code == 200
     assert "Marie Dupuis (411DUPUIS, particulier)" in page.text
+    assert "<td>Marie Dupuis</td>" in page.text  # herself: her name, sealed as a consumer's
     assert "01/03/2023" in page.text  # the day its last file ended
     assert JEAN.name not in page.text
     csrf = hidden(page.text)
@@ -166,7 +172,8 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     assert runtime.wait_for_views(files.recorder.max_notification_id())
     file_page = supervisor.get("/dossiers/RET-1")
     assert ERASED in file_page.text
-    assert marie.phone not in file_page.text
+    for trace in (marie.name, marie.phone):  # her contact data and her name as debtor
+        assert trace not in file_page.text
 
     unknown = supervisor.post("/reglages/effacements", data={
         "csrf": csrf, "account": ACME.account, "who": "Paul Inconnu", "reason": "demande"})

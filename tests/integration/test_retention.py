@@ -11,7 +11,7 @@ from domain.values import Contact, Debtor, HandoverTarget, PaymentMeans
 from tests.builders import ACME, GLOBEX, eur, register_kwargs
 from tests.e2e.cli_runner import relance
 
-MARIE = Contact(name="Marie Dupuis", phone="06 11 22 33 44")
+MARIE = Contact(name="Marie Dupuis", phone="06 11 22 33 44")  # herself, at her own file
 CONSUMER = Debtor(account="411DUPUIS", name="Marie Dupuis", is_consumer=True)
 HANDED = Debtor(account="411HAND", name="Remis SAS")
 ENDED_ON = date(2026, 11, 2)
