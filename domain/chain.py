@@ -44,7 +44,8 @@ def canonical(value: Any) -> Any:
     if isinstance(value, Enum):
         return canonical(value.value)
     if isinstance(value, str):
-        return str(value)
+        own = getattr(value, "__canonical__", None)  # sealed free text (domain/sealing.py)
+        return canonical(own()) if own is not None else str(value)
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, datetime):

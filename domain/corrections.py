@@ -30,9 +30,10 @@ def check_changes(target: Entry, changes: dict[str, Any], stamp: Stamp, currency
                 f"{target.kind} has no correctable field {name!r}", field=name
             )
         current = target.data[name]
-        if current is not None and not isinstance(value, type(current)):
+        kind = str if isinstance(current, str) else type(current)  # sealed text is text
+        if current is not None and not isinstance(value, kind):
             raise UncorrectableField(
-                f"{name} must be a {type(current).__name__}, got {type(value).__name__}",
+                f"{name} must be a {kind.__name__}, got {type(value).__name__}",
                 field=name,
             )
         if isinstance(value, Decimal):

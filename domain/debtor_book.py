@@ -84,7 +84,13 @@ class DebtorBook(TeamSettings):
         the debtor's record, then destroys their key, and this process forgets every
         file it holds in memory. Returns their subject. Erasing again destroys the key
         again if it is still there (a first attempt that stopped half-way)."""
-        subject = subject_of(account, who)
+        return self.erase_debtor_subject(actor, account, subject_of(account, who),
+                                         reason=reason, occurred_at=occurred_at)
+
+    def erase_debtor_subject(self, actor: str, account: str, subject: str, *, reason: str,
+                             occurred_at: datetime | None = None) -> str:
+        """Erases what is sealed under `subject` at the debtor (a person, or the debtor's
+        own free text: `debtor_subject`), as `erase_debtor_person` says."""
 
         def decide(stamp: Stamp) -> list[DebtorRecord]:
             record = self.debtor_to_decide_on(account, stamp)

@@ -40,7 +40,7 @@ from domain.invoice import Invoice, invoice_id
 from domain.kinds import CHASING
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.sealing import Sealer
-from domain.transcodings import value_transcodings
+from domain.transcodings import SealingTranscoder, value_transcodings
 from domain.values import Stamp, end_of_day, paris_day
 
 log = logging.getLogger("relance.commands")
@@ -103,6 +103,12 @@ class FileEngine(Application[UUID]):
         self._decided_lock = threading.Lock()
         self._contended: dict[UUID, float] = {}
         self._reads = threading.local()
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        """eventsourcing's JSON transcoder, handing sealed free text to its transcoding."""
+        transcoder = SealingTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -38,7 +38,7 @@ from domain.errors import (
     UnknownFact,
 )
 from domain.kinds import SPOKE
-from domain.sealing import subject_of
+from domain.sealing import FREE_TEXT, debtor_subject, sealed_text, subject_of
 from domain.values import (
     CallOutcome,
     Channel,
@@ -813,7 +813,8 @@ class Invoice(Aggregate):
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
             prev_hash=self._head,
-            **{name: sealed(value, self.case.debtor.account) for name, value in data.items()},
+            **{name: sealed(value, self.case.debtor.account, name)
+               for name, value in data.items()},
         )
 
     def _money(self, money: Money) -> Money:
@@ -844,13 +845,17 @@ class Invoice(Aggregate):
         return entry
 
 
-def sealed(value: Any, account: str) -> Any:
-    """A value put in a fact, with the people it names sealed under their keys
-    (domain/sealing.py): a contact, or the contacts among a correction's values."""
+def sealed(value: Any, account: str, name: str = "") -> Any:
+    """A value put in a fact (as its field `name`), with the people it names sealed under
+    their keys (domain/sealing.py): a contact, a consumer's name, what people wrote in
+    their own words (under the debtor's subject), or those among a correction's values."""
+    if name in FREE_TEXT and type(value) is str and value:
+        return sealed_text(value, debtor_subject(account))
     if isinstance(value, Contact):
         return value.sealed_for(subject_of(account, value.name or value.email or value.phone))
     if isinstance(value, Debtor):
         return value.sealed_for(subject_of(account, value.name))
-    if isinstance(value, dict) and any(isinstance(v, Contact) for v in value.values()):
-        return {name: sealed(v, account) for name, v in value.items()}
+    if isinstance(value, dict) and any(isinstance(v, Contact) or k in FREE_TEXT
+                                       for k, v in value.items()):
+        return {k: sealed(v, account, k) for k, v in value.items()}
     return value

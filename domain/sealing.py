@@ -44,6 +44,47 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
+FREE_TEXT = frozenset({"summary", "details", "note", "text"})
+"""The fields of facts that hold what people wrote in their own words (a call's summary, a
+note, a reply's text): sealed under the debtor's own subject (`debtor_subject`)."""
+
+
+class SealedText(str):
+    """Free text sealed under a subject's key: a `str` everywhere it is read, with the
+    salt and the commitment its fact's digest covers (« donnée effacée » once erased)."""
+
+    @property
+    def subject(self) -> str:
+        return self.__dict__.get("subject", "")
+
+    @property
+    def is_erased(self) -> bool:
+        return not self.__dict__.get("salt")
+
+    def __canonical__(self) -> dict[str, object]:
+        return {"$sealed": {"subject": self.subject, "commitment": self.__dict__["commitment"]}}
+
+    def plain(self) -> dict[str, str]:
+        return {"text": str(self)}
+
+
+def sealed_text(text: str, subject: str, salt: str = "", commitment: str = "") -> SealedText:
+    """`text` sealed under `subject`'s key (salt and commitment made anew unless given, as
+    when it is read back)."""
+    sealed = SealedText(text)
+    if not salt and not commitment:
+        salt = new_salt()
+        commitment = commitment_of(salt, {"text": text})
+    sealed.__dict__.update(subject=subject, salt=salt, commitment=commitment)
+    return sealed
+
+
+def debtor_subject(account: str) -> str:
+    """The subject of what is written about a debtor in free text: erased with the debtor
+    (at the end of retention), not with one of its people."""
+    return "d-" + uuid5(SUBJECT_NAMESPACE, f"debtor\n{account.strip()}").hex
+
+
 class SealBroken(ValueError):
     """Sealed data whose key is known but that does not open, or does not match its
     commitment: it was altered after it was written."""

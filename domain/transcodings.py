@@ -6,9 +6,9 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.sealing import ERASED, Sealer
+from domain.sealing import ERASED, SealedText, Sealer, sealed_text
 from domain.values import Contact, Debtor, Instalment
 
 
@@ -116,11 +116,65 @@ class DebtorAsDict(ValueAsDict):
         return obj  # type: ignore[no-any-return]
 
 
+class TextAsSealed(Transcoding):
+    """Free text sealed under a subject's key (`SealingTranscoder` hands it here: JSON
+    would write any `str` as it is)."""
+
+    type = SealedText
+    name = "sealed_text"
+
+    def __init__(self, sealer: Sealer) -> None:
+        self.sealer = sealer
+
+    def encode(self, obj: SealedText) -> dict[str, Any]:
+        commitment = obj.__dict__["commitment"]
+        sealed = self.sealer.seal(obj.subject, commitment,
+                                  {"text": str(obj), "salt": obj.__dict__["salt"]})
+        return {"subject": obj.subject, "commitment": commitment, "sealed": sealed}
+
+    def decode(self, data: dict[str, Any]) -> SealedText:
+        plain = self.sealer.open(data["subject"], data["commitment"], data["sealed"])
+        if plain is None:
+            return sealed_text(ERASED, data["subject"], salt="", commitment=data["commitment"])
+        return sealed_text(plain["text"], data["subject"], salt=plain["salt"],
+                           commitment=data["commitment"])
+
+
+class SealingTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, which first hands sealed free text (a `str`, that
+    JSON would write as it is) to `TextAsSealed`: in a fact's own fields, and one level
+    down (a correction's values)."""
+
+    def encode(self, obj: Any) -> bytes:
+        if isinstance(obj, dict):
+            obj = _texts_tagged(obj, self.types[SealedText], depth=2)
+        return super().encode(obj)
+
+
+def _texts_tagged(state: dict[str, Any], sealing: Transcoding, depth: int) -> dict[str, Any]:
+    changed: dict[str, Any] | None = None
+    for name, value in state.items():
+        kind = type(value)
+        if kind is SealedText:
+            tagged: Any = {"_type_": sealing.name, "_data_": sealing.encode(value)}
+        elif kind is dict and depth > 1:
+            tagged = _texts_tagged(value, sealing, depth - 1)
+            if tagged is value:
+                continue
+        else:
+            continue
+        if changed is None:
+            changed = dict(state)
+        changed[name] = tagged
+    return state if changed is None else changed
+
+
 def value_transcodings(sealer: Sealer) -> list[Transcoding]:
     """Every transcoding the case file needs beyond eventsourcing's own."""
     return [
         DateAsISO(),
         ContactAsDict(sealer),
         DebtorAsDict(sealer),
+        TextAsSealed(sealer),
         ValueAsDict(Instalment, "instalment"),
     ]

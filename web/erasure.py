@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from adapters.bootstrap import Runtime
 from adapters.infra.accounts import CAN_MANAGE_TEAM, Session
-from adapters.usecases.erasure import NobodyThere, erase_person
+from adapters.usecases.erasure import NobodyThere, erase_debtor_texts, erase_person
 from adapters.usecases.retention import due_for_erasure
 from domain.errors import DomainError
 from projections.french import count
@@ -76,6 +76,8 @@ def erase(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)],
     try:
         for who in people:
             erase_person(runtime, actor, account, who, reason)
+        if not form.who.strip():  # the end of retention: what was written of them too
+            erase_debtor_texts(runtime, actor, account, reason)
     except NobodyThere:
         return _page(request, runtime, form,
                      f"Personne n'est connu sous « {form.who.strip()} » chez le débiteur "

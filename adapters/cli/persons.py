@@ -13,7 +13,7 @@ import typer
 
 from adapters.cli.common import default_actor, err, parsed, progress_bar, running
 from adapters.parsing import parse_date
-from adapters.usecases.erasure import NobodyThere, erase_person
+from adapters.usecases.erasure import NobodyThere, erase_debtor_texts, erase_person
 from adapters.usecases.person_access import NobodyAsked, Who, person_data, person_pdf
 from adapters.usecases.retention import due_for_erasure
 from projections.french import count
@@ -57,10 +57,13 @@ def erase(
     account: Annotated[str, typer.Option("--debiteur", help="Le compte du débiteur.")],
     who: Annotated[str, typer.Option(
         "--nom", help="Son nom (ou, pour un contact noté sans nom, son e-mail ou son "
-                      "téléphone), tel qu'écrit au dossier.")],
+                      "téléphone), tel qu'écrit au dossier.")] = "",
+    texts: Annotated[bool, typer.Option(
+        "--textes", help="Efface aussi ce que l'équipe a écrit sur le débiteur (résumés "
+                         "d'appels, notes, textes des réponses).")] = False,
     reason: Annotated[str, typer.Option(
         "--motif", help="Pourquoi : demande de la personne, fin de la durée de "
-                        "conservation…")],
+                        "conservation…")] = "",
     yes: Annotated[bool, typer.Option("--oui", help="Efface sans demander confirmation.")]
     = False,
 ) -> None:
@@ -68,17 +71,25 @@ def erase(
     affiche « donnée effacée » et la chaîne reste vérifiable. Irréversible."""
     if not reason.strip():
         raise typer.BadParameter("dites pourquoi la personne est effacée", param_hint="--motif")
+    if not who.strip() and not texts:
+        raise typer.BadParameter("donnez --nom, --textes ou les deux", param_hint="--nom")
+    what = " et ".join(([f"« {who} »"] if who.strip() else [])
+                       + (["les textes écrits sur lui"] if texts else []))
     if not yes:
-        typer.confirm(f"Effacer « {who} » chez le débiteur {account} ? C'est irréversible.",
+        typer.confirm(f"Effacer {what} chez le débiteur {account} ? C'est irréversible.",
                       abort=True)
     with running() as runtime:
-        try:
-            done = erase_person(runtime, default_actor(), account, who, reason)
-        except NobodyThere as error:
-            raise typer.BadParameter(f"personne n'est connu sous « {who} » chez le débiteur "
-                                     f"{account}", param_hint="--nom") from error
-    err.print(f"« {who} » est effacé chez le débiteur {account} : sa clé est détruite "
-              f"({done.subject}), {count(done.rows, 'ligne')} des vues mises à jour.")
+        rows = 0
+        if who.strip():
+            try:
+                rows += erase_person(runtime, default_actor(), account, who, reason).rows
+            except NobodyThere as error:
+                raise typer.BadParameter(f"personne n'est connu sous « {who} » chez le "
+                                         f"débiteur {account}", param_hint="--nom") from error
+        if texts:
+            rows += erase_debtor_texts(runtime, default_actor(), account, reason).rows
+    err.print(f"Effacé chez le débiteur {account} : {what} (clé détruite), "
+              f"{count(rows, 'ligne')} des vues mises à jour.")
 
 
 @persons_app.command("echeances")

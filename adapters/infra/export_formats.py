@@ -40,7 +40,7 @@ from domain.chain import GENESIS, ChainCheck, canonical, digest_of, fact_content
 from domain.facts import BASE_FIELDS, Fact
 from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
-from domain.sealing import ERASED, commitment_of
+from domain.sealing import ERASED, SealedText, commitment_of
 from domain.service import CaseFiles
 from domain.values import Contact, Debtor, paris_day
 from projections.french import day, instant, money, status, word
@@ -168,18 +168,16 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
 
 
 def opened_people(data: dict[str, Any]) -> dict[str, Any]:
-    """The people a fact names sealed (domain/sealing.py), by their commitment: their data
-    and salt while their key exists, so that the export proves them against the content;
-    « donnée effacée » once erased."""
+    """What a fact holds sealed (domain/sealing.py: the people it names, the text people
+    wrote), by commitment: the data and its salt while the key exists, so that the export
+    proves them against the content; « donnée effacée » once erased."""
     opened: dict[str, Any] = {}
     for value in data.values():
-        for contact in ([value] if isinstance(value, Contact | Debtor) else
-                        [v for v in value.values() if isinstance(v, Contact)]
-                        if isinstance(value, dict) else []):
-            if contact.subject:
-                commitment = contact.__dict__["commitment"]
-                opened[commitment] = ERASED if contact.is_erased else {
-                    **contact.plain(), "salt": contact.__dict__["salt"]}
+        for one in ([*value.values(), value] if isinstance(value, dict) else [value]):
+            if isinstance(one, Contact | Debtor | SealedText) and one.subject:
+                commitment = one.__dict__["commitment"]
+                opened[commitment] = ERASED if one.is_erased else {
+                    **one.plain(), "salt": one.__dict__["salt"]}
     return opened
 
 

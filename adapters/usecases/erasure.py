@@ -6,9 +6,10 @@
 2. The erasure is recorded on the debtor's record (who, when, why, which subject; never
    what), and their key is destroyed (domain/sealing.py, adapters/infra/keys.py): every
    fact that named them now reads « donnée effacée », and still verifies.
-3. Once the read models have applied every fact up to the erasure, the values noted are
-   replaced by « donnée effacée » in the rows of that debtor that showed them (history,
-   case view, contacts, search). A rebuild gives the same from the facts, the key gone.
+3. Once the read models have applied every fact up to the erasure, the history of the
+   debtor's files is written again from its facts as they now read, and the values noted
+   are replaced by « donnée effacée » in the other rows of that debtor that showed them
+   (case view, contacts, contacts made, search). A rebuild gives the same from the facts.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from dataclasses import dataclass
 
 from adapters.bootstrap import Runtime
 from domain.debtors import person_key
-from domain.sealing import ERASED
+from domain.sealing import ERASED, debtor_subject
+from projections.history import history_row
 
 SHORTEST = 3
 """A value shorter than this is not replaced inside texts (it would hit other words)."""
 
-REPLACED = (("history", "debtor_account", "summary"),
-            ("case_view", "debtor_account", "debtor_name"),
+REPLACED = (("case_view", "debtor_account", "debtor_name"),
             ("debtors", "account", "name"),
             ("dispatches", "account", "debtor_name"),
             ("case_view", "debtor_account", "promise_by"),
@@ -65,10 +66,39 @@ def erase_person(runtime: Runtime, actor: str, account: str, who: str,
         values |= {person.name.value, *(m.value for m in (*person.emails, *person.phones))}
     subject = runtime.files.erase_debtor_person(actor, account, who=who, reason=reason)
     runtime.refresh_views()
-    rows = _scrub(runtime, account, {person_key(p.name.value) for p in people},
+    rows = _rewrite_history(runtime, account)
+    rows += _scrub(runtime, account, {person_key(p.name.value) for p in people},
                   {v for v in values if len(v.strip()) >= SHORTEST}, actor,
                   consumer_erased=bool(consumer))
     return Erasure(account=account, subject=subject, values=len(values), rows=rows)
+
+
+def erase_debtor_texts(runtime: Runtime, actor: str, account: str, reason: str) -> Erasure:
+    """Erases what the team wrote in its own words on the debtor's files (calls'
+    summaries, notes, replies' texts: sealed under the debtor's own subject), as the end
+    of retention does once its people are erased."""
+    runtime.refresh_views()
+    subject = runtime.files.erase_debtor_subject(actor, account, debtor_subject(account),
+                                                 reason=reason)
+    runtime.refresh_views()
+    return Erasure(account=account, subject=subject, values=0,
+                   rows=_rewrite_history(runtime, account))
+
+
+def _rewrite_history(runtime: Runtime, account: str) -> int:
+    """Each fact's summary in the history of the debtor's files, written again from the
+    facts as they read now (without the key destroyed), as a rebuild would write it."""
+    rows = 0
+    for found in runtime.views.rows("SELECT number FROM {case_view} WHERE debtor_account = "
+                                    ":account", {"account": account}, {}):
+        invoice = runtime.files.file(found["number"])
+        for entry in invoice.entries:
+            rows += runtime.views.execute(
+                "UPDATE {history} SET summary = :summary WHERE invoice_id = :file "
+                "AND version = :version AND summary <> :summary",
+                {"summary": history_row(entry).summary, "file": invoice.id.hex,
+                 "version": entry.version})
+    return rows
 
 
 def _scrub(runtime: Runtime, account: str, keys: set[str], values: set[str],

@@ -65,7 +65,7 @@ def test_an_erased_person_reads_donnee_effacee_everywhere_and_the_record_still_v
         assert made.returncode == 0, made.stderr
     earlier = json.loads(exports[0].read_text(encoding="utf-8"))
     shown = [f for f in earlier["files"][0]["facts"] if f.get("people")]
-    assert len(shown) == 21  # the registration and the twenty calls prove who was reached
+    assert len(shown) == 40  # who was reached on each call, what each call and note says
     assert JEAN.name in json.dumps(shown, ensure_ascii=False)
 
     subject = subject_of(ACME.account, JEAN.name)
@@ -80,7 +80,7 @@ def test_an_erased_person_reads_donnee_effacee_everywhere_and_the_record_still_v
                      "--nom", "jean  DUPONT", "--motif", "demande de l'intéressé du 2/12",
                      "--oui")
     assert erased.returncode == 0, erased.stderr
-    assert "sa clé est détruite" in erased.stderr
+    assert "Effacé chez le débiteur 411ACME : « jean  DUPONT » (clé détruite)" in erased.stderr
 
     # The key is gone: from the table, and from the bytes of the SQLite file and its log;
     # the server forgot it too once its read models took in the erasure.
@@ -144,6 +144,7 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     files.register_invoice("alice", **register_kwargs(
         "RET-1", debtor=consumer, billing_recipient=marie, amount=eur("80.00"),
         issued_on=date(2023, 1, 2), due_on=date(2023, 2, 1)))
+    files.add_note("alice", "RET-1", text="Mme Dupuis paiera à réception de son salaire.")
     files.receive_payment("alice", "RET-1", amount=eur("80.00"), received_on=date(2023, 3, 1),
                           means=PaymentMeans.CARD)
     files.register_invoice("alice", **register_kwargs("RET-2"))  # Jean, ACME, still due
@@ -152,6 +153,8 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     stored = b"".join(bytes(e.state) for e in files.recorder.select_events(
         files.file("RET-1").id))
     assert marie.name.encode() not in stored  # her name as debtor is sealed too
+    assert b"salaire" not in stored  # and what the team wrote of her
+    assert "paiera à réception de son salaire" in supervisor_view(server, "RET-1")
     assert b"411DUPUIS" in stored  # the account stays in clear
 
     assert agent.get("/reglages/effacements").status_code == 403
@@ -172,7 +175,7 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     assert runtime.wait_for_views(files.recorder.max_notification_id())
     file_page = supervisor.get("/dossiers/RET-1")
     assert ERASED in file_page.text
-    for trace in (marie.name, marie.phone):  # her contact data and her name as debtor
+    for trace in (marie.name, marie.phone, "salaire"):  # her data, her name, the note
         assert trace not in file_page.text
 
     unknown = supervisor.post("/reglages/effacements", data={
@@ -190,3 +193,8 @@ def test_a_supervisor_confirms_the_erasures_due_and_erases_on_request(server, ag
     assert on_request.status_code == 303
     assert runtime.wait_for_views(files.recorder.max_notification_id())
     assert JEAN.name not in supervisor.get("/dossiers/RET-2").text
+
+
+def supervisor_view(server, number: str) -> str:
+    """A file's page as a supervisor reads it."""
+    return log_in(server, "lecteur", "supervisor").get(f"/dossiers/{number}").text
