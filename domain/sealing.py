@@ -44,9 +44,10 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-FREE_TEXT = frozenset({"summary", "details", "note", "text"})
+FREE_TEXT = frozenset({"summary", "details", "note", "text", "recipient"})
 """The fields of facts that hold what people wrote in their own words (a call's summary, a
-note, a reply's text): sealed under the debtor's own subject (`debtor_subject`)."""
+note, a reply's text), and whom a message went to (an address, a name): sealed under the
+debtor's own subject (`debtor_subject`)."""
 
 
 class SealedText(str):

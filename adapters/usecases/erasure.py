@@ -24,12 +24,14 @@ from projections.history import history_row
 SHORTEST = 3
 """A value shorter than this is not replaced inside texts (it would hit other words)."""
 
-REPLACED = (("case_view", "debtor_account", "debtor_name"),
+REPLACED = (("history", "debtor_account", "summary"),
+            ("case_view", "debtor_account", "debtor_name"),
             ("debtors", "account", "name"),
             ("dispatches", "account", "debtor_name"),
             ("case_view", "debtor_account", "promise_by"),
-    ("case_view", "debtor_account", "last_contact_name"),
-            ("debtor_touches", "account", "contact_name"))
+            ("case_view", "debtor_account", "last_contact_name"),
+            ("debtor_touches", "account", "contact_name"),
+            ("sent_mail", "account", "recipient"))
 """(table, debtor column, text column) of the rows whose texts may quote a person."""
 
 
