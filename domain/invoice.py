@@ -849,6 +849,8 @@ def sealed(value: Any, account: str, name: str = "") -> Any:
     """A value put in a fact (as its field `name`), with the people it names sealed under
     their keys (domain/sealing.py): a contact, a consumer's name, what people wrote in
     their own words (under the debtor's subject), or those among a correction's values."""
+    if name == "recipient" and type(value) is str and value:  # an address or a name: theirs
+        return sealed_text(value, subject_of(account, value))
     if name in FREE_TEXT and type(value) is str and value:
         return sealed_text(value, debtor_subject(account))
     if isinstance(value, Contact):

@@ -44,10 +44,11 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-FREE_TEXT = frozenset({"summary", "details", "note", "text", "recipient"})
+FREE_TEXT = frozenset({"summary", "details", "note", "text"})
 """The fields of facts that hold what people wrote in their own words (a call's summary, a
-note, a reply's text), and whom a message went to (an address, a name): sealed under the
-debtor's own subject (`debtor_subject`)."""
+note, a reply's text): sealed under the debtor's own subject (`debtor_subject`). Whom a
+message went to (`recipient`: an address, a name) is sealed under that address's or
+name's own subject, which erasing the person it belongs to destroys too."""
 
 
 class SealedText(str):

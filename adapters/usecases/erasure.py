@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from adapters.bootstrap import Runtime
 from domain.debtors import person_key
-from domain.sealing import ERASED, debtor_subject
+from domain.sealing import ERASED, debtor_subject, subject_of
 from projections.history import history_row
 
 SHORTEST = 3
@@ -67,6 +67,10 @@ def erase_person(runtime: Runtime, actor: str, account: str, who: str,
     for person in people:
         values |= {person.name.value, *(m.value for m in (*person.emails, *person.phones))}
     subject = runtime.files.erase_debtor_person(actor, account, who=who, reason=reason)
+    for means in sorted({m.value for p in people for m in (*p.emails, *p.phones)}):
+        # what was sealed under one of their addresses or numbers (whom a message went to)
+        runtime.files.erase_debtor_subject(actor, account, subject_of(account, means),
+                                           reason=reason)
     runtime.refresh_views()
     rows = _rewrite_history(runtime, account)
     rows += _scrub(runtime, account, {person_key(p.name.value) for p in people},

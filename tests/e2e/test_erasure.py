@@ -11,7 +11,7 @@ from pathlib import Path
 
 from adapters.infra.keys import PostgresKeys
 from domain.sealing import ERASED, subject_of
-from domain.values import CallOutcome, Contact, Debtor, PaymentMeans
+from domain.values import CallOutcome, Channel, Contact, Debtor, PaymentMeans
 from tests.builders import ACME, JEAN, eur, register_kwargs
 from tests.e2e.cli_runner import relance
 from tests.e2e.conftest import hidden, log_in
@@ -30,7 +30,9 @@ def _seed(runtime) -> None:
     for i in range(20):
         files.log_call("alice", NUMBER, contact=JEAN, outcome=CallOutcome.REACHED,
                        summary=f"Appel {i + 1} : il confirme que le paiement part.")
-    for i in range(19):
+    files.send_reminder("alice", NUMBER, channel=Channel.EMAIL, level=1,
+                        recipient=JEAN.email)
+    for i in range(18):
         files.add_note("alice", NUMBER, text=f"Note {i + 1} sur le dossier.")
     assert runtime.wait_for_views(files.recorder.max_notification_id())
 
