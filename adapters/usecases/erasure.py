@@ -66,11 +66,14 @@ def erase_person(runtime: Runtime, actor: str, account: str, who: str,
     values = {who.strip(), *consumer}
     for person in people:
         values |= {person.name.value, *(m.value for m in (*person.emails, *person.phones))}
-    subject = runtime.files.erase_debtor_person(actor, account, who=who, reason=reason)
-    for means in sorted({m.value for p in people for m in (*p.emails, *p.phones)}):
-        # what was sealed under one of their addresses or numbers (whom a message went to)
-        runtime.files.erase_debtor_subject(actor, account, subject_of(account, means),
-                                           reason=reason)
+    # Their name's subject (found by an address or a number, the person it belongs to),
+    # then those of their addresses and numbers (whom a message went to).
+    named = [p.name.value for p in people] or [who]
+    means = sorted({m.value for p in people for m in (*p.emails, *p.phones)})
+    subjects = list(dict.fromkeys(subject_of(account, v) for v in [*named, who, *means]))
+    for one in subjects:
+        runtime.files.erase_debtor_subject(actor, account, one, reason=reason)
+    subject = subjects[0]
     runtime.refresh_views()
     rows = _rewrite_history(runtime, account)
     rows += _scrub(runtime, account, {person_key(p.name.value) for p in people},

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from adapters.usecases.erasure import erase_person
 from adapters.usecases.retention import due_for_erasure
+from domain.sealing import ERASED
 from domain.values import Contact, Debtor, HandoverTarget, PaymentMeans
 from tests.builders import ACME, GLOBEX, eur, register_kwargs
 from tests.e2e.cli_runner import relance
@@ -60,3 +61,12 @@ def test_the_list_names_exactly_the_debtors_due_and_forgets_the_erased(views, st
         f"{ACME.account}\tACME SARL\tprofessionnel\tterminé le 02/11/2026\t"
         f"à effacer depuis le {ENDED_ON + business:%d/%m/%Y}\tJean Dupont"]
     assert "1 débiteur dont les personnes sont à effacer." in listed.stderr
+
+
+def test_a_person_erased_by_their_e_mail_loses_their_name_too(views):
+    files = views.files
+    files.register_invoice("alice", **register_kwargs("RET-E"))  # Jean Dupont, billing
+    assert views.wait_for_views(files.recorder.max_notification_id())
+    erase_person(views, "sophie", ACME.account, "JEAN.DUPONT@acme.example", "demande")
+    recipient = files.file("RET-E").case.billing_recipient
+    assert (recipient.name, recipient.phone, recipient.email) == (ERASED, "", "")
