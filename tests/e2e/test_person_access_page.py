@@ -25,7 +25,9 @@ def test_a_supervisor_downloads_a_persons_data_and_an_agent_cannot(server, agent
     assert "attachment" in answer.headers["content-disposition"]
     assert [d["name"] for d in answer.json()["debtors"]] == ["ACME SARL", "Globex SA"]
     assert answer.json()["made_by"] == "sophie"
-    pdf = log_in(server, "audit", "auditor").get("/reglages/acces-personne", params={
+    auditor = log_in(server, "audit", "auditor")
+    assert 'href="/reglages/acces-personne"' in auditor.get("/portefeuille").text
+    pdf = auditor.get("/reglages/acces-personne", params={
         "nom": "jean dupont", "format": "pdf"})
     assert (pdf.status_code, pdf.content[:4]) == (200, b"%PDF")
     nobody = supervisor.get("/reglages/acces-personne", params={"format": "json"})
