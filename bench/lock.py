@@ -10,8 +10,12 @@ that allows here, flat out from `--clients` threads on their own connections:
 - raw: a one-row insert transaction into a plain table, no lock (the baseline);
 - locked: the same transaction after `LOCK TABLE ... IN EXCLUSIVE MODE`, as
   eventsourcing does (the ceiling of serialized writers, on this machine and disk);
-- relance: one fact saved through relance's recorder (lock, NOTIFY, insert, commit),
-  the write of one command without its decision and its HTTP.
+- relance, alone: one fact saved through relance's recorder in its own transaction
+  (lock, NOTIFY, insert, commit), the write of one command without its decision and
+  its HTTP, as before group commit;
+- relance, grouped: the same through the recorder's group commit, the threads sharing
+  one recorder as a web process's do: the facts saved while a transaction holds the
+  lock are written together in the next one.
 
 Beside each, the CPU seconds of this process and of PostgreSQL per write. No target:
 the figures size a deployment (README « Plusieurs machines »).
@@ -53,14 +57,15 @@ def _plain(conninfo: str, schema: str, clients: int, writes: int,
             conn.close()
 
 
-def _recorded(runtime, clients: int, writes: int) -> tuple[Round, CpuMeter]:  # type: ignore[no-untyped-def]
+def _recorded(runtime, clients: int, writes: int, grouped: bool  # type: ignore[no-untyped-def]
+              ) -> tuple[Round, CpuMeter]:
     recorder = runtime.files.recorder
+    insert = recorder.insert_events if grouped else recorder._insert
     topic = "domain.facts:NoteAdded"
 
     def write(n: int, i: int) -> float:
         started = time.perf_counter()
-        recorder.insert_events([StoredEvent(uuid.uuid4(), 1, topic,
-                                            b'{"text": "note %d/%d"}' % (n, i))])
+        insert([StoredEvent(uuid.uuid4(), 1, topic, b'{"text": "note %d/%d"}' % (n, i))])
         return (time.perf_counter() - started) * 1000
 
     return _flat_out(clients, writes, write)
@@ -86,21 +91,30 @@ def main() -> None:
         rounds = {
             "raw": _plain(store.conninfo, store.schema, args.clients, args.writes, lock=False),
             "locked": _plain(store.conninfo, store.schema, args.clients, args.writes, lock=True),
-            "relance": _recorded(runtime, args.clients, args.writes),
+            "alone": _recorded(runtime, args.clients, args.writes, grouped=False),
+            "relance": _recorded(runtime, args.clients, args.writes, grouped=True),
         }
+        transactions = runtime.files.recorder.grouped.transactions
     labels = {"raw": "one-row insert, no lock (baseline)",
               "locked": "one-row insert under the table lock",
-              "relance": "one fact through relance's recorder"}
+              "alone": "one fact per transaction, relance's recorder",
+              "relance": "one fact per call, grouped (relance)"}
     print(f"\n{args.clients} writers, flat out{'':<22}{'writes/s':>10}{'CPU ms/write':>14}"
           f"{'PostgreSQL':>12}")
     for key, (done, meter) in rounds.items():
         writes = len(done.ms)
         print(f"{labels[key]:<48}{done.per_second:>10,.0f}{1000 * meter.ours / writes:>14.3f}"
               f"{1000 * meter.database / writes:>12.3f}")
-    raw, locked, ours = (rounds[k][0].per_second for k in ("raw", "locked", "relance"))
+    raw, locked, alone, ours = (rounds[k][0].per_second
+                                for k in ("raw", "locked", "alone", "relance"))
+    calls = len(rounds["relance"][0].ms)
+    print(f"grouped: {calls:,} facts in {transactions:,} transactions, "
+          f"{calls / transactions:.1f} facts per transaction")
     print()
     print(measure("log_lock_ceiling_writes_per_s", locked, raw, "writes/s"))
+    print(measure("log_lock_relance_alone_facts_per_s", alone, raw, "writes/s"))
     print(measure("log_lock_relance_facts_per_s", ours, raw, "writes/s"))
+    print(measure("log_lock_grouped_vs_alone", ours / alone, 1.0, "ratio"))
 
 
 if __name__ == "__main__":

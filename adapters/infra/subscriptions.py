@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscrip
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.infra.grouping import GroupCommit
 from projections.outage import within_budget
 
 _wakeups: dict[str, set[threading.Event]] = defaultdict(set)
@@ -105,13 +106,24 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL recorder, whose subscription reads in batches, whose
     calls give up once the database has failed to answer for the budget of
     `projections.outage` (rather than after ten retries of a pool timeout each), and
-    which writes a large batch of facts (an import, a day's run) by COPY."""
+    which writes a large batch of facts (an import, a day's run) by COPY, and the facts
+    of commands saved at the same moment in one transaction (`adapters.infra.grouping`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.grouped = GroupCommit(self._insert)
+
+    def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                ) -> Sequence[int] | None:
+        return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[attr-defined]
+            self, stored_events, **kwargs)
 
     def _insert_or_copy(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                         ) -> Sequence[int] | None:
-        if len(stored_events) < COPY_FROM or kwargs.get("tracking") is not None:
-            return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[attr-defined]
-                self, stored_events, **kwargs)
+        if kwargs.get("tracking") is not None:
+            return self._insert(stored_events, **kwargs)
+        if len(stored_events) < COPY_FROM:
+            return self.grouped(stored_events)
         return self._copy_events(stored_events)
 
     insert_events = within_budget(_insert_or_copy)

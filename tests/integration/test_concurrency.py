@@ -88,3 +88,58 @@ def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
         assert len(runtime.files.history("FA-2026-0001")) == 6
     finally:
         runtime.close()
+
+
+def _until(condition, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.005)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("second_on", ["FA-2026-0003", "FA-2026-0002"])
+def test_commands_saved_while_the_log_is_busy_are_written_together_each_in_its_place(
+    postgres_url, clock, second_on
+):
+    """While one command's transaction waits for the log's lock, the commands saved in
+    the same process meanwhile are written in one transaction after it; each gets its
+    own facts and positions. Two of them on the same file (FA-2026-0002 twice) make the
+    grouped write a version conflict: the group is written again one by one, and the
+    loser is decided again on the winner's state; nothing is lost either way."""
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        files = runtime.files
+        for number in ("FA-2026-0001", "FA-2026-0002", "FA-2026-0003", "FA-2026-0004"):
+            files.register_invoice("alice", **register_kwargs(number))
+        grouped = files.recorder.grouped
+        store = runtime.store
+        with ThreadPoolExecutor(4) as pool, psycopg.connect(store.conninfo) as holder:
+            holder.execute(f'LOCK TABLE "{store.schema}"."{files.recorder.events_table_name}" '
+                           "IN EXCLUSIVE MODE")
+            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
+            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            later = [pool.submit(files.add_note, "bob", number, text=f"pendant {n}")
+                     for n, number in enumerate(["FA-2026-0002", second_on, "FA-2026-0004"])]
+            _until(lambda: grouped.queued == 3, "three commands queued behind it")
+            holder.commit()  # the lock is released: the first is written, then the rest
+            answers = [first.result(timeout=30)] + [f.result(timeout=30) for f in later]
+        conflict = second_on == "FA-2026-0002"
+        assert grouped.groups == (0 if conflict else 1)
+        positions = [answer.notification_id for answer in answers]
+        assert len(set(positions)) == 4
+        assert positions[0] == min(positions)  # the first committed before the group
+        runtime.wait_for_views(max(positions))
+        notes = {number: [e.data["text"] for e in files.history(number) if e.kind == "NoteAdded"]
+                 for number in ("FA-2026-0001", "FA-2026-0002", "FA-2026-0003", "FA-2026-0004")}
+        assert notes["FA-2026-0001"] == ["d'abord"]
+        assert notes["FA-2026-0004"] == ["pendant 2"]
+        assert sorted(notes["FA-2026-0002"]) == (["pendant 0", "pendant 1"] if conflict
+                                                 else ["pendant 0"])
+        assert notes["FA-2026-0003"] == ([] if conflict else ["pendant 1"])
+        versions = [s.originator_version
+                    for s in files.recorder.select_events(invoice_id("FA-2026-0002"))]
+        assert versions == list(range(1, len(versions) + 1))
+        assert walk(files)[1] is None  # every chain holds
+    finally:
+        runtime.close()
