@@ -9,10 +9,13 @@ NOTIFY, one INSERT, one commit) and hands each command its own positions, in the
 order they queued. A command alone goes straight through, as before.
 
 A group is all or nothing in PostgreSQL: if one of its commands lost a race (another
-process wrote the same file's next version: a version conflict), the whole INSERT is
-refused. The group is then written again one command at a time, each in its own
-transaction, so that the loser alone gets its conflict (which the service decides
-again) and the others are recorded as if they had never been grouped.
+command wrote the same file's next version: a version conflict), or the database
+refuses one command's data, the whole INSERT is refused. The group is then written
+again one command at a time, each in its own transaction, so that the loser alone gets
+its conflict (which the service decides again) or its refusal, and the others are
+recorded as if they had never been grouped. If the database cannot be reached, every
+command of the group gets the error, and each tries again on its own
+(`projections.outage.within_budget`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 
 Write = Callable[[Sequence[StoredEvent]], "Sequence[int] | None"]
 
@@ -105,8 +113,12 @@ class GroupCommit:
         if len(group) > 1:
             try:
                 ids = self._written([event for waiting in group for event in waiting.events])
-            except IntegrityError:
-                pass  # someone in the group lost a race: each is written on its own below
+            except (InterfaceError, OperationalError) as error:
+                for waiting in group:  # the database is out of reach: each command retries
+                    waiting.error = error
+                return
+            except PersistenceError:
+                pass  # refused: a version conflict, or one command's data; each alone below
             except BaseException as error:  # noqa: BLE001 - raised in each command's thread
                 for waiting in group:
                     waiting.error = error
