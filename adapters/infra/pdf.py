@@ -4,21 +4,27 @@ WeasyPrint's default fetcher opens any URL a document names, `file:` and `http:`
 included: a letter's text that slipped a `<link rel="attachment" href="file:///...">`
 into the layout would attach server files to the PDF, and an `<img src="http://...">`
 would make the server call out. Every PDF of relance (letters, the PDF/A dossier) is
-rendered with `OwnAssetsOnly`, which serves `relance-asset:NAME` from the folder of
-assets shipped with relance and refuses every other URL.
+rendered with the fetcher of `own_assets_only()`, which serves `relance-asset:NAME` from
+the folder of assets shipped with relance and refuses every other URL.
+
+WeasyPrint (with Pango and fontTools behind it) takes about 0.4 s to import: it is
+imported with the first PDF a process renders, so that `relance` commands and servers that
+render none start without it.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import threading
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+if TYPE_CHECKING:
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
 
 ASSETS = Path(__file__).parent / "document_templates" / "assets"
 SCHEME = "relance-asset:"
@@ -30,19 +36,25 @@ class FetchRefused(ValueError):
     """A document named a resource that is not one of relance's own assets."""
 
 
-class OwnAssetsOnly(URLFetcher):
-    """A WeasyPrint URL fetcher that serves relance's packaged assets and nothing else."""
+@cache
+def own_assets_only() -> type[URLFetcher]:
+    """`OwnAssetsOnly`: a WeasyPrint URL fetcher that serves relance's packaged assets and
+    nothing else (made once WeasyPrint is imported)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:  # noqa: ARG002
-        if url.startswith(SCHEME):
-            name = url[len(SCHEME):]
-            path = (ASSETS / name).resolve()
-            if path.parent == ASSETS.resolve() and path.is_file():
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, path.read_bytes(),
-                                          headers={"Content-Type": kind})
-        log.warning("pdf resource refused", url=url[:200])
-        raise FetchRefused(f"relance fetches only its own assets, not {url[:200]!r}")
+    class OwnAssetsOnly(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:  # noqa: ARG002
+            if url.startswith(SCHEME):
+                name = url[len(SCHEME):]
+                path = (ASSETS / name).resolve()
+                if path.parent == ASSETS.resolve() and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, path.read_bytes(),
+                                              headers={"Content-Type": kind})
+            log.warning("pdf resource refused", url=url[:200])
+            raise FetchRefused(f"relance fetches only its own assets, not {url[:200]!r}")
+
+    return OwnAssetsOnly
 
 
 _fonts = threading.local()
@@ -55,11 +67,15 @@ def _font_config() -> FontConfiguration:
     threads."""
     config = getattr(_fonts, "config", None)
     if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
         config = _fonts.config = FontConfiguration()
     return config
 
 
 def html_to_pdf(html: str, **options: Any) -> bytes:
     """The PDF of an HTML document, its resources limited to relance's own assets."""
+    from weasyprint import HTML
+
     options.setdefault("font_config", _font_config())
-    return HTML(string=html, base_url=None, url_fetcher=OwnAssetsOnly()).write_pdf(**options)
+    return HTML(string=html, base_url=None, url_fetcher=own_assets_only()()).write_pdf(**options)

@@ -37,7 +37,6 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
-from pypdf import PdfReader, PdfWriter
 
 from adapters.bootstrap import Runtime
 from adapters.infra.documents import PAYMENT_DELAY, Document
@@ -528,6 +527,8 @@ def queue(runtime: Runtime, owner: str | None = None) -> list[dict[str, Any]]:
 
 def letters_pdf(runtime: Runtime, day: date) -> bytes:
     """The day's letters as one PDF to print: a cover list, then each debtor's letter."""
+    from pypdf import PdfReader, PdfWriter  # only here: the rest of the run needs none
+
     _fresh(runtime)
     rows = [r for r in runtime.reads.dispatches(day=day) if r["state"] == PRINTED]
     blobs = getattr(runtime, "blobs", None)

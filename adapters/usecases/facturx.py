@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
-
 from adapters.infra.blobs import BlobStore
 from adapters.usecases.attachments import record_document
 from adapters.usecases.import_files import BadRow
@@ -35,6 +33,9 @@ def facturx_row(pdf: bytes, terms: PaymentTerms) -> dict[str, str]:
     """The invoice of a Factur-X PDF, as an import row."""
     if not pdf.strip():
         raise BadRow("fichier vide")
+    # Imported here: factur-x brings lxml and requests, which no other command needs.
+    from facturx import get_facturx_xml_from_pdf, parse_ubl_cii_xml
+
     try:
         _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
     except Exception as error:  # noqa: BLE001 - factur-x raises bare Exception on bad PDFs
