@@ -14,8 +14,10 @@ render none start without it.
 
 from __future__ import annotations
 
+import atexit
 import mimetypes
 import threading
+import weakref
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,20 +59,37 @@ def own_assets_only() -> type[URLFetcher]:
     return OwnAssetsOnly
 
 
-_fonts = threading.local()
+_fonts: weakref.WeakKeyDictionary[threading.Thread, FontConfiguration] = (
+    weakref.WeakKeyDictionary())
+_fonts_lock = threading.Lock()
 
 
 def _font_config() -> FontConfiguration:
     """This thread's font configuration, made once. Left to itself, WeasyPrint makes one
     for every document, and each keeps about 0.2 MiB for good: the daily run's letters
     grew a process by 600 MiB. One per thread, as Pango's objects are not shared across
-    threads."""
-    config = getattr(_fonts, "config", None)
+    threads; forgotten with its thread."""
+    thread = threading.current_thread()
+    config = _fonts.get(thread)
     if config is None:
         from weasyprint.text.fonts import FontConfiguration
 
-        config = _fonts.config = FontConfiguration()
+        config = FontConfiguration()
+        with _fonts_lock:
+            _fonts[thread] = config
     return config
+
+
+def _forget_fonts() -> None:
+    """Free the font configurations while Pango is still loaded. Left to the interpreter's
+    shutdown, a configuration could be freed after WeasyPrint's libraries were closed, and
+    its Pango font map's release then jumped into unmapped code (a segmentation fault
+    once everything else had finished)."""
+    with _fonts_lock:
+        _fonts.clear()
+
+
+atexit.register(_forget_fonts)
 
 
 def html_to_pdf(html: str, **options: Any) -> bytes:
