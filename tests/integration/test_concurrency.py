@@ -143,3 +143,53 @@ def test_commands_saved_while_the_log_is_busy_are_written_together_each_in_its_p
         assert walk(files)[1] is None  # every chain holds
     finally:
         runtime.close()
+
+
+@pytest.mark.postgres
+def test_a_fact_the_database_refuses_fails_its_own_command_and_not_those_grouped_with_it(
+    postgres_url, clock
+):
+    """Three commands queue behind a busy log; the database refuses the data of one of
+    them (a NUL character, which PostgreSQL text cannot hold). The group is written again
+    one by one: that command gets the refusal, the two others are recorded."""
+    from uuid import uuid4
+
+    from eventsourcing.persistence import DataError, StoredEvent
+
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        files = runtime.files
+        for number in ("FA-2026-0001", "FA-2026-0002", "FA-2026-0003"):
+            files.register_invoice("alice", **register_kwargs(number))
+        grouped = files.recorder.grouped
+        refused = StoredEvent(originator_id=uuid4(), originator_version=1,
+                              topic="domain.invoice:Invoice.NoteAdded\x00", state=b"{}")
+        store = runtime.store
+        with ThreadPoolExecutor(4) as pool, psycopg.connect(store.conninfo) as holder:
+            holder.execute(f'LOCK TABLE "{store.schema}"."{files.recorder.events_table_name}" '
+                           "IN EXCLUSIVE MODE")
+            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
+            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            good = pool.submit(files.add_note, "bob", "FA-2026-0002", text="pendant")
+            _until(lambda: grouped.queued == 1, "a command queued behind it")
+            bad = pool.submit(files.recorder.insert_events, [refused])
+            _until(lambda: grouped.queued == 2, "the refused one queued too")
+            last = pool.submit(files.add_note, "bob", "FA-2026-0003", text="ensuite")
+            _until(lambda: grouped.queued == 3, "three commands queued")
+            transactions = grouped.transactions
+            holder.commit()
+            answers = [first.result(timeout=30), good.result(timeout=30),
+                       last.result(timeout=30)]
+            with pytest.raises(DataError):
+                bad.result(timeout=30)
+        assert grouped.groups == 0
+        assert grouped.transactions - transactions == 1 + 3  # the group, then each alone
+        runtime.wait_for_views(max(a.notification_id for a in answers))
+        for number, text in (("FA-2026-0001", "d'abord"), ("FA-2026-0002", "pendant"),
+                             ("FA-2026-0003", "ensuite")):
+            notes = [e.data["text"] for e in files.history(number) if e.kind == "NoteAdded"]
+            assert notes == [text], number
+        assert not list(files.recorder.select_events(refused.originator_id))
+        assert walk(files)[1] is None
+    finally:
+        runtime.close()
