@@ -14,8 +14,9 @@ refuses one command's data, the whole INSERT is refused. The group is then writt
 again one command at a time, each in its own transaction, so that the loser alone gets
 its conflict (which the service decides again) or its refusal, and the others are
 recorded as if they had never been grouped. If the database cannot be reached, every
-command of the group gets the error, and each tries again on its own
-(`projections.outage.within_budget`).
+command of the group gets the error, and so does every command that queued meanwhile
+(else each group would wait out the pool's timeout after the one before); each tries
+again on its own while its budget lasts (`projections.outage.within_budget`).
 """
 
 from __future__ import annotations
@@ -89,16 +90,25 @@ class GroupCommit:
 
     def _lead(self) -> None:
         """Writes everything queued, then hands the writing to the first command that
-        queued meanwhile, or leaves it free."""
+        queued meanwhile, or leaves it free. If the database proved out of reach, those
+        that queued meanwhile get the same error at once instead of waiting for it in turn
+        (each group would wait the pool's whole timeout after the last): each command's
+        own budget then decides whether it tries again (`projections.outage.within_budget`)."""
         with self._lock:
             group, self._queue = self._queue, []
+        unreachable: BaseException | None = None
         try:
-            self._write_group(group)
+            unreachable = self._write_group(group)
         finally:
             with self._lock:
+                failed: list[_Waiting] = []
+                if unreachable is not None:
+                    failed, self._queue = self._queue, []
                 following = self._queue[0] if self._queue else None
                 self._writing = following is not None
-            for waiting in group:
+            for waiting in failed:
+                waiting.error = unreachable
+            for waiting in group + failed:
                 waiting.written = True
                 waiting.woken.set()
             if following is not None:
@@ -109,20 +119,22 @@ class GroupCommit:
         self.transactions += 1
         return self._write(events)
 
-    def _write_group(self, group: list[_Waiting]) -> None:
+    def _write_group(self, group: list[_Waiting]) -> BaseException | None:
+        """Writes a group (together, or one by one if refused); returns the error if the
+        database could not be reached."""
         if len(group) > 1:
             try:
                 ids = self._written([event for waiting in group for event in waiting.events])
             except (InterfaceError, OperationalError) as error:
                 for waiting in group:  # the database is out of reach: each command retries
                     waiting.error = error
-                return
+                return error
             except PersistenceError:
                 pass  # refused: a version conflict, or one command's data; each alone below
             except BaseException as error:  # noqa: BLE001 - raised in each command's thread
                 for waiting in group:
                     waiting.error = error
-                return
+                return None
             else:
                 self.groups += 1
                 start = 0
@@ -130,9 +142,14 @@ class GroupCommit:
                     end = start + len(waiting.events)
                     waiting.ids = None if ids is None else ids[start:end]
                     start = end
-                return
-        for waiting in group:
+                return None
+        for n, waiting in enumerate(group):
             try:
                 waiting.ids = self._written(waiting.events)
+            except (InterfaceError, OperationalError) as error:
+                for rest in group[n:]:  # out of reach: the others would wait for it in turn
+                    rest.error = error
+                return error
             except BaseException as error:  # noqa: BLE001 - raised in that command's thread
                 waiting.error = error
+        return None

@@ -113,10 +113,11 @@ def test_a_postgres_restart_under_load_gives_503s_loses_nothing_and_recovers(pos
         thread.start()
     time.sleep(1.0)
     down_at = time.monotonic()
-    _stop_postgres()
+    _stop_postgres()            # returns once the server is down (its last commits flushed)
     outage.set()
     time.sleep(6.0)
     outage.clear()
+    restart_at = time.monotonic()
     _start_postgres()
     back_at = time.monotonic()
     time.sleep(6.0)
@@ -130,9 +131,12 @@ def test_a_postgres_restart_under_load_gives_503s_loses_nothing_and_recovers(pos
     assert {status for _, status in probed} <= {200, 503}, probed
     unavailable = [body for *_, status, body in answered if status == 503]
     assert all("database is unavailable" in body for body in unavailable)
-    in_flight = [end - start for start, end, _, _ in answered if start < down_at < end]
+    in_flight = [end for start, end, _, _ in answered if start < down_at < end]
     assert in_flight, "some clients were inside a request when PostgreSQL stopped"
-    assert max(in_flight) < 6.0, in_flight            # none waited out the whole outage
+    # None waited out the whole outage: each was answered before PostgreSQL was started
+    # again, 6 s after it was down. (Measured from the server's actual stop, not from the
+    # request to stop it: a busy disk can hold its last commits for seconds.)
+    assert max(in_flight) < restart_at, (max(in_flight) - down_at, restart_at - down_at)
     recovered = min(end for _, end, status, _ in answered if status == 200 and end > back_at)
     assert recovered - back_at <= 5.0
     late = [status for start, _, status, _ in answered if start > back_at + 5.0]

@@ -2,6 +2,7 @@
 
 import logging
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -193,3 +194,67 @@ def test_a_fact_the_database_refuses_fails_its_own_command_and_not_those_grouped
         assert walk(files)[1] is None
     finally:
         runtime.close()
+
+
+@pytest.mark.postgres
+def test_commands_queued_behind_a_write_that_lost_the_database_fail_at_once(
+    postgres_base_url, clock
+):
+    """Three commands queue behind a write waiting for the log's lock; then the database
+    refuses every connection of relance (its sessions ended, no new one allowed). The
+    write fails, and the three get its error at once: they do not each wait out the
+    pool's timeout in turn, one group after the other, which made a request in flight
+    during an outage answer after several budgets instead of one. Their budgets (1 s)
+    are spent before the database goes, so none tries again: one write was attempted."""
+    from eventsourcing.persistence import PersistenceError
+    from psycopg import sql
+
+    from adapters.infra.store import parse_database_url
+    from projections.outage import connection_lost
+
+    base = parse_database_url(postgres_base_url)
+    name = "relance_gc_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base.conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = postgres_base_url.rsplit("/", 1)[0] + "/" + name
+    runtime = bootstrap(Settings(database_url=url, database_wait=1), clock=clock)
+    try:
+        files = runtime.files
+        for number in ("FA-2026-0001", "FA-2026-0002", "FA-2026-0003", "FA-2026-0004"):
+            files.register_invoice("alice", **register_kwargs(number))
+        grouped = files.recorder.grouped
+        store = runtime.store
+        with ThreadPoolExecutor(4) as pool, \
+                psycopg.connect(store.conninfo, autocommit=True) as holder:
+            holder.execute("BEGIN")
+            holder.execute(f'LOCK TABLE "{files.recorder.events_table_name}" IN EXCLUSIVE MODE')
+            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
+            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            later = [pool.submit(files.add_note, "bob", number, text="pendant")
+                     for number in ("FA-2026-0002", "FA-2026-0003", "FA-2026-0004")]
+            _until(lambda: grouped.queued == 3, "three commands queued behind it")
+            time.sleep(1.2)  # every command's budget (1 s) is spent: none will try again
+            attempted = grouped.transactions
+            with psycopg.connect(base.conninfo, autocommit=True) as admin:
+                admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(
+                    sql.Identifier(name)))
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> %s",
+                              (name, holder.info.backend_pid))
+            errors = []
+            for answer in [first, *later]:
+                with pytest.raises(PersistenceError) as raised:
+                    answer.result(timeout=30)
+                errors.append(raised.value)
+            holder.execute("ROLLBACK")
+        assert all(connection_lost(error) for error in errors), errors
+        assert grouped.transactions == attempted  # the first's write alone, counted before
+        assert grouped.queued == 0
+        assert not grouped.writing
+    finally:
+        with psycopg.connect(base.conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(
+                sql.Identifier(name)))
+        runtime.close()
+        with psycopg.connect(base.conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
