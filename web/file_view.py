@@ -17,6 +17,7 @@ from domain.debtors import person_key
 from domain.due import next_action
 from domain.phases import ENDED
 from domain.portal import portal_summary
+from domain.sealing import ERASED
 from domain.values import PARIS, Contact, ReplyOutcome
 from projections.case_view import CaseLine
 from projections.french import FRENCH
@@ -116,19 +117,21 @@ def by_month(rows: Sequence[Any], day: date) -> list[dict[str, Any]]:
 def person_to_call(case: Case, debtor: DebtorView | None) -> Contact:
     """Whom to ask for: the last person reached on the file, else its billing contact,
     else the person last seen at the debtor; completed (function, phone, e-mail) from
-    what the debtor's page knows of them. Empty when nobody is known."""
+    what the debtor's page knows of them. Empty when nobody is known. A person erased
+    is nobody to ask for: the call form is not filled with « donnée effacée »."""
     people = {person_key(p.name.value): p for p in (debtor.people if debtor else [])}
     touched = case.last_touch.contact if case.last_touch else None
     for known in (touched, case.billing_recipient):
-        if known is not None and known.name.strip():
+        if known is not None and known.name.strip() and not known.is_erased:
             seen = people.get(person_key(known.name))
             if seen is None:
                 return known
             return Contact(known.name,
                            known.function or (seen.function.value if seen.function else ""),
                            known.phone or seen.phone, known.email or seen.email)
-    if debtor and debtor.people:
-        first = debtor.people[0]
+    known_people = [p for p in (debtor.people if debtor else []) if p.name.value != ERASED]
+    if known_people:
+        first = known_people[0]
         return Contact(first.name.value, first.function.value if first.function else "",
                        first.phone, first.email)
     return Contact("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -127,6 +128,8 @@ def test_an_erased_person_reads_donnee_effacee_everywhere_and_the_record_still_v
         assert page.status_code == 200, page.url
     assert ERASED in pages[0].text
     assert ERASED in pages[1].text
+    call_form = re.search(r'<input[^>]*id="contact_name"[^>]*>', pages[0].text).group(0)
+    assert ERASED not in call_form  # nobody to ask for: the agent types whom they reach
     for trace in TRACES:
         assert trace not in text
         for page in pages:
