@@ -91,6 +91,18 @@ def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
         runtime.close()
 
 
+def _first_writing_behind_the_lock(runtime, holder, pool):
+    """Takes the log's lock on `holder`'s transaction, then submits a note on
+    FA-2026-0001 and waits until it is the write waiting for that lock."""
+    files, schema = runtime.files, runtime.store.schema
+    table = (f'"{schema}".' if schema else "") + f'"{files.recorder.events_table_name}"'
+    holder.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
+    grouped = files.recorder.grouped
+    _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+    return first
+
+
 def _until(condition, what: str) -> None:
     deadline = time.monotonic() + 10
     while not condition():
@@ -116,10 +128,7 @@ def test_commands_saved_while_the_log_is_busy_are_written_together_each_in_its_p
         grouped = files.recorder.grouped
         store = runtime.store
         with ThreadPoolExecutor(4) as pool, psycopg.connect(store.conninfo) as holder:
-            holder.execute(f'LOCK TABLE "{store.schema}"."{files.recorder.events_table_name}" '
-                           "IN EXCLUSIVE MODE")
-            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
-            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            first = _first_writing_behind_the_lock(runtime, holder, pool)
             later = [pool.submit(files.add_note, "bob", number, text=f"pendant {n}")
                      for n, number in enumerate(["FA-2026-0002", second_on, "FA-2026-0004"])]
             _until(lambda: grouped.queued == 3, "three commands queued behind it")
@@ -167,10 +176,7 @@ def test_a_fact_the_database_refuses_fails_its_own_command_and_not_those_grouped
                               topic="domain.invoice:Invoice.NoteAdded\x00", state=b"{}")
         store = runtime.store
         with ThreadPoolExecutor(4) as pool, psycopg.connect(store.conninfo) as holder:
-            holder.execute(f'LOCK TABLE "{store.schema}"."{files.recorder.events_table_name}" '
-                           "IN EXCLUSIVE MODE")
-            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
-            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            first = _first_writing_behind_the_lock(runtime, holder, pool)
             good = pool.submit(files.add_note, "bob", "FA-2026-0002", text="pendant")
             _until(lambda: grouped.queued == 1, "a command queued behind it")
             bad = pool.submit(files.recorder.insert_events, [refused])
@@ -227,9 +233,7 @@ def test_commands_queued_behind_a_write_that_lost_the_database_fail_at_once(
         with ThreadPoolExecutor(4) as pool, \
                 psycopg.connect(store.conninfo, autocommit=True) as holder:
             holder.execute("BEGIN")
-            holder.execute(f'LOCK TABLE "{files.recorder.events_table_name}" IN EXCLUSIVE MODE')
-            first = pool.submit(files.add_note, "alice", "FA-2026-0001", text="d'abord")
-            _until(lambda: grouped.writing and grouped.queued == 0, "the first command writing")
+            first = _first_writing_behind_the_lock(runtime, holder, pool)
             later = [pool.submit(files.add_note, "bob", number, text="pendant")
                      for number in ("FA-2026-0002", "FA-2026-0003", "FA-2026-0004")]
             _until(lambda: grouped.queued == 3, "three commands queued behind it")
