@@ -30,7 +30,12 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    EventStore,
+    JSONTranscoder,
+    RecordConflictError,
+    Recording,
+)
 from eventsourcing.utils import resolve_topic
 
 from domain.case import Case, Entry
@@ -86,6 +91,22 @@ class _Collected(ProcessingEvent[UUID]):
         super().collect_events(*others, **kwargs)
 
 
+class _KeysReadFirst(EventStore[UUID]):
+    """eventsourcing's event store, which reads the keys of the people a sequence's facts
+    name in one query before decoding them (`Sealer.prefetch`), not one per person."""
+
+    def __init__(self, sealer: Sealer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sealer = sealer
+
+    def get(self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None,
+            desc: bool = False, limit: int | None = None) -> Iterator[Any]:
+        stored = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte,
+                                             desc=desc, limit=limit)
+        self.sealer.prefetch(event.state for event in stored)
+        return map(self.mapper.to_domain_event, stored)
+
+
 class FileEngine(Application[UUID]):
     """The engine every command of the files runs through, and the reads of a file."""
 
@@ -104,6 +125,9 @@ class FileEngine(Application[UUID]):
         self._decided_lock = threading.Lock()
         self._contended: dict[UUID, float] = {}
         self._reads = threading.local()
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return _KeysReadFirst(self.sealer, mapper=self.mapper, recorder=self.recorder)
 
     def construct_transcoder(self) -> JSONTranscoder:
         """eventsourcing's JSON transcoder, handing sealed free text to its transcoding."""

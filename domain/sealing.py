@@ -23,9 +23,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, uuid5
@@ -124,6 +125,14 @@ class Keys(Protocol):
     def forget_cached(self) -> None:
         """Drops any key this process keeps in memory (another process destroyed one)."""
 
+    def prefetch(self, subjects: set[str]) -> None:
+        """Reads the keys of `subjects` that are not at hand in one go (a hint: `key`
+        reads any it still lacks)."""
+
+
+SUBJECT_IN_STATE = re.compile(rb'"subject":"([pd]-[0-9a-f]{32})"')
+"""A subject named in a stored fact's JSON (see `Sealer.prefetch`)."""
+
 
 class MemoryKeys:
     """Keys kept in this process only: for a store in memory, where nothing outlives it."""
@@ -149,6 +158,9 @@ class MemoryKeys:
     def forget_cached(self) -> None:
         return None
 
+    def prefetch(self, subjects: set[str]) -> None:  # noqa: ARG002 (every key is at hand)
+        return None
+
 
 class Sealer:
     """Seals and opens personal data with the subjects' keys (set once the store is up)."""
@@ -161,6 +173,13 @@ class Sealer:
         """Drops every key this process holds (and the ciphers made of them)."""
         self._ciphers = {}
         self.keys.forget_cached()
+
+    def prefetch(self, states: Iterable[bytes]) -> None:
+        """Before stored facts are decoded, reads the keys of the subjects they name in
+        one query instead of one per subject (a batch of the log, a file's facts)."""
+        subjects = {m for state in states for m in SUBJECT_IN_STATE.findall(state)}
+        if subjects:
+            self.keys.prefetch({s.decode("ascii") for s in subjects})
 
     def _cipher(self, key: bytes) -> AESGCM:
         cipher = self._ciphers.get(key)

@@ -291,6 +291,8 @@ class Follower:
         latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
             p.name: {} for p in self.projections if p.state_based}
         replanning: set[str] = set()
+        behind_all = min(positions.values())
+        self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
         for notification in batch:
             behind = [p for p in self.projections if notification.id > positions[p.name]]
             if not behind:

@@ -12,6 +12,7 @@ the process that destroyed it, or one that reads the erasure fact).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -24,6 +25,8 @@ from domain.sealing import KEY_BYTES
 
 CACHE_S = 30.0
 """How long a process trusts a key it read, before asking the table again."""
+PREFETCH_CHUNK = 1000
+"""Subjects read per query when many are read at once."""
 
 
 class _Keys:
@@ -33,30 +36,51 @@ class _Keys:
         self.datastore = recorder.datastore
         self._cache: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
+        self._forgotten = 0
+        """Bumped whenever keys are destroyed or dropped: a key read before that is not
+        kept (it may be the one destroyed meanwhile)."""
         self._create_table()
 
     def key(self, subject: str, *, create: bool) -> bytes | None:
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(subject)
+            cached, forgotten = self._cache.get(subject), self._forgotten
         if cached is not None and now - cached[1] < CACHE_S:
             return cached[0]
         key = self._read(subject)
         if key is None and create:
             key = self._create(subject, os.urandom(KEY_BYTES))
         if key is not None:
-            with self._lock:
-                self._cache[subject] = (key, now)
+            self._keep({subject: key}, now, forgotten)
         return key
 
+    def prefetch(self, subjects: set[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            missing = [s for s in subjects
+                       if (cached := self._cache.get(s)) is None or now - cached[1] >= CACHE_S]
+            forgotten = self._forgotten
+        found: dict[str, bytes] = {}
+        for start in range(0, len(missing), PREFETCH_CHUNK):
+            found.update(self._read_many(missing[start:start + PREFETCH_CHUNK]))
+        self._keep(found, now, forgotten)
+
+    def _keep(self, keys: dict[str, bytes], read_at: float, forgotten: int) -> None:
+        with self._lock:
+            if self._forgotten == forgotten:
+                self._cache.update((subject, (key, read_at)) for subject, key in keys.items())
+
     def destroy(self, subject: str) -> bool:
+        deleted = self._delete(subject)
         with self._lock:
             self._cache.pop(subject, None)
-        return self._delete(subject)
+            self._forgotten += 1
+        return deleted
 
     def forget_cached(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._forgotten += 1
 
     def held(self) -> int:
         """How many keys the table holds."""
@@ -66,6 +90,9 @@ class _Keys:
         raise NotImplementedError
 
     def _read(self, subject: str) -> bytes | None:
+        raise NotImplementedError
+
+    def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
         raise NotImplementedError
 
     def _create(self, subject: str, key: bytes) -> bytes:
@@ -88,6 +115,12 @@ class SQLiteKeys(_Keys):
             cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
             row = cursor.fetchone()
         return bytes(row[0]) if row else None
+
+    def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT subject, key FROM subject_keys WHERE subject IN "
+                           "(SELECT value FROM json_each(?))", (json.dumps(subjects),))
+            return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
 
     def _create(self, subject: str, key: bytes) -> bytes:
         with self.datastore.transaction(commit=True) as cursor:
@@ -130,6 +163,12 @@ class PostgresKeys(_Keys):
             cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
             row = cursor.fetchone()
         return bytes(row["key"]) if row else None
+
+    def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql("SELECT subject, key FROM {table} WHERE subject = ANY(%s)"),
+                           (subjects,))
+            return {row["subject"]: bytes(row["key"]) for row in cursor.fetchall()}
 
     def _create(self, subject: str, key: bytes) -> bytes:
         with self.datastore.transaction(commit=True) as cursor:
