@@ -28,6 +28,7 @@ from eventsourcing.application import (
     Application,
     LRUCache,
     ProcessingEvent,
+    Repository,
 )
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import (
@@ -107,6 +108,18 @@ class _KeysReadFirst(EventStore[UUID]):
         return map(self.mapper.to_domain_event, stored)
 
 
+class _ErasuresNoticed(Repository[UUID]):
+    """eventsourcing's repository, which first asks whether another process erased a
+    person since this one last looked (every 30 seconds at most, `Keys.erased_elsewhere`):
+    then the files and records this process keeps decoded are dropped before the read."""
+
+    engine: FileEngine
+
+    def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:
+        self.engine.notice_erasures_elsewhere()
+        return super().get(aggregate_id, **kwargs)
+
+
 class FileEngine(Application[UUID]):
     """The engine every command of the files runs through, and the reads of a file."""
 
@@ -125,6 +138,12 @@ class FileEngine(Application[UUID]):
         self._decided_lock = threading.Lock()
         self._contended: dict[UUID, float] = {}
         self._reads = threading.local()
+
+    def construct_repository(self) -> Repository[UUID]:
+        repository = _ErasuresNoticed.__new__(_ErasuresNoticed)
+        repository.__dict__.update(vars(super().construct_repository()))
+        repository.engine = self
+        return repository
 
     def construct_event_store(self) -> EventStore[UUID]:
         return _KeysReadFirst(self.sealer, mapper=self.mapper, recorder=self.recorder)
@@ -340,6 +359,7 @@ class FileEngine(Application[UUID]):
     def _known_copy(self, aggregate_id: UUID) -> Any:
         """The aggregate as this process last saved or loaded it, unless others have been
         recording on it lately (then None: read it from the store)."""
+        self.notice_erasures_elsewhere()
         with self._decided_lock:
             known = self._decided.get(aggregate_id)
             if known is not None:
@@ -359,6 +379,14 @@ class FileEngine(Application[UUID]):
                     self._decided.move_to_end(invoice.id)
             while len(self._decided) > DECIDED_FILES:
                 self._decided.popitem(last=False)
+
+    def notice_erasures_elsewhere(self) -> None:
+        """Drops the keys, files and records this process keeps once another process
+        erased a person (looked for every 30 seconds at most, `Keys.erased_elsewhere`)."""
+        if self.sealer.keys.erased_elsewhere():
+            log.info("a person was erased by another process: kept files are read again")
+            self.sealer.forget()
+            self.forget_cached_files()
 
     def forget_cached_files(self) -> None:
         """Drops every file and record this process keeps in memory (the ones it decided

@@ -129,6 +129,10 @@ class Keys(Protocol):
         """Reads the keys of `subjects` that are not at hand in one go (a hint: `key`
         reads any it still lacks)."""
 
+    def erased_elsewhere(self) -> bool:
+        """Whether another process destroyed a key since this one last looked: what this
+        one keeps decoded may name an erased person."""
+
 
 SUBJECT_IN_STATE = re.compile(rb'"subject":"([pd]-[0-9a-f]{32})"')
 """A subject named in a stored fact's JSON (see `Sealer.prefetch`)."""
@@ -160,6 +164,9 @@ class MemoryKeys:
 
     def prefetch(self, subjects: set[str]) -> None:  # noqa: ARG002 (every key is at hand)
         return None
+
+    def erased_elsewhere(self) -> bool:
+        return False  # no other process
 
 
 class Sealer:

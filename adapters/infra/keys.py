@@ -5,9 +5,13 @@ or a digest.
 Destroying a key deletes its row and leaves no copy of it in the database's files:
 SQLite overwrites the deleted row (`secure_delete`) and folds its log back into the
 file; PostgreSQL rewrites the table (`VACUUM FULL`), so the old row's page goes with the
-old file. A process keeps the keys it used in memory for `CACHE_S` seconds at most: a key
-destroyed by another process stops opening data there within that time (and at once in
-the process that destroyed it, or one that reads the erasure fact).
+old file. Each destroyed subject is also listed in `subject_erasures` (the subject only,
+which the erasure fact names too).
+
+A process keeps the keys it used in memory for `CACHE_S` seconds at most, and every
+`CACHE_S` seconds it counts `subject_erasures`: once another process destroyed a key,
+this one drops the keys and the files it keeps (decoded, the person in them) within that
+time (at once in the process that destroyed it, or one that reads the erasure fact).
 """
 
 from __future__ import annotations
@@ -39,13 +43,16 @@ class _Keys:
         self._forgotten = 0
         """Bumped whenever keys are destroyed or dropped: a key read before that is not
         kept (it may be the one destroyed meanwhile)."""
+        self.cache_s = CACHE_S
         self._create_table()
+        self._erasures = self._count_erasures()
+        self._erasures_counted_at = time.monotonic()
 
     def key(self, subject: str, *, create: bool) -> bytes | None:
         now = time.monotonic()
         with self._lock:
             cached, forgotten = self._cache.get(subject), self._forgotten
-        if cached is not None and now - cached[1] < CACHE_S:
+        if cached is not None and now - cached[1] < self.cache_s:
             return cached[0]
         key = self._read(subject)
         if key is None and create:
@@ -58,7 +65,7 @@ class _Keys:
         now = time.monotonic()
         with self._lock:
             missing = [s for s in subjects
-                       if (cached := self._cache.get(s)) is None or now - cached[1] >= CACHE_S]
+                       if (cached := self._cache.get(s)) is None or now - cached[1] >= self.cache_s]
             forgotten = self._forgotten
         found: dict[str, bytes] = {}
         for start in range(0, len(missing), PREFETCH_CHUNK):
@@ -82,11 +89,27 @@ class _Keys:
             self._cache.clear()
             self._forgotten += 1
 
+    def erased_elsewhere(self) -> bool:
+        """Whether a key was destroyed since this process last looked (at most every
+        `cache_s` seconds; never between two looks)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._erasures_counted_at < self.cache_s:
+                return False
+            self._erasures_counted_at = now
+        erasures = self._count_erasures()
+        with self._lock:
+            changed, self._erasures = erasures != self._erasures, erasures
+        return changed
+
     def held(self) -> int:
         """How many keys the table holds."""
         raise NotImplementedError
 
     def _create_table(self) -> None:
+        raise NotImplementedError
+
+    def _count_erasures(self) -> int:
         raise NotImplementedError
 
     def _read(self, subject: str) -> bytes | None:
@@ -109,6 +132,13 @@ class SQLiteKeys(_Keys):
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute("CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
                            "key BLOB NOT NULL, created_at TEXT NOT NULL)")
+            cursor.execute("CREATE TABLE IF NOT EXISTS subject_erasures (subject TEXT PRIMARY "
+                           "KEY, erased_at TEXT NOT NULL)")
+
+    def _count_erasures(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT count(*) FROM subject_erasures")
+            return int(cursor.fetchone()[0])
 
     def _read(self, subject: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as cursor:
@@ -134,6 +164,8 @@ class SQLiteKeys(_Keys):
             cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute("DELETE FROM subject_keys WHERE subject = ?", (subject,))
             deleted = getattr(cursor, "sqlite_cursor", cursor).rowcount > 0
+            cursor.execute("INSERT OR IGNORE INTO subject_erasures VALUES (?, "
+                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (subject,))
         with self.datastore.transaction(commit=False) as cursor:
             # The deleted row's old page may still sit in the write-ahead log: fold the
             # log into the file (where the page was overwritten) and empty it.
@@ -150,13 +182,22 @@ class PostgresKeys(_Keys):
     """The keys in a PostgreSQL table, rewritten when one is deleted."""
 
     def _sql(self, text: str) -> sql.Composed:
-        return sql.SQL(text).format(table=sql.Identifier(self.datastore.schema, "subject_keys"))
+        return sql.SQL(text).format(
+            table=sql.Identifier(self.datastore.schema, "subject_keys"),
+            erasures=sql.Identifier(self.datastore.schema, "subject_erasures"))
 
     def _create_table(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {table} (subject TEXT PRIMARY "
                                      "KEY, key BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL "
                                      "DEFAULT now())"))
+            cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {erasures} (subject TEXT "
+                                     "PRIMARY KEY, erased_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
+
+    def _count_erasures(self) -> int:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql("SELECT count(*) AS n FROM {erasures}"))
+            return int(cursor.fetchone()["n"])
 
     def _read(self, subject: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as cursor:
@@ -181,6 +222,8 @@ class PostgresKeys(_Keys):
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql("DELETE FROM {table} WHERE subject = %s"), (subject,))
             deleted = cursor.rowcount > 0
+            cursor.execute(self._sql("INSERT INTO {erasures} (subject) VALUES (%s) "
+                                     "ON CONFLICT (subject) DO NOTHING"), (subject,))
         params = {k: v for k, v in self.datastore.pool.kwargs.items() if k != "row_factory"}
         with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(self._sql("VACUUM FULL {table}"))  # the deleted row's page goes

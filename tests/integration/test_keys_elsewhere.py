@@ -1,0 +1,58 @@
+"""Two processes on one store, as web processes on several hosts run: the one that did
+not erase a person, and does not follow the log, stops showing them, though it had read
+their key and kept the files naming them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.bootstrap import Runtime, bootstrap
+from adapters.settings import Settings
+from adapters.usecases.erasure import erase_person
+from domain.sealing import ERASED
+from domain.values import Contact
+from tests.builders import ACME, JEAN, register_kwargs
+
+LUCIE = Contact(name="Lucie Caron", function="Trésorière", email="lucie.caron@acme.example")
+
+
+@pytest.fixture
+def elsewhere(store_url: str, clock) -> Iterator[Runtime]:
+    """A second web process on the same store, its read models kept by another process
+    (`RELANCE_PROJECTIONS=external`), which looks for erasures at every read instead of
+    every 30 seconds."""
+    other = bootstrap(Settings(database_url=store_url), clock=clock)
+    other.files.sealer.keys.cache_s = 0.0  # type: ignore[attr-defined]
+    yield other
+    other.close()
+
+
+def test_a_process_that_read_a_persons_key_shows_them_erased_once_it_reads_the_erasure(
+        views, elsewhere):
+    files = views.files
+    files.register_invoice("alice", **register_kwargs("KEY-1"))  # Jean Dupont, ACME
+    files.register_invoice("alice", **register_kwargs("KEY-2", billing_recipient=LUCIE))
+    files.log_call("alice", "KEY-1", contact=LUCIE, outcome="reached",
+                   summary="Lucie Caron confirme le virement.")
+
+    # The other process reads both files: it keeps them, decoded, with Jean and Lucie.
+    first = elsewhere.files.file("KEY-1")
+    assert (first.case.billing_recipient.name, first.entries[-1].data["contact"].name) == (
+        JEAN.name, LUCIE.name)
+    assert elsewhere.files.file("KEY-2").case.billing_recipient.email == LUCIE.email
+    elsewhere.files.add_note("bob", "KEY-2", text="Lucie rappellera lundi.")
+
+    erase_person(views, "sophie", ACME.account, LUCIE.name, "demande de la personne")
+    # The other process then decides on the file it kept: it decides on the stored one.
+    elsewhere.files.send_reminder("bob", "KEY-2", channel="email", level=1,
+                                  same_day_reason="Relance demandée par le client.")
+
+    first = elsewhere.files.file("KEY-1")
+    second = elsewhere.files.file("KEY-2")
+    assert first.case.billing_recipient.name == JEAN.name  # Jean is not erased
+    assert first.entries[-1].data["contact"].name == ERASED
+    assert (second.case.billing_recipient.name, second.case.billing_recipient.email) == (
+        ERASED, "")
+    assert str(first.entries[-1].data["summary"]) == "Lucie Caron confirme le virement."
