@@ -3,6 +3,7 @@ RELANCE_RUN_AT), and a demo portfolio."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -26,6 +27,9 @@ from adapters.usecases.demo_portal import seed_portal
 from adapters.usecases.replies import MAIL_ACTOR, poll
 from adapters.usecases.retention import due_for_erasure
 from projections.french import count, word
+
+UVLOOP = importlib.util.find_spec("uvloop") is not None
+"""uvloop (not built for Windows) runs the event loop where it is installed."""
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
 
@@ -62,10 +66,12 @@ def serve(host: Annotated[str, typer.Option()] = "",
     err.print(f"relance écoute sur http://{listen_host}:{listen_port}/")
     try:
         # Forwarded headers are read by the app itself, from the proxies its settings name
-        # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else.
+        # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else. uvloop runs the event loop
+        # (installed with relance, so uvicorn takes it); h11 parses HTTP, whose refusals of
+        # odd requests the security tests hold to.
         uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
                     workers=workers, log_config=None, access_log=False, proxy_headers=False,
-                    server_header=False)
+                    server_header=False, loop="uvloop" if UVLOOP else "asyncio", http="h11")
     finally:
         if schedule is not None and schedule.stop():
             scheduled.close()
