@@ -46,7 +46,7 @@ from domain.invoice import Invoice, invoice_id
 from domain.kinds import CHASING
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.sealing import Sealer
-from domain.transcodings import SealingTranscoder, value_transcodings
+from domain.transcodings import SealingTranscoder, sealed_subjects, value_transcodings
 from domain.values import Stamp, end_of_day, paris_day
 
 log = logging.getLogger("relance.commands")
@@ -163,6 +163,9 @@ class FileEngine(Application[UUID]):
         """eventsourcing's save, with relance's collection of the events (`_Collected`)."""
         processing_event = _Collected()
         processing_event.collect_events(*objs, **kwargs)
+        subjects = sealed_subjects(processing_event.events)
+        if subjects:  # their keys read, or made, in a few queries for the whole save
+            self.sealer.keys.prefetch(subjects, create=True)
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)

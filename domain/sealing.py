@@ -125,9 +125,10 @@ class Keys(Protocol):
     def forget_cached(self) -> None:
         """Drops any key this process keeps in memory (another process destroyed one)."""
 
-    def prefetch(self, subjects: set[str]) -> None:
-        """Reads the keys of `subjects` that are not at hand in one go (a hint: `key`
-        reads any it still lacks)."""
+    def prefetch(self, subjects: set[str], *, create: bool = False) -> None:
+        """Reads the keys of `subjects` that are not at hand in one go, first creating
+        those that do not exist when `create` (a hint: `key` reads, or creates, any it
+        still lacks)."""
 
     def erased_elsewhere(self) -> bool:
         """Whether another process destroyed a key since this one last looked: what this
@@ -162,8 +163,8 @@ class MemoryKeys:
     def forget_cached(self) -> None:
         return None
 
-    def prefetch(self, subjects: set[str]) -> None:  # noqa: ARG002 (every key is at hand)
-        return None
+    def prefetch(self, subjects: set[str], *, create: bool = False) -> None:  # noqa: ARG002
+        return None  # every key is at hand
 
     def erased_elsewhere(self) -> bool:
         return False  # no other process

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -167,6 +168,23 @@ def _texts_tagged(state: dict[str, Any], sealing: Transcoding, depth: int) -> di
             changed = dict(state)
         changed[name] = tagged
     return state if changed is None else changed
+
+
+SEALED_TYPES = (Contact, Debtor, SealedText)
+
+
+def sealed_subjects(events: Iterable[object]) -> set[str]:
+    """The subjects whose keys sealing these events will use: of the people, consumers'
+    names and free texts in their fields, and one level down (a correction's values)."""
+    subjects: set[str] = set()
+    for event in events:
+        for value in vars(event).values():
+            inner = value.values() if type(value) is dict else \
+                value if type(value) in (list, tuple) else (value,)
+            for one in inner:
+                if type(one) in SEALED_TYPES and (subject := one.__dict__.get("subject")):
+                    subjects.add(subject)
+    return subjects
 
 
 def value_transcodings(sealer: Sealer) -> list[Transcoding]:

@@ -61,15 +61,20 @@ class _Keys:
             self._keep({subject: key}, now, forgotten)
         return key
 
-    def prefetch(self, subjects: set[str]) -> None:
+    def prefetch(self, subjects: set[str], *, create: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
-            missing = [s for s in subjects
-                       if (cached := self._cache.get(s)) is None or now - cached[1] >= self.cache_s]
+            missing = sorted(s for s in subjects if (cached := self._cache.get(s)) is None
+                             or now - cached[1] >= self.cache_s)
             forgotten = self._forgotten
         found: dict[str, bytes] = {}
         for start in range(0, len(missing), PREFETCH_CHUNK):
-            found.update(self._read_many(missing[start:start + PREFETCH_CHUNK]))
+            chunk = missing[start:start + PREFETCH_CHUNK]
+            read = self._read_many(chunk)
+            if create and len(read) < len(chunk):
+                new = {s: os.urandom(KEY_BYTES) for s in chunk if s not in read}
+                read.update(self._create_many(new))
+            found.update(read)
         self._keep(found, now, forgotten)
 
     def _keep(self, keys: dict[str, bytes], read_at: float, forgotten: int) -> None:
@@ -121,6 +126,11 @@ class _Keys:
     def _create(self, subject: str, key: bytes) -> bytes:
         raise NotImplementedError
 
+    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
+        """Creates the keys of subjects that have none; returns each subject's key as
+        stored (another process's, when it created one first)."""
+        raise NotImplementedError
+
     def _delete(self, subject: str) -> bool:
         raise NotImplementedError
 
@@ -158,6 +168,14 @@ class SQLiteKeys(_Keys):
                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (subject, key))
             cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
             return bytes(cursor.fetchone()[0])
+
+    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany("INSERT OR IGNORE INTO subject_keys VALUES (?, ?, "
+                               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", list(keys.items()))
+            cursor.execute("SELECT subject, key FROM subject_keys WHERE subject IN "
+                           "(SELECT value FROM json_each(?))", (json.dumps(list(keys)),))
+            return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
 
     def _delete(self, subject: str) -> bool:
         with self.datastore.transaction(commit=True) as cursor:
@@ -217,6 +235,15 @@ class PostgresKeys(_Keys):
                                      "ON CONFLICT (subject) DO NOTHING"), (subject, key))
             cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
             return bytes(cursor.fetchone()["key"])
+
+    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._sql("INSERT INTO {table} (subject, key) SELECT * FROM "
+                                     "unnest(%s::text[], %s::bytea[]) ON CONFLICT (subject) "
+                                     "DO NOTHING"), (list(keys), list(keys.values())))
+            cursor.execute(self._sql("SELECT subject, key FROM {table} WHERE subject = ANY(%s)"),
+                           (list(keys),))
+            return {row["subject"]: bytes(row["key"]) for row in cursor.fetchall()}
 
     def _delete(self, subject: str) -> bool:
         with self.datastore.transaction(commit=True) as cursor:

@@ -11,6 +11,7 @@ import pytest
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.settings import Settings
 from adapters.usecases.erasure import erase_person
+from domain.batches import Registration
 from domain.sealing import ERASED
 from domain.values import Contact
 from tests.builders import ACME, JEAN, register_kwargs
@@ -56,3 +57,15 @@ def test_a_process_that_read_a_persons_key_shows_them_erased_once_it_reads_the_e
     assert (second.case.billing_recipient.name, second.case.billing_recipient.email) == (
         ERASED, "")
     assert str(first.entries[-1].data["summary"]) == "Lucie Caron confirme le virement."
+
+
+def test_people_registered_by_batches_in_two_processes_read_back_in_both(views, elsewhere):
+    rows = [Registration(**register_kwargs(f"LOT-{i}", billing_recipient=person))
+            for i, person in enumerate((LUCIE, JEAN, LUCIE))]
+    views.files.register_invoices("alice", rows[:2])
+    elsewhere.files.register_invoices("bob", rows[2:])  # Lucie again: her key is reused
+
+    for process in (views, elsewhere):
+        process.files.forget_people()
+        assert [process.files.file(f"LOT-{i}").case.billing_recipient.email
+                for i in range(3)] == [LUCIE.email, JEAN.email, LUCIE.email]
