@@ -192,7 +192,7 @@ class Sealer:
     def _cipher(self, key: bytes) -> AESGCM:
         cipher = self._ciphers.get(key)
         if cipher is None:
-            if len(self._ciphers) > 10_000:  # keys seen by a long-running process
+            if len(self._ciphers) >= 4096:  # keys seen by a long run (as Keys keeps)
                 self._ciphers.clear()
             cipher = self._ciphers[key] = AESGCM(key)
         return cipher

@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import psycopg
@@ -31,6 +32,9 @@ CACHE_S = 30.0
 """How long a process trusts a key it read, before asking the table again."""
 PREFETCH_CHUNK = 1000
 """Subjects read per query when many are read at once."""
+CACHE_KEYS = 4096
+"""Keys a process keeps, the ones used last: above what a batch of the catch-up names,
+and flat along a long run (an export of every file, a rebuild)."""
 
 
 class _Keys:
@@ -38,7 +42,7 @@ class _Keys:
 
     def __init__(self, recorder: Any) -> None:
         self.datastore = recorder.datastore
-        self._cache: dict[str, tuple[bytes, float]] = {}
+        self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._forgotten = 0
         """Bumped whenever keys are destroyed or dropped: a key read before that is not
@@ -52,6 +56,8 @@ class _Keys:
         now = time.monotonic()
         with self._lock:
             cached, forgotten = self._cache.get(subject), self._forgotten
+            if cached is not None:
+                self._cache.move_to_end(subject)
         if cached is not None and now - cached[1] < self.cache_s:
             return cached[0]
         key = self._read(subject)
@@ -80,7 +86,11 @@ class _Keys:
     def _keep(self, keys: dict[str, bytes], read_at: float, forgotten: int) -> None:
         with self._lock:
             if self._forgotten == forgotten:
-                self._cache.update((subject, (key, read_at)) for subject, key in keys.items())
+                for subject, key in keys.items():
+                    self._cache[subject] = (key, read_at)
+                    self._cache.move_to_end(subject)
+                while len(self._cache) > CACHE_KEYS:
+                    self._cache.popitem(last=False)
 
     def destroy(self, subject: str) -> bool:
         deleted = self._delete(subject)
