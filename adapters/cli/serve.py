@@ -3,7 +3,6 @@ RELANCE_RUN_AT), and a demo portfolio."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -27,9 +26,6 @@ from adapters.usecases.demo_portal import seed_portal
 from adapters.usecases.replies import MAIL_ACTOR, poll
 from adapters.usecases.retention import due_for_erasure
 from projections.french import count, word
-
-UVLOOP = importlib.util.find_spec("uvloop") is not None
-"""uvloop (not built for Windows) runs the event loop where it is installed."""
 
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
 
@@ -67,11 +63,11 @@ def serve(host: Annotated[str, typer.Option()] = "",
     try:
         # Forwarded headers are read by the app itself, from the proxies its settings name
         # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else. uvloop runs the event loop
-        # (installed with relance, so uvicorn takes it); h11 parses HTTP, whose refusals of
-        # odd requests the security tests hold to.
+        # (installed with relance, uvicorn's "auto" loop takes it); h11 parses HTTP, whose
+        # refusals of odd requests the security tests hold to.
         uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
                     workers=workers, log_config=None, access_log=False, proxy_headers=False,
-                    server_header=False, loop="uvloop" if UVLOOP else "asyncio", http="h11")
+                    server_header=False, http="h11")
     finally:
         if schedule is not None and schedule.stop():
             scheduled.close()
