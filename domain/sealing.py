@@ -42,6 +42,9 @@ SUBJECT_NAMESPACE = uuid5(NAMESPACE_URL, "relance:person")
 """Subjects' ids derive from the debtor's account and the person's name (see `subject_of`)."""
 
 KEY_BYTES = 32
+KEPT_KEYS = 4096
+"""Keys (and their ciphers) a process keeps, the ones used last: above what a batch of
+the catch-up names, and flat along a long run (an export of every file, a rebuild)."""
 NONCE_BYTES = 12
 
 
@@ -192,7 +195,7 @@ class Sealer:
     def _cipher(self, key: bytes) -> AESGCM:
         cipher = self._ciphers.get(key)
         if cipher is None:
-            if len(self._ciphers) >= 4096:  # keys seen by a long run (as Keys keeps)
+            if len(self._ciphers) >= KEPT_KEYS:  # keys seen by a long run
                 self._ciphers.clear()
             cipher = self._ciphers[key] = AESGCM(key)
         return cipher

@@ -26,15 +26,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from domain.sealing import KEY_BYTES
+from domain.sealing import KEPT_KEYS, KEY_BYTES
 
 CACHE_S = 30.0
 """How long a process trusts a key it read, before asking the table again."""
 PREFETCH_CHUNK = 1000
 """Subjects read per query when many are read at once."""
-CACHE_KEYS = 4096
-"""Keys a process keeps, the ones used last: above what a batch of the catch-up names,
-and flat along a long run (an export of every file, a rebuild)."""
 
 
 class _Keys:
@@ -53,35 +50,37 @@ class _Keys:
         self._erasures_counted_at = time.monotonic()
 
     def key(self, subject: str, *, create: bool) -> bytes | None:
-        now = time.monotonic()
-        with self._lock:
-            cached, forgotten = self._cache.get(subject), self._forgotten
-            if cached is not None:
-                self._cache.move_to_end(subject)
-        if cached is not None and now - cached[1] < self.cache_s:
-            return cached[0]
-        key = self._read(subject)
-        if key is None and create:
-            key = self._create(subject, os.urandom(KEY_BYTES))
-        if key is not None:
-            self._keep({subject: key}, now, forgotten)
-        return key
+        return self._fetch({subject}, create=create).get(subject)
 
     def prefetch(self, subjects: set[str], *, create: bool = False) -> None:
+        self._fetch(subjects, create=create)
+
+    def _fetch(self, subjects: set[str], *, create: bool) -> dict[str, bytes]:
+        """The keys of `subjects`: those at hand, the others read (and, with `create`,
+        the missing ones made) a chunk of subjects per query, then kept."""
         now = time.monotonic()
-        with self._lock:
-            missing = sorted(s for s in subjects if (cached := self._cache.get(s)) is None
-                             or now - cached[1] >= self.cache_s)
-            forgotten = self._forgotten
         found: dict[str, bytes] = {}
+        missing = []
+        with self._lock:
+            for subject in subjects:
+                cached = self._cache.get(subject)
+                if cached is not None and now - cached[1] < self.cache_s:
+                    self._cache.move_to_end(subject)
+                    found[subject] = cached[0]
+                else:
+                    missing.append(subject)
+            forgotten = self._forgotten
+        missing.sort()  # concurrent creations insert in one order
+        read: dict[str, bytes] = {}
         for start in range(0, len(missing), PREFETCH_CHUNK):
             chunk = missing[start:start + PREFETCH_CHUNK]
-            read = self._read_many(chunk)
-            if create and len(read) < len(chunk):
-                new = {s: os.urandom(KEY_BYTES) for s in chunk if s not in read}
-                read.update(self._create_many(new))
-            found.update(read)
-        self._keep(found, now, forgotten)
+            got = self._read_many(chunk)
+            if create and len(got) < len(chunk):
+                got.update(self._create_many({s: os.urandom(KEY_BYTES)
+                                              for s in chunk if s not in got}))
+            read.update(got)
+        self._keep(read, now, forgotten)
+        return found | read
 
     def _keep(self, keys: dict[str, bytes], read_at: float, forgotten: int) -> None:
         with self._lock:
@@ -89,7 +88,7 @@ class _Keys:
                 for subject, key in keys.items():
                     self._cache[subject] = (key, read_at)
                     self._cache.move_to_end(subject)
-                while len(self._cache) > CACHE_KEYS:
+                while len(self._cache) > KEPT_KEYS:
                     self._cache.popitem(last=False)
 
     def destroy(self, subject: str) -> bool:
@@ -127,13 +126,7 @@ class _Keys:
     def _count_erasures(self) -> int:
         raise NotImplementedError
 
-    def _read(self, subject: str) -> bytes | None:
-        raise NotImplementedError
-
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
-        raise NotImplementedError
-
-    def _create(self, subject: str, key: bytes) -> bytes:
         raise NotImplementedError
 
     def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
@@ -160,24 +153,11 @@ class SQLiteKeys(_Keys):
             cursor.execute("SELECT count(*) FROM subject_erasures")
             return int(cursor.fetchone()[0])
 
-    def _read(self, subject: str) -> bytes | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
-            row = cursor.fetchone()
-        return bytes(row[0]) if row else None
-
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute("SELECT subject, key FROM subject_keys WHERE subject IN "
                            "(SELECT value FROM json_each(?))", (json.dumps(subjects),))
             return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
-
-    def _create(self, subject: str, key: bytes) -> bytes:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("INSERT OR IGNORE INTO subject_keys VALUES (?, ?, "
-                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (subject, key))
-            cursor.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
-            return bytes(cursor.fetchone()[0])
 
     def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
         with self.datastore.transaction(commit=True) as cursor:
@@ -227,24 +207,11 @@ class PostgresKeys(_Keys):
             cursor.execute(self._sql("SELECT count(*) AS n FROM {erasures}"))
             return int(cursor.fetchone()["n"])
 
-    def _read(self, subject: str) -> bytes | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
-            row = cursor.fetchone()
-        return bytes(row["key"]) if row else None
-
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql("SELECT subject, key FROM {table} WHERE subject = ANY(%s)"),
                            (subjects,))
             return {row["subject"]: bytes(row["key"]) for row in cursor.fetchall()}
-
-    def _create(self, subject: str, key: bytes) -> bytes:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(self._sql("INSERT INTO {table} (subject, key) VALUES (%s, %s) "
-                                     "ON CONFLICT (subject) DO NOTHING"), (subject, key))
-            cursor.execute(self._sql("SELECT key FROM {table} WHERE subject = %s"), (subject,))
-            return bytes(cursor.fetchone()["key"])
 
     def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
         with self.datastore.transaction(commit=True) as cursor:
