@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import json
 import os
 import statistics
 import subprocess
@@ -41,6 +42,7 @@ import psycopg
 
 from bench.common import (
     CpuMeter,
+    LeanClient,
     Round,
     baseline,
     bench_runtime,
@@ -49,9 +51,9 @@ from bench.common import (
     quantile,
     result,
     run_clients,
+    server_ms,
 )
 from bench.floors import http_floor_ms, library_command_ms
-from bench.pages import _server_ms
 from tests.builders import free_port, wait_until_up
 
 CLIENTS = 16
@@ -117,13 +119,13 @@ def main() -> None:
                         for i in range(args.files)]
             assert httpx.post(base + "/api/invoices", json=invoices, headers=auth,
                               timeout=60).status_code == 200
-            paced, lags = _load(base, auth, args, runtime, interval)
+            paced, lags = _load(port, auth, args, runtime, interval)
             with cpu_burner():
-                busy, busy_lags = _load(base, auth, args, runtime, interval)
+                busy, busy_lags = _load(port, auth, args, runtime, interval)
             meter = CpuMeter({server.pid}).start()
-            flat, _ = _load(base, auth, args, runtime, 0.0)
+            flat, _ = _load(port, auth, args, runtime, 0.0, watch_lag=False)
             meter.stop()
-            floors = (http_floor_ms(base, {server.pid}, CLIENTS, args.commands),
+            floors = (http_floor_ms(port, {server.pid}, CLIENTS, args.commands),
                       library_command_ms(runtime))
         finally:
             server.terminate()
@@ -204,38 +206,44 @@ def _busy(args: argparse.Namespace, paced: Round, busy: Round, lags: list[float]
                  lag99 <= TARGET_LAG))
 
 
-def _load(base: str, auth: dict[str, str], args: argparse.Namespace, runtime,
-          interval: float) -> tuple[Round, list[float]]:
-    """Each client posts notes to its own files. Meanwhile the read models' position is
-    polled every 5 ms: each fact's lag runs from its answer to the first poll showing it.
-    Returns the round (server times) and the lags, in milliseconds."""
+def _load(port: int, auth: dict[str, str], args: argparse.Namespace, runtime,
+          interval: float, watch_lag: bool = True) -> tuple[Round, list[float]]:
+    """Each client posts notes to its own files. Meanwhile, if `watch_lag`, the read
+    models' position is polled every 5 ms (one query): each fact's lag runs from its
+    answer to the first poll showing it. Returns the round (server times) and the lags,
+    in milliseconds."""
     answered: list[tuple[int, float]] = []
     shown: list[tuple[float, int]] = []
     lock, done = threading.Lock(), threading.Event()
-    names = [p.name for p in runtime.follower.projections]
-    clients = [httpx.Client(base_url=base, headers=auth, timeout=30) for _ in range(CLIENTS)]
+    clients = [LeanClient(port, auth) for _ in range(CLIENTS)]
+    position = _position_query(runtime)
 
     def watch() -> None:
-        while not done.is_set():
-            shown.append((time.monotonic(), min(runtime.views.position(n) for n in names)))
-            time.sleep(0.005)
+        with psycopg.connect(runtime.store.conninfo, autocommit=True) as conn:
+            while not done.is_set():
+                shown.append((time.monotonic(), position(conn)))
+                time.sleep(0.005)
 
     def post(n: int, i: int) -> float:
         number = f"CMD-{(n + CLIENTS * i) % args.files:05d}"
-        answer = clients[n].post(f"/api/files/{number}/notes", json={"text": f"note {i}"})
+        status, headers, body = clients[n].request("POST", f"/api/files/{number}/notes",
+                                                   {"text": f"note {i}"})
         at = time.monotonic()
-        assert answer.status_code == 200, answer.text
+        assert status == 200, body
         with lock:
-            answered.append((answer.json()["notification_id"], at))
-        return _server_ms(answer)
+            answered.append((json.loads(body)["notification_id"], at))
+        return server_ms(headers)
 
     watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    if watch_lag:
+        watcher.start()
     try:
         measured = run_clients(CLIENTS, args.commands, interval, post)
     finally:
         for client in clients:
             client.close()
+    if not watch_lag:
+        return measured, []
     deadline = time.monotonic() + 30
     head = max(position for position, _ in answered)
     while shown[-1][1] < head and time.monotonic() < deadline:
@@ -243,6 +251,21 @@ def _load(base: str, auth: dict[str, str], args: argparse.Namespace, runtime,
     done.set()
     watcher.join()
     return measured, _lags(answered, shown)
+
+
+def _position_query(runtime):
+    """The read models' common position (the least of their tracking positions), read
+    with one query on the watcher's own connection."""
+    names = [p.name for p in runtime.follower.projections]
+    table = runtime.views.tracking_table()  # qualified by its schema
+    query = (f"SELECT count(*), min(n) FROM (SELECT max(notification_id) AS n FROM {table} "
+             "WHERE application_name = ANY(%s) GROUP BY application_name) AS t")
+
+    def position(conn: psycopg.Connection) -> int:
+        found, least = conn.execute(query, (names,)).fetchone()
+        return least if found == len(names) else 0
+
+    return position
 
 
 def _lags(answered: list[tuple[int, float]], shown: list[tuple[float, int]]) -> list[float]:
