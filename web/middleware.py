@@ -249,7 +249,8 @@ async def bearer_user(request: Request) -> User | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return await run_in_threadpool(request.app.state.runtime.bearer_tokens.user, token.strip())
+    tokens, token = request.app.state.runtime.bearer_tokens, token.strip()
+    return tokens.deployment(token) or await run_in_threadpool(tokens.accounts.api_user, token)
 
 
 def _bounded(receive: Receive, limit: int) -> Receive:
