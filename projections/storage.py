@@ -94,6 +94,8 @@ class ViewStore:
                 for statement, rows in self._statements(by_table(compact(write.changes))):
                     if isinstance(statement, Copy | Staged):
                         statement.run(cursor, rows)
+                    elif len(rows) == 1:  # a live fact's row: no pipeline to set up
+                        cursor.execute(statement, rows[0])
                     else:
                         cursor.executemany(statement, rows)
             self._insert_trackings(cursor, [Tracking(w.projection, w.position) for w in writes])
@@ -113,6 +115,9 @@ class ViewStore:
 
     def _before_writing(self, cursor: Any) -> None:
         """Settings for a write transaction (none here)."""
+
+    def _before_creating(self, cursor: Any) -> None:
+        """First in a transaction creating tables (SQLite's write lock keeps others out)."""
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
         """Many new rows of one table: here one execution per row, in one round trip."""
@@ -177,6 +182,7 @@ class ViewStore:
         """Creates the tables and their indexes if they do not exist, and adds the columns
         a table gained since it was created (empty in its existing rows)."""
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            self._before_creating(cursor)
             for table in tables:
                 name = self.table_name(table.name)
                 columns = ", ".join(f"{c} {self.sql_types[t]}" for c, t in table.columns.items())
@@ -418,6 +424,13 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
     def table_name(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
 
+    def _before_creating(self, cursor: Any) -> None:
+        # Processes starting at once (`relance serve --workers N` and its runner) may each
+        # create a missing table: PostgreSQL refuses the second CREATE TABLE IF NOT EXISTS
+        # of a table another transaction is creating (see also `store.setting_up`).
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                       [f"relance tables {self.datastore.schema}"])
+
     def _before_writing(self, cursor: Any) -> None:
         # Views are rebuilt from the events, and their positions commit with their rows:
         # a batch lost in a server crash is simply applied again. No need to wait for disk.
@@ -452,7 +465,11 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
         """Many new rows: COPY for plain inserts; through a staging table from `STAGE_FROM`
-        rows (a catch-up's batch); else one array per column."""
+        rows (a catch-up's batch); else one array per column. One row (a command's fact,
+        applied live) goes as one plain statement: psycopg dumps arrays in Python, each
+        time finding their elements' type, and COPY costs two round trips."""
+        if len(rows) == 1:  # a live fact's row: its values as they are, dumped in C
+            return super()._bulk(rows, table)
         columns = list(rows[0].row)
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
