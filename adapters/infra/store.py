@@ -6,7 +6,10 @@ first use. A wrong URL or an unreachable database is reported in one clear line.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -154,6 +157,34 @@ def ensure_postgres_database(store: Store) -> None:
         return
     except psycopg.Error as error:
         raise StoreError(f"cannot create {store.description}: {_first_line(error)}") from None
+
+
+@contextmanager
+def setting_up(store: Store) -> Iterator[None]:
+    """Held while a process checks the store and creates what is missing, so that
+    processes started at once (`relance serve --workers N` starts its web workers and its
+    projection runner together) set it up one after the other: each would find a table
+    missing, and the second to create it, or to record eventsourcing's first tracking
+    position, failed and that process died. PostgreSQL: an advisory lock named after
+    the schema. SQLite: a lock on a file beside the database's (`<name>.lock`)."""
+    if store.sqlite_path is not None:
+        path = store.sqlite_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(path.with_name(path.name + ".lock"), "a")  # noqa: SIM115 - held below
+        except OSError as error:
+            raise StoreError(f"cannot use SQLite file {path}: {_first_line(error)}") from None
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            yield
+        return
+    try:
+        conn = psycopg.connect(store.conninfo, connect_timeout=5, autocommit=True)
+    except psycopg.Error as error:
+        raise StoreError(f"cannot use {store.description}: {_first_line(error)}") from None
+    with conn:  # the lock ends with the connection
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"relance set-up {store.schema}"])
+        yield
 
 
 def _check_sqlite(path: Path) -> None:
