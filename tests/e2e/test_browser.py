@@ -151,3 +151,24 @@ def test_an_agent_works_her_day_debtor_by_debtor_and_sees_a_colleagues_call(serv
     assert "rien d'autre à faire aujourd'hui" in acme.inner_text()
     assert "Fait aujourd'hui\n1 sur 2" in page.locator("#resume").inner_text()
     page.screenshot(path=str(SHOTS / "ma-journee-apres-appel.png"), full_page=True)
+
+
+def test_the_header_shows_every_section_and_the_logout_at_each_desktop_width(server, browser):
+    """A supervisor's nine sections, the search box, a long name and « Se déconnecter »:
+    on one line from 1366 px, on two narrower, never beyond the screen's edge."""
+    server.app.state.runtime.accounts.add(
+        "mc.auvergne", "Marie-Christine de La Tour d'Auvergne", "supervisor", PASSWORD)
+    page = browser.new_page(viewport={"width": 1366, "height": 700})
+    page.goto(f"{server.url}/journee")
+    page.fill("#login", "mc.auvergne")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/journee")
+    for width in (992, 1100, 1280, 1366, 1600):
+        page.set_viewport_size({"width": width, "height": 700})
+        logout = page.get_by_role("button", name="Se déconnecter").bounding_box()
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{width} px: the page is {wide} px wide"
+        assert logout is not None and logout["x"] + logout["width"] <= width, width
+        assert page.get_by_role("link", name="Réglages").is_visible(), width
+    page.close()
