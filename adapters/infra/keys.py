@@ -50,6 +50,12 @@ class _Keys:
         self._erasures_counted_at = time.monotonic()
 
     def key(self, subject: str, *, create: bool) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:  # a key at hand: every sealed value asks, encoded or decoded
+            cached = self._cache.get(subject)
+            if cached is not None and now - cached[1] < self.cache_s:
+                self._cache.move_to_end(subject)
+                return cached[0]
         return self._fetch({subject}, create=create).get(subject)
 
     def prefetch(self, subjects: set[str], *, create: bool = False) -> None:
