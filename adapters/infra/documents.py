@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -107,8 +107,10 @@ class Document:
     subject: str
     text: str
     html: str
-    printed: str = ""
-    """The HTML of the printed letter (the link in short form and its QR code); empty: the
+    render_printed: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    """Renders the HTML of the printed letter (the link in short form and its QR code),
+    asked when the letter is printed only: an e-mail never is, and the QR code's
+    encoding cost as much as the rest of the e-mail (a daily run's profile). None: the
     same as `html`."""
 
     @property
@@ -118,7 +120,7 @@ class Document:
 
     def pdf(self) -> bytes:
         """The printable letter (WeasyPrint, fetching nothing outside relance)."""
-        return html_to_pdf(self.printed or self.html)
+        return html_to_pdf(self.render_printed() if self.render_printed else self.html)
 
 
 class Documents:
@@ -169,12 +171,16 @@ class Documents:
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
         layout = self.env.get_template("_layout.html.j2")
         portal = {"lien_espace": link, "lien_court": short_address(link),
-                  "lien_exemple": is_example(link),
-                  "qr_espace": Markup(portal_qr_svg(link))  # noqa: S704 - segno's own SVG
-                  if link and not is_example(link) else ""}
-        html, printed = (layout.render(**{**copy.deepcopy(context), **portal},
-                                       subject=subject, paragraphs=paragraphs, imprime=imprime)
-                         for imprime in (False, True))
+                  "lien_exemple": is_example(link), "qr_espace": ""}
+        kept = copy.deepcopy(context)  # as it is now, whenever the letter is printed
+
+        def printed() -> str:
+            qr = Markup(portal_qr_svg(link)) if link and not is_example(link) else ""  # noqa: S704 - segno's own SVG
+            return layout.render(**{**kept, **portal, "qr_espace": qr}, subject=subject,
+                                 paragraphs=paragraphs, imprime=True)
+
+        html = layout.render(**{**copy.deepcopy(context), **portal}, subject=subject,
+                             paragraphs=paragraphs, imprime=False)
         return Document(name, subject, text, html, printed)
 
     def source(self, name: str) -> str:
