@@ -166,7 +166,7 @@ def setting_up(store: Store) -> Iterator[None]:
     projection runner together) set it up one after the other: each would find a table
     missing, and the second to create it, or to record eventsourcing's first tracking
     position, failed and that process died. PostgreSQL: an advisory lock named after
-    the schema. SQLite: a lock on a file beside the database's (`<name>.lock`)."""
+    the schema. SQLite: a lock on a file beside the database (`relance.db.lock`)."""
     if store.sqlite_path is not None:
         path = store.sqlite_path
         try:
