@@ -39,14 +39,10 @@ class BearerTokens:
         self._from_file: tuple[str, ...] = ()
         self._checked = 0.0
 
-    def user(self, token: str) -> User | None:
-        """The account the token acts for, or None."""
-        return self.deployment(token) or self.accounts.api_user(token)
-
     def deployment(self, token: str) -> User | None:
         """The deployment's administrator if the token is one of its live tokens: no
         database read, so the web server's event loop asks this itself, and hands only an
-        account's token to a thread (`web.middleware.bearer_user`)."""
+        account's token to a thread (`Accounts.api_user`, in `web.middleware.bearer_user`)."""
         if any(hmac.compare_digest(token.encode(), known.encode())
                for known in self.deployment_tokens()):
             return DEPLOYMENT
