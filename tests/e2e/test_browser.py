@@ -169,6 +169,7 @@ def test_the_header_shows_every_section_and_the_logout_at_each_desktop_width(ser
         logout = page.get_by_role("button", name="Se déconnecter").bounding_box()
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= width, f"{width} px: the page is {wide} px wide"
-        assert logout is not None and logout["x"] + logout["width"] <= width, width
+        assert logout is not None
+        assert logout["x"] + logout["width"] <= width, width
         assert page.get_by_role("link", name="Réglages").is_visible(), width
     page.close()
