@@ -10,7 +10,7 @@ from pathlib import Path
 
 from domain.values import PARIS, CallOutcome
 from tests.builders import ACME, GLOBEX, JEAN, eur, register_kwargs
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, browser_log_in
 
 SHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
 
@@ -159,11 +159,7 @@ def test_the_header_shows_every_section_and_the_logout_at_each_desktop_width(ser
     server.app.state.runtime.accounts.add(
         "mc.auvergne", "Marie-Christine de La Tour d'Auvergne", "supervisor", PASSWORD)
     page = browser.new_page(viewport={"width": 1366, "height": 700})
-    page.goto(f"{server.url}/journee")
-    page.fill("#login", "mc.auvergne")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/journee")
+    browser_log_in(page, server.url, "mc.auvergne")
     for width in (992, 1100, 1280, 1366, 1600):
         page.set_viewport_size({"width": width, "height": 700})
         logout = page.get_by_role("button", name="Se déconnecter").bounding_box()
