@@ -47,6 +47,7 @@ from bench.common import (
     result,
     rss_mib,
     run_clients,
+    server_ms,
 )
 from projections.worklist import day_by_debtor
 from tests.builders import free_port, wait_until_up
@@ -57,11 +58,6 @@ TARGET_MS = 50.0
 TARGET_RSS_MIB = 300.0
 CLIENTS = 8
 PASSWORD = "mot-de-passe-du-banc"
-
-
-def _server_ms(response: httpx.Response) -> float:
-    timing = response.headers.get("server-timing", "app;dur=nan")
-    return float(timing.split("dur=")[1])
 
 
 def main() -> None:
@@ -107,7 +103,7 @@ def main() -> None:
                 def ask(n: int, _: int, path: Callable[[], str] = path, name: str = name) -> float:
                     answer = sessions[n].get(path())
                     assert answer.status_code == 200, (name, answer.status_code)
-                    return _server_ms(answer)
+                    return server_ms(answer.headers)
 
                 run_clients(CLIENTS, 3, 0.0, ask)  # warm: each worker's first answer is untimed
                 rounds[name] = (run_clients(CLIENTS, args.requests, CLIENTS / args.rate, ask),
