@@ -50,12 +50,10 @@ class _Keys:
         self._erasures_counted_at = time.monotonic()
 
     def key(self, subject: str, *, create: bool) -> bytes | None:
-        now = time.monotonic()
         with self._lock:  # a key at hand: every sealed value asks, encoded or decoded
-            cached = self._cache.get(subject)
-            if cached is not None and now - cached[1] < self.cache_s:
-                self._cache.move_to_end(subject)
-                return cached[0]
+            at_hand = self._at_hand(subject, time.monotonic())
+        if at_hand is not None:
+            return at_hand
         return self._fetch({subject}, create=create).get(subject)
 
     def prefetch(self, subjects: set[str], *, create: bool = False) -> None:
@@ -69,10 +67,9 @@ class _Keys:
         missing = []
         with self._lock:
             for subject in subjects:
-                cached = self._cache.get(subject)
-                if cached is not None and now - cached[1] < self.cache_s:
-                    self._cache.move_to_end(subject)
-                    found[subject] = cached[0]
+                at_hand = self._at_hand(subject, now)
+                if at_hand is not None:
+                    found[subject] = at_hand
                 else:
                     missing.append(subject)
             forgotten = self._forgotten
@@ -87,6 +84,14 @@ class _Keys:
             read.update(got)
         self._keep(read, now, forgotten)
         return found | read
+
+    def _at_hand(self, subject: str, now: float) -> bytes | None:
+        """A key read less than `cache_s` ago, marked as used last (under the lock)."""
+        cached = self._cache.get(subject)
+        if cached is None or now - cached[1] >= self.cache_s:
+            return None
+        self._cache.move_to_end(subject)
+        return cached[0]
 
     def _keep(self, keys: dict[str, bytes], read_at: float, forgotten: int) -> None:
         with self._lock:
