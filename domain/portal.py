@@ -145,6 +145,14 @@ class PortalLink(ChainedAggregate):
         self.visits += 1
 
 
+def _link(token: str, account: str, purpose: str, days: int, stamp: Stamp) -> PortalLink:
+    """The record of a new link, working `days` days from the stamp's day (Paris)."""
+    expires_on = paris_day(stamp.recorded_at) + timedelta(days=max(1, int(days)))
+    return PortalLink(token_sha256=token_digest(token), account=account,
+                      expires_on=expires_on, purpose=purpose, actor=stamp.actor,
+                      timestamp=stamp.recorded_at)
+
+
 class PortalCommands:
     """The links and the debtor's answers (mixed into `domain.service.CaseFiles`)."""
 
@@ -158,18 +166,25 @@ class PortalCommands:
         if purpose not in PURPOSES:
             raise MissingInformation(f"unknown purpose {purpose!r}", field="purpose")
         token = new_token()
-        digest = token_digest(token)
 
         def decide(stamp: Stamp) -> list[Any]:
-            expires_on = paris_day(stamp.recorded_at) + timedelta(days=max(1, int(days)))
-            return [PortalLink(token_sha256=digest, account=account, expires_on=expires_on,
-                               purpose=purpose, actor=stamp.actor,
-                               timestamp=stamp.recorded_at)]
+            return [_link(token, account, purpose, days, stamp)]
 
         recorded: Recorded = self._execute(  # type: ignore[attr-defined]
             "issue_portal_link", actor, None, None, {"account": account, "purpose": purpose},
             decide)
         return token, recorded
+
+    def new_portal_link(self, actor: str, account: str, *, purpose: str,
+                        days: int = DEFAULT_DAYS) -> tuple[str, PortalLink]:
+        """Like `issue_portal_link`, but not saved: the caller saves the link with what
+        gives it (the daily run, with the message's intent to send, in one transaction)."""
+        account = reference(account, "debtor_account")
+        if purpose not in PURPOSES:
+            raise MissingInformation(f"unknown purpose {purpose!r}", field="purpose")
+        token = new_token()
+        now = self._now()  # type: ignore[attr-defined]
+        return token, _link(token, account, purpose, days, Stamp(actor, now, now))
 
     def portal_link(self, token: str) -> PortalLink | None:
         """The link a token opens, whatever its state; None for a token never issued (or

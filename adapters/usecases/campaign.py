@@ -17,9 +17,10 @@
    planning is dropped from the message. E-mails go through the outbox; letters are
    rendered and kept for the day's print (`letters_pdf`), and a formal notice is recorded
    once posted with its registered-letter number (`mark_posted`). Each message that goes
-   out gives the debtor a link to its page, issued for that attempt (one per debtor and
-   message; a message tried again gets a new one, the earlier simply stays unused); a
-   message previewed for validation names an example address and issues nothing.
+   out gives the debtor a link to its page, issued for that attempt and recorded with its
+   intent to send, in one transaction (one per debtor and message; a message tried again
+   gets a new one, the earlier simply stays unused); a message previewed for validation
+   names an example address and issues nothing.
 4. **Record the run**: what was sent, queued, skipped, failed, as a fact of the team.
 """
 
@@ -39,14 +40,14 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from adapters.bootstrap import Runtime
-from adapters.infra.documents import PAYMENT_DELAY, Document
+from adapters.infra.documents import PAYMENT_DELAY, Document, portal_address
 from adapters.infra.outbox import SendFailed, build_message
 from adapters.infra.pdf import html_to_pdf
 from adapters.usecases.attachments import Attachment, invoice_attachment
 from adapters.usecases.debtor_letters import check_same_day, fresh_views
 from adapters.usecases.sending import (
     addressee_for,
-    issue_sending_link,
+    link_purpose,
     postal_lines,
     preview,
 )
@@ -70,6 +71,7 @@ from domain.dispatch import (
 from domain.due import Progress, next_action
 from domain.invoice import Invoice
 from domain.kinds import CHASING
+from domain.portal import PortalLink
 from domain.receipts import receipt_id
 from domain.scenarios import Scenario, Step
 from domain.values import Channel, Contact, start_of_day
@@ -282,17 +284,20 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
                 "aucune adresse postale connue : à compléter sur la fiche du débiteur"))
             _save(runtime, dispatch)
             return SKIPPED
-        # The message goes out: its link to the debtor's page, one per attempt (the
-        # command reads no file, so the files read above still stand).
-        link = issue_sending_link(runtime, actor, dispatch.account, dispatch.template)
-        document = _document(runtime, dispatch, keep, actor, names, link)
+        # The message goes out: its link to the debtor's page, one per attempt, recorded
+        # with the intent to send, in one transaction.
+        token, link = runtime.files.new_portal_link(
+            actor, dispatch.account, purpose=link_purpose(dispatch.template),
+            days=runtime.settings.portal_days)
+        document = _document(runtime, dispatch, keep, actor, names,
+                             portal_address(runtime.settings.portal_base, token))
     attachments = _attachments(runtime, dispatch, scenario, keep, actor)
     dispatch.start_sending(at=now, numbers=[inv.case.number for inv in keep],
                            dropped=dropped, recipient=recipient,
                            sha256=document.sha256,
                            attachments=[a.sha256 for a in attachments])
-    if not _save(runtime, dispatch):
-        return SENDING  # another run took it
+    if not _save(runtime, dispatch, with_link=link):
+        return SENDING  # another run took it: the link was not recorded either
     _fault("after_sending")
     if dispatch.channel == Channel.LETTER.value:
         return _print(runtime, dispatch, document)
@@ -569,10 +574,12 @@ def _require(runtime: Runtime, key: str) -> Dispatch:
     return dispatch
 
 
-def _save(runtime: Runtime, dispatch: Dispatch, refuse: bool = False) -> bool:
-    """Saves; False when another process changed the message meanwhile."""
+def _save(runtime: Runtime, dispatch: Dispatch, refuse: bool = False,
+          with_link: PortalLink | None = None) -> bool:
+    """Saves (with the message's new link to the debtor's page, if any); False when another
+    process changed the message meanwhile."""
     try:
-        runtime.files.save(dispatch)
+        runtime.files.save(dispatch, with_link)
     except RecordConflictError:
         if refuse:
             raise DispatchRefused(f"message {dispatch.key} changed meanwhile: "

@@ -255,6 +255,36 @@ def test_a_run_message_refused_then_sent_issues_one_link_per_attempt(app):
     assert len(issued(app)) == 2
 
 
+def test_a_message_another_run_took_meanwhile_leaves_no_link_of_its_own(app, store_url,
+                                                                        clock, monkeypatch):
+    app.files.register_invoice("alice", **register_kwargs("FA-2026-0001",
+                                                          due_on=app.today()))
+    (key,) = campaign.plan(app, app.today())
+    other = bootstrap(Settings(database_url=store_url, portal_url=BASE + "/",
+                               portal_days=30), clock=clock)
+    other.outbox = app.outbox
+    taken: dict[str, str] = {}
+    attachments = campaign._attachments
+
+    def another_run_sends_it_first(*args):
+        # While this run makes the message ready, another run sends it.
+        if not taken:
+            taken["by the other run"] = ""
+            taken["by the other run"] = campaign.send(other, key)
+        return attachments(*args)
+
+    monkeypatch.setattr(campaign, "_attachments", another_run_sends_it_first)
+    try:
+        assert campaign.send(app, key) == "sending"
+    finally:
+        other.close()
+    assert taken == {"by the other run": "sent"}
+    (message,) = app.server.messages
+    (token,) = LINK.findall(plain(message))
+    (link,) = issued(app)
+    assert app.files.open_portal_link(token).id == link.id
+
+
 def test_a_dispute_on_the_debtors_page_stops_the_run_for_those_files(app, clock):
     overdue(app, "FA-2026-0001", "FA-2026-0002")
     overdue(app, "FA-2026-0099", debtor=GLOBEX)
