@@ -43,8 +43,11 @@ tools:
 	  } || \
 	  echo "chromium, pdftoppm or dovecot is not installed: the tests that need them will say so"
 
+# The suite runs in parallel processes (pytest-xdist, a test module per process), then the
+# tests marked `alone` by themselves: they stop PostgreSQL or end its sessions.
 test: lint tools
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not alone" --numprocesses auto --maxprocesses 4 --dist loadfile
+	$(BIN)/pytest -m alone
 
 # Every script in bench/ against PostgreSQL, then one table of all results.
 bench: $(STAMP)

@@ -21,6 +21,8 @@ from tests.builders import free_port, wait_until_up
 from tests.e2e.cli_runner import RELANCE
 from tests.e2e.conftest import API_TOKEN
 
+pytestmark = pytest.mark.alone  # stops PostgreSQL: nothing else may run meanwhile
+
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 CLIENTS = 16
 

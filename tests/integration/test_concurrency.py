@@ -68,6 +68,7 @@ def test_a_command_decides_on_what_a_colleagues_process_recorded_meanwhile(store
 
 
 @pytest.mark.postgres
+@pytest.mark.alone  # ends every idle session of the test database, other tests' too
 def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
     postgres_url, clock
 ):
