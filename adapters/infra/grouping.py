@@ -126,9 +126,7 @@ class GroupCommit:
             try:
                 ids = self._written([event for waiting in group for event in waiting.events])
             except (InterfaceError, OperationalError) as error:
-                for waiting in group:  # the database is out of reach: each command retries
-                    waiting.error = error
-                return error
+                return _out_of_reach(group, error)  # each command then tries again
             except PersistenceError:
                 pass  # refused: a version conflict, or one command's data; each alone below
             except BaseException as error:  # noqa: BLE001 - raised in each command's thread
@@ -147,9 +145,14 @@ class GroupCommit:
             try:
                 waiting.ids = self._written(waiting.events)
             except (InterfaceError, OperationalError) as error:
-                for rest in group[n:]:  # out of reach: the others would wait for it in turn
-                    rest.error = error
-                return error
+                return _out_of_reach(group[n:], error)  # else each would wait for it in turn
             except BaseException as error:  # noqa: BLE001 - raised in that command's thread
                 waiting.error = error
         return None
+
+
+def _out_of_reach(waiting: Sequence[_Waiting], error: BaseException) -> BaseException:
+    """Gives each of these commands the error of a database out of reach; returns it."""
+    for one in waiting:
+        one.error = error
+    return error
