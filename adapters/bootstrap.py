@@ -20,7 +20,7 @@ from adapters.infra.coordination import Claims
 from adapters.infra.documents import Creditor, Documents
 from adapters.infra.outbox import Outbox, outbox_from_url
 from adapters.infra.rates import load_law_rates
-from adapters.infra.store import Store, check_store, parse_database_url, setting_up
+from adapters.infra.store import Store, parse_database_url, setting_up
 from adapters.settings import Settings
 from domain.engine import Clock
 from domain.penalties import LawRates
@@ -120,14 +120,14 @@ def _wording(files: CaseFiles, name: str) -> str | None:
 
 
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
-    """Checks the store, creates its tables on first use, and wires service and views."""
+    """Checks the store, creates its tables on first use, and wires service and views
+    (`setting_up`: one process at a time)."""
     store = parse_database_url(settings.database_url, settings.database_wait)
     with setting_up(store):
         return _bootstrap(settings, store, clock)
 
 
 def _bootstrap(settings: Settings, store: Store, clock: Clock) -> Runtime:
-    check_store(store)
     files = CaseFiles(store.env, clock=clock)
     views, views_factory = build_views(store)
     if store.is_postgres:

@@ -126,22 +126,6 @@ def _postgres(url: str, wait: int) -> Store:
     return Store("postgresql", f"PostgreSQL {where}", env, conninfo=conninfo, schema=schema)
 
 
-def check_store(store: Store) -> None:
-    """Makes sure the store can be used, creating the SQLite folder or the schema if needed."""
-    if store.sqlite_path is not None:
-        _check_sqlite(store.sqlite_path)
-        return
-    try:
-        with psycopg.connect(store.conninfo, connect_timeout=5, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-            if store.schema:
-                conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.schema))
-                )
-    except psycopg.Error as error:
-        raise StoreError(f"cannot use {store.description}: {_first_line(error)}") from None
-
-
 def ensure_postgres_database(store: Store) -> None:
     """Creates the PostgreSQL database named by the store if it does not exist yet."""
     dbname = store.env["POSTGRES_DBNAME"]
@@ -166,7 +150,10 @@ def setting_up(store: Store) -> Iterator[None]:
     projection runner together) set it up one after the other: each would find a table
     missing, and the second to create it, or to record eventsourcing's first tracking
     position, failed and that process died. PostgreSQL: an advisory lock named after
-    the schema. SQLite: a lock on a file beside the database (`relance.db.lock`)."""
+    the schema. SQLite: a lock on a file beside the database (`relance.db.lock`).
+
+    Under the lock, it makes sure the store can be used: the SQLite folder exists and
+    the file opens; the PostgreSQL schema exists (created on the lock's connection)."""
     if store.sqlite_path is not None:
         path = store.sqlite_path
         try:
@@ -176,6 +163,7 @@ def setting_up(store: Store) -> Iterator[None]:
             raise StoreError(f"cannot use SQLite file {path}: {_first_line(error)}") from None
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            _check_sqlite(path)
             yield
         return
     try:
@@ -183,13 +171,20 @@ def setting_up(store: Store) -> Iterator[None]:
     except psycopg.Error as error:
         raise StoreError(f"cannot use {store.description}: {_first_line(error)}") from None
     with conn:  # the lock ends with the connection
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"relance set-up {store.schema}"])
+        try:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))",
+                         [f"relance set-up {store.schema}"])
+            if store.schema:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(store.schema)))
+        except psycopg.Error as error:
+            raise StoreError(f"cannot use {store.description}: {_first_line(error)}") \
+                from None
         yield
 
 
 def _check_sqlite(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path)
         try:
             conn.execute("PRAGMA user_version").fetchone()
