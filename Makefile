@@ -44,7 +44,7 @@ tools:
 	  echo "chromium, pdftoppm or dovecot is not installed: the tests that need them will say so"
 
 # The suite runs in parallel processes (pytest-xdist, a test module per process), then the
-# tests marked `alone` by themselves: they stop PostgreSQL or end its sessions.
+# tests marked `alone` by themselves: they stop PostgreSQL, end its sessions or open dozens.
 test: lint tools
 	$(BIN)/pytest -m "not alone" --numprocesses auto --maxprocesses 4 --dist loadfile
 	$(BIN)/pytest -m alone

@@ -15,6 +15,10 @@ from domain.errors import FileClosed
 from domain.invoice import invoice_id
 from tests.builders import register_kwargs
 
+# Eight runtimes at once open up to 100 PostgreSQL sessions, and one test ends every idle
+# session of the test database, other tests' too.
+pytestmark = pytest.mark.alone
+
 THREADS = 8
 COMMANDS = 50
 
@@ -68,7 +72,6 @@ def test_a_command_decides_on_what_a_colleagues_process_recorded_meanwhile(store
 
 
 @pytest.mark.postgres
-@pytest.mark.alone  # ends every idle session of the test database, other tests' too
 def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
     postgres_url, clock
 ):

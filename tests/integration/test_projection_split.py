@@ -19,6 +19,8 @@ from projections.runner import partition_names
 from projections.storage import Write
 from tests.builders import dump_views
 
+pytestmark = pytest.mark.alone  # up to 50 PostgreSQL sessions at once
+
 RELANCE = str(Path(sys.executable).parent / "relance")
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from adapters.bootstrap import bootstrap
 from adapters.infra.throttle import LoginThrottle
 from adapters.settings import Settings
 from web.portal import PortalThrottle
+
+pytestmark = pytest.mark.alone  # up to 40 PostgreSQL sessions at once
 
 STARTING = 4
 
