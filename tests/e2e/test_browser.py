@@ -155,7 +155,8 @@ def test_an_agent_works_her_day_debtor_by_debtor_and_sees_a_colleagues_call(serv
 
 def test_the_header_shows_every_section_and_the_logout_at_each_desktop_width(server, browser):
     """A supervisor's nine sections, the search box, a long name and « Se déconnecter »:
-    on one line from 1366 px, on two narrower, never beyond the screen's edge."""
+    on one line from 1366 px, on two narrower, never beyond the screen's edge; the search
+    field has room for an invoice number at every width."""
     server.app.state.runtime.accounts.add(
         "mc.auvergne", "Marie-Christine de La Tour d'Auvergne", "supervisor", PASSWORD)
     page = browser.new_page(viewport={"width": 1366, "height": 700})
@@ -168,4 +169,8 @@ def test_the_header_shows_every_section_and_the_logout_at_each_desktop_width(ser
         assert logout is not None
         assert logout["x"] + logout["width"] <= width, width
         assert page.get_by_role("link", name="Réglages").is_visible(), width
+        field = page.locator("#recherche-q").bounding_box()
+        assert field is not None
+        assert field["width"] >= 128, f"{width} px: the search field is {field['width']} px"
+        assert page.get_by_role("button", name="Rechercher").is_visible(), width
     page.close()
