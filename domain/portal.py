@@ -145,14 +145,6 @@ class PortalLink(ChainedAggregate):
         self.visits += 1
 
 
-def _link(token: str, account: str, purpose: str, days: int, stamp: Stamp) -> PortalLink:
-    """The record of a new link, working `days` days from the stamp's day (Paris)."""
-    expires_on = paris_day(stamp.recorded_at) + timedelta(days=max(1, int(days)))
-    return PortalLink(token_sha256=token_digest(token), account=account,
-                      expires_on=expires_on, purpose=purpose, actor=stamp.actor,
-                      timestamp=stamp.recorded_at)
-
-
 class PortalCommands:
     """The links and the debtor's answers (mixed into `domain.service.CaseFiles`)."""
 
@@ -162,17 +154,10 @@ class PortalCommands:
                           days: int = DEFAULT_DAYS) -> tuple[str, Recorded]:
         """A new link to the debtor's page, working `days` days from today (Paris): the
         token, which is shown once and never kept, and what was recorded."""
-        account = reference(account, "debtor_account")
-        if purpose not in PURPOSES:
-            raise MissingInformation(f"unknown purpose {purpose!r}", field="purpose")
-        token = new_token()
-
-        def decide(stamp: Stamp) -> list[Any]:
-            return [_link(token, account, purpose, days, stamp)]
-
+        token, link = self.new_portal_link(actor, account, purpose=purpose, days=days)
         recorded: Recorded = self._execute(  # type: ignore[attr-defined]
-            "issue_portal_link", actor, None, None, {"account": account, "purpose": purpose},
-            decide)
+            "issue_portal_link", actor, None, None,
+            {"account": link.account, "purpose": purpose}, lambda _: [link])
         return token, recorded
 
     def new_portal_link(self, actor: str, account: str, *, purpose: str,
@@ -184,7 +169,10 @@ class PortalCommands:
             raise MissingInformation(f"unknown purpose {purpose!r}", field="purpose")
         token = new_token()
         now = self._now()  # type: ignore[attr-defined]
-        return token, _link(token, account, purpose, days, Stamp(actor, now, now))
+        expires_on = paris_day(now) + timedelta(days=max(1, int(days)))
+        return token, PortalLink(token_sha256=token_digest(token), account=account,
+                                 expires_on=expires_on, purpose=purpose, actor=actor,
+                                 timestamp=now)
 
     def portal_link(self, token: str) -> PortalLink | None:
         """The link a token opens, whatever its state; None for a token never issued (or
