@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,37 +36,68 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 def canonical(value: Any) -> Any:
-    """Maps a value onto plain JSON types, tagging the ones JSON cannot tell apart."""
-    if type(value) in _PLAIN:  # most of a fact: taken as it is, without the checks below
+    """Maps a value onto plain JSON types, tagging the ones JSON cannot tell apart.
+
+    What a value becomes depends on its type alone, so each type's conversion is worked
+    out once (`_conversion`) and kept: a fact's digest then costs a dictionary look-up
+    per value instead of a chain of `isinstance` checks."""
+    kind = type(value)
+    if kind in _PLAIN:  # most of a fact: taken as it is
         return value
-    if value is None or (isinstance(value, bool | int) and not isinstance(value, Enum)):
-        return value
-    if isinstance(value, Enum):
-        return canonical(value.value)
-    if isinstance(value, str):
-        own = getattr(value, "__canonical__", None)  # sealed free text (domain/sealing.py)
-        return canonical(own()) if own is not None else str(value)
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, UUID):
-        return {"$uuid": value.hex}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        own = getattr(value, "__canonical__", None)
+    try:
+        convert = _CONVERSIONS[kind]
+    except KeyError:
+        convert = _CONVERSIONS[kind] = _conversion(kind)
+    return convert(value)
+
+
+_CONVERSIONS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _conversion(kind: type) -> Callable[[Any], Any]:
+    """How a value of type `kind` becomes plain JSON (see `canonical`)."""
+    if issubclass(kind, Enum):
+        return lambda value: canonical(value.value)
+    if issubclass(kind, bool | int):
+        return _as_it_is
+    own = getattr(kind, "__canonical__", None)
+    if issubclass(kind, str):  # sealed free text has its own form (domain/sealing.py)
+        return _own_form if own is not None else str
+    if issubclass(kind, Decimal):
+        return lambda value: {"$decimal": str(value)}
+    if issubclass(kind, datetime):
+        return lambda value: {"$datetime": value.isoformat()}
+    if issubclass(kind, date):
+        return lambda value: {"$date": value.isoformat()}
+    if issubclass(kind, UUID):
+        return lambda value: {"$uuid": value.hex}
+    if dataclasses.is_dataclass(kind):
         if own is not None:  # a value with its own form (a sealed contact: domain/sealing.py)
-            return canonical(own())
-        fields = {name: canonical(getattr(value, name)) for name in _field_names(type(value))}
-        return {"$" + type(value).__name__: fields}
-    if isinstance(value, Mapping):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
-    if isinstance(value, float):
-        raise TypeError("floats have no place in the record: use Decimal")
-    raise TypeError(f"cannot put {type(value).__name__} in the record")
+            return _own_form
+        names, tag = _field_names(kind), "$" + kind.__name__
+        return lambda value: {tag: {name: canonical(getattr(value, name)) for name in names}}
+    if issubclass(kind, Mapping):
+        return lambda value: {str(k): canonical(v) for k, v in value.items()}
+    if issubclass(kind, list | tuple):
+        return lambda value: [canonical(v) for v in value]
+    if issubclass(kind, float):
+        return _refused("floats have no place in the record: use Decimal")
+    return _refused(f"cannot put {kind.__name__} in the record")
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+def _own_form(value: Any) -> Any:
+    return canonical(value.__canonical__())
+
+
+def _refused(reason: str) -> Callable[[Any], Any]:
+    def refuse(_: Any) -> Any:
+        raise TypeError(reason)
+
+    return refuse
 
 
 def fact_content(

@@ -1,15 +1,21 @@
 """The hash chain: every fact seals its content and its predecessor's digest."""
 
+import dataclasses
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.chain import GENESIS, canonical, canonical_json, fact_digest
 from domain.facts import BASE_FIELDS
 from domain.invoice import Invoice
-from domain.values import CallOutcome, Contact
+from domain.sealing import sealed_text
+from domain.values import CallOutcome, Channel, Contact, Debtor, Instalment
 from tests.builders import JEAN, ManualClock, register_kwargs, stamp
 
 
@@ -86,3 +92,66 @@ def test_the_digested_encoding_is_byte_for_byte_the_json_the_chain_was_first_sea
     reference = json.dumps(content, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False).encode("utf-8")
     assert canonical_json(content) == reference
+
+
+def _canonical_as_first_written(value):
+    """The canonical form as the chain's first version wrote it, one `isinstance` after
+    the other: the forms every stored digest covers."""
+    if value is None or (isinstance(value, bool | int) and not isinstance(value, Enum)):
+        return value
+    if isinstance(value, Enum):
+        return _canonical_as_first_written(value.value)
+    if isinstance(value, str):
+        own = getattr(value, "__canonical__", None)
+        return _canonical_as_first_written(own()) if own is not None else str(value)
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, UUID):
+        return {"$uuid": value.hex}
+    if dataclasses.is_dataclass(value):
+        own = getattr(value, "__canonical__", None)
+        if own is not None:
+            return _canonical_as_first_written(own())
+        return {"$" + type(value).__name__: {f.name: _canonical_as_first_written(
+            getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, dict):
+        return {str(k): _canonical_as_first_written(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical_as_first_written(v) for v in value]
+    raise TypeError(type(value).__name__)
+
+
+_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20)
+_FACT_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT | st.uuids()
+    | st.sampled_from(list(CallOutcome)) | st.sampled_from(list(Channel))
+    | st.decimals(allow_nan=False, allow_infinity=False) | st.dates()
+    | st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
+    | st.builds(Contact, _NAME, _NAME, st.sampled_from(["", "01 02 03 04 05"]),
+                st.sampled_from(["", "jean@example.fr"]))
+    | st.builds(lambda c: c.sealed_for("p-jean"), st.builds(Contact, _NAME))
+    | st.builds(lambda t: sealed_text(t, "p-jean"), _NAME)
+    | st.builds(Debtor, st.from_regex(r"411[0-9]{3}", fullmatch=True), _NAME)
+    | st.builds(lambda d: d.sealed_for("p-conso"), st.builds(
+        Debtor, st.from_regex(r"411[0-9]{3}", fullmatch=True), _NAME, is_consumer=st.just(True)))
+    | st.builds(Instalment, st.dates(), st.decimals(allow_nan=False, allow_infinity=False)),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_FACT_VALUES)
+def test_every_kind_of_value_takes_the_canonical_form_the_chain_was_first_sealed_with(value):
+    """Each type's form is now worked out once and kept; the forms themselves must not
+    move, or facts already recorded would no longer verify."""
+    assert canonical(value) == _canonical_as_first_written(value)
+
+
+def test_a_float_is_refused_from_the_record():
+    with pytest.raises(TypeError, match="Decimal"):
+        canonical({"amount": 12.5})
