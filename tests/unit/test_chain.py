@@ -125,7 +125,8 @@ def _canonical_as_first_written(value):
     raise TypeError(type(value).__name__)
 
 
-_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20)
+_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20).filter(
+    str.strip)
 _FACT_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | _TEXT | st.uuids()
     | st.sampled_from(list(CallOutcome)) | st.sampled_from(list(Channel))

@@ -16,7 +16,8 @@ from domain.transcodings import SealingTranscoder
 from domain.values import Contact, Debtor, Instalment
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # any text UTF-8 can carry
-_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20)
+_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20).filter(
+    str.strip)
 _UUIDS = st.uuids()
 _VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | _TEXT
