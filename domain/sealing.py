@@ -96,7 +96,7 @@ class SealBroken(ValueError):
     commitment: it was altered after it was written."""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16_384)
 def subject_of(account: str, name: str) -> str:
     """The subject a person at a debtor is sealed under: the same name (spaces and case
     aside) at the same debtor is the same person, and one key covers them."""

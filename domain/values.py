@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
@@ -164,7 +164,7 @@ class Contact:
         names nobody; one sealed already keeps its seal)."""
         if self.is_empty() or self.subject:
             return self
-        sealed = copy.copy(self)  # checked already: no second validation of its e-mail
+        sealed = _copied(self)  # checked already: no second validation of its e-mail
         salt = new_salt()
         sealed.__dict__.update(subject=subject, salt=salt,
                                commitment=commitment_of(salt, self.plain()))
@@ -218,7 +218,7 @@ class Debtor:
         """This debtor, its name sealed under `subject`'s key when it is a consumer."""
         if not self.is_consumer or self.subject:
             return self
-        sealed = copy.copy(self)
+        sealed = _copied(self)
         salt = new_salt()
         sealed.__dict__.update(subject=subject, salt=salt,
                                commitment=commitment_of(salt, {"name": self.name}))
@@ -384,6 +384,17 @@ def one_line(value: str, field: str) -> str:
     if "\n" in text or "\r" in text or "\t" in text:
         raise InvalidText(f"{field} must be on one line", field=field)
     return text
+
+
+_V = TypeVar("_V")
+
+
+def _copied(value: _V) -> _V:
+    """A copy of a value, field for field, as `copy.copy` makes one, without its generic
+    protocol (a tenth of its cost, on every person an import seals)."""
+    copied = object.__new__(type(value))
+    copied.__dict__.update(value.__dict__)
+    return copied
 
 
 def email_address(text: str) -> str:
