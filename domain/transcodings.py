@@ -9,11 +9,7 @@ from datetime import date
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    Transcoding,
-    TranscodingNotRegisteredError,
-)
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.sealing import ERASED, SealedText, Sealer, sealed_text
 from domain.values import Contact, Debtor, Instalment
@@ -156,7 +152,8 @@ class SealingTranscoder(JSONTranscoder):
     standard library's) writes, several times faster: orjson hands dates, times and
     dataclasses to the transcodings, as the standard library does. Two cases go to the
     standard library instead (tests/unit/test_transcoding.py holds both ways equal):
-    - what orjson refuses (a key that is not a string, an integer beyond 64 bits);
+    - what orjson refuses (a key that is not a string, an integer beyond 64 bits, a named
+      tuple), or a value no transcoding writes (the standard library then says so);
     - a `UUID`, which orjson writes itself, as a string, where eventsourcing tags it: its
       string is found in orjson's output (as is text that reads like one, which is rare).
     """
@@ -166,9 +163,7 @@ class SealingTranscoder(JSONTranscoder):
             obj = _texts_tagged(obj, self.types[SealedText], depth=2)
         try:
             data = orjson.dumps(obj, default=self._encode_obj, option=_HANDED_OVER)
-        except orjson.JSONEncodeError as error:
-            if isinstance(error.__cause__, TranscodingNotRegisteredError):
-                raise error.__cause__ from None
+        except orjson.JSONEncodeError:  # the standard library writes it, or says why not
             return super().encode(obj)
         if _UUID_WRITTEN.search(data) is not None:
             return super().encode(obj)

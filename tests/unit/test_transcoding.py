@@ -3,6 +3,7 @@ eventsourcing's standard-library encoder wrote, so every stored fact reads as be
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 import pytest
@@ -76,6 +77,17 @@ def test_a_sealed_person_and_sealed_text_read_back_in_clear():
     assert back["summary"] == "Rappel"
     assert (back["amount"], back["on"], back["at"]) == (
         Decimal("12.50"), date(2026, 12, 4), datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
+
+
+class Share(NamedTuple):
+    number: str
+    amount: Decimal
+
+
+def test_a_named_tuple_is_stored_as_eventsourcing_stored_it():
+    """orjson refuses a named tuple; the standard library writes it as a list."""
+    state = {"shares": [Share("FA-1", Decimal("10.00"))], "first": Share("FA-2", Decimal("1"))}
+    assert TRANSCODER.encode(state) == JSONTranscoder.encode(TRANSCODER, state)
 
 
 def test_a_value_with_no_transcoding_is_refused_as_eventsourcing_refuses_it():
