@@ -2,7 +2,7 @@
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from uuid import UUID
@@ -15,8 +15,18 @@ from domain.chain import GENESIS, canonical, canonical_json, fact_digest
 from domain.facts import BASE_FIELDS
 from domain.invoice import Invoice
 from domain.sealing import sealed_text
-from domain.values import CallOutcome, Channel, Contact, Debtor, Instalment
+from domain.values import CallOutcome, Channel, Contact, Debtor
 from tests.builders import JEAN, ManualClock, register_kwargs, stamp
+from tests.strategies import (
+    ACCOUNT,
+    AMOUNT,
+    CONTACT,
+    DEBTOR,
+    INSTALMENT,
+    INSTANT,
+    NAME,
+    TEXT,
+)
 
 
 def _recompute(event) -> str:
@@ -75,10 +85,9 @@ def test_a_person_named_in_a_fact_is_covered_by_a_salted_commitment_only():
     assert _recompute(a) == a.digest
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # any text UTF-8 can carry
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _TEXT,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_TEXT, inner, max_size=5),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | TEXT,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(TEXT, inner, max_size=5),
     max_leaves=30)
 
 
@@ -125,23 +134,16 @@ def _canonical_as_first_written(value):
     raise TypeError(type(value).__name__)
 
 
-_NAME = st.text(st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20).filter(
-    str.strip)
 _FACT_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | _TEXT | st.uuids()
+    st.none() | st.booleans() | st.integers() | TEXT | st.uuids()
     | st.sampled_from(list(CallOutcome)) | st.sampled_from(list(Channel))
-    | st.decimals(allow_nan=False, allow_infinity=False) | st.dates()
-    | st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))]))
-    | st.builds(Contact, _NAME, _NAME, st.sampled_from(["", "01 02 03 04 05"]),
-                st.sampled_from(["", "jean@example.fr"]))
-    | st.builds(lambda c: c.sealed_for("p-jean"), st.builds(Contact, _NAME))
-    | st.builds(lambda t: sealed_text(t, "p-jean"), _NAME)
-    | st.builds(Debtor, st.from_regex(r"411[0-9]{3}", fullmatch=True), _NAME)
-    | st.builds(lambda d: d.sealed_for("p-conso"), st.builds(
-        Debtor, st.from_regex(r"411[0-9]{3}", fullmatch=True), _NAME, is_consumer=st.just(True)))
-    | st.builds(Instalment, st.dates(), st.decimals(allow_nan=False, allow_infinity=False)),
+    | AMOUNT | st.dates() | INSTANT | CONTACT | DEBTOR | INSTALMENT
+    | st.builds(lambda c: c.sealed_for("p-jean"), st.builds(Contact, NAME))
+    | st.builds(lambda t: sealed_text(t, "p-jean"), NAME)
+    | st.builds(lambda d: d.sealed_for("p-conso"),
+                st.builds(Debtor, ACCOUNT, NAME, is_consumer=st.just(True))),
     lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-    | st.dictionaries(_TEXT, inner, max_size=4),
+    | st.dictionaries(TEXT, inner, max_size=4),
     max_leaves=25)
 
 
