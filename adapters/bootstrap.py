@@ -16,6 +16,7 @@ from adapters.infra.bearer import BearerTokens
 from adapters.infra.blobs import BlobStore
 from adapters.infra.calendar import FrenchCalendar
 from adapters.infra.clock import utc_now
+from adapters.infra.collector import tune_collector
 from adapters.infra.coordination import Claims
 from adapters.infra.documents import Creditor, Documents
 from adapters.infra.outbox import Outbox, outbox_from_url
@@ -122,6 +123,7 @@ def _wording(files: CaseFiles, name: str) -> str | None:
 def bootstrap(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Checks the store, creates its tables on first use, and wires service and views
     (`setting_up`: one process at a time)."""
+    tune_collector()
     store = parse_database_url(settings.database_url, settings.database_wait)
     with setting_up(store):
         return _bootstrap(settings, store, clock)
