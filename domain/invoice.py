@@ -762,6 +762,10 @@ class Invoice(Aggregate):
         """Every fact of the file in order, with its corrections and retractions."""
         return list(self._entries.values())
 
+    def entry(self, version: int) -> Entry:
+        """The fact of that version, with its corrections and retractions so far."""
+        return self._entries[version]
+
     @property
     def head_hash(self) -> str:
         """Digest of the last fact: it summarises the whole history of the file."""

@@ -40,9 +40,7 @@ class History:
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """A new row for the fact; a mark on the row a correction or retraction targets."""
-        entries = invoice.entries
-        entry = next(e for e in reversed(entries) if e.version == fact.originator_version)
-        row = history_row(entry)
+        row = history_row(invoice.entry(fact.originator_version))
         case = invoice.case
         changes: list[Change] = [Insert(HISTORY, {
             "invoice_id": invoice.id.hex, "version": row.version, "number": case.number,
@@ -53,7 +51,7 @@ class History:
         })]
         target = row.corrects
         if target is not None:
-            marked = next(e for e in entries if e.version == target)
+            marked = invoice.entry(target)
             changes.append(Update(HISTORY, {"invoice_id": invoice.id.hex, "version": target},
                                   {"corrected_by": list(marked.corrected_by),
                                    "retracted_by": marked.retracted_by}))
