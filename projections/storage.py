@@ -91,7 +91,8 @@ class ViewStore:
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             self._before_writing(cursor)
             for write in writes:
-                for statement, rows in self._statements(by_table(compact(write.changes))):
+                changes = deletes_first(by_table(compact(write.changes)))
+                for statement, rows in self._statements(changes):
                     if isinstance(statement, Copy | Staged):
                         statement.run(cursor, rows)
                     elif len(rows) == 1:  # a live fact's row: no pipeline to set up
@@ -359,6 +360,41 @@ def compact(changes: Sequence[Change]) -> list[Change]:
     return [c for i, c in enumerate(changes)
             if not (isinstance(c, Upsert) and c.table.name not in touched)
             or last[(c.table.name, tuple(c.row[k] for k in c.table.key))] == i]
+
+
+def deletes_first(changes: Sequence[Change]) -> list[Change]:
+    """Within each table (`changes` grouped by table), its deletions before its new rows,
+    so that each kind goes to the database in one statement.
+
+    Catching up, the rows a file keeps in a table (its payments, its search keys) come as
+    « delete the file's rows, write them again » at each of its facts: dozens of
+    alternating statements per batch, each a round trip. A row that a later deletion of
+    the batch removes is not written at all; the deletions may then go first, as long as
+    each names its rows by columns of the table's key. Which rows such a deletion reaches
+    then depends on their keys alone, so it cannot reach a row the batch still writes.
+    A table with an update in the batch, or a deletion by other columns, keeps its order.
+    """
+    reordered: list[Change] = []
+    for _, group in groupby(changes, key=lambda c: c.table.name):
+        same = list(group)
+        deletes = [c for c in same if isinstance(c, Delete)]
+        if (not deletes or len(deletes) == len(same)
+                or any(isinstance(c, Update) for c in same)
+                or any(not set(d.where) <= set(d.table.key) for d in deletes)):
+            reordered.extend(same)
+            continue
+        later: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}  # the deletions after, by columns
+        kept: list[Change] = []
+        for change in reversed(same):
+            if isinstance(change, Delete):
+                columns = tuple(sorted(change.where))
+                later.setdefault(columns, set()).add(tuple(change.where[c] for c in columns))
+            elif not any(tuple(change.row[c] for c in columns) in values  # type: ignore[union-attr]
+                         for columns, values in later.items()):
+                kept.append(change)
+        reordered.extend(deletes)
+        reordered.extend(reversed(kept))
+    return reordered
 
 
 class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
