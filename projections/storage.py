@@ -304,11 +304,11 @@ class Staged:
     empty: str
 
     def run(self, cursor: Any, rows: list[list[Any]]) -> None:
-        """Stages the rows, writes them into the table, and empties the stage."""
+        """Stages the rows, writes them into the table, and empties the stage: three round
+        trips (the last two statements go together, neither has parameters)."""
         cursor.execute(self.create)
         self.copy.run(cursor, rows)
-        cursor.execute(self.insert)
-        cursor.execute(self.empty)
+        cursor.execute(f"{self.insert}; {self.empty}")
 
 
 class _Names(dict[str, str]):
