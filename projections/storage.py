@@ -18,6 +18,7 @@ from decimal import Decimal
 from functools import cached_property
 from itertools import groupby
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -88,18 +89,27 @@ class ViewStore:
 
     def apply(self, writes: Sequence[Write]) -> None:
         """Applies every projection's changes and moves its position, in one transaction."""
+        made: set[str] = set()  # staging tables created by this transaction
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             self._before_writing(cursor)
+            session = self._stages_of(cursor)
             for write in writes:
                 changes = deletes_first(by_table(compact(write.changes)))
                 for statement, rows in self._statements(changes):
-                    if isinstance(statement, Copy | Staged):
+                    if isinstance(statement, Staged):
+                        statement.run(cursor, rows, session | made, made)
+                    elif isinstance(statement, Copy):
                         statement.run(cursor, rows)
                     elif len(rows) == 1:  # a live fact's row: no pipeline to set up
                         cursor.execute(statement, rows[0])
                     else:
                         cursor.executemany(statement, rows)
             self._insert_trackings(cursor, [Tracking(w.projection, w.position) for w in writes])
+        session |= made  # committed: they are there for the session's next transactions
+
+    def _stages_of(self, cursor: Any) -> set[str]:  # noqa: ARG002
+        """The staging tables the cursor's database session has made (none here)."""
+        return set()
 
     def _insert_trackings(self, cursor: Any, trackings: Sequence[Tracking]) -> None:
         """Moves each projection's position (eventsourcing's tracking records)."""
@@ -298,15 +308,20 @@ class Staged:
     """Many rows upserted through a staging table: COPY into it, then one INSERT … SELECT
     (COPY formats rows in psycopg's C code; arrays for unnest are built in Python)."""
 
+    stage: str
     create: str
     copy: Copy
     insert: str
     empty: str
 
-    def run(self, cursor: Any, rows: list[list[Any]]) -> None:
-        """Stages the rows, writes them into the table, and empties the stage: three round
-        trips (the last two statements go together, neither has parameters)."""
-        cursor.execute(self.create)
+    def run(self, cursor: Any, rows: list[list[Any]], there: set[str], made: set[str]) -> None:
+        """Stages the rows (creating the stage unless it is `there`, and noting it in
+        `made`), writes them into the table, and empties the stage. Two round trips once
+        the session has the stage: the COPY, then the last two statements together
+        (neither has parameters)."""
+        if self.stage not in there:
+            cursor.execute(self.create)
+            made.add(self.stage)
         self.copy.run(cursor, rows)
         cursor.execute(f"{self.insert}; {self.empty}")
 
@@ -467,6 +482,17 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                        [f"relance tables {self.datastore.schema}"])
 
+    @cached_property
+    def _stages(self) -> WeakKeyDictionary[Any, set[str]]:
+        """The staging tables each database session has made, by connection: a session
+        keeps its temporary tables until it ends, so each is created once per session.
+        A table made in a transaction that did not commit is not there: `apply` notes it
+        only once its transaction has committed."""
+        return WeakKeyDictionary()
+
+    def _stages_of(self, cursor: Any) -> set[str]:
+        return self._stages.setdefault(cursor.connection, set())
+
     def _before_writing(self, cursor: Any) -> None:
         # Views are rebuilt from the events, and their positions commit with their rows:
         # a batch lost in a server crash is simply applied again. No need to wait for disk.
@@ -527,7 +553,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         shape = hashlib.sha256(typed.encode()).hexdigest()[:12]
         stage = f"relance_stage_{table.name}_{shape}"
         listed = ", ".join(columns)
-        return Staged(create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({typed})",
+        return Staged(stage=stage, create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({typed})",
                       copy=Copy(f"COPY {stage} ({listed}) FROM STDIN"),
                       insert=self._sql(first, table, source=f"SELECT {listed} FROM {stage}"),
                       empty=f"TRUNCATE {stage}")

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from eventsourcing.persistence import IntegrityError
+
 from projections.schema import Insert, Table, Type, Upsert
 from projections.storage import STAGE_FROM, Write
 
@@ -57,3 +60,27 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
 
 def _change(table: Table, row: dict, insert: bool) -> Upsert | Insert:
     return Insert(table, row, ignore_existing=True) if insert else Upsert(table, row)
+
+
+def test_a_batch_refused_after_staging_its_rows_leaves_later_batches_written_whole(runtime):
+    """On PostgreSQL, a session keeps the staging tables it has made: each is made once,
+    not at every batch. One made by a batch that was then refused is gone with it."""
+    views = runtime.views
+    kept = Table("stage_kept", COLUMNS, key=("ref",))
+    refused = Table("then_refused", COLUMNS, key=("ref",))  # written after, by name
+    views.create_tables([kept, refused])
+    pool = views.datastore.pool
+    sessions = pool.get_stats()["pool_size"] if hasattr(pool, "get_stats") else 1
+    twice = [Insert(refused, _row(0)), Insert(refused, _row(0))]  # a key written twice
+    position = 0
+    for _ in range(sessions):  # a refused batch in each pooled session, stage made first
+        with pytest.raises(IntegrityError):
+            views.apply([Write("stage_kept", [Upsert(kept, _row(i)) for i in range(ROWS)]
+                               + twice, position + 1)])
+    for n in range(sessions + 1):  # then batches that pass, in every session
+        position += 1
+        views.apply([Write("stage_kept", [Upsert(kept, _row(i, changed=n % 2 == 1))
+                                          for i in range(ROWS)], position)])
+    written = views.rows("SELECT * FROM {stage_kept} ORDER BY ref", {}, COLUMNS)
+    assert written == [_row(i, changed=sessions % 2 == 1) for i in range(ROWS)]
+    assert views.rows("SELECT * FROM {then_refused}", {}, COLUMNS) == []
