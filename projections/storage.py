@@ -363,18 +363,18 @@ def by_table(changes: Sequence[Change]) -> list[Change]:
 
 
 def compact(changes: Sequence[Change]) -> list[Change]:
-    """Keeps only the last upsert of a row, for tables that nothing else changes in the batch.
+    """Keeps only the last upsert of a row, for tables that nothing else changes in the batch
+    (a projection's upserts write whole rows: the last one is the row).
 
     Catching up, a file's row is rewritten after each of its facts: only the last counts.
     """
     touched = {c.table.name for c in changes if isinstance(c, (Update, Delete))}
-    last: dict[tuple[str, tuple[Any, ...]], int] = {}
-    for i, change in enumerate(changes):
-        if isinstance(change, Upsert) and change.table.name not in touched:
-            last[(change.table.name, tuple(change.row[k] for k in change.table.key))] = i
-    return [c for i, c in enumerate(changes)
-            if not (isinstance(c, Upsert) and c.table.name not in touched)
-            or last[(c.table.name, tuple(c.row[k] for k in c.table.key))] == i]
+    rows = [(c.table.name, tuple(c.row[k] for k in c.table.key))
+            if isinstance(c, Upsert) and c.table.name not in touched else None
+            for c in changes]  # the row each such upsert writes, its key worked out once
+    last = {row: i for i, row in enumerate(rows) if row is not None}
+    return [c for i, (c, row) in enumerate(zip(changes, rows, strict=True))
+            if row is None or last[row] == i]
 
 
 def deletes_first(changes: Sequence[Change]) -> list[Change]:
