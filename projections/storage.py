@@ -404,8 +404,8 @@ def deletes_first(changes: Sequence[Change]) -> list[Change]:
             if isinstance(change, Delete):
                 columns = tuple(sorted(change.where))
                 later.setdefault(columns, set()).add(tuple(change.where[c] for c in columns))
-            elif not any(tuple(change.row[c] for c in columns) in values  # type: ignore[union-attr]
-                         for columns, values in later.items()):
+            elif not any(tuple(change.row[c] for c in by) in reached  # type: ignore[union-attr]
+                         for by, reached in later.items()):
                 kept.append(change)
         reordered.extend(deletes)
         reordered.extend(reversed(kept))
