@@ -200,7 +200,7 @@ class FileEngine(Application[UUID]):
     def file(self, number: str, version: int | None = None) -> Invoice:
         """The file of an invoice number, as it is now (or at a version)."""
         if version is None:
-            return self._once(("file", number), lambda: self._file(number, None))
+            return self._once(("file", number), lambda: self._kept(self._file(number, None)))
         return self._file(number, version)
 
     def _file(self, number: str, version: int | None) -> Invoice:
@@ -286,7 +286,7 @@ class FileEngine(Application[UUID]):
     def debtor_record(self, account: str) -> DebtorRecord | None:
         """A debtor's record as it is now, or None when nothing was recorded for it yet."""
         return self._once(  # type: ignore[no-any-return]
-            ("debtor", account), lambda: self._debtor_record(account))
+            ("debtor", account), lambda: self._kept(self._debtor_record(account)))
 
     def _debtor_record(self, account: str) -> DebtorRecord | None:
         try:
@@ -371,6 +371,15 @@ class FileEngine(Application[UUID]):
                     < CONTENDED_FOR:
                 known = None
         return known
+
+    def _kept(self, read: Any) -> Any:
+        """A file or debtor record just read from the store, also kept (a copy, so that
+        what the reader does with its own cannot reach a command) as this process's latest
+        for the next command on it: a message of the daily run reads its files and its
+        debtor's record, then records on them, without a second read."""
+        if read is not None and not read.pending_events:
+            self._remember([copy.deepcopy(read)])
+        return read
 
     def _remember(self, invoices: Sequence[Aggregate]) -> None:
         """Keeps the files as just saved (never a version older than one already kept)."""

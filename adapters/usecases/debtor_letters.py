@@ -12,6 +12,7 @@ one command (`domain.engine`: atomically).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import date
 
@@ -19,7 +20,7 @@ from adapters.bootstrap import Runtime
 from domain.engine import as_list
 from domain.errors import DifferentDebtors
 from domain.invoice import Invoice
-from domain.values import CallOutcome, Stamp, Status, paris_day
+from domain.values import CallOutcome, Status, paris_day
 
 DEBTOR_DOCUMENTS = ("reminder_1", "reminder_2", "formal_notice", "call_confirmation")
 """The documents written for the debtor's invoices together, not for one file."""
@@ -102,8 +103,11 @@ def check_same_day(runtime: Runtime, invoices: Sequence[Invoice], template: str,
     if kind is None:
         return
     now = runtime.files.now()
-    stamp = Stamp(actor, now, now)
-    record = runtime.files.debtor_to_decide_on(invoices[0].case.debtor.account, stamp)
+    account = invoices[0].case.debtor.account
+    stored = runtime.files.debtor_record(account)  # the message's own read, within `reading_once`
+    if stored is None:  # nobody was ever contacted
+        return
+    record = copy.deepcopy(stored)
     record.contact(day=paris_day(now), at=now, actor=actor, kinds=(kind,),
                    numbers=tuple(inv.case.number for inv in invoices), recorded_at=now,
                    reason=reason)
