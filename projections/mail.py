@@ -278,6 +278,17 @@ class MailReads:
         return {row["account"] for row in self.views.rows(
             "SELECT DISTINCT account FROM {replies_waiting}", {}, {})}
 
+    def held_back(self: _Viewing, account: str, email: str) -> tuple[bool, str]:
+        """What holds one message of the daily run back, in one query: whether a reply of
+        the debtor waits for a person, and why our messages to `email` came back ('' when
+        they did not, or for no address)."""
+        row = self.views.rows(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {replies_waiting} WHERE account = :account)"
+            " THEN 1 ELSE 0 END AS replied, (SELECT diagnostic FROM {failing_addresses} "
+            "WHERE email = :email ORDER BY since, account LIMIT 1) AS diagnostic",
+            {"account": account, "email": email.lower()}, {"replied": Type.INT})[0]
+        return bool(row["replied"]), (row["diagnostic"] or "") if email else ""
+
     def incoming(self: _Viewing, state: str | None = None, limit: int = 200
                  ) -> list[dict[str, Any]]:
         """The messages read, newest first (of one state, when given)."""

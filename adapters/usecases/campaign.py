@@ -327,13 +327,13 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
 def _held(runtime: Runtime, dispatch: Dispatch, recipient: str) -> str:
     """Why the message must not go out now ('' when it may): the debtor wrote back and
     nobody has read it yet, or our e-mails to that address came back."""
-    if dispatch.account in runtime.reads.accounts_with_replies():
+    email = recipient if dispatch.channel == Channel.EMAIL.value else ""
+    replied, failing = runtime.reads.held_back(dispatch.account, email)
+    if replied:
         return "réponse du débiteur à traiter : l'envoi attend qu'une personne l'ait lue"
-    if dispatch.channel == Channel.EMAIL.value and recipient:
-        failing = runtime.reads.failing([recipient])
-        if failing:
-            return (f"adresse {recipient} en échec ({next(iter(failing.values()))[:120]}) : "
-                    "à corriger sur la fiche du débiteur")
+    if failing:
+        return (f"adresse {recipient} en échec ({failing[:120]}) : "
+                "à corriger sur la fiche du débiteur")
     return ""
 
 

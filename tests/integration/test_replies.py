@@ -21,10 +21,10 @@ from adapters.usecases.campaign import send as campaign_send
 from adapters.usecases.evidence import document_problems, walk
 from adapters.usecases.replies import poll, take_in
 from adapters.usecases.sending import send_by_email
-from domain.dispatch import SKIPPED, dispatch_key
+from domain.dispatch import SENT, SKIPPED, dispatch_key
 from domain.mail import UNATTACHED, reply_token
-from domain.values import ReplyOutcome
-from tests.builders import free_port, register_kwargs
+from domain.values import Contact, ReplyOutcome
+from tests.builders import GLOBEX, free_port, register_kwargs
 from tests.e2e.cli_runner import relance
 from tests.integration.test_documents_store import RawBlobs
 
@@ -202,6 +202,32 @@ def test_the_daily_run_waits_until_a_person_handled_the_reply(runtime, clock, do
     runtime.refresh_views()
     assert runtime.reads.accounts_with_replies() == set()
     assert plan(runtime, day) == [dispatch_key(day, "411ACME", "pre_due")]
+
+
+def test_a_reply_read_after_planning_holds_its_debtors_message_and_no_other(
+        runtime, clock, dovecot):
+    due_on = runtime.today() + timedelta(days=9)
+    runtime.files.register_invoice("alice", **register_kwargs(
+        "FA-2026-0001", issued_on=due_on - timedelta(days=30), due_on=due_on))
+    runtime.files.register_invoice("alice", **register_kwargs(
+        "FA-2026-0002", debtor=GLOBEX, issued_on=due_on - timedelta(days=30), due_on=due_on,
+        billing_recipient=Contact(name="Marie Lenoir", email="marie.lenoir@globex.example")))
+    written = clock()  # a reply ACME writes now, that relance reads only after planning
+    clock.advance(days=4)  # the Friday of their « relance préventive »
+    runtime.refresh_views()
+    day = runtime.today()
+    acme, globex = dispatch_key(day, "411ACME", "pre_due"), dispatch_key(day, "411GLOB", "pre_due")
+    assert sorted(plan(runtime, day)) == sorted([acme, globex])
+    dovecot.append(_mail("jean.dupont@acme.example", "Vos factures", "Je conteste la "
+                         "facture FA-2026-0001.", date=written))
+    poll(runtime, inbox_from_url(dovecot.url))
+    runtime.refresh_views()
+
+    assert campaign_send(runtime, acme) == SKIPPED
+    assert campaign_send(runtime, globex) == SENT
+    runtime.refresh_views()
+    reasons = {d["key"]: d["reason"] for d in runtime.reads.dispatches(day=day)}
+    assert "réponse du débiteur à traiter" in reasons[acme]
 
 
 def test_the_daily_run_writes_no_more_to_an_address_that_bounced(runtime, clock, dovecot):
