@@ -149,6 +149,9 @@ class Documents:
             raise DocumentUnavailable("no call where somebody was reached on this file")
         if name == "payment_plan" and context["history"]["plan"] is None:
             raise DocumentUnavailable("no payment plan on this file")
+        # The context as it is now, for the printed letter whenever it is printed; the
+        # templates read it and cannot change it (an immutable sandbox): one copy serves all.
+        kept = copy.deepcopy(context)
         own = self.wording(name)
         if wording is not None:
             subject, text = wording
@@ -159,8 +162,7 @@ class Documents:
                 raise WordingBroken(f"the team's wording of {name} cannot be rendered: {error}",
                                     error.french) from None
         else:
-            answer = render_wording(self.env, self.env.get_template(f"{name}.txt.j2"),
-                                    copy.deepcopy(context))
+            answer = render_wording(self.env, self.env.get_template(f"{name}.txt.j2"), kept)
             if answer[0] != "ok":
                 raise WordingBroken(f"the template {name} cannot be rendered: {answer[1]}",
                                     answer[2])
@@ -172,14 +174,13 @@ class Documents:
         layout = self.env.get_template("_layout.html.j2")
         portal = {"lien_espace": link, "lien_court": short_address(link),
                   "lien_exemple": is_example(link), "qr_espace": ""}
-        kept = copy.deepcopy(context)  # as it is now, whenever the letter is printed
 
         def printed() -> str:
             qr = Markup(portal_qr_svg(link)) if link and not is_example(link) else ""  # noqa: S704 - segno's own SVG
             return layout.render(**{**kept, **portal, "qr_espace": qr}, subject=subject,
                                  paragraphs=paragraphs, imprime=True)
 
-        html = layout.render(**{**copy.deepcopy(context), **portal}, subject=subject,
+        html = layout.render(**{**kept, **portal}, subject=subject,
                              paragraphs=paragraphs, imprime=False)
         return Document(name, subject, text, html, printed)
 
