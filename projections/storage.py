@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -41,6 +42,18 @@ CENT = Decimal("0.01")
 STAGE_FROM = 100
 """Rows of one shape from which PostgreSQL upserts go through a staging table."""
 VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
+
+
+@contextmanager
+def one_statement(datastore: Any) -> Iterator[Any]:
+    """A cursor for one read statement on PostgreSQL, outside any transaction.
+
+    A statement alone reads one snapshot of the database; in a transaction it costs a
+    round trip before it (BEGIN) and one after (ROLLBACK): 290 µs of wall time and 170 µs
+    of CPU for a one-row read here, against 113 µs and 74 µs alone. The pool's
+    connections are in autocommit mode, so that a statement is a transaction of its own."""
+    with datastore.get_connection() as conn, conn.cursor() as cursor:
+        yield cursor
 
 
 @dataclass(frozen=True)
@@ -237,7 +250,7 @@ class ViewStore:
         if not projections:
             return {}
         like = " OR ".join([f"application_name LIKE {self.placeholder}"] * len(projections))
-        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        with self._reading() as cursor:
             cursor.execute(f"SELECT application_name, notification_id FROM "
                            f"{self.tracking_table()} WHERE {like} ORDER BY application_name",
                            [name + "@%" for name in projections])
@@ -253,11 +266,15 @@ class ViewStore:
     def rows(self, query: str, params: dict[str, Any], types: dict[str, Type]) -> list[dict]:
         """Runs a read query; `{table}` names the tables, `:name` the parameters."""
         statement = self._dialect(query.format_map(_Names(self)))
-        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        with self._reading() as cursor:
             cursor.execute(statement, {k: self._param(v) for k, v in params.items()})
             found = cursor.fetchall()
         return [{k: self.from_db(row[k], types.get(k, Type.TEXT)) for k in row.keys()}  # noqa: SIM118 - sqlite3.Row
                 for row in found]
+
+    def _reading(self) -> AbstractContextManager[Any]:
+        """A cursor for one read statement."""
+        return self.datastore.transaction(commit=False)  # type: ignore[attr-defined,no-any-return]
 
     def execute(self, statement: str, params: dict[str, Any]) -> int:
         """Runs one write statement outside any projection; returns the rows it touched."""
@@ -474,6 +491,9 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def table_name(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
+
+    def _reading(self) -> AbstractContextManager[Any]:
+        return one_statement(self.datastore)
 
     def _before_creating(self, cursor: Any) -> None:
         # Processes starting at once (`relance serve --workers N` and its runner) may each

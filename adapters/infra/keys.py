@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from domain.sealing import KEPT_KEYS, KEY_BYTES
+from projections.storage import one_statement
 
 CACHE_S = 30.0
 """How long a process trusts a key it read, before asking the table again."""
@@ -214,12 +215,12 @@ class PostgresKeys(_Keys):
                                      "PRIMARY KEY, erased_at TIMESTAMPTZ NOT NULL DEFAULT now())"))
 
     def _count_erasures(self) -> int:
-        with self.datastore.transaction(commit=False) as cursor:
+        with one_statement(self.datastore) as cursor:
             cursor.execute(self._sql("SELECT count(*) AS n FROM {erasures}"))
             return int(cursor.fetchone()["n"])
 
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
-        with self.datastore.transaction(commit=False) as cursor:
+        with one_statement(self.datastore) as cursor:
             cursor.execute(self._sql("SELECT subject, key FROM {table} WHERE subject = ANY(%s)"),
                            (subjects,))
             return {row["subject"]: bytes(row["key"]) for row in cursor.fetchall()}
@@ -245,6 +246,6 @@ class PostgresKeys(_Keys):
         return deleted
 
     def held(self) -> int:
-        with self.datastore.transaction(commit=False) as cursor:
+        with one_statement(self.datastore) as cursor:
             cursor.execute(self._sql("SELECT count(*) AS n FROM {table}"))
             return int(cursor.fetchone()["n"])
