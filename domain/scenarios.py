@@ -274,6 +274,20 @@ class Playbook(ChainedAggregate):
         """The playbook's id comes from the team's name."""
         return playbook_id(team)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Playbook:
+        # The repository hands out a copy of the playbook at every read (each message of
+        # the daily run, each worklist). What its dicts and lists hold (scenarios,
+        # wordings, rules, their revisions, dates, amounts) is frozen, so a copy of those
+        # containers is a safe copy: a few µs, where deepcopy took 250.
+        clone = object.__new__(type(self))
+        for name, value in self.__dict__.items():
+            if type(value) is dict:
+                value = {k: list(v) if type(v) is list else v for k, v in value.items()}
+            elif type(value) is list:
+                value = list(value)
+            clone.__dict__[name] = value
+        return clone
+
     # -- commands -----------------------------------------------------------------------
 
     def set_scenario(self, scenario: Scenario, *, actor: str, recorded_at: datetime,
