@@ -60,6 +60,15 @@ CONTENDED_FOR = 10.0
 the store: colleagues are recording on it from other processes."""
 
 
+@dataclass
+class Alongside:
+    """Records a command's save also writes, in its transaction (`FileEngine.recording_with`);
+    `written` tells afterwards whether they were."""
+
+    others: tuple[Aggregate, ...]
+    written: bool = False
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What a command recorded: each fact as (file id, version), and its log position.
@@ -314,6 +323,7 @@ class FileEngine(Application[UUID]):
                 earlier = self._receipt(key)
                 if earlier is not None:
                     earlier.check_same_command(command, digest)
+                    self._taken_along()
                     log.info("command replayed", extra={"command": command, "key": key})
                     return Recorded(tuple(earlier.facts), self.recorder.max_notification_id(),
                                     replayed=True)
@@ -329,20 +339,47 @@ class FileEngine(Application[UUID]):
                     command=command, fingerprint=digest, actor=actor,
                     facts=[[file_id.hex, version] for file_id, version in facts],
                 )
+            along = self._taken_along() if attempt == 1 else None
             try:
-                recordings = self.save(*invoices, receipt)
+                recordings = self.save(*invoices, receipt, *(along.others if along else ()))
             except RecordConflictError:
                 self._forget(invoices)
                 log.info("version conflict, retrying",
                          extra={"command": command, "attempt": attempt})
                 timer.sleep(random.uniform(0, min(0.1, 0.001 * 2 ** min(attempt, 7))))  # noqa: S311
                 continue
+            if along is not None:
+                along.written = True
             self._remember(invoices)
             notification_id = max((r.notification.id for r in recordings), default=None)
             log.info("command recorded", extra={
                 "command": command, "facts": len(facts), "notification_id": notification_id})
             return Recorded(facts, notification_id)
         raise TooMuchContention(f"{command} gave up after {self.max_attempts} conflicts")
+
+    @contextmanager
+    def recording_with(self, *others: Aggregate) -> Iterator[Alongside]:
+        """Within it (in this thread), the next command's save also writes what `others`
+        hold pending, in the same transaction: a message of the daily run and the facts it
+        records on its files are then one write.
+
+        On its first attempt only: when that save meets a version conflict (theirs,
+        perhaps), their pending events are dropped and the command is retried alone. They
+        are not written either when the command records nothing new (its idempotency key
+        was used before). The caller reads `written` and, if it is false, records their
+        change again on fresh state."""
+        along = Alongside(others)
+        self._reads.along = along
+        try:
+            yield along
+        finally:
+            self._reads.along = None
+
+    def _taken_along(self) -> Alongside | None:
+        """What `recording_with` asked the next save to write too (then nothing more)."""
+        along: Alongside | None = getattr(self._reads, "along", None)
+        self._reads.along = None
+        return along
 
     def _to_decide_on(self, number: str) -> Invoice:
         """A copy of the file as this process last saved or loaded it for a command.

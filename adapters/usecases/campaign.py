@@ -315,12 +315,8 @@ def send(runtime: Runtime, key: str, actor: str = RUN_ACTOR,
         log.warning("run message not sent", extra={"key": key, "error": str(error)})
         return FAILED
     _fault("after_smtp")
-    _record_facts(runtime, dispatch, actor)
+    _recorded_as_sent(runtime, dispatch, actor, document.sha256, list(dispatch.attachments))
     _fault("after_facts")
-    dispatch.sent(at=runtime.files.now(), sha256=document.sha256,
-                  attachments=dispatch.attachments)
-    if not _save(runtime, dispatch):
-        _sent_after_all(runtime, key, document.sha256)
     return SENT
 
 
@@ -337,13 +333,32 @@ def _held(runtime: Runtime, dispatch: Dispatch, recipient: str) -> str:
     return ""
 
 
-def _sent_after_all(runtime: Runtime, key: str, sha256: str) -> None:
-    """A run started meanwhile found this message `Sending` and, unable to know, made it
-    « incertain »; this run saw the server accept it and recorded its facts: it says so,
-    rather than leave a person to look for it in the mailbox."""
+def _recorded_as_sent(runtime: Runtime, dispatch: Dispatch, actor: str, sha256: str,
+                      attachments: list[str], facts: bool = True) -> None:
+    """Records the message as sent (or printed) and, if `facts`, on every file it covers,
+    in one write. When that write could not hold the message's state (a version conflict,
+    or facts recorded before under the message's key), the facts are recorded alone and
+    the message's state after them (`_sent_after_all`)."""
+    dispatch.sent(at=runtime.files.now(), sha256=sha256, attachments=attachments)
+    if not facts:
+        if not _save(runtime, dispatch):
+            _sent_after_all(runtime, dispatch.key, sha256, attachments)
+        return
+    with runtime.files.recording_with(dispatch) as along:
+        _record_facts(runtime, dispatch, actor)
+    if not along.written:
+        _sent_after_all(runtime, dispatch.key, sha256, attachments)
+
+
+def _sent_after_all(runtime: Runtime, key: str, sha256: str, attachments: list[str]) -> None:
+    """The server took the message (or it was printed) and its facts are recorded, but
+    its state could not be written with them: it is written now, on the message as stored.
+    It may be still `Sending` (the write met a colleague's fact on a file), or « incertain »
+    (a run started meanwhile found it `Sending` and, unable to know, said so): this run
+    saw it go out, and says so rather than leave a person to look for it in the mailbox."""
     dispatch = _load(runtime, key)
-    if dispatch is not None and dispatch.state == UNCERTAIN:
-        dispatch.sent(at=runtime.files.now(), sha256=sha256, attachments=dispatch.attachments)
+    if dispatch is not None and dispatch.state in (SENDING, UNCERTAIN):
+        dispatch.sent(at=runtime.files.now(), sha256=sha256, attachments=attachments)
         _save(runtime, dispatch)
 
 
@@ -415,10 +430,8 @@ def _print(runtime: Runtime, dispatch: Dispatch, document: Document) -> str:
     pdf = document.pdf()
     blobs = getattr(runtime, "blobs", None)
     digest = blobs.put(pdf, "application/pdf") if blobs is not None else document.sha256
-    if dispatch.template != "formal_notice":
-        _record_facts(runtime, dispatch, RUN_ACTOR)
-    dispatch.sent(at=runtime.files.now(), sha256=document.sha256, attachments=[digest])
-    _save(runtime, dispatch)
+    _recorded_as_sent(runtime, dispatch, RUN_ACTOR, document.sha256, [digest],
+                      facts=dispatch.template != "formal_notice")
     return PRINTED
 
 

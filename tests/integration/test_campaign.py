@@ -10,8 +10,11 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from adapters.bootstrap import bootstrap
 from adapters.infra.outbox import SmtpOutbox
+from adapters.settings import Settings
 from adapters.usecases import campaign
+from adapters.usecases.debtor_letters import fresh_views
 from adapters.usecases.evidence import walk
 from domain.values import Channel, Contact, Debtor, PaymentMeans
 from tests.builders import ACME, GLOBEX, eur, free_port, register_kwargs
@@ -94,6 +97,34 @@ def test_a_file_paid_after_the_planning_is_dropped_from_the_message(views, serve
     assert numbers[2] not in text
     assert numbers[0] in text
     assert views.files.history(numbers[2])[-1].kind == "PaymentReceived"
+
+
+def test_a_colleagues_fact_while_the_message_is_at_the_server_stays_and_the_message_is_sent_once(
+        views, server, store_url, clock):
+    """A colleague's process records on a file of the message while the server takes it:
+    the run's write of the message with its facts meets that fact; the facts are written
+    again alone, then the message is marked sent, and the colleague's fact stays."""
+    numbers = _five_invoices(views, views.today())
+    colleague = bootstrap(Settings(database_url=store_url), clock=clock)
+    accept = server.handle_DATA
+
+    async def noted_then_accepted(smtp, session, envelope):
+        colleague.files.add_note("bruno", numbers[0], text="Le client rappelle demain")
+        return await accept(smtp, session, envelope)
+
+    server.handle_DATA = noted_then_accepted
+    try:
+        (key,) = campaign.plan(views, views.today())
+        assert campaign.send(views, key) == "sent"
+    finally:
+        colleague.close()
+    assert len(server.messages) == 1
+    for number in numbers:
+        kinds = [fact.kind for fact in views.files.history(number)]
+        assert kinds.count("ReminderSent") == 1
+    assert views.files.history(numbers[0])[-2].kind == "NoteAdded"
+    fresh_views(views)
+    assert campaign.report_of(views, views.today()).counts == {"sent": 1}
 
 
 def test_nothing_goes_out_on_christmas_day(views, server, clock):
