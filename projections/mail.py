@@ -319,14 +319,3 @@ class MailReads:
             f"LEFT JOIN {{debtors}} d ON d.account = f.account WHERE {where} "
             "ORDER BY f.since, f.account", {"account": account},
             {**FAILING_ADDRESSES.columns, "debtor_name": Type.TEXT})
-
-    def failing(self: _Viewing, emails: Iterable[str]) -> dict[str, str]:
-        """Of these addresses, those that failed: {address: diagnostic}."""
-        params: dict[str, Any] = {}
-        listed = _listed([e.lower() for e in emails if e], params, "e")
-        if not listed:
-            return {}
-        return {row["email"]: row["diagnostic"] for row in self.views.rows(
-            f"SELECT email, diagnostic FROM {{failing_addresses}} WHERE email IN ({listed})",
-            params, {})}
-

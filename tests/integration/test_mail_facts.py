@@ -117,8 +117,8 @@ def test_a_bounce_marks_the_address_until_somebody_clears_it(two_files):
     failing = runtime.reads.failing_addresses()
     assert [(f["account"], f["email"], f["diagnostic"], f["debtor_name"]) for f in failing] == [
         ("411ACME", "jean.dupont@acme.example", "550 5.1.1 user unknown", "ACME SARL")]
-    assert runtime.reads.failing(["Jean.Dupont@acme.example"]) == {
-        "jean.dupont@acme.example": "550 5.1.1 user unknown"}
+    assert runtime.reads.held_back("411ACME", "Jean.Dupont@acme.example") == (
+        False, "550 5.1.1 user unknown")
     facts = [e for e in runtime.files.history("FA-2026-0002") if e.kind == "DeliveryFailed"]
     assert facts
     assert facts[0].data["recipient"] == "jean.dupont@acme.example"
