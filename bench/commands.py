@@ -46,6 +46,7 @@ from bench.common import (
     Round,
     baseline,
     bench_runtime,
+    children,
     cpu_burner,
     measure,
     quantile,
@@ -122,9 +123,12 @@ def main() -> None:
             paced, lags = _load(port, auth, args, runtime, interval)
             with cpu_burner():
                 busy, busy_lags = _load(port, auth, args, runtime, interval)
-            meter = CpuMeter({server.pid}).start()
+            runner = {pid for pid, command in children(server.pid)
+                      if "projections run" in command}
+            meter, views = CpuMeter({server.pid}).start(), CpuMeter(runner).start()
             flat, _ = _load(port, auth, args, runtime, 0.0, watch_lag=False)
             meter.stop()
+            views.stop()
             floors = (http_floor_ms(port, {server.pid}, CLIENTS, args.commands),
                       library_command_ms(runtime))
         finally:
@@ -132,24 +136,33 @@ def main() -> None:
             server.wait(timeout=30)
     _report(args, raw_paced, raw_flat, paced, flat, lags)
     _busy(args, paced, busy, busy_lags)
-    _cost(len(flat.ms), meter, len(raw_flat.ms), raw_meter, flat.per_second / raw_flat.per_second,
-          floors)
+    _cost(len(flat.ms), meter, views, len(raw_flat.ms), raw_meter,
+          flat.per_second / raw_flat.per_second, floors)
 
 
-def _cost(commands: int, meter: CpuMeter, inserts: int, raw: CpuMeter, ratio: float,
-          floors: tuple[float, float]) -> None:
+def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: CpuMeter,
+          ratio: float, floors: tuple[float, float]) -> None:
     """CPU per unit of work, flat out: the figures a busy machine changes least; beside
-    them, the floors of the web stack and of eventsourcing (`bench.floors`)."""
+    them, the floors of the web stack and of eventsourcing (`bench.floors`). The server's
+    share is split between its web processes (the request and the command) and its
+    projection runner (the fact applied to the read models)."""
     http, library = floors
     ours, theirs = 1000 * meter.ours / commands, 1000 * raw.ours / inserts
+    runner = 1000 * views.ours / commands
     print(f"{'CPU ms per unit, flat out':<46}{'relance':>12}{'PostgreSQL':>12}")
     print(f"{'command via HTTP (server processes)':<46}{ours:>12.3f}"
           f"{1000 * meter.database / commands:>12.3f}")
+    if views.pids:  # with one web process, the projections run inside it
+        print(f"{'  of which web processes':<46}{ours - runner:>12.3f}{'':>12}")
+        print(f"{'  of which projection runner':<46}{runner:>12.3f}{'':>12}")
     print(f"{'one-row insert (client threads)':<46}{theirs:>12.3f}"
           f"{1000 * raw.database / inserts:>12.3f}")
     print(f"{'health probe via HTTP (server processes)':<46}{http:>12.3f}{'-':>12}")
     print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}\n")
     print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
+    if views.pids:
+        print(measure("command_web_cpu_ms", ours - runner, theirs, "cpu_ms/command"))
+        print(measure("command_projection_cpu_ms", runner, theirs, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_http_floor", ours, http, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_eventsourcing_alone", ours, library, "cpu_ms/command"))
     print(measure("command_database_cpu_ms", 1000 * meter.database / commands,
