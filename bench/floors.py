@@ -10,7 +10,8 @@ the floor under a target that relance's own code cannot go below.
   `Application` on the bench database: the least a command costs in the library.
 - `http_floor_ms`: the server's CPU per request to its health probe, flat out from the
   same clients (uvicorn, FastAPI, relance's middleware and the JSON answer; no
-  authentication, no database): the least any request costs in the web stack as it is.
+  authentication, no database, and answered on the event loop: a command's trip to the
+  thread pool is not in it): the least any request costs in the web stack as it is.
 
 Each is CPU time (`time.process_time`, or the server processes' CPU), not wall time.
 """

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -62,6 +62,16 @@ REFUSED: dict[int | str, dict[str, Any]] = {
         (404, "No such file or fact kind"), (409, "Refused by the case file's rules"),
         (422, "The request does not read"), (503, "The database cannot answer now"))}
 router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
+
+
+def answered(model: BaseModel) -> Response:
+    """The answer's model as JSON (written by pydantic's core), answered as it is.
+
+    Given the model itself, FastAPI validates it again against the route's response model
+    before writing it, on a second trip to the thread pool for a `def` route: 90 µs of
+    CPU, a fifth of what the web costs a command. The model was validated when it was
+    built; the route still declares its response model for the API's schema."""
+    return Response(model.model_dump_json(), media_type="application/json")
 BEARER = HTTPBearer(auto_error=False, description="A token from `relance user token LOGIN`")
 
 
@@ -153,13 +163,13 @@ class Results(BaseModel):
     """The log position to wait for (GET /api/files/N?after=...) before reading."""
 
 
-def _results(numbers: list[str], report: ImportReport, head: int | None) -> Results:
+def _results(numbers: list[str], report: ImportReport, head: int | None) -> Response:
     reasons = report.details()  # refused, in discrepancy with the record, or to confirm
-    return Results(
+    return answered(Results(
         created=report.created, unchanged=report.unchanged, rejected=len(reasons),
         notification_id=head,
         items=[ItemResult(index=i, number=n, status=report.outcomes[i],  # type: ignore[arg-type]
-                          detail=reasons.get(i, "")) for i, n in enumerate(numbers)])
+                          detail=reasons.get(i, "")) for i, n in enumerate(numbers)]))
 
 
 def _as_row(item: BaseModel) -> dict[str, str]:
@@ -170,7 +180,7 @@ def _as_row(item: BaseModel) -> dict[str, str]:
 @router.post("/invoices", response_model=Results)
 def post_invoices(items: Annotated[list[InvoiceIn], Field(max_length=MAX_ITEMS)],
                   runtime: Annotated[Runtime, Depends(get_runtime)],
-                  actor: Annotated[str, Depends(api_actor)]) -> Results:
+                  actor: Annotated[str, Depends(api_actor)]) -> Response:
     """Registers invoices; one already registered is 'unchanged'."""
     report = register_rows(runtime.files, [(i, _as_row(it)) for i, it in enumerate(items)],
                            actor)
@@ -181,7 +191,7 @@ def post_invoices(items: Annotated[list[InvoiceIn], Field(max_length=MAX_ITEMS)]
 @router.post("/payments", response_model=Results)
 def post_payments(items: Annotated[list[PaymentIn], Field(max_length=MAX_ITEMS)],
                   runtime: Annotated[Runtime, Depends(get_runtime)],
-                  actor: Annotated[str, Depends(api_actor)]) -> Results:
+                  actor: Annotated[str, Depends(api_actor)]) -> Response:
     """Records payments; one sent again is 'unchanged'."""
     report = record_payment_rows(runtime.files,
                                  [(i, _as_row(it)) for i, it in enumerate(items)], actor)
@@ -246,16 +256,16 @@ def _business_time(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=PARIS)
 
 
-def _recorded(result: Any) -> Recorded:
-    return Recorded(facts=len(result.facts), notification_id=result.notification_id,
-                    replayed=result.replayed)
+def _recorded(result: Any) -> Response:
+    return answered(Recorded(facts=len(result.facts), notification_id=result.notification_id,
+                             replayed=result.replayed))
 
 
 @router.post("/files/{number:ref}/calls", response_model=Recorded,
 )
 def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
-              actor: Annotated[str, Depends(api_actor)]) -> Recorded:
+              actor: Annotated[str, Depends(api_actor)]) -> Response:
     """Logs a call on a file and the other invoices it was about (with its promise,
     atomically, if any). A second contact with the debtor that day, after somebody else's,
     needs `same_day_reason` (else 409 `same_day_contact`)."""
@@ -274,7 +284,7 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
 )
 def post_note(number: Annotated[str, Path(max_length=100)], note: NoteIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
-              actor: Annotated[str, Depends(api_actor)]) -> Recorded:
+              actor: Annotated[str, Depends(api_actor)]) -> Response:
     """Adds a note."""
     return _recorded(runtime.files.add_note(actor, number, text=note.text,
                                             occurred_at=_business_time(note.occurred_at),
@@ -285,7 +295,7 @@ def post_note(number: Annotated[str, Path(max_length=100)], note: NoteIn,
 def post_fact(number: Annotated[str, Path(max_length=100)],
               kind: Annotated[str, Path(max_length=40)], fact: FactIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
-              user: Annotated[User, Depends(api_recorder)]) -> Any:
+              user: Annotated[User, Depends(api_recorder)]) -> Response:
     """Records any fact of the file page's forms (kinds: see the file page). Writing off,
     closing and handing over are for supervisors and administrators. A reminder, a formal
     notice or a pre-due reminder may cover other invoices of the debtor (`also_about`) and

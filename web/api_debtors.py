@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.bootstrap import Runtime
@@ -25,7 +25,7 @@ from domain.debtors import ADDRESS_FIELDS, InvalidIdentity, InvalidPerson
 from domain.errors import DomainError, InvalidEmail, InvalidText
 from projections.debtors import KnownPerson, Said
 from projections.queries import DebtorView
-from web.api import REFUSED, Refused, api_recorder, api_user
+from web.api import REFUSED, Refused, answered, api_recorder, api_user
 from web.dependencies import get_runtime
 from web.params import MAX_POSITION
 
@@ -196,7 +196,7 @@ def _debtor(view: DebtorView, fresh: bool) -> Debtor:
         file_count=view.file_count, fresh=fresh)
 
 
-def _read(runtime: Runtime, account: str, after: int | None) -> Debtor:
+def _read(runtime: Runtime, account: str, after: int | None) -> Response:
     """The debtor once the views show `after`; 404 when no invoice names it."""
     fresh = runtime.wait_for_views(after)
     view = runtime.reads.debtor(account, runtime.today())
@@ -205,7 +205,7 @@ def _read(runtime: Runtime, account: str, after: int | None) -> Debtor:
         view = runtime.reads.debtor(account, runtime.today())
     if view is None:
         raise HTTPException(404, f"no debtor with account {account!r}")
-    return _debtor(view, fresh)
+    return answered(_debtor(view, fresh))
 
 
 def _refused(error: DomainError) -> JSONResponse:
@@ -218,7 +218,7 @@ def _refused(error: DomainError) -> JSONResponse:
 @router.get("/{account:ref}", response_model=Debtor)
 def get_debtor(account: Account, runtime: Annotated[Runtime, Depends(get_runtime)],
                _: Annotated[User, Depends(api_user)],
-               after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None) -> Debtor:
+               after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None) -> Response:
     """A debtor: identity (each field with who recorded it and when), people, owner,
     totals by currency (waits for `after`, a position a write answered)."""
     return _read(runtime, account, after)
@@ -227,7 +227,7 @@ def get_debtor(account: Account, runtime: Annotated[Runtime, Depends(get_runtime
 @router.put("/{account:ref}/identity", response_model=Debtor)
 def put_identity(account: Account, identity: IdentityIn,
                  runtime: Annotated[Runtime, Depends(get_runtime)],
-                 user: Annotated[User, Depends(api_recorder)]) -> Debtor | JSONResponse:
+                 user: Annotated[User, Depends(api_recorder)]) -> Response:
     """Records identity fields; those left out or blank keep what was known. An address
     is recorded whole: a new one replaces the old."""
     _read(runtime, account, None)
@@ -252,7 +252,7 @@ def put_identity(account: Account, identity: IdentityIn,
 @router.post("/{account:ref}/people", response_model=Debtor)
 def post_person(account: Account, person: PersonIn,
                 runtime: Annotated[Runtime, Depends(get_runtime)],
-                user: Annotated[User, Depends(api_recorder)]) -> Debtor | JSONResponse:
+                user: Annotated[User, Depends(api_recorder)]) -> Response:
     """Adds a person at the debtor, or completes one known by that name."""
     _read(runtime, account, None)
     try:
@@ -266,7 +266,7 @@ def post_person(account: Account, person: PersonIn,
 @router.put("/{account:ref}/owner", response_model=Debtor)
 def put_owner(account: Account, owner: OwnerIn,
               runtime: Annotated[Runtime, Depends(get_runtime)],
-              user: Annotated[User, Depends(api_user)]) -> Debtor | JSONResponse:
+              user: Annotated[User, Depends(api_user)]) -> Response:
     """Gives the debtor, and every open and future file of it that is not an exception, to
     an active agent or supervisor of the team (empty: « à attribuer »). Supervisors and
     administrators only."""
