@@ -196,7 +196,7 @@ def _debtor(view: DebtorView, fresh: bool) -> Debtor:
         file_count=view.file_count, fresh=fresh)
 
 
-def _read(runtime: Runtime, account: str, after: int | None) -> Response:
+def _read(runtime: Runtime, account: str, after: int | None) -> Debtor:
     """The debtor once the views show `after`; 404 when no invoice names it."""
     fresh = runtime.wait_for_views(after)
     view = runtime.reads.debtor(account, runtime.today())
@@ -205,7 +205,7 @@ def _read(runtime: Runtime, account: str, after: int | None) -> Response:
         view = runtime.reads.debtor(account, runtime.today())
     if view is None:
         raise HTTPException(404, f"no debtor with account {account!r}")
-    return answered(_debtor(view, fresh))
+    return _debtor(view, fresh)
 
 
 def _refused(error: DomainError) -> JSONResponse:
@@ -221,7 +221,7 @@ def get_debtor(account: Account, runtime: Annotated[Runtime, Depends(get_runtime
                after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None) -> Response:
     """A debtor: identity (each field with who recorded it and when), people, owner,
     totals by currency (waits for `after`, a position a write answered)."""
-    return _read(runtime, account, after)
+    return answered(_read(runtime, account, after))
 
 
 @router.put("/{account:ref}/identity", response_model=Debtor)
@@ -246,7 +246,7 @@ def put_identity(account: Account, identity: IdentityIn,
         recorded = runtime.files.change_debtor_identity(user.login, account, changes=changes)
     except INPUT_ERRORS as error:
         return _refused(error)
-    return _read(runtime, account, recorded.notification_id)
+    return answered(_read(runtime, account, recorded.notification_id))
 
 
 @router.post("/{account:ref}/people", response_model=Debtor)
@@ -260,7 +260,7 @@ def post_person(account: Account, person: PersonIn,
                                                       **person.model_dump())
     except INPUT_ERRORS as error:
         return _refused(error)
-    return _read(runtime, account, recorded.notification_id)
+    return answered(_read(runtime, account, recorded.notification_id))
 
 
 @router.put("/{account:ref}/owner", response_model=Debtor)
@@ -277,4 +277,4 @@ def put_owner(account: Account, owner: OwnerIn,
         recorded = assign_debtors(runtime, user.login, [account], owner.agent, owner.reason)
     except INPUT_ERRORS as error:
         return _refused(error)
-    return _read(runtime, account, recorded.notification_id)
+    return answered(_read(runtime, account, recorded.notification_id))
