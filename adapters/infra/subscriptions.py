@@ -111,12 +111,55 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.grouped = GroupCommit(self._insert)
+        function = f"relance_write_{self.events_table_name}"
+        self.check_identifier_length(function)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}"
+            "(events {schema}.{event}[], lock_timeout text) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "BEGIN "
+            "PERFORM set_config('lock_timeout', lock_timeout, true); "
+            "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+            "NOTIFY {channel}; "
+            "RETURN QUERY INSERT INTO {schema}.{table} "
+            "(originator_id, originator_version, topic, state) "
+            "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+            "RETURNING notification_id; "
+            "END; $BODY$").format(
+                schema=schema, function=Identifier(function),
+                event=Identifier(self.stored_event_type_name),
+                table=Identifier(self.events_table_name),
+                channel=Identifier(self.channel_name)))
+        self._write_statement = SQL(
+            "SELECT notification_id FROM {}.{}(%s, %s) AS notification_id "
+            "ORDER BY notification_id").format(schema, Identifier(function)).as_bytes(None)
+        """Composed once: psycopg composes an `sql.Composed` anew at each execution."""
+        self.grouped = GroupCommit(self._write)
 
     def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                 ) -> Sequence[int] | None:
         return PostgresApplicationRecorder.insert_events.__wrapped__(  # type: ignore[attr-defined]
             self, stored_events, **kwargs)
+
+    def _write(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """The facts written by one statement, which takes eventsourcing's lock of the log,
+        notifies its followers and inserts them (`relance_write_…`, created with the
+        table), in its own transaction.
+
+        eventsourcing's write is the same, as six statements in a pipelined transaction
+        (BEGIN, the lock's timeout, the lock, NOTIFY, INSERT, COMMIT): some 200 µs more of
+        this process's CPU for each command, to send, sync and read each of them.
+        eventsourcing's own database function (POSTGRES_ENABLE_DB_FUNCTIONS) is one
+        statement too, but takes no lock: a follower could then pass over a fact that
+        commits after a later-numbered one. This one takes it, as the pipelined write."""
+        rows = [self.construct_pg_stored_event(event.originator_id, event.originator_version,
+                                               event.topic, event.state)
+                for event in stored_events]
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self._write_statement,
+                           (rows, f"{self.datastore.lock_timeout}s"), prepare=True)
+            return [row["notification_id"] for row in cursor.fetchall()]
 
     def _insert_or_copy(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                         ) -> Sequence[int] | None:
