@@ -109,6 +109,7 @@ class Invoice(Aggregate):
 
     def __init__(self) -> None:
         self._entries: dict[int, Entry] = {}
+        self._kinds: set[str] = set()
         self._head = GENESIS
         self._case: Case | None = None
 
@@ -762,6 +763,11 @@ class Invoice(Aggregate):
         """Every fact of the file in order, with its corrections and retractions."""
         return list(self._entries.values())
 
+    def ever_had(self, kind: str) -> bool:
+        """Whether a fact of this kind was ever recorded on the file, even if retracted
+        since (without going through its facts: a file may hold hundreds)."""
+        return kind in self._kinds
+
     def entry(self, version: int) -> Entry:
         """The fact of that version, with its corrections and retractions so far."""
         return self._entries[version]
@@ -777,6 +783,7 @@ class Invoice(Aggregate):
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._entries = dict(self._entries)
+        clone._kinds = set(self._kinds)
         clone._pending_events = list(self._pending_events)
         return clone
 
@@ -792,6 +799,7 @@ class Invoice(Aggregate):
             data=fact.data(),
             digest=fact.digest,  # type: ignore[attr-defined]
         )
+        self._kinds.add(fact.kind)
         if isinstance(fact, f.FactCorrected):
             target = self._entries[fact.target_version]
             self._entries[fact.target_version] = target.corrected(fact.changes, by=version)

@@ -164,7 +164,7 @@ class CaseView:
             row["wakes_on"] = self.planning.wakes_on(CaseLine(row, case.due_on).progress(),
                                                      case.debtor.account)
         changes: list[Change] = [Upsert(CASE_VIEW, row)]
-        if any(e.kind == "PaymentPlanAgreed" for e in invoice.entries):
+        if invoice.ever_had("PaymentPlanAgreed"):
             changes.append(Delete(PLAN_INSTALMENTS, {"invoice_id": file_id}))
             changes.extend(Insert(PLAN_INSTALMENTS, row)
                            for row in instalment_rows(file_id, invoice.case))

@@ -97,6 +97,23 @@ def test_a_payment_plan_shows_and_its_missed_instalment_is_listed(views, clock):
     assert views.reads.missed_instalments(date(2026, 11, 11)) == []
 
 
+def test_a_retracted_payment_plan_lists_no_instalment_any_more(views, clock):
+    """Its instalments go with it, though the plan is no longer in the file's shape."""
+    files = views.files
+    files.register_invoice("alice", **register_kwargs())
+    plan = [Instalment(date(2026, 11, 10), Decimal("500.00")),
+            Instalment(date(2026, 12, 10), Decimal("1000.00"))]
+    agreed = files.agree_payment_plan("bruno", "FA-2026-0001", instalments=plan, signed=True,
+                                      contact=JEAN)
+    settle(views, agreed)
+    assert len(views.reads.missed_instalments(date(2026, 11, 11))) == 1
+    (_, version), = agreed.facts
+    settle(views, files.retract("bruno", "FA-2026-0001", target_version=version,
+                                reason="saisi sur le mauvais dossier"))
+    assert views.reads.missed_instalments(date(2026, 11, 11)) == []
+    assert status_of(views, "FA-2026-0001", date(2026, 11, 11)) is not Status.IN_PAYMENT_PLAN
+
+
 def test_callbacks_are_listed_for_their_owner_until_the_call_is_made(views, clock):
     files = views.files
     files.register_invoice("alice", **register_kwargs())
