@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import groupby
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg import RawCursor
 
 from projections.outage import within_budget
 from projections.schema import (
@@ -41,6 +42,8 @@ from projections.schema import (
 CENT = Decimal("0.01")
 STAGE_FROM = 100
 """Rows of one shape from which PostgreSQL upserts go through a staging table."""
+VALUES_UP_TO = 8
+"""Rows of one shape up to which PostgreSQL writes them as one listing statement."""
 VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
 
 
@@ -111,7 +114,7 @@ class ViewStore:
                 for statement, rows in self._statements(changes):
                     if isinstance(statement, Staged):
                         statement.run(cursor, rows, session | made, made)
-                    elif isinstance(statement, Copy):
+                    elif isinstance(statement, (Copy, Listed)):
                         statement.run(cursor, rows)
                     elif len(rows) == 1:  # a live fact's row: no pipeline to set up
                         cursor.execute(statement, rows[0])
@@ -318,6 +321,28 @@ class Copy:
         with cursor.copy(self.statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Rows of one shape listed in one statement, with PostgreSQL's own placeholders
+    ($1, $2…), which psycopg sends as they are: it parses its own (%s) anew at each
+    execution of a statement of more than fifty parameters (two rows of a file's)."""
+
+    statement: str
+
+    def run(self, cursor: Any, rows: list[list[Any]]) -> None:
+        """Executes the statement with the rows' values, all in one list."""
+        with RawCursor(cursor.connection) as raw:
+            raw.execute(self.statement, rows[0])
+
+
+@lru_cache(maxsize=256)
+def _listing(columns: int, rows: int) -> str:
+    """`VALUES ($1, $2), ($3, $4)` for rows of so many columns."""
+    return "VALUES " + ", ".join(
+        "(" + ", ".join(f"${row * columns + column + 1}" for column in range(columns)) + ")"
+        for row in range(rows))
 
 
 @dataclass(frozen=True)
@@ -546,12 +571,19 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         return insert.encode()
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
-        """Many new rows: COPY for plain inserts; through a staging table from `STAGE_FROM`
-        rows (a catch-up's batch); else one array per column. One row (a command's fact,
-        applied live) goes as one plain statement: psycopg dumps arrays in Python, each
-        time finding their elements' type, and COPY costs two round trips."""
-        if len(rows) == 1:  # a live fact's row: its values as they are, dumped in C
+        """Many new rows: one (a command's fact, applied live) as one plain statement; up
+        to `VALUES_UP_TO` (a live batch's), one statement listing them; else COPY for
+        plain inserts; through a staging table from `STAGE_FROM` rows (a catch-up's
+        batch); else one array per column. A few rows cost least listed: their values are
+        dumped in C, in one round trip, where psycopg dumps an array per column in Python
+        (each time finding its elements' type: a file's row has over forty columns) and
+        COPY costs two round trips."""
+        if len(rows) == 1:
             return super()._bulk(rows, table)
+        if len(rows) <= VALUES_UP_TO:
+            source = _listing(len(rows[0].row), len(rows))
+            return (Listed(self._sql(rows[0], table, source=source)),
+                    [[value for row in rows for value in self._params(row)]])
         columns = list(rows[0].row)
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:

@@ -1,5 +1,6 @@
-"""Rows written many at once (a catch-up's batch: COPY, a staging table, arrays) are the
-rows written one at a time, whatever their types, on both stores."""
+"""Rows written many at once (a catch-up's batch: COPY, a staging table, arrays; a live
+batch's few rows: one statement listing them) are the rows written one at a time,
+whatever their types, on both stores."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from projections.schema import Insert, Table, Type, Upsert
-from projections.storage import STAGE_FROM, Write
+from projections.storage import STAGE_FROM, VALUES_UP_TO, Write
 
 COLUMNS = {"ref": Type.TEXT, "n": Type.INT, "ok": Type.BOOL, "day": Type.DATE,
            "at": Type.INSTANT, "amount": Type.CENTS, "data": Type.JSON, "word": Type.WORD,
@@ -37,6 +38,8 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
         [(_row(i), False) for i in range(ROWS)],                        # new rows
         [(_row(i, changed=True), False) for i in range(0, ROWS, 2)],    # half rewritten
         [(_row(i + ROWS // 2), True) for i in range(ROWS)],             # half already there
+        [(_row(i, changed=False), False) for i in range(1, 1 + VALUES_UP_TO)],  # a live few
+        [(_row(i), True) for i in range(ROWS + ROWS // 2 - 2, ROWS + ROWS // 2 + 1)],
     ]
     position = 0
     for batch in batches:
@@ -50,7 +53,7 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
         return views.rows(f"SELECT * FROM {{{table.name}}} ORDER BY ref", {}, COLUMNS)
 
     written = read(many)
-    assert len(written) == ROWS + ROWS // 2
+    assert len(written) == ROWS + ROWS // 2 + 1
     assert written == read(one)
     assert written[0]["amount"] == Decimal("1.00")
     assert written[0]["ok"] is False
