@@ -40,6 +40,12 @@ from projections.storage import ViewStore, Write
 log = logging.getLogger("relance.projections")
 LIVE_BATCH = 100
 """A batch smaller than this means the runner has caught up with the log."""
+GATHER = 0.005
+"""Seconds the runner lets facts gather after a live batch of several: facts coming
+faster than it applies them one batch at a time. A batch costs about 0.45 ms of CPU
+whatever its size, and 0.1 ms more per fact: under load, fewer and fuller batches keep
+the runner's CPU for the web (PostgreSQL's `commit_delay` makes the same trade). A fact
+alone, as when the service is not busy, is applied at once."""
 CATCH_UP_RETRIES = 5
 """Times a catch-up applies a batch again after the server ended its connection."""
 REFRESH_AFTER = 20_000
@@ -198,6 +204,8 @@ class Follower:
                 self.process(batch)
                 if len(batch) < LIVE_BATCH:  # caught up with the log
                     self._refresh_statistics()
+                if 1 < len(batch) < LIVE_BATCH:  # facts come faster than one by one
+                    self._stopping.wait(GATHER)
 
     def catch_up(self, progress: Progress | None = None, batch_size: int = 1000,
                  head: int | None = None) -> int:
