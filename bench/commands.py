@@ -1,6 +1,6 @@
 """Command latency through the HTTP API, and read-your-writes lag, on PostgreSQL.
 
-Run: .venv/bin/python -m bench.commands [--files N] [--commands C] [--rate R]
+Run: .venv/bin/python -m bench.commands [--files N] [--commands C] [--flat F] [--rate R]
 16 clients post notes through `/api` to a server run as in production
 (`relance serve --workers <cores>`), in two rounds:
 
@@ -14,7 +14,8 @@ Run: .venv/bin/python -m bench.commands [--files N] [--commands C] [--rate R]
   machine doing something else too): the same targets, reported on their own lines.
 - flat out: each client sends its next command as soon as the last is answered, which
   measures how many commands per second the machine records; latency there is the
-  queue (16 clients / throughput), reported, not a target.
+  queue (16 clients / throughput), reported, not a target. F commands per client (500:
+  some seconds of work, so that the CPU per command does not hang on a passing moment).
 
 Baseline in the same run, paced and flat out alike: a raw one-row insert
 transaction, 16 threads.
@@ -94,7 +95,8 @@ def raw_inserts(conninfo: str, schema: str, per_client: int, interval: float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=160)
-    parser.add_argument("--commands", type=int, default=100, help="per client and round")
+    parser.add_argument("--commands", type=int, default=100, help="per client, paced rounds")
+    parser.add_argument("--flat", type=int, default=500, help="per client, flat-out round")
     parser.add_argument("--rate", type=float, default=80.0, help="commands/s, paced round")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -103,7 +105,7 @@ def main() -> None:
         store = runtime.store
         raw_paced = raw_inserts(store.conninfo, store.schema, args.commands, interval)
         raw_meter = CpuMeter()
-        raw_flat = raw_inserts(store.conninfo, store.schema, args.commands, 0.0, raw_meter)
+        raw_flat = raw_inserts(store.conninfo, store.schema, args.flat, 0.0, raw_meter)
         port = free_port()
         env = {**os.environ, "RELANCE_DATABASE_URL": runtime.settings.database_url,
                "RELANCE_API_TOKEN": TOKEN, "RELANCE_LOG_LEVEL": "WARNING",
@@ -126,7 +128,7 @@ def main() -> None:
             runner = {pid for pid, command in children(server.pid)
                       if "projections run" in command}
             meter, views = CpuMeter({server.pid}).start(), CpuMeter(runner).start()
-            flat, _ = _load(port, auth, args, runtime, 0.0, watch_lag=False)
+            flat, _ = _load(port, auth, args, runtime, 0.0, watch_lag=False, per_client=args.flat)
             meter.stop()
             views.stop()
             floors = (http_floor_ms(port, {server.pid}, CLIENTS, args.commands),
@@ -220,7 +222,8 @@ def _busy(args: argparse.Namespace, paced: Round, busy: Round, lags: list[float]
 
 
 def _load(port: int, auth: dict[str, str], args: argparse.Namespace, runtime,
-          interval: float, watch_lag: bool = True) -> tuple[Round, list[float]]:
+          interval: float, watch_lag: bool = True, per_client: int | None = None
+          ) -> tuple[Round, list[float]]:
     """Each client posts notes to its own files. Meanwhile, if `watch_lag`, the read
     models' position is polled every 5 ms (one query): each fact's lag runs from its
     answer to the first poll showing it. Returns the round (server times) and the lags,
@@ -251,7 +254,7 @@ def _load(port: int, auth: dict[str, str], args: argparse.Namespace, runtime,
     if watch_lag:
         watcher.start()
     try:
-        measured = run_clients(CLIENTS, args.commands, interval, post)
+        measured = run_clients(CLIENTS, per_client or args.commands, interval, post)
     finally:
         for client in clients:
             client.close()
