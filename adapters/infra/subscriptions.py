@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.persistence import ListenNotifySubscription, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from adapters.infra.grouping import GroupCommit
 from projections.outage import within_budget
@@ -111,30 +111,47 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        function = f"relance_write_{self.events_table_name}"
-        self.check_identifier_length(function)
-        schema = Identifier(self.datastore.schema)
-        self.sql_create_statements.append(SQL(
-            "CREATE OR REPLACE FUNCTION {schema}.{function}"
-            "(events {schema}.{event}[], lock_timeout text) "
-            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
-            "BEGIN "
+        many, one = (f"relance_write_{self.events_table_name}",
+                     f"relance_write_one_{self.events_table_name}")
+        self.check_identifier_length(one)
+        names: dict[str, Composable] = {
+            "schema": Identifier(self.datastore.schema),
+            "many": Identifier(many), "one": Identifier(one),
+            "event": Identifier(self.stored_event_type_name),
+            "id_type": Identifier(self.datastore.originator_id_type),
+            "table": Identifier(self.events_table_name),
+            "channel": Identifier(self.channel_name)}
+        names["lock_and_notify"] = SQL(
             "PERFORM set_config('lock_timeout', lock_timeout, true); "
             "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
-            "NOTIFY {channel}; "
+            "NOTIFY {channel}; ").format(**names)
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{many}"
+            "(events {schema}.{event}[], lock_timeout text) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN {lock_and_notify}"
             "RETURN QUERY INSERT INTO {schema}.{table} "
             "(originator_id, originator_version, topic, state) "
             "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
             "RETURNING notification_id; "
-            "END; $BODY$").format(
-                schema=schema, function=Identifier(function),
-                event=Identifier(self.stored_event_type_name),
-                table=Identifier(self.events_table_name),
-                channel=Identifier(self.channel_name)))
-        self._write_statement = SQL(
-            "SELECT notification_id FROM {}.{}(%s, %s) AS notification_id "
-            "ORDER BY notification_id").format(schema, Identifier(function)).as_bytes(None)
-        """Composed once: psycopg composes an `sql.Composed` anew at each execution."""
+            "END; $BODY$").format(**names))
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{one}"
+            "(fact_id {id_type}, fact_version bigint, fact_topic text, fact_state bytea, "
+            "lock_timeout text) "
+            "RETURNS bigint LANGUAGE plpgsql AS $BODY$ DECLARE written bigint; "
+            "BEGIN {lock_and_notify}"
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "VALUES (fact_id, fact_version, fact_topic, fact_state) "
+            "RETURNING notification_id INTO written; "
+            "RETURN written; "
+            "END; $BODY$").format(**names))
+        # Composed once: psycopg composes an `sql.Composed` anew at each execution.
+        self._write_many = SQL(
+            "SELECT notification_id FROM {schema}.{many}(%s, %s) AS notification_id "
+            "ORDER BY notification_id").format(**names).as_bytes(None)
+        self._write_one = SQL(
+            "SELECT {schema}.{one}(%s, %s, %s, %s, %s) AS notification_id"
+        ).format(**names).as_bytes(None)
         self.grouped = GroupCommit(self._write)
 
     def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -152,13 +169,23 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
         this process's CPU for each command, to send, sync and read each of them.
         eventsourcing's own database function (POSTGRES_ENABLE_DB_FUNCTIONS) is one
         statement too, but takes no lock: a follower could then pass over a fact that
-        commits after a later-numbered one. This one takes it, as the pipelined write."""
-        rows = [self.construct_pg_stored_event(event.originator_id, event.originator_version,
-                                               event.topic, event.state)
-                for event in stored_events]
+        commits after a later-numbered one. This one takes it, as the pipelined write.
+
+        One fact (most commands) goes as plain values, which psycopg dumps in C; several,
+        as an array of eventsourcing's composite type, which it dumps in Python (40 µs
+        more for one fact)."""
+        lock_timeout = f"{self.datastore.lock_timeout}s"
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(self._write_statement,
-                           (rows, f"{self.datastore.lock_timeout}s"), prepare=True)
+            if len(stored_events) == 1:
+                event, = stored_events
+                cursor.execute(self._write_one, (event.originator_id, event.originator_version,
+                                                 event.topic, event.state, lock_timeout),
+                               prepare=True)
+            else:
+                rows = [self.construct_pg_stored_event(
+                    event.originator_id, event.originator_version, event.topic, event.state)
+                    for event in stored_events]
+                cursor.execute(self._write_many, (rows, lock_timeout), prepare=True)
             return [row["notification_id"] for row in cursor.fetchall()]
 
     def _insert_or_copy(self, stored_events: Sequence[StoredEvent], **kwargs: Any
