@@ -10,9 +10,12 @@ that allows here, flat out from `--clients` threads on their own connections:
 - raw: a one-row insert transaction into a plain table, no lock (the baseline);
 - locked: the same transaction after `LOCK TABLE ... IN EXCLUSIVE MODE`, as
   eventsourcing does (the ceiling of serialized writers, on this machine and disk);
+- eventsourcing, alone: one fact saved by eventsourcing's own write, in its own
+  transaction (six statements, pipelined: BEGIN, the lock's timeout, the lock, NOTIFY,
+  INSERT, COMMIT);
 - relance, alone: one fact saved through relance's recorder in its own transaction
-  (lock, NOTIFY, insert, commit), the write of one command without its decision and
-  its HTTP, as before group commit;
+  (lock, NOTIFY, insert, commit, as one statement calling a function), the write of one
+  command without its decision and its HTTP, as before group commit;
 - relance, grouped: the same through the recorder's group commit, the threads sharing
   one recorder as a web process's do: the facts saved while a transaction holds the
   lock are written together in the next one.
@@ -57,10 +60,11 @@ def _plain(conninfo: str, schema: str, clients: int, writes: int,
             conn.close()
 
 
-def _recorded(runtime, clients: int, writes: int, grouped: bool  # type: ignore[no-untyped-def]
+def _recorded(runtime, clients: int, writes: int, how: str  # type: ignore[no-untyped-def]
               ) -> tuple[Round, CpuMeter]:
     recorder = runtime.files.recorder
-    insert = recorder.insert_events if grouped else recorder._insert
+    insert = {"eventsourcing": recorder._insert, "alone": recorder._write,
+              "relance": recorder.insert_events}[how]
     topic = "domain.facts:NoteAdded"
 
     def write(n: int, i: int) -> float:
@@ -91,12 +95,13 @@ def main() -> None:
         rounds = {
             "raw": _plain(store.conninfo, store.schema, args.clients, args.writes, lock=False),
             "locked": _plain(store.conninfo, store.schema, args.clients, args.writes, lock=True),
-            "alone": _recorded(runtime, args.clients, args.writes, grouped=False),
-            "relance": _recorded(runtime, args.clients, args.writes, grouped=True),
+            **{how: _recorded(runtime, args.clients, args.writes, how)
+               for how in ("eventsourcing", "alone", "relance")},
         }
         transactions = runtime.files.recorder.grouped.transactions
     labels = {"raw": "one-row insert, no lock (baseline)",
               "locked": "one-row insert under the table lock",
+              "eventsourcing": "one fact per transaction, eventsourcing's",
               "alone": "one fact per transaction, relance's recorder",
               "relance": "one fact per call, grouped (relance)"}
     print(f"\n{args.clients} writers, flat out{'':<22}{'writes/s':>10}{'CPU ms/write':>14}"
@@ -112,6 +117,8 @@ def main() -> None:
           f"{calls / transactions:.1f} facts per transaction")
     print()
     print(measure("log_lock_ceiling_writes_per_s", locked, raw, "writes/s"))
+    print(measure("log_lock_eventsourcing_alone_facts_per_s",
+                  rounds["eventsourcing"][0].per_second, raw, "writes/s"))
     print(measure("log_lock_relance_alone_facts_per_s", alone, raw, "writes/s"))
     print(measure("log_lock_relance_facts_per_s", ours, raw, "writes/s"))
     print(measure("log_lock_grouped_vs_alone", ours / alone, 1.0, "ratio"))
