@@ -47,7 +47,27 @@ class Batches:
 
 
 class BatchedPostgresSubscription(Batches, PostgresSubscription):
-    """eventsourcing's LISTEN/NOTIFY subscription, read in batches (of up to 500)."""
+    """eventsourcing's LISTEN/NOTIFY subscription, read in batches (of up to 500), which
+    reads the log once more as soon as it listens.
+
+    eventsourcing's subscription reads what is already recorded on one thread while
+    another starts to LISTEN. A fact committed between that first read and the LISTEN
+    sent no notification this subscription could hear: it waited for the next fact to
+    be recorded, for ever on a quiet day. Reading once more after the LISTEN catches it;
+    anything committed later is notified."""
+
+    def _listen(self) -> None:
+        try:
+            with self._recorder.datastore.get_connection() as conn:
+                conn.execute(SQL("LISTEN {0}").format(Identifier(self._recorder.channel_name)))
+                self._has_been_notified.set()  # what was committed before the LISTEN
+                while not self._has_been_stopped and not self._thread_error:
+                    for _ in conn.notifies(timeout=0.1, stop_after=1):
+                        self._has_been_notified.set()
+        except BaseException as error:  # noqa: BLE001 - handed to the subscription's reader
+            if self._thread_error is None:
+                self._thread_error = error
+            self.stop()
 
 
 class PollingSQLiteSubscription(Batches, ListenNotifySubscription[Any]):

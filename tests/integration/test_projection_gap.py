@@ -56,3 +56,40 @@ def test_a_writer_waits_for_an_earlier_uncommitted_one_and_views_see_both(postgr
         assert runtime.reads.case("GAP-B", clock.today()) is not None
     finally:
         runtime.close()
+
+
+def test_a_fact_committed_while_the_follower_starts_to_listen_is_followed(postgres_url, clock):
+    """The follower reads what is already recorded, then listens for what comes. A fact
+    committed after that first read and before the LISTEN is notified to nobody: it
+    must still be followed, without waiting for another fact to be recorded."""
+    from adapters.infra.subscriptions import BatchedPostgresSubscription
+
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        files = runtime.files
+        first = files.register_invoice("alice", **register_kwargs("LISTEN-A"))
+        written: list[int | None] = []
+
+        class ListeningLate(BatchedPostgresSubscription):
+            def _listen(self) -> None:
+                deadline = time.monotonic() + 10  # the first read is done: then the fact
+                while self._last_notification_id != first.notification_id:
+                    assert time.monotonic() < deadline, "the first read never came"
+                    time.sleep(0.005)
+                written.append(files.register_invoice(
+                    "alice", **register_kwargs("LISTEN-B")).notification_id)
+                super()._listen()
+
+        followed: list[int] = []
+        with ListeningLate(files.recorder, gt=0) as subscription:
+            def follow() -> None:
+                while len(followed) < 2:
+                    followed.extend(n.id for n in subscription.next_batch())
+
+            reader = threading.Thread(target=follow, daemon=True)
+            reader.start()
+            reader.join(timeout=10)
+            subscription.stop()
+        assert followed == [first.notification_id, *written]
+    finally:
+        runtime.close()
