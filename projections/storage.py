@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -167,11 +168,36 @@ class ViewStore:
         return f"DELETE FROM {name} WHERE {where}"
 
     def _params(self, change: Change) -> list[Any]:
-        cols = change.table.columns
         if isinstance(change, (Upsert, Insert)):
-            return [self.to_db(v, cols[c]) for c, v in change.row.items()]
+            return self._row(change)
+        cols = change.table.columns
         values = change.values if isinstance(change, Update) else {}
         return [self.to_db(v, cols[c]) for c, v in [*values.items(), *change.where.items()]]
+
+    def _row(self, change: Upsert | Insert) -> list[Any]:
+        """A new row's values as its columns store them, in the row's order."""
+        row = change.row
+        conversions = self._conversions_of(change.table, tuple(row))
+        return [value if convert is None else convert(value)
+                for convert, value in zip(conversions, row.values(), strict=True)]
+
+    def _conversions_of(self, table: Table, columns: tuple[str, ...]) -> list[Any]:
+        """For each column, how a value goes into it, or None when it goes as it is
+        (`to_db` worked out once per column: a catch-up writes a few dozen values a fact)."""
+        try:
+            return self._conversions[table.name, columns]
+        except KeyError:
+            conversions = [self._conversion(table.columns[c]) for c in columns]
+            self._conversions[table.name, columns] = conversions
+            return conversions
+
+    @cached_property
+    def _conversions(self) -> dict[tuple[str, tuple[str, ...]], list[Any]]:
+        return {}
+
+    def _conversion(self, kind: Type) -> Any:
+        """`to_db` for values of one column type (None: stored as they are)."""
+        return lambda value: self.to_db(value, kind)
 
     # -- setting up ---------------------------------------------------------------------
 
@@ -377,6 +403,13 @@ class _Names(dict[str, str]):
         return self.store.table_name(key)
 
 
+def _without_nul(value: Any) -> Any:
+    """`ViewStore.to_db` for text: PostgreSQL text cannot hold NUL."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
 def _shape(change: Change) -> tuple[str, Table, tuple[str, ...]]:
     if isinstance(change, (Upsert, Insert)):
         shape = tuple(change.row)
@@ -391,8 +424,14 @@ def _shape(change: Change) -> tuple[str, Table, tuple[str, ...]]:
 
 def _distinct_keys(changes: Sequence[Upsert | Insert]) -> bool:
     """True when no two rows share a key (one statement cannot upsert a row twice)."""
-    keys = {tuple(c.row[k] for k in c.table.key) for c in changes}
-    return len(keys) == len(changes)
+    key = _key(changes[0].table.key)
+    return len({key(c.row) for c in changes}) == len(changes)
+
+
+@lru_cache(maxsize=256)
+def _key(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """Reads a row's key (a value, or a tuple of values) from its columns."""
+    return itemgetter(*columns)
 
 
 def by_table(changes: Sequence[Change]) -> list[Change]:
@@ -411,8 +450,8 @@ def compact(changes: Sequence[Change]) -> list[Change]:
     Catching up, a file's row is rewritten after each of its facts: only the last counts.
     """
     touched = {c.table.name for c in changes if isinstance(c, (Update, Delete))}
-    rows = [(c.table.name, tuple(c.row[k] for k in c.table.key))
-            if isinstance(c, Upsert) and c.table.name not in touched else None
+    rows = [(c.table.name, _key(c.table.key)(c.row))
+            if type(c) is Upsert and c.table.name not in touched else None
             for c in changes]  # the row each such upsert writes, its key worked out once
     last = {row: i for i, row in enumerate(rows) if row is not None}
     return [c for i, (c, row) in enumerate(zip(changes, rows, strict=True))
@@ -587,14 +626,14 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         columns = list(rows[0].row)
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
-            copied = [[self.to_db(r.row[c], table.columns[c]) for c in columns] for r in rows]
+            copied = [self._row(r) for r in rows]
             if plain:
                 return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
                             "FROM STDIN"), copied
             return self._staged(rows[0], table, columns), copied
         arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]].split(' COLLATE')[0]}[]"
                            for c in columns)
-        params = [[self.to_db(r.row[c], table.columns[c]) for r in rows] for c in columns]
+        params = [list(values) for values in zip(*(self._row(r) for r in rows), strict=True)]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
 
     def _staged(self, first: Upsert | Insert, table: Table, columns: list[str]) -> Staged:
@@ -609,6 +648,13 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
                       copy=Copy(f"COPY {stage} ({listed}) FROM STDIN"),
                       insert=self._sql(first, table, source=f"SELECT {listed} FROM {stage}"),
                       empty=f"TRUNCATE {stage}")
+
+    def _conversion(self, kind: Type) -> Any:
+        if kind in (Type.INT, Type.BOOL, Type.DATE, Type.INSTANT):
+            return None  # psycopg adapts them as they are
+        if kind in (Type.TEXT, Type.WORD):
+            return _without_nul
+        return super()._conversion(kind)
 
     def _dialect(self, statement: str) -> str:
         return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement)

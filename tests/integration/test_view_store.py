@@ -29,16 +29,22 @@ def _row(i: int, changed: bool = False) -> dict:
             "note": None if i % 7 == 0 else f"ligne {i}\ttab \\ « guillemets »"}
 
 
+def _with_nul(i: int) -> dict:
+    """A row whose text holds a NUL character (for every seventh row), which PostgreSQL
+    text cannot hold: both stores write U+FFFD in its place."""
+    return {**_row(i), "note": f"nul\x00 {i}"} if i % 7 == 3 else _row(i)
+
+
 def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
     views = runtime.views
     many = Table("stage_many", COLUMNS, key=("ref",))
     one = Table("stage_one", COLUMNS, key=("ref",))
     views.create_tables([many, one])
     batches = [  # (row, written with Insert … ignore_existing rather than Upsert)
-        [(_row(i), False) for i in range(ROWS)],                        # new rows
+        [(_with_nul(i), False) for i in range(ROWS)],                   # new rows
         [(_row(i, changed=True), False) for i in range(0, ROWS, 2)],    # half rewritten
         [(_row(i + ROWS // 2), True) for i in range(ROWS)],             # half already there
-        [(_row(i, changed=False), False) for i in range(1, 1 + VALUES_UP_TO)],  # a live few
+        [(_with_nul(i), False) for i in range(1, 1 + VALUES_UP_TO)],   # a live few
         [(_row(i), True) for i in range(ROWS + ROWS // 2 - 2, ROWS + ROWS // 2 + 1)],
     ]
     position = 0
@@ -58,6 +64,7 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
     assert written[0]["amount"] == Decimal("1.00")
     assert written[0]["ok"] is False
     assert written[7]["note"] is None
+    assert (written[3]["note"], written[17]["note"]) == ("nul\ufffd 3", "nul\ufffd 17")
     assert written[7]["data"]["mots"][2] == "\\N"
 
 
