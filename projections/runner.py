@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError
@@ -85,6 +86,31 @@ class Partition:
     def owns(self, account: str) -> bool:
         """Whether the debtor `account` is this share's."""
         return zlib.crc32(account.encode()) % self.count == self.index
+
+
+_FACT, _PLAYBOOK = "facts", "playbook"
+_ROUTES: dict[type, str | None] = {}
+"""What each class of event is to the projections: a fact, a change of the playbook, or
+the name of the method that projections taking such events have."""
+
+
+def _route(kind: type) -> str | None:
+    """Works out (once per class) where events of this class go (see `_ROUTES`)."""
+    route: str | None = None
+    if issubclass(kind, Playbook.Event):
+        route = _PLAYBOOK
+    elif issubclass(kind, DebtorRecord.Event):
+        route = "debtor_changes"
+    elif issubclass(kind, IncomingMail.Event):
+        route = "mail_changes"
+    elif issubclass(kind, PortalLink.Event):
+        route = "portal_changes"
+    elif issubclass(kind, Dispatch.Event | Run.Event):
+        route = "run_changes"
+    elif issubclass(kind, Fact):
+        route = _FACT
+    _ROUTES[kind] = route
+    return route
 
 
 def partition_names(projection: str, count: int) -> list[str]:
@@ -299,52 +325,47 @@ class Follower:
         latest: dict[str, dict[UUID, tuple[Fact, Invoice]]] = {
             p.name: {} for p in self.projections if p.state_based}
         replanning: set[str] = set()
-        behind_all = min(positions.values())
+        behind_all, ahead_all = min(positions.values()), max(positions.values())
         self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
+        everyone = list(self.projections)
         for notification in batch:
-            behind = [p for p in self.projections if notification.id > positions[p.name]]
-            if not behind:
-                continue
+            if notification.id > ahead_all:  # as when catching up: every projection
+                behind = everyone
+            else:
+                behind = [p for p in everyone if notification.id > positions[p.name]]
+                if not behind:
+                    continue
             event = self.files.mapper.to_domain_event(notification)
             if self.partition is not None and not self._mine(event):
                 continue
-            if isinstance(event, Playbook.Event):
+            kind = type(event)
+            route = _ROUTES[kind] if kind in _ROUTES else _route(kind)
+            if route == _FACT:
+                fact = cast(Fact, event)
+                invoice: Invoice | None = None
+                for projection in behind:
+                    if not getattr(projection, "takes_facts", True):
+                        continue
+                    if invoice is None:
+                        invoice = self._file_after(fact)
+                    if projection.state_based:
+                        kept = latest[projection.name]
+                        kept.pop(invoice.id, None)
+                        kept[invoice.id] = (fact, invoice)
+                    else:
+                        changes[projection.name].extend(projection.changes(fact, invoice))
+                continue
+            if route == _PLAYBOOK:
                 replanning.update(p.name for p in behind if hasattr(p, "replan"))
                 continue
-            if isinstance(event, DebtorRecord.Event):
-                if type(event).__name__ == "PersonErased":  # erased elsewhere: read anew
-                    self.files.forget_people()
-                for projection in behind:
-                    if hasattr(projection, "debtor_changes"):
-                        changes[projection.name].extend(projection.debtor_changes(event))  # type: ignore[attr-defined]
+            if route is None:
                 continue
-            if isinstance(event, IncomingMail.Event):
-                for projection in behind:
-                    if hasattr(projection, "mail_changes"):
-                        changes[projection.name].extend(projection.mail_changes(event))  # type: ignore[attr-defined]
-                continue
-            if isinstance(event, PortalLink.Event):
-                for projection in behind:
-                    if hasattr(projection, "portal_changes"):
-                        changes[projection.name].extend(projection.portal_changes(event))  # type: ignore[attr-defined]
-                continue
-            if isinstance(event, Dispatch.Event | Run.Event):
-                for projection in behind:
-                    if hasattr(projection, "run_changes"):
-                        changes[projection.name].extend(projection.run_changes(event))  # type: ignore[attr-defined]
-                continue
-            if not isinstance(event, Fact):
-                continue
-            behind = [p for p in behind if getattr(p, "takes_facts", True)]
-            if not behind:
-                continue
-            invoice = self._file_after(event)
+            if route == "debtor_changes" and type(event).__name__ == "PersonErased":
+                self.files.forget_people()  # erased elsewhere: read anew
             for projection in behind:
-                if projection.state_based:
-                    latest[projection.name].pop(invoice.id, None)
-                    latest[projection.name][invoice.id] = (event, invoice)
-                else:
-                    changes[projection.name].extend(projection.changes(event, invoice))
+                takes = getattr(projection, route, None)
+                if takes is not None:
+                    changes[projection.name].extend(takes(event))
         if replanning and before_reading_views is not None:
             before_reading_views()
         for projection in self.projections:
