@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from domain.debtors import person_fields, person_key
@@ -55,9 +56,11 @@ END = "\U0010ffff"
 """Sorts after any word: `word >= 'cev' AND word < 'cev' || END` is « starts with cev »."""
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Text as a search compares it: lower case, without accents, every run of anything
-    but letters and digits one space."""
+    but letters and digits one space (kept for the names met most: a debtor's name is
+    folded again at each of its invoices, a contact's at each fact naming them)."""
     plain = unicodedata.normalize("NFKD", text.translate(LIGATURES).casefold())
     kept = "".join(c if c.isalnum() else " " for c in plain if not unicodedata.combining(c))
     return " ".join(kept.split())
