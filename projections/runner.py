@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import cache
 from typing import cast
 from uuid import UUID
 
@@ -95,28 +96,26 @@ class Partition:
 
 
 _FACT, _PLAYBOOK = "facts", "playbook"
-_ROUTES: dict[type, str | None] = {}
-"""What each class of event is to the projections: a fact, a change of the playbook, or
-the name of the method that projections taking such events have."""
 
 
+@cache
 def _route(kind: type) -> str | None:
-    """Works out (once per class) where events of this class go (see `_ROUTES`)."""
-    route: str | None = None
+    """What events of this class are to the projections (worked out once per class): a
+    fact, a change of the playbook, or the name of the method that projections taking
+    such events have (None: no projection takes them)."""
     if issubclass(kind, Playbook.Event):
-        route = _PLAYBOOK
-    elif issubclass(kind, DebtorRecord.Event):
-        route = "debtor_changes"
-    elif issubclass(kind, IncomingMail.Event):
-        route = "mail_changes"
-    elif issubclass(kind, PortalLink.Event):
-        route = "portal_changes"
-    elif issubclass(kind, Dispatch.Event | Run.Event):
-        route = "run_changes"
-    elif issubclass(kind, Fact):
-        route = _FACT
-    _ROUTES[kind] = route
-    return route
+        return _PLAYBOOK
+    if issubclass(kind, DebtorRecord.Event):
+        return "debtor_changes"
+    if issubclass(kind, IncomingMail.Event):
+        return "mail_changes"
+    if issubclass(kind, PortalLink.Event):
+        return "portal_changes"
+    if issubclass(kind, Dispatch.Event | Run.Event):
+        return "run_changes"
+    if issubclass(kind, Fact):
+        return _FACT
+    return None
 
 
 def partition_names(projection: str, count: int) -> list[str]:
@@ -337,19 +336,17 @@ class Follower:
         replanning: set[str] = set()
         behind_all, ahead_all = min(positions.values()), max(positions.values())
         self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
-        everyone = list(self.projections)
         for notification in batch:
             if notification.id > ahead_all:  # as when catching up: every projection
-                behind = everyone
+                behind = self.projections
             else:
-                behind = [p for p in everyone if notification.id > positions[p.name]]
+                behind = [p for p in self.projections if notification.id > positions[p.name]]
                 if not behind:
                     continue
             event = self.files.mapper.to_domain_event(notification)
             if self.partition is not None and not self._mine(event):
                 continue
-            kind = type(event)
-            route = _ROUTES[kind] if kind in _ROUTES else _route(kind)
+            route = _route(type(event))
             if route == _FACT:
                 fact = cast(Fact, event)
                 invoice: Invoice | None = None

@@ -622,7 +622,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         if len(rows) <= VALUES_UP_TO:
             source = _listing(len(rows[0].row), len(rows))
             return (Listed(self._sql(rows[0], table, source=source)),
-                    [[value for row in rows for value in self._params(row)]])
+                    [[value for row in rows for value in self._row(row)]])
         columns = list(rows[0].row)
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
