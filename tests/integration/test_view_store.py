@@ -94,3 +94,24 @@ def test_a_batch_refused_after_staging_its_rows_leaves_later_batches_written_who
     written = views.rows("SELECT * FROM {stage_kept} ORDER BY ref", {}, COLUMNS)
     assert written == [_row(i, changed=sessions % 2 == 1) for i in range(ROWS)]
     assert views.rows("SELECT * FROM {then_refused}", {}, COLUMNS) == []
+
+
+@pytest.mark.parametrize("projections", [1, 3])
+def test_a_batch_at_a_position_already_reached_is_refused_whole(runtime, projections):
+    """A batch of one read model or of several, at a position one of them has already
+    reached (another runner got there first): refused, none of its rows written, every
+    position where it was; the next batch is written."""
+    views = runtime.views
+    tables = [Table(f"reached_{projections}_{n}", COLUMNS, key=("ref",))
+              for n in range(projections)]
+    views.create_tables(tables)
+    views.apply([Write(t.name, [Upsert(t, _row(1))], 5) for t in tables])
+    with pytest.raises(IntegrityError):
+        views.apply([Write(t.name, [Upsert(t, _row(2))], 7 if n else 5)
+                     for n, t in enumerate(tables)])
+    assert [views.position(t.name) for t in tables] == [5] * projections
+    for t in tables:
+        assert views.rows(f"SELECT ref FROM {{{t.name}}}", {}, {"ref": Type.TEXT}) == [
+            {"ref": "R-0001"}]
+    views.apply([Write(t.name, [Upsert(t, _row(3))], 6) for t in tables])
+    assert [views.position(t.name) for t in tables] == [6] * projections
