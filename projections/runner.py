@@ -43,12 +43,14 @@ from projections.storage import ViewStore, Write
 log = logging.getLogger("relance.projections")
 LIVE_BATCH = 100
 """A batch smaller than this means the runner has caught up with the log."""
-GATHER = 0.005
+GATHER = 0.02
 """Seconds the runner lets facts gather after a live batch of several: facts coming
-faster than it applies them one batch at a time. A batch costs about 0.45 ms of CPU
-whatever its size, and 0.1 ms more per fact: under load, fewer and fuller batches keep
-the runner's CPU for the web (PostgreSQL's `commit_delay` makes the same trade). A fact
-alone, as when the service is not busy, is applied at once."""
+faster than it applies them one batch at a time. A batch of one fact costs about 0.8 ms
+of CPU here, most of it whatever the batch's size: under load, fewer and fuller batches
+keep the runner's CPU for the web (PostgreSQL's `commit_delay` makes the same trade).
+16 clients flat out (about 1,000 commands/s) then make batches of a dozen facts or more,
+and the read models show a fact at most this much later. A fact alone, as when the
+service is not busy, is applied at once."""
 CATCH_UP_RETRIES = 5
 """Times a catch-up applies a batch again after the server ended its connection."""
 REFRESH_AFTER = 20_000
