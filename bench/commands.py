@@ -30,7 +30,9 @@ transaction, 16 threads.
 Cost, flat out: the CPU seconds of the server's processes (`relance serve` and its
 workers) per command, and PostgreSQL's, beside the same for the raw inserts (this
 process's threads and PostgreSQL's per insert). Targets: flat out >= 0.1x the raw
-inserts per second, and <= 1 ms of the server's CPU per command.
+inserts per second, and <= 1 ms of the server's CPU per command. Beside them, the floors
+(`bench.floors`): a health probe through the same server, the same note posted to a
+FastAPI app with nothing of relance (served the same way), and eventsourcing alone.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from bench.common import (
     run_clients,
     server_ms,
 )
-from bench.floors import http_floor_ms, library_command_ms
+from bench.floors import framework_floor_ms, http_floor_ms, library_command_ms
 from tests.builders import free_port, wait_until_up
 
 CLIENTS = 16
@@ -146,21 +148,22 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        framework = framework_floor_ms(free_port(), args.workers, CLIENTS, args.flat)
     _report(args, raw_paced, raw_flat, paced, flat, lags)
     _busy(args, paced, busy, busy_lags)
     print("flat-out rounds, the server's CPU ms per command (the median is reported): "
           + ", ".join(f"{1000 * m.ours / len(f.ms):.3f}" for f, m, _ in rounds) + "\n")
     _cost(len(flat.ms), meter, views, len(raw_flat.ms), raw_meter,
-          flat.per_second / raw_flat.per_second, floors)
+          flat.per_second / raw_flat.per_second, (*floors, framework))
 
 
 def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: CpuMeter,
-          ratio: float, floors: tuple[float, float]) -> None:
+          ratio: float, floors: tuple[float, float, float]) -> None:
     """CPU per unit of work, flat out: the figures a busy machine changes least; beside
     them, the floors of the web stack and of eventsourcing (`bench.floors`). The server's
     share is split between its web processes (the request and the command) and its
     projection runner (the fact applied to the read models)."""
-    http, library = floors
+    http, library, framework = floors
     ours, theirs = 1000 * meter.ours / commands, 1000 * raw.ours / inserts
     runner = 1000 * views.ours / commands
     print(f"{'CPU ms per unit, flat out':<46}{'relance':>12}{'PostgreSQL':>12}")
@@ -172,12 +175,15 @@ def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: Cp
     print(f"{'one-row insert (client threads)':<46}{theirs:>12.3f}"
           f"{1000 * raw.database / inserts:>12.3f}")
     print(f"{'health probe via HTTP (server processes)':<46}{http:>12.3f}{'-':>12}")
+    print(f"{'FastAPI alone: a note posted (server processes)':<46}{framework:>12.3f}"
+          f"{'-':>12}")
     print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}\n")
     print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
     if views.pids:
         print(measure("command_web_cpu_ms", ours - runner, theirs, "cpu_ms/command"))
         print(measure("command_projection_cpu_ms", runner, theirs, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_http_floor", ours, http, "cpu_ms/command"))
+    print(measure("command_cpu_ms_vs_framework_alone", ours, framework, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_eventsourcing_alone", ours, library, "cpu_ms/command"))
     print(measure("command_database_cpu_ms", 1000 * meter.database / commands,
                   1000 * raw.database / inserts, "cpu_ms/command"))

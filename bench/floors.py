@@ -12,12 +12,18 @@ the floor under a target that relance's own code cannot go below.
   same clients (uvicorn, FastAPI, relance's middleware and the JSON answer; no
   authentication, no database, and answered on the event loop: a command's trip to the
   thread pool is not in it): the least any request costs in the web stack as it is.
+- `framework_floor_ms`: the same for a command-shaped request to a FastAPI app with
+  nothing of relance (`bench/floor_app.py`: a `def` route, a JSON body, a bearer token),
+  served as relance serves: what the web stack alone costs a command.
 
 Each is CPU time (`time.process_time`, or the server processes' CPU), not wall time.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 import time
 from datetime import date
 from decimal import Decimal
@@ -113,3 +119,48 @@ def http_floor_ms(port: int, pids: set[int], clients: int, per_client: int) -> f
         for session in sessions:
             session.close()
     return 1e3 * meter.ours / (clients * per_client)
+
+
+def framework_floor_ms(port: int, workers: int, clients: int, per_client: int) -> float:
+    """The CPU ms per request of `bench.floor_app` served on `port` by uvicorn as relance
+    serves (`adapters/cli/serve.py`), flat out from `clients` clients posting a note."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port),
+         "--workers", str(workers), "--loop", loop, "--http", "h11", "--no-access-log",
+         "--no-server-header", "--log-level", "warning"], stderr=subprocess.DEVNULL)
+    sessions = [LeanClient(port, {"Authorization": "Bearer floor"}) for _ in range(clients)]
+
+    def post(n: int, i: int) -> float:
+        status = sessions[n].request("POST", f"/api/files/F-{n}/notes", {"text": f"note {i}"})[0]
+        assert status == 200, status
+        return 0.0
+
+    try:
+        _wait_for(port)
+        run_clients(clients, 20, 0.0, post)  # every worker up and warm
+        meter = CpuMeter({server.pid}).start()
+        run_clients(clients, per_client, 0.0, post)
+        meter.stop()
+    finally:
+        for session in sessions:
+            session.close()
+        server.terminate()
+        server.wait(timeout=30)
+    return 1e3 * meter.ours / (clients * per_client)
+
+
+def _wait_for(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            session = LeanClient(port)
+            try:
+                if session.request("GET", "/healthz")[0] == 200:
+                    return
+            finally:
+                session.close()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
