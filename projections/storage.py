@@ -108,7 +108,6 @@ class ViewStore:
         """Applies every projection's changes and moves its position, in one transaction."""
         made: set[str] = set()  # staging tables created by this transaction
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-            self._before_writing(cursor)
             session = self._stages_of(cursor)
             for write in writes:
                 changes = deletes_first(by_table(compact(write.changes)))
@@ -141,9 +140,6 @@ class ViewStore:
             else:
                 yield self._sql(same[0], table), [self._params(c) for c in same]
 
-    def _before_writing(self, cursor: Any) -> None:
-        """Settings for a write transaction (none here)."""
-
     def _before_creating(self, cursor: Any) -> None:
         """First in a transaction creating tables (SQLite's write lock keeps others out)."""
 
@@ -154,20 +150,15 @@ class ViewStore:
     def _sql(self, change: Change, table: Table, source: str = "") -> str:
         """The statement writing a change: the same for every change of its shape, so
         made once per shape (a live batch writes a few rows, of forty columns some)."""
-        if isinstance(change, (Upsert, Insert)):
-            shape: tuple[Any, ...] = (type(change), table.name, tuple(change.row), source,
-                                      isinstance(change, Insert) and change.ignore_existing)
-        elif isinstance(change, Update):
-            shape = (Update, table.name, tuple(change.values), tuple(change.where))
-        else:
-            shape = (Delete, table.name, tuple(change.where))
+        kind, _, columns = _shape(change)
+        shape = (kind, table.name, columns, source)
         statement = self._statements_made.get(shape)
         if statement is None:
             statement = self._statements_made[shape] = self._written_as(change, table, source)
         return statement
 
     @cached_property
-    def _statements_made(self) -> dict[tuple[Any, ...], str]:
+    def _statements_made(self) -> dict[tuple[str, str, tuple[str, ...], str], str]:
         return {}
 
     def _written_as(self, change: Change, table: Table, source: str) -> str:
