@@ -36,6 +36,7 @@ from adapters.bootstrap import Runtime
 from bench.common import CpuMeter, LeanClient, run_clients
 from domain.sealing import Sealer
 from domain.transcodings import value_transcodings
+from tests.builders import wait_until_up
 
 
 class Floor(Aggregate):
@@ -137,7 +138,7 @@ def framework_floor_ms(port: int, workers: int, clients: int, per_client: int) -
         return 0.0
 
     try:
-        _wait_for(port)
+        wait_until_up(f"http://127.0.0.1:{port}", timeout=60)
         run_clients(clients, 20, 0.0, post)  # every worker up and warm
         meter = CpuMeter({server.pid}).start()
         run_clients(clients, per_client, 0.0, post)
@@ -149,18 +150,3 @@ def framework_floor_ms(port: int, workers: int, clients: int, per_client: int) -
         server.wait(timeout=30)
     return 1e3 * meter.ours / (clients * per_client)
 
-
-def _wait_for(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            session = LeanClient(port)
-            try:
-                if session.request("GET", "/healthz")[0] == 200:
-                    return
-            finally:
-                session.close()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
