@@ -57,9 +57,8 @@ REFRESH_AFTER = 20_000
 """Facts applied before the views' planner statistics are refreshed (once caught up)."""
 SWITCH_INTERVAL = 0.002
 """How long (s) a thread holds the interpreter while another waits for it, when catching
-up. The writer thread needs it back after each of a batch's round trips to the
-database; at Python's default (5 ms) it waited for the thread working out the next
-batch, and the catch-up took about a tenth longer."""
+up. The writer thread needs it back after each of its round trips to the database,
+while the thread working out the next batch holds it."""
 
 Progress = Callable[[int, int], None]
 
@@ -244,9 +243,13 @@ class Follower:
                  head: int | None = None) -> int:
         """Applies everything recorded so far, then returns the head it reached.
 
-        While a batch is written (a round trip in which PostgreSQL works and this process
-        waits), the next one is read and worked out: one batch is written at a time, in
-        order, by a thread of its own.
+        While a batch is written, the next one is read and worked out: this thread sends
+        a batch's rows (`ViewStore.begin_apply`: on PostgreSQL, copied into staging
+        tables), and a thread of its own ends it (the rows merged into the read models,
+        the commit: PostgreSQL's work, which this process only waits for). One batch is
+        written at a time, in order. Sending the rows from the writing thread costs more:
+        its Python work vies with this thread's for the interpreter, at each of a batch's
+        thirty round trips.
 
         A batch whose connection the server ended (a pause of this process beyond the
         store's idle limit, a restart) was rolled back whole: it is applied again from
@@ -294,7 +297,8 @@ class Follower:
                     planned[self._named[write.projection]] = write.position
                 if writing is not None:
                     writing.result()
-                writing = writer.submit(self._commit, writes)
+                writing = writer.submit(self._commit, writes, self.views.begin_apply(writes)
+                                        if writes else None)
                 start = batch[-1].id
                 if progress:
                     progress(start, head)
@@ -408,10 +412,12 @@ class Follower:
             return False
         return self.partition.index == 0
 
-    def _commit(self, writes: Sequence[Write]) -> None:
-        """Writes a batch's changes and positions in one transaction, then tells those
-        waiting for them."""
-        if writes:
+    def _commit(self, writes: Sequence[Write], end: Callable[[], None] | None = None) -> None:
+        """Writes a batch's changes and positions in one transaction (or ends the one
+        `ViewStore.begin_apply` began for them), then tells those waiting for them."""
+        if end is not None:
+            end()
+        elif writes:
             self.views.apply(writes)
         with self._moved:
             for write in writes:

@@ -12,11 +12,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, ClassVar
@@ -42,7 +42,7 @@ from projections.schema import (
 
 CENT = Decimal("0.01")
 STAGE_FROM = 100
-"""Rows of one shape from which PostgreSQL upserts go through a staging table."""
+"""Rows of one shape from which PostgreSQL writes them through a staging table."""
 VALUES_UP_TO = 8
 """Rows of one shape up to which PostgreSQL writes them as one listing statement."""
 VERSIONS = Table("projection_versions", {"name": Type.TEXT, "version": Type.INT}, key=("name",))
@@ -106,14 +106,36 @@ class ViewStore:
 
     def apply(self, writes: Sequence[Write]) -> None:
         """Applies every projection's changes and moves its position, in one transaction."""
+        self._begin(writes)()
+
+    def begin_apply(self, writes: Sequence[Write]) -> Callable[[], None]:
+        """`apply` in two steps, for a catch-up: this one does the part that needs this
+        process (each change turned into values and sent), and returns the rest, which
+        needs only the database and may be called from another thread. Until the rest
+        has been called, nothing of the batch is written."""
+        return self._begin(writes)
+
+    def _begin(self, writes: Sequence[Write]) -> Callable[[], None]:
+        """Sends a batch's rows and positions in a transaction left open, and returns
+        what ends it: the statements that merge rows staged in the session (`Staged`),
+        then the commit. Those statements are PostgreSQL's work alone (a catch-up's
+        batch merges thousands of rows into indexed tables); sent last, in one round
+        trip, they let a catch-up work out its next batch while PostgreSQL runs them.
+        A table's statements keep their order: a statement on a table whose merge is
+        still to come sends the merges first."""
         made: set[str] = set()  # staging tables created by this transaction
-        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+        with ExitStack() as stack:
+            cursor = stack.enter_context(self.datastore.transaction(commit=True))  # type: ignore[attr-defined]
             session = self._stages_of(cursor)
+            merges: dict[str, str] = {}  # by table, in order
             for write in writes:
                 changes = deletes_first(by_table(compact(write.changes)))
-                for statement, rows in self._statements(changes):
+                for table, statement, rows in self._statements(changes):
+                    if table in merges:
+                        cursor.execute("; ".join(merges.values()))
+                        merges.clear()
                     if isinstance(statement, Staged):
-                        statement.run(cursor, rows, session | made, made)
+                        merges[table] = statement.fill(cursor, rows, session | made, made)
                     elif isinstance(statement, (Copy, Listed)):
                         statement.run(cursor, rows)
                     elif len(rows) == 1:  # a live fact's row: no pipeline to set up
@@ -121,7 +143,15 @@ class ViewStore:
                     else:
                         cursor.executemany(statement, rows)
             self._insert_trackings(cursor, [Tracking(w.projection, w.position) for w in writes])
-        session |= made  # committed: they are there for the session's next transactions
+            ending = stack.pop_all()
+
+        def end() -> None:
+            with ending:
+                if merges:
+                    cursor.execute("; ".join(merges.values()))
+            session.update(made)  # committed: there for the session's next transactions
+
+        return end
 
     def _stages_of(self, cursor: Any) -> set[str]:  # noqa: ARG002
         """The staging tables the cursor's database session has made (none here)."""
@@ -132,13 +162,14 @@ class ViewStore:
         for tracking in trackings:
             self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
-    def _statements(self, changes: Sequence[Change]) -> Iterable[tuple[Any, list[Any]]]:
+    def _statements(self, changes: Sequence[Change]) -> Iterable[tuple[str, Any, list[Any]]]:
+        """Each group of changes of one shape: its table's name, its statement, its rows."""
         for (_, table, _), group in groupby(changes, key=_shape):
             same = list(group)
             if isinstance(same[0], (Upsert, Insert)) and _distinct_keys(same):
-                yield self._bulk(same, table)
+                yield table.name, *self._bulk(same, table)
             else:
-                yield self._sql(same[0], table), [self._params(c) for c in same]
+                yield table.name, self._sql(same[0], table), [self._params(c) for c in same]
 
     def _before_creating(self, cursor: Any) -> None:
         """First in a transaction creating tables (SQLite's write lock keeps others out)."""
@@ -383,7 +414,7 @@ def _listing(columns: int, rows: int) -> str:
 
 @dataclass(frozen=True)
 class Staged:
-    """Many rows upserted through a staging table: COPY into it, then one INSERT … SELECT
+    """Many rows written through a staging table: COPY into it, then one INSERT … SELECT
     (COPY formats rows in psycopg's C code; arrays for unnest are built in Python)."""
 
     stage: str
@@ -392,16 +423,15 @@ class Staged:
     insert: str
     empty: str
 
-    def run(self, cursor: Any, rows: list[list[Any]], there: set[str], made: set[str]) -> None:
+    def fill(self, cursor: Any, rows: list[list[Any]], there: set[str], made: set[str]) -> str:
         """Stages the rows (creating the stage unless it is `there`, and noting it in
-        `made`), writes them into the table, and empties the stage. Two round trips once
-        the session has the stage: the COPY, then the last two statements together
-        (neither has parameters)."""
+        `made`); returns the SQL that writes them into the table and empties the stage
+        (neither statement has parameters: sent later, with others, in one round trip)."""
         if self.stage not in there:
             cursor.execute(self.create)
             made.add(self.stage)
         self.copy.run(cursor, rows)
-        cursor.execute(f"{self.insert}; {self.empty}")
+        return f"{self.insert}; {self.empty}"
 
 
 class _Names(dict[str, str]):
@@ -510,6 +540,11 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
                  Type.TEXT: "TEXT", Type.INT: "INTEGER", Type.BOOL: "INTEGER",
                  Type.DATE: "TEXT", Type.INSTANT: "TEXT", Type.CENTS: "INTEGER",
                  Type.JSON: "TEXT", Type.WORD: "TEXT"}  # SQLite compares text by code
+
+    def begin_apply(self, writes: Sequence[Write]) -> Callable[[], None]:
+        """The whole of `apply`, left to the caller: SQLite stages nothing, and its writes
+        run in this process, in whichever thread calls it."""
+        return partial(self.apply, writes)
 
     def to_db(self, value: Any, kind: Type) -> Any:
         if isinstance(value, datetime):
@@ -622,12 +657,14 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
     def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
         """Many new rows: one (a command's fact, applied live) as one plain statement; up
-        to `VALUES_UP_TO` (a live batch's), one statement listing them; else COPY for
-        plain inserts; through a staging table from `STAGE_FROM` rows (a catch-up's
-        batch); else one array per column. A few rows cost least listed: their values are
-        dumped in C, in one round trip, where psycopg dumps an array per column in Python
-        (each time finding its elements' type: a file's row has over forty columns) and
-        COPY costs two round trips."""
+        to `VALUES_UP_TO` (a live batch's), one statement listing them; from `STAGE_FROM`
+        rows (a catch-up's batch), through a staging table, merged when the batch ends
+        (`ViewStore._begin`): the table's indexes are then PostgreSQL's work alone, while
+        this process goes on; else COPY for plain inserts, one array per column for the
+        others. A few rows cost least listed: their values are dumped in C, in one round
+        trip, where psycopg dumps an array per column in Python (each time finding its
+        elements' type: a file's row has over forty columns) and COPY costs two round
+        trips."""
         if len(rows) == 1:
             return super()._bulk(rows, table)
         if len(rows) <= VALUES_UP_TO:
@@ -638,7 +675,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
             copied = [self._row(r) for r in rows]
-            if plain:
+            if plain and len(rows) < STAGE_FROM:
                 return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
                             "FROM STDIN"), copied
             return self._staged(rows[0], table, columns), copied
@@ -648,7 +685,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
 
     def _staged(self, first: Upsert | Insert, table: Table, columns: list[str]) -> Staged:
-        """The statements that upsert rows shaped as `first` through a staging table of
+        """The statements that write rows shaped as `first` through a staging table of
         this session, named after those columns and types (a table changed since gets
         another stage)."""
         typed = ", ".join(f"{c} {self.sql_types[table.columns[c]]}" for c in columns)

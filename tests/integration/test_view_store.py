@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from projections.schema import Insert, Table, Type, Upsert
+from adapters.bootstrap import bootstrap
+from adapters.settings import Settings
+from projections.schema import Insert, Table, Type, Update, Upsert
 from projections.storage import STAGE_FROM, VALUES_UP_TO, Write
 
 COLUMNS = {"ref": Type.TEXT, "n": Type.INT, "ok": Type.BOOL, "day": Type.DATE,
@@ -115,3 +117,54 @@ def test_a_batch_at_a_position_already_reached_is_refused_whole(runtime, project
             {"ref": "R-0001"}]
     views.apply([Write(t.name, [Upsert(t, _row(3))], 6) for t in tables])
     assert [views.position(t.name) for t in tables] == [6] * projections
+
+
+def test_a_batch_begun_is_written_when_ended_with_each_tables_statements_in_order(runtime):
+    """A catch-up sends a batch's rows, then ends its transaction while it works out the
+    next batch (on PostgreSQL, the staged rows are merged at the end). Until then no row
+    and no position of the batch is seen; after, all of them are. A statement on a table
+    whose staged rows are still to be merged comes after them: a correction of one of
+    the rows staged is not undone by the merge."""
+    views = runtime.views
+    table, log = Table("begun", COLUMNS, key=("ref",)), Table("begun_log", COLUMNS, key=("ref",))
+    views.create_tables([table, log])
+    changes = [*(Upsert(table, _row(i)) for i in range(ROWS)),
+               Update(table, where={"ref": "R-0005"}, values={"n": -1, "note": "corrigé"}),
+               *(Insert(log, _row(i)) for i in range(ROWS))]
+    end = views.begin_apply([Write("begun", changes, 9)])
+
+    def read(name: str) -> list[dict]:
+        return views.rows(f"SELECT * FROM {{{name}}} ORDER BY ref", {}, COLUMNS)
+
+    assert (read("begun"), read("begun_log"), views.position("begun")) == ([], [], 0)
+    end()
+    written = read("begun")
+    assert views.position("begun") == 9
+    assert len(written) == ROWS
+    assert (written[5]["n"], written[5]["note"]) == (-1, "corrigé")
+    assert written[6] == _row(6)
+    assert read("begun_log") == [_row(i) for i in range(ROWS)]
+
+
+@pytest.mark.postgres
+def test_a_merge_refused_at_the_end_of_a_batch_writes_none_of_it(postgres_url, clock):
+    """On PostgreSQL, staged rows are merged into their table only when the batch ends:
+    a row the table refuses then (a key missing) refuses the whole batch there, rows and
+    position; the next batch, in the same session, is written whole."""
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        views = runtime.views
+        table = Table("merged_late", COLUMNS, key=("ref",))
+        views.create_tables([table])
+        keyless = [Upsert(table, {**_row(i), "ref": None if i == 50 else f"R-{i:04d}"})
+                   for i in range(ROWS)]
+        end = views.begin_apply([Write("merged_late", keyless, 4)])
+        with pytest.raises(IntegrityError):
+            end()
+        assert views.position("merged_late") == 0
+        assert views.rows("SELECT ref FROM {merged_late}", {}, {"ref": Type.TEXT}) == []
+        views.apply([Write("merged_late", [Upsert(table, _row(i)) for i in range(ROWS)], 5)])
+        assert views.position("merged_late") == 5
+        assert len(views.rows("SELECT ref FROM {merged_late}", {}, {"ref": Type.TEXT})) == ROWS
+    finally:
+        runtime.close()
