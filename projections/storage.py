@@ -218,22 +218,27 @@ class ViewStore:
     def _row(self, change: Upsert | Insert) -> list[Any]:
         """A new row's values as its columns store them, in the row's order."""
         row = change.row
-        conversions = self._conversions_of(change.table, tuple(row))
-        return [value if convert is None else convert(value)
-                for convert, value in zip(conversions, row.values(), strict=True)]
+        plan = self._plan_of(change.table, tuple(row))
+        values = list(row.values())
+        for at, convert in plan.converted:
+            values[at] = convert(values[at])
+        if plan.texts and not _clean_texts(plan.texts(values)):
+            for at in plan.text_positions:
+                values[at] = _without_nul(values[at])
+        return values
 
-    def _conversions_of(self, table: Table, columns: tuple[str, ...]) -> list[Any]:
-        """For each column, how a value goes into it, or None when it goes as it is
-        (`to_db` worked out once per column: a catch-up writes a few dozen values a fact)."""
+    def _plan_of(self, table: Table, columns: tuple[str, ...]) -> _RowPlan:
+        """How a row of these columns goes into the table (`to_db` worked out once per
+        column: a catch-up writes a few dozen values a fact)."""
         try:
-            return self._conversions[table.name, columns]
+            return self._plans[table.name, columns]
         except KeyError:
-            conversions = [self._conversion(table.columns[c]) for c in columns]
-            self._conversions[table.name, columns] = conversions
-            return conversions
+            plan = self._plans[table.name, columns] = _RowPlan.of(
+                [self._conversion(table.columns[c]) for c in columns])
+            return plan
 
     @cached_property
-    def _conversions(self) -> dict[tuple[str, tuple[str, ...]], list[Any]]:
+    def _plans(self) -> dict[tuple[str, tuple[str, ...]], _RowPlan]:
         return {}
 
     def _conversion(self, kind: Type) -> Any:
@@ -441,6 +446,37 @@ class _Names(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return self.store.table_name(key)
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """How a row of one shape goes into its columns: the values converted (by position),
+    and the text columns', which go as they are, unless one holds a NUL (PostgreSQL text
+    cannot): then each of them goes through `_without_nul`. One look for a NUL through
+    a row's text at once costs a third of a call per value (0.8 µs against 2.5 µs for
+    a row of forty columns, two thirds of them text, here)."""
+
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    text_positions: tuple[int, ...]
+    texts: Callable[[list[Any]], tuple[Any, ...]] | None
+
+    @classmethod
+    def of(cls, conversions: Sequence[Callable[[Any], Any] | None]) -> _RowPlan:
+        """The plan of a row whose columns take these conversions (None: as it is)."""
+        texts = tuple(at for at, convert in enumerate(conversions) if convert is _without_nul)
+        converted = tuple((at, convert) for at, convert in enumerate(conversions)
+                          if convert is not None and convert is not _without_nul)
+        getter = (None if not texts else itemgetter(*texts) if len(texts) > 1
+                  else lambda values, at=texts[0]: (values[at],))
+        return cls(converted, texts, getter)
+
+
+def _clean_texts(texts: tuple[Any, ...]) -> bool:
+    """True when these values are text (or empty) and none holds a NUL."""
+    try:
+        return "\x00" not in "".join(filter(None, texts))
+    except TypeError:  # a value that is not text: each is looked at on its own
+        return False
 
 
 def _without_nul(value: Any) -> Any:
