@@ -128,12 +128,18 @@ class ViewStore:
             cursor = stack.enter_context(self.datastore.transaction(commit=True))  # type: ignore[attr-defined]
             session = self._stages_of(cursor)
             merges: dict[str, str] = {}  # by table, in order
+
+            def merge() -> None:
+                """Sends the merges still to come, together, in one round trip."""
+                if merges:
+                    cursor.execute("; ".join(merges.values()))
+                    merges.clear()
+
             for write in writes:
                 changes = deletes_first(by_table(compact(write.changes)))
                 for table, statement, rows in self._statements(changes):
                     if table in merges:
-                        cursor.execute("; ".join(merges.values()))
-                        merges.clear()
+                        merge()
                     if isinstance(statement, Staged):
                         merges[table] = statement.fill(cursor, rows, session | made, made)
                     elif isinstance(statement, (Copy, Listed)):
@@ -147,8 +153,7 @@ class ViewStore:
 
         def end() -> None:
             with ending:
-                if merges:
-                    cursor.execute("; ".join(merges.values()))
+                merge()
             session.update(made)  # committed: there for the session's next transactions
 
         return end
