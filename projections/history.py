@@ -40,16 +40,16 @@ class History:
 
     def changes(self, fact: Fact, invoice: Invoice) -> list[Change]:
         """A new row for the fact; a mark on the row a correction or retraction targets."""
-        row = history_row(invoice.entry(fact.originator_version))
+        row = history_fields(invoice.entry(fact.originator_version))
         case = invoice.case
+        target = row["corrects"]
         changes: list[Change] = [Insert(HISTORY, {
-            "invoice_id": invoice.id.hex, "version": row.version, "number": case.number,
-            "debtor_account": case.debtor.account, "occurred_at": row.occurred_at,
-            "recorded_at": row.recorded_at, "actor": row.actor, "kind": row.kind,
-            "label": row.label, "summary": row.summary, "corrects": row.corrects,
+            "invoice_id": invoice.id.hex, "version": row["version"], "number": case.number,
+            "debtor_account": case.debtor.account, "occurred_at": row["occurred_at"],
+            "recorded_at": row["recorded_at"], "actor": row["actor"], "kind": row["kind"],
+            "label": row["label"], "summary": row["summary"], "corrects": target,
             "corrected_by": [], "retracted_by": None,
         })]
-        target = row.corrects
         if target is not None:
             marked = invoice.entry(target)
             changes.append(Update(HISTORY, {"invoice_id": invoice.id.hex, "version": target},
@@ -75,18 +75,23 @@ class HistoryRow:
 
 def history_row(entry: Entry) -> HistoryRow:
     """The row of one fact."""
-    return HistoryRow(
-        version=entry.version,
-        occurred_at=entry.occurred_at,
-        recorded_at=entry.recorded_at,
-        actor=entry.actor,
-        kind=entry.kind,
-        label=label(entry.kind),
-        summary=describe(entry.kind, entry.data),
-        corrects=entry.data.get("target_version"),
-        retracted_by=entry.retracted_by,
-        corrected_by=entry.corrected_by,
-    )
+    return HistoryRow(**history_fields(entry))
+
+
+def history_fields(entry: Entry) -> dict[str, Any]:
+    """The row of one fact, as `HistoryRow`'s fields (a catch-up writes one per fact)."""
+    return {
+        "version": entry.version,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor,
+        "kind": entry.kind,
+        "label": label(entry.kind),
+        "summary": describe(entry.kind, entry.data),
+        "corrects": entry.data.get("target_version"),
+        "retracted_by": entry.retracted_by,
+        "corrected_by": entry.corrected_by,
+    }
 
 
 def describe(kind: str, data: dict[str, Any]) -> str:

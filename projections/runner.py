@@ -342,6 +342,16 @@ class Follower:
         replanning: set[str] = set()
         behind_all, ahead_all = min(positions.values()), max(positions.values())
         self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
+
+        def takers(behind: Sequence[Projection]) -> list[tuple[Callable[..., list[Change]],
+                                                                dict | None, list[Change]]]:
+            """Of these projections, those taking facts: how each takes a fact (its
+            `changes`, and where a state-based one keeps a file's last fact, or where
+            the changes go)."""
+            return [(p.changes, latest.get(p.name), changes[p.name]) for p in behind
+                    if getattr(p, "takes_facts", True)]
+
+        every = takers(self.projections)  # a fact all projections are behind: catching up
         for notification in batch:
             if notification.id > ahead_all:  # as when catching up: every projection
                 behind = self.projections
@@ -354,19 +364,17 @@ class Follower:
                 continue
             route = _route(type(event))
             if route == _FACT:
+                taking = every if behind is self.projections else takers(behind)
+                if not taking:
+                    continue
                 fact = cast(Fact, event)
-                invoice: Invoice | None = None
-                for projection in behind:
-                    if not getattr(projection, "takes_facts", True):
-                        continue
-                    if invoice is None:
-                        invoice = self._file_after(fact)
-                    if projection.state_based:
-                        kept = latest[projection.name]
+                invoice = self._file_after(fact)
+                for changes_of, kept, out in taking:
+                    if kept is not None:  # state-based: only a file's last fact counts
                         kept.pop(invoice.id, None)
                         kept[invoice.id] = (fact, invoice)
                     else:
-                        changes[projection.name].extend(projection.changes(fact, invoice))
+                        out.extend(changes_of(fact, invoice))
                 continue
             if route == _PLAYBOOK:
                 replanning.update(p.name for p in behind if hasattr(p, "replan"))
