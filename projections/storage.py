@@ -84,9 +84,9 @@ class ViewStore:
         if value is None:
             return None
         if kind is Type.CENTS:
-            return int((Decimal(value) * 100).to_integral_exact())
+            return _cents(value)
         if kind is Type.JSON:
-            return json.dumps(value, ensure_ascii=False)
+            return _json(value)
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL text cannot hold NUL; a fact that slipped one in must not wedge views.
             return value.replace("\x00", "\ufffd")
@@ -136,7 +136,7 @@ class ViewStore:
                     merges.clear()
 
             for write in writes:
-                changes = deletes_first(by_table(compact(write.changes)))
+                changes = arranged(write.changes)
                 for table, statement, rows in self._statements(changes):
                     if table in merges:
                         merge()
@@ -169,19 +169,22 @@ class ViewStore:
 
     def _statements(self, changes: Sequence[Change]) -> Iterable[tuple[str, Any, list[Any]]]:
         """Each group of changes of one shape: its table's name, its statement, its rows."""
-        for (_, table, _), group in groupby(changes, key=_shape):
+        for (_, table, columns), group in groupby(changes, key=_shape):
             same = list(group)
             if isinstance(same[0], (Upsert, Insert)) and _distinct_keys(same):
-                yield table.name, *self._bulk(same, table)
+                yield table.name, *self._bulk(same, table, columns)
             else:
-                yield table.name, self._sql(same[0], table), [self._params(c) for c in same]
+                yield table.name, self._sql(same[0], table), [self._params(c, columns)
+                                                              for c in same]
 
     def _before_creating(self, cursor: Any) -> None:
         """First in a transaction creating tables (SQLite's write lock keeps others out)."""
 
-    def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
-        """Many new rows of one table: here one execution per row, in one round trip."""
-        return self._sql(rows[0], table), [self._params(c) for c in rows]
+    def _bulk(self, rows: list[Upsert | Insert], table: Table,
+              columns: tuple[str, ...]) -> tuple[Any, list[Any]]:
+        """Many new rows of one table (`columns`: theirs, in their order): here one
+        execution per row, in one round trip."""
+        return self._sql(rows[0], table), [self._row(c, columns) for c in rows]
 
     def _sql(self, change: Change, table: Table, source: str = "") -> str:
         """The statement writing a change: the same for every change of its shape, so
@@ -213,17 +216,18 @@ class ViewStore:
             return f"UPDATE {name} SET {sets} WHERE {where}"
         return f"DELETE FROM {name} WHERE {where}"
 
-    def _params(self, change: Change) -> list[Any]:
+    def _params(self, change: Change, columns: tuple[str, ...]) -> list[Any]:
         if isinstance(change, (Upsert, Insert)):
-            return self._row(change)
+            return self._row(change, columns)
         cols = change.table.columns
         values = change.values if isinstance(change, Update) else {}
         return [self.to_db(v, cols[c]) for c, v in [*values.items(), *change.where.items()]]
 
-    def _row(self, change: Upsert | Insert) -> list[Any]:
-        """A new row's values as its columns store them, in the row's order."""
+    def _row(self, change: Upsert | Insert, columns: tuple[str, ...]) -> list[Any]:
+        """A new row's values as its columns store them, in the row's order (`columns`:
+        its columns in that order)."""
         row = change.row
-        plan = self._plan_of(change.table, tuple(row))
+        plan = self._plan_of(change.table, columns)
         values = list(row.values())
         for at, convert in plan.converted:
             values[at] = convert(values[at])
@@ -389,15 +393,52 @@ class ViewStore:
 
 @dataclass(frozen=True)
 class Copy:
-    """A COPY statement and how to feed it rows."""
+    """A COPY statement and how to feed it rows: in PostgreSQL's binary format when
+    `types` gives the columns' types (`binary_types`), else as text."""
 
     statement: str
+    types: tuple[str, ...] = ()
 
     def run(self, cursor: Any, rows: list[list[Any]]) -> None:
         """Streams the rows through COPY."""
-        with cursor.copy(self.statement) as copy:
+        if not self.types:
+            with cursor.copy(self.statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        with cursor.copy(f"{self.statement} (FORMAT BINARY)") as copy:
+            copy.set_types(self.types)
             for row in rows:
                 copy.write_row(row)
+
+
+BINARY = {Type.TEXT: "text", Type.WORD: "text", Type.JSON: "text", Type.INT: "int8",
+          Type.CENTS: "int8", Type.BOOL: "bool", Type.DATE: "date",
+          Type.INSTANT: "timestamptz"}
+"""The type each column's values are copied as, in binary (`Type.WORD`'s collation is
+the column's: a value copied has none)."""
+_FITS = {"text": {str}, "int8": {int}, "bool": {bool}, "date": {date},
+         "timestamptz": {datetime}}
+"""The Python values each type is copied from, in binary, beside None."""
+
+
+def binary_types(kinds: Sequence[Type], rows: list[list[Any]]) -> tuple[str, ...]:
+    """The types to copy rows of columns of these kinds in binary, or () if a value is
+    not of its column's type (copied as text, PostgreSQL reads it as it can).
+
+    psycopg formats a row as text in 2.3 µs here (an instant alone takes 0.85 µs, as
+    `datetime.isoformat`), and in binary in 0.26 µs: an instant is a number. The rows'
+    values are looked at column by column (0.3 µs a row of a dozen columns): in binary,
+    a value of another type than its column's cannot be sent."""
+    types = tuple(BINARY[kind] for kind in kinds)
+    for kind, values in zip(types, zip(*rows, strict=True), strict=True):
+        seen = set(map(type, values))
+        seen.discard(type(None))
+        if not seen <= _FITS[kind]:
+            return ()
+        if kind == "timestamptz" and any(v.tzinfo is None for v in values if v is not None):
+            return ()  # a naive instant: as text, the database's time zone reads it
+    return types
 
 
 @dataclass(frozen=True)
@@ -484,6 +525,19 @@ def _clean_texts(texts: tuple[Any, ...]) -> bool:
         return False
 
 
+def _cents(value: Any) -> int | None:
+    """`ViewStore.to_db` for money: whole cents."""
+    return None if value is None else int((Decimal(value) * 100).to_integral_exact())
+
+
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json(value: Any) -> str | None:
+    """`ViewStore.to_db` for JSON: as `json.dumps(value, ensure_ascii=False)` writes it."""
+    return None if value is None else _JSON_TEXT(value)
+
+
 def _without_nul(value: Any) -> Any:
     """`ViewStore.to_db` for text: PostgreSQL text cannot hold NUL."""
     if isinstance(value, str) and "\x00" in value:
@@ -492,15 +546,17 @@ def _without_nul(value: Any) -> Any:
 
 
 def _shape(change: Change) -> tuple[str, Table, tuple[str, ...]]:
-    if isinstance(change, (Upsert, Insert)):
-        shape = tuple(change.row)
-        if isinstance(change, Insert):
-            shape = (*shape, str(change.ignore_existing))
-    elif isinstance(change, Update):
-        shape = (*change.values, "|", *change.where)
-    else:
-        shape = tuple(change.where)
-    return type(change).__name__, change.table, shape
+    """What changes written by one statement share: their kind, their table, and the
+    columns they give (a new row's, in its order)."""
+    kind = type(change)
+    if kind is Upsert:
+        return "Upsert", change.table, tuple(change.row)  # type: ignore[union-attr]
+    if kind is Insert:
+        return ("Insert, ignoring existing rows" if change.ignore_existing  # type: ignore[union-attr]
+                else "Insert"), change.table, tuple(change.row)  # type: ignore[union-attr]
+    if kind is Update:
+        return "Update", change.table, (*change.values, "|", *change.where)  # type: ignore[union-attr]
+    return "Delete", change.table, tuple(change.where)
 
 
 def _distinct_keys(changes: Sequence[Upsert | Insert]) -> bool:
@@ -515,28 +571,42 @@ def _key(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
     return itemgetter(*columns)
 
 
-def by_table(changes: Sequence[Change]) -> list[Change]:
-    """The changes grouped by table, in their order within each table.
+def arranged(changes: Sequence[Change]) -> list[Change]:
+    """A batch's changes in the order they are written: grouped by table (tables of a read
+    model do not depend on each other), each table's in their order, except that
+    - in a table that only takes upserts, a row's last upsert alone is written (a
+      projection's upserts write whole rows: the last one is the row; catching up, a
+      file's row is rewritten after each of its facts);
+    - in a table that takes deletions, they go first (`deletes_first`).
+    Grouped, each table takes its rows in a few statements."""
+    tables: dict[str, list[Change]] = {}
+    for change in changes:
+        name = change.table.name
+        same = tables.get(name)
+        if same is None:
+            tables[name] = [change]
+        else:
+            same.append(change)
+    if len(tables) == 1:
+        return _table_arranged(next(iter(tables.values())))
+    return [change for name in sorted(tables) for change in _table_arranged(tables[name])]
 
-    Tables of a read model do not depend on each other, so only the order within a
-    table matters; grouping lets each table take its rows in a few statements.
-    """
-    return sorted(changes, key=lambda c: c.table.name)
 
-
-def compact(changes: Sequence[Change]) -> list[Change]:
-    """Keeps only the last upsert of a row, for tables that nothing else changes in the batch
-    (a projection's upserts write whole rows: the last one is the row).
-
-    Catching up, a file's row is rewritten after each of its facts: only the last counts.
-    """
-    touched = {c.table.name for c in changes if isinstance(c, (Update, Delete))}
-    rows = [(c.table.name, _key(c.table.key)(c.row))
-            if type(c) is Upsert and c.table.name not in touched else None
-            for c in changes]  # the row each such upsert writes, its key worked out once
-    last = {row: i for i, row in enumerate(rows) if row is not None}
-    return [c for i, (c, row) in enumerate(zip(changes, rows, strict=True))
-            if row is None or last[row] == i]
+def _table_arranged(same: list[Change]) -> list[Change]:
+    """One table's changes, as `arranged` writes them."""
+    if len(same) == 1:
+        return same
+    kinds = set(map(type, same))
+    if Update in kinds or Delete in kinds:
+        return deletes_first(same)
+    if Upsert not in kinds:
+        return same
+    key = _key(same[0].table.key)
+    if len(kinds) == 1:  # upserts alone: rows of other keys may go in any order
+        return list({key(c.row): c for c in same}.values())  # type: ignore[union-attr]
+    last = {key(c.row): i for i, c in enumerate(same) if type(c) is Upsert}  # type: ignore[union-attr]
+    return [c for i, c in enumerate(same)
+            if type(c) is not Upsert or last[key(c.row)] == i]  # type: ignore[union-attr]
 
 
 def deletes_first(changes: Sequence[Change]) -> list[Change]:
@@ -696,7 +766,8 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
                        "EXCLUDED.notification_id")
         return insert.encode()
 
-    def _bulk(self, rows: list[Upsert | Insert], table: Table) -> tuple[Any, list[Any]]:
+    def _bulk(self, rows: list[Upsert | Insert], table: Table,
+              columns: tuple[str, ...]) -> tuple[Any, list[Any]]:
         """Many new rows: one (a command's fact, applied live) as one plain statement; up
         to `VALUES_UP_TO` (a live batch's), one statement listing them; from `STAGE_FROM`
         rows (a catch-up's batch), through a staging table, merged when the batch ends
@@ -707,34 +778,36 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         elements' type: a file's row has over forty columns) and COPY costs two round
         trips."""
         if len(rows) == 1:
-            return super()._bulk(rows, table)
+            return super()._bulk(rows, table, columns)
         if len(rows) <= VALUES_UP_TO:
-            source = _listing(len(rows[0].row), len(rows))
+            source = _listing(len(columns), len(rows))
             return (Listed(self._sql(rows[0], table, source=source)),
-                    [[value for row in rows for value in self._row(row)]])
-        columns = list(rows[0].row)
+                    [[value for row in rows for value in self._row(row, columns)]])
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
-            copied = [self._row(r) for r in rows]
+            copied = [self._row(r, columns) for r in rows]
+            types = binary_types([table.columns[c] for c in columns], copied)
             if plain and len(rows) < STAGE_FROM:
                 return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
-                            "FROM STDIN"), copied
-            return self._staged(rows[0], table, columns), copied
+                            "FROM STDIN", types), copied
+            return self._staged(rows[0], table, columns, types), copied
         arrays = ", ".join(f"%s::{self.sql_types[table.columns[c]].split(' COLLATE')[0]}[]"
                            for c in columns)
-        params = [list(values) for values in zip(*(self._row(r) for r in rows), strict=True)]
+        params = [list(values)
+                  for values in zip(*(self._row(r, columns) for r in rows), strict=True)]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
 
-    def _staged(self, first: Upsert | Insert, table: Table, columns: list[str]) -> Staged:
+    def _staged(self, first: Upsert | Insert, table: Table, columns: Sequence[str],
+                types: tuple[str, ...]) -> Staged:
         """The statements that write rows shaped as `first` through a staging table of
         this session, named after those columns and types (a table changed since gets
-        another stage)."""
+        another stage); `types`: those of a binary copy (`Copy`), if any."""
         typed = ", ".join(f"{c} {self.sql_types[table.columns[c]]}" for c in columns)
         shape = hashlib.sha256(typed.encode()).hexdigest()[:12]
         stage = f"relance_stage_{table.name}_{shape}"
         listed = ", ".join(columns)
         return Staged(stage=stage, create=f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({typed})",
-                      copy=Copy(f"COPY {stage} ({listed}) FROM STDIN"),
+                      copy=Copy(f"COPY {stage} ({listed}) FROM STDIN", types),
                       insert=self._sql(first, table, source=f"SELECT {listed} FROM {stage}"),
                       empty=f"TRUNCATE {stage}")
 
@@ -743,6 +816,10 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
             return None  # psycopg adapts them as they are
         if kind in (Type.TEXT, Type.WORD):
             return _without_nul
+        if kind is Type.CENTS:
+            return _cents
+        if kind is Type.JSON:
+            return _json
         return super()._conversion(kind)
 
     def _dialect(self, statement: str) -> str:

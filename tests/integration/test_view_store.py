@@ -70,6 +70,33 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
     assert written[7]["data"]["mots"][2] == "\\N"
 
 
+def test_rows_holding_a_value_of_another_type_than_its_column_are_written_all_the_same(
+        runtime):
+    """A catch-up's rows go to PostgreSQL in its binary format, where each value must be
+    of its column's type: a batch holding one that is not (a number in a text column, an
+    instant without its time zone) is written as text, as one row at a time writes it."""
+    views = runtime.views
+    many = Table("odd_many", COLUMNS, key=("ref",))
+    one = Table("odd_one", COLUMNS, key=("ref",))
+    views.create_tables([many, one])
+
+    def odd(i: int) -> dict:
+        row = _row(i)
+        if i % 5 == 0:
+            row["note"] = i * 1000
+        if i % 11 == 0:
+            row["at"] = row["at"].replace(tzinfo=None)
+        return row
+
+    views.apply([Write(many.name, [Upsert(many, odd(i)) for i in range(ROWS)], 1)])
+    for i in range(ROWS):
+        views.apply([Write(one.name, [Upsert(one, odd(i))], i + 1)])
+    written = views.rows("SELECT * FROM {odd_many} ORDER BY ref", {}, COLUMNS)
+    assert written == views.rows("SELECT * FROM {odd_one} ORDER BY ref", {}, COLUMNS)
+    assert [r["note"] for r in written[:2]] == ["0", _row(1)["note"]]
+    assert written[1]["at"] == datetime(2026, 11, 2, 9, 1, tzinfo=UTC)
+
+
 def _change(table: Table, row: dict, insert: bool) -> Upsert | Insert:
     return Insert(table, row, ignore_existing=True) if insert else Upsert(table, row)
 

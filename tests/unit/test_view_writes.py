@@ -8,7 +8,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from projections.schema import Change, Delete, Insert, Table, Type, Update, Upsert
-from projections.storage import by_table, compact, deletes_first
+from projections.storage import arranged, deletes_first
 
 PAYMENTS = Table("payments", {"file": Type.TEXT, "version": Type.INT, "amount": Type.INT},
                  key=("file", "version"))
@@ -85,8 +85,8 @@ def test_a_batch_as_the_views_write_it_leaves_the_rows_written_one_by_one(before
         expected = written(before, changes)
     except Conflict:
         assume(False)  # the database refuses that batch, whichever the order
-    # as ViewStore.apply: a row's last upsert only, by table, deletions first
-    assert written(before, deletes_first(by_table(compact(changes)))) == expected
+    # as ViewStore.apply: by table, a row's last upsert only, deletions first
+    assert written(before, arranged(changes)) == expected
 
 
 def test_a_file_paid_twice_in_a_batch_is_written_in_two_statements():
