@@ -419,7 +419,8 @@ BINARY = {Type.TEXT: "text", Type.WORD: "text", Type.JSON: "text", Type.INT: "in
 the column's: a value copied has none)."""
 _FITS = {"text": {str}, "int8": {int}, "bool": {bool}, "date": {date},
          "timestamptz": {datetime}}
-"""The Python values each type is copied from, in binary, beside None."""
+"""The Python values each type is copied from, in binary, beside None (and text from
+any kind of `str`: psycopg sends its characters, in either format)."""
 
 
 def binary_types(kinds: Sequence[Type], rows: list[list[Any]]) -> tuple[str, ...]:
@@ -434,7 +435,8 @@ def binary_types(kinds: Sequence[Type], rows: list[list[Any]]) -> tuple[str, ...
     for kind, values in zip(types, zip(*rows, strict=True), strict=True):
         seen = set(map(type, values))
         seen.discard(type(None))
-        if not seen <= _FITS[kind]:
+        if not seen <= _FITS[kind] and not (kind == "text" and all(
+                issubclass(t, str) for t in seen)):  # text of its own kind (sealed)
             return ()
         if kind == "timestamptz" and any(v.tzinfo is None for v in values if v is not None):
             return ()  # a naive instant: as text, the database's time zone reads it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -70,31 +71,42 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
     assert written[7]["data"]["mots"][2] == "\\N"
 
 
-def test_rows_holding_a_value_of_another_type_than_its_column_are_written_all_the_same(
-        runtime):
-    """A catch-up's rows go to PostgreSQL in its binary format, where each value must be
-    of its column's type: a batch holding one that is not (a number in a text column, an
-    instant without its time zone) is written as text, as one row at a time writes it."""
+class Shade(StrEnum):
+    """Text of a kind of its own, as sealed text is."""
+
+    DARK = "sombre"
+    LIGHT = "clair"
+
+
+ODD = {  # a value of another Python type than its column's, in some rows
+    "number in text": lambda row, i: {**row, "note": i * 1000},
+    "instant without its time zone": lambda row, i: {**row, "at": row["at"].replace(
+        tzinfo=None)},
+    "text of its own kind": lambda row, i: {**row, "word": Shade.DARK, "ref": Shade.LIGHT
+                                            + f"-{i:04d}"},
+}
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_rows_holding_values_of_other_types_than_their_columns_are_written_all_the_same(
+        runtime, odd):
+    """A catch-up's rows go to PostgreSQL in its binary format, where a value must be of
+    its column's type (text may be of a kind of its own): a batch holding one that is not
+    is written as text. Either way, as one row at a time writes it."""
     views = runtime.views
-    many = Table("odd_many", COLUMNS, key=("ref",))
-    one = Table("odd_one", COLUMNS, key=("ref",))
+    name = odd.replace(" ", "_")
+    many = Table(f"{name}_many", COLUMNS, key=("ref",))
+    one = Table(f"{name}_one", COLUMNS, key=("ref",))
     views.create_tables([many, one])
-
-    def odd(i: int) -> dict:
-        row = _row(i)
-        if i % 5 == 0:
-            row["note"] = i * 1000
-        if i % 11 == 0:
-            row["at"] = row["at"].replace(tzinfo=None)
-        return row
-
-    views.apply([Write(many.name, [Upsert(many, odd(i)) for i in range(ROWS)], 1)])
-    for i in range(ROWS):
-        views.apply([Write(one.name, [Upsert(one, odd(i))], i + 1)])
-    written = views.rows("SELECT * FROM {odd_many} ORDER BY ref", {}, COLUMNS)
-    assert written == views.rows("SELECT * FROM {odd_one} ORDER BY ref", {}, COLUMNS)
-    assert [r["note"] for r in written[:2]] == ["0", _row(1)["note"]]
-    assert written[1]["at"] == datetime(2026, 11, 2, 9, 1, tzinfo=UTC)
+    rows = [ODD[odd](_row(i), i) if i % 5 == 0 else _row(i) for i in range(ROWS)]
+    views.apply([Write(many.name, [Upsert(many, row) for row in rows], 1)])
+    for position, row in enumerate(rows, start=1):
+        views.apply([Write(one.name, [Upsert(one, row)], position)])
+    written = views.rows(f"SELECT * FROM {{{many.name}}} ORDER BY ref", {}, COLUMNS)
+    assert written == views.rows(f"SELECT * FROM {{{one.name}}} ORDER BY ref", {}, COLUMNS)
+    assert len(written) == ROWS
+    assert {r["ref"]: r for r in written}["R-0001"]["at"] == datetime(2026, 11, 2, 9, 1,
+                                                                     tzinfo=UTC)
 
 
 def _change(table: Table, row: dict, insert: bool) -> Upsert | Insert:
