@@ -154,8 +154,9 @@ class Follower:
                          for p in self.projections}
         """Where each projection's position is kept: its name, or its share's name."""
         self._named = {tracked: name for name, tracked in self._tracked.items()}
-        self._accounts: dict[UUID, str] = {}
-        """The debtor of each file met so far (a partitioned catch-up only)."""
+        self._owned: dict[UUID, bool] = {}
+        """Whether each file met so far is this share's (a partitioned catch-up only): the
+        facts of another share's files are then not even decoded."""
         self._cache: OrderedDict[UUID, Invoice] = OrderedDict()
         self._positions = {p.name: views.position(self._tracked[p.name])
                            for p in self.projections}
@@ -341,6 +342,9 @@ class Follower:
             p.name: {} for p in self.projections if p.state_based}
         replanning: set[str] = set()
         behind_all, ahead_all = min(positions.values()), max(positions.values())
+        last, owned = batch[-1].id, self._owned
+        if self.partition is not None:  # another share's files: theirs to decode
+            batch = [n for n in batch if owned.get(n.originator_id) is not False]
         self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
 
         def takers(behind: Sequence[Projection]) -> list[tuple[Callable[..., list[Change]],
@@ -359,6 +363,8 @@ class Follower:
                 behind = [p for p in self.projections if notification.id > positions[p.name]]
                 if not behind:
                     continue
+            if owned.get(notification.originator_id) is False:  # registered in this batch
+                continue
             event = self.files.mapper.to_domain_event(notification)
             if self.partition is not None and not self._mine(event):
                 continue
@@ -394,7 +400,6 @@ class Follower:
                 changes[projection.name][:0] = projection.replan(self.views.rows)  # type: ignore[attr-defined]
             for fact, invoice in latest.get(projection.name, {}).values():
                 changes[projection.name].extend(projection.changes(fact, invoice))
-        last = batch[-1].id
         return [Write(self._tracked[p.name], changes[p.name], last)
                 for p in self.projections if last > positions[p.name]]
 
@@ -402,15 +407,15 @@ class Follower:
         """Whether this share applies `event` (see `Partition`)."""
         assert self.partition is not None
         if isinstance(event, Fact):
-            account = self._accounts.get(event.originator_id)
-            if account is None:
+            owned = self._owned.get(event.originator_id)
+            if owned is None:
                 if isinstance(event, InvoiceRegistered):  # the registration names it
                     account = event.debtor.account
                 else:  # a file registered before this catch-up's start
                     first = next(iter(self.files.events.get(event.originator_id, lte=1)))
                     account = first.debtor.account  # type: ignore[attr-defined]
-                self._accounts[event.originator_id] = account
-            return self.partition.owns(account)
+                owned = self._owned[event.originator_id] = self.partition.owns(account)
+            return owned
         if isinstance(event, DebtorRecord.Event):
             return self.partition.owns(event.account)  # type: ignore[attr-defined]
         if isinstance(event, Playbook.Event):
