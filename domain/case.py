@@ -301,12 +301,12 @@ class Case:
             return dict(plan=plan, promise=None)
         if kind == "DisputeRaised":
             return dict(dispute_open_since=entry.occurred_at,
-                         disputed_amount=d["disputed_amount"])
+                        disputed_amount=d["disputed_amount"])
         if kind == "DisputeResolved":
             return dict(dispute_open_since=None, disputed_amount=None)
         if kind == "DiscountOffered":
             return dict(discount_offer=Offer(entry.version, d["discount_amount"],
-                                                    d["pay_by"]))
+                                             d["pay_by"]))
         if kind == "DiscountGranted":
             return dict(discount_granted=self.discount_granted + d["discount_amount"])
         if kind == "CreditNoteApplied":
@@ -316,12 +316,12 @@ class Case:
             return dict(due_on=d["new_due_on"])
         if kind == "FormalNoticeSent":
             return dict(formal_notice_on=paris_day(entry.occurred_at),
-                         formal_notice_deadline=d["deadline_on"])
+                        formal_notice_deadline=d["deadline_on"])
         if kind == "HandedOver":
             return dict(handed_over_to=d["to"])
         if kind == "DebtAcknowledged":
             return dict(acknowledged_on=(*self.acknowledged_on,
-                                                  paris_day(entry.occurred_at)))
+                                         paris_day(entry.occurred_at)))
         if kind == "WrittenOff":
             return dict(written_off=True)
         if kind == "CaseClosed":

@@ -342,10 +342,9 @@ class Follower:
             p.name: {} for p in self.projections if p.state_based}
         replanning: set[str] = set()
         behind_all, ahead_all = min(positions.values()), max(positions.values())
-        last, owned = batch[-1].id, self._owned
-        if self.partition is not None:  # another share's files: theirs to decode
-            batch = [n for n in batch if owned.get(n.originator_id) is not False]
-        self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all)
+        owned = self._owned  # of a split catch-up: another share's files are not decoded
+        self.files.sealer.prefetch(n.state for n in batch if n.id > behind_all
+                                   and owned.get(n.originator_id) is not False)
 
         def takers(behind: Sequence[Projection]) -> list[tuple[Callable[..., list[Change]],
                                                                 dict | None, list[Change]]]:
@@ -363,7 +362,7 @@ class Follower:
                 behind = [p for p in self.projections if notification.id > positions[p.name]]
                 if not behind:
                     continue
-            if owned.get(notification.originator_id) is False:  # registered in this batch
+            if owned.get(notification.originator_id) is False:
                 continue
             event = self.files.mapper.to_domain_event(notification)
             if self.partition is not None and not self._mine(event):
@@ -400,6 +399,7 @@ class Follower:
                 changes[projection.name][:0] = projection.replan(self.views.rows)  # type: ignore[attr-defined]
             for fact, invoice in latest.get(projection.name, {}).values():
                 changes[projection.name].extend(projection.changes(fact, invoice))
+        last = batch[-1].id
         return [Write(self._tracked[p.name], changes[p.name], last)
                 for p in self.projections if last > positions[p.name]]
 
