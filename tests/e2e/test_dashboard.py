@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from adapters.infra.accounts import Role
 from domain.values import CallOutcome, Channel, Debtor, Money, PaymentMeans
 from tests.builders import ACME, JEAN, eur, register_kwargs
-from tests.e2e.conftest import PASSWORD, log_in
+from tests.e2e.conftest import PASSWORD, browser_log_in, log_in
 
 GLOBEX_USD = Debtor(account="411GLOB", name="Globex Inc")
 
@@ -24,7 +24,7 @@ def _text(fragment: str) -> str:
 
 def section(page: str, anchor: str) -> str:
     """The text of one of the dashboard's sections."""
-    return page.split(f'<section class="col-12 col-lg-6" id="{anchor}">', 1)[1] \
+    return re.split(f'<section class="[^"]*" id="{anchor}">', page, maxsplit=1)[1] \
         .split("</section>", 1)[0]
 
 
@@ -166,3 +166,33 @@ def test_the_charts_obey_the_content_policy(server):
     assert "<script>" not in answer.text
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     supervisor.close()
+
+
+def test_every_table_of_the_dashboard_shows_whole_at_desktop_widths_with_millions(server,
+                                                                                  browser):
+    """Three agents each owing millions in every bucket: at 1366 px and wider, no table of
+    the dashboard hides a column (the agents' « Total » was cut at the right edge)."""
+    runtime = server.app.state.runtime
+    runtime.accounts.add("sophie.chef", "Sophie Laurent", Role.SUPERVISOR, PASSWORD)
+    today = runtime.today()
+    for n, agent in enumerate(("amelie.martin", "bruno.petit", "chloe.durand")):
+        runtime.accounts.add(agent, agent.replace(".", " ").title(), Role.AGENT, PASSWORD)
+        debtor = Debtor(account=f"411BIG{n}", name=f"Grand Compte {n}")
+        for late in (-10, 10, 40, 70, 120):  # one invoice in each bucket, « Non échu » first
+            register(runtime, f"BIG-{n}-{late}", "4876543.21", today - timedelta(days=late + 30),
+                     today - timedelta(days=late), debtor=debtor)
+        recorded = runtime.files.assign_debtors("chef", [debtor.account], agent=agent)
+        assert runtime.wait_for_views(recorded.notification_id)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    browser_log_in(page, server.url, "sophie.chef")
+    page.goto(f"{server.url}/tableau-de-bord")
+    by_agent = _text(page.locator("#anciennete-agents").inner_html())
+    assert "4 876 543,21 € 24 382 716,05 €" in by_agent  # an agent's last bucket, and total
+    for width in (1366, 1600):
+        page.set_viewport_size({"width": width, "height": 900})
+        hidden = page.evaluate("""() => [...document.querySelectorAll('.table-responsive')]
+            .filter(box => box.scrollWidth > box.clientWidth)
+            .map(box => `${box.getAttribute('aria-label')}: ${box.scrollWidth} px in `
+                        + box.clientWidth)""")
+        assert hidden == [], f"{width} px: {hidden}"
+    page.close()
