@@ -184,7 +184,7 @@ class ViewStore:
               columns: tuple[str, ...]) -> tuple[Any, list[Any]]:
         """Many new rows of one table (`columns`: theirs, in their order): here one
         execution per row, in one round trip."""
-        return self._sql(rows[0], table), [self._row(c, columns) for c in rows]
+        return self._sql(rows[0], table), self._rows(rows, columns)
 
     def _sql(self, change: Change, table: Table, source: str = "") -> str:
         """The statement writing a change: the same for every change of its shape, so
@@ -226,15 +226,25 @@ class ViewStore:
     def _row(self, change: Upsert | Insert, columns: tuple[str, ...]) -> list[Any]:
         """A new row's values as its columns store them, in the row's order (`columns`:
         its columns in that order)."""
-        row = change.row
-        plan = self._plan_of(change.table, columns)
-        values = list(row.values())
-        for at, convert in plan.converted:
-            values[at] = convert(values[at])
-        if plan.texts and not _clean_texts(plan.texts(values)):
-            for at in plan.text_positions:
-                values[at] = _without_nul(values[at])
-        return values
+        return self._rows([change], columns)[0]
+
+    def _rows(self, changes: Sequence[Upsert | Insert], columns: tuple[str, ...]
+              ) -> list[list[Any]]:
+        """New rows of one table and the same `columns`, in that order, as `_row` each (the
+        table's plan for those columns looked up once: a catch-up's batch writes
+        thousands of rows of a few shapes)."""
+        plan = self._plan_of(changes[0].table, columns)
+        converted, texts, positions = plan.converted, plan.texts, plan.text_positions
+        rows = []
+        for change in changes:
+            values = list(change.row.values())
+            for at, convert in converted:
+                values[at] = convert(values[at])
+            if texts and not _clean_texts(texts(values)):
+                for at in positions:
+                    values[at] = _without_nul(values[at])
+            rows.append(values)
+        return rows
 
     def _plan_of(self, table: Table, columns: tuple[str, ...]) -> _RowPlan:
         """How a row of these columns goes into the table (`to_db` worked out once per
@@ -776,10 +786,10 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         if len(rows) <= VALUES_UP_TO:
             source = _listing(len(columns), len(rows))
             return (Listed(self._sql(rows[0], table, source=source)),
-                    [[value for row in rows for value in self._row(row, columns)]])
+                    [[value for row in self._rows(rows, columns) for value in row]])
         plain = isinstance(rows[0], Insert) and not rows[0].ignore_existing
         if plain or len(rows) >= STAGE_FROM:
-            copied = [self._row(r, columns) for r in rows]
+            copied = self._rows(rows, columns)
             types = binary_types(tuple(self._value_type(table.columns[c]) for c in columns),
                                  copied)
             if plain and len(rows) < STAGE_FROM:
@@ -788,7 +798,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
             return self._staged(rows[0], table, columns, types), copied
         arrays = ", ".join(f"%s::{self._value_type(table.columns[c])}[]" for c in columns)
         params = [list(values)
-                  for values in zip(*(self._row(r, columns) for r in rows), strict=True)]
+                  for values in zip(*self._rows(rows, columns), strict=True)]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
 
     def _value_type(self, kind: Type) -> str:
