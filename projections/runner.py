@@ -250,7 +250,9 @@ class Follower:
         the commit: PostgreSQL's work, which this process only waits for). One batch is
         written at a time, in order. Sending the rows from the writing thread costs more:
         its Python work vies with this thread's for the interpreter, at each of a batch's
-        thirty round trips.
+        thirty round trips. A third thread selects the next batch from the log while this
+        one works out the last: the select's wait for PostgreSQL (4 µs a fact on the
+        bench's log) is no longer this thread's.
 
         A batch whose connection the server ended (a pause of this process beyond the
         store's idle limit, a restart) was rolled back whole: it is applied again from
@@ -264,10 +266,11 @@ class Follower:
         retries, switching = 0, sys.getswitchinterval()
         sys.setswitchinterval(min(switching, SWITCH_INTERVAL))
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relance-views") as writer:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relance-views") as writer, \
+                    ThreadPoolExecutor(max_workers=1, thread_name_prefix="relance-log") as reader:
                 while True:
                     try:
-                        self._catch_up_to(head, writer, progress, batch_size)
+                        self._catch_up_to(head, writer, reader, progress, batch_size)
                         break
                     except Exception as error:
                         if not connection_lost(error) or retries >= CATCH_UP_RETRIES:
@@ -281,17 +284,26 @@ class Follower:
         self._refresh_statistics()
         return head
 
-    def _catch_up_to(self, head: int, writer: ThreadPoolExecutor, progress: Progress | None,
-                     batch_size: int) -> None:
+    def _catch_up_to(self, head: int, writer: ThreadPoolExecutor, reader: ThreadPoolExecutor,
+                     progress: Progress | None, batch_size: int) -> None:
         planned = self.positions()
         start = min(planned.values())
         writing: Future[None] | None = None
+
+        def read(after: int) -> Future[list[Notification]] | None:
+            """The batch after `after`, selected by the reading thread meanwhile."""
+            if after >= head:
+                return None
+            return reader.submit(self.files.recorder.select_notifications, start=after,
+                                 limit=batch_size, stop=head, inclusive_of_start=False)
+
+        reading = read(start)
         try:
-            while start < head:
-                batch = self.files.recorder.select_notifications(
-                    start=start, limit=batch_size, stop=head, inclusive_of_start=False)
+            while reading is not None:
+                batch = reading.result()
                 if not batch:
                     break
+                reading = read(batch[-1].id)
                 writes = self._prepare(batch, planned, before_reading_views=lambda w=writing:
                                        w.result() if w is not None else None)
                 for write in writes:
@@ -300,15 +312,15 @@ class Follower:
                     writing.result()
                 writing = writer.submit(self._commit, writes, self.views.begin_apply(writes)
                                         if writes else None)
-                start = batch[-1].id
                 if progress:
-                    progress(start, head)
+                    progress(batch[-1].id, head)
             if writing is not None:
                 writing.result()
         except BaseException:
-            if writing is not None:
-                writing.cancel()
-                wait([writing])
+            for pending in (reading, writing):
+                if pending is not None:
+                    pending.cancel()
+                    wait([pending])
             self._cache.clear()
             raise
 
