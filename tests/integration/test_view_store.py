@@ -185,6 +185,35 @@ def test_a_batch_begun_is_written_when_ended_with_each_tables_statements_in_orde
     assert read("begun_log") == [_row(i) for i in range(ROWS)]
 
 
+def test_a_table_staged_twice_in_one_batch_takes_each_of_its_rows_once(runtime):
+    """A batch whose rows of one table are cut in two by a correction of one of them (a
+    catch-up: a file's row rewritten, then corrected, then more rows): on PostgreSQL both
+    groups go through the same staging table, in one transaction. The second merge writes
+    the second group alone: the corrected row stays corrected, and rows inserted by the
+    first group are not inserted again (which their key would refuse)."""
+    views = runtime.views
+    table, log = Table("staged_twice", COLUMNS, key=("ref",)), Table("staged_twice_log",
+                                                                      COLUMNS, key=("ref",))
+    views.create_tables([table, log])
+    corrected = {"n": -1, "note": "corrigé"}
+    for position, first in ((1, 0), (2, 2 * ROWS)):  # twice: each in a transaction of its own
+        views.apply([Write("staged_twice", [
+            *(Upsert(table, _row(i)) for i in range(first, first + ROWS)),
+            Update(table, where={"ref": f"R-{first + 5:04d}"}, values=corrected),
+            *(Upsert(table, _row(i)) for i in range(first + ROWS, first + 2 * ROWS)),
+            *(Insert(log, _row(i)) for i in range(first, first + ROWS)),
+            Update(log, where={"ref": f"R-{first + 5:04d}"}, values=corrected),
+            *(Insert(log, _row(i)) for i in range(first + ROWS, first + 2 * ROWS)),
+        ], position)])
+    for name in ("staged_twice", "staged_twice_log"):
+        written = views.rows(f"SELECT * FROM {{{name}}} ORDER BY ref", {}, COLUMNS)
+        assert [row["ref"] for row in written] == [f"R-{i:04d}" for i in range(4 * ROWS)]
+        for first in (0, 2 * ROWS):
+            assert (written[first + 5]["n"], written[first + 5]["note"]) == (-1, "corrigé")
+            assert written[first + 6] == _row(first + 6)
+            assert written[first + ROWS + 5] == _row(first + ROWS + 5)
+
+
 @pytest.mark.postgres
 def test_a_merge_refused_at_the_end_of_a_batch_writes_none_of_it(postgres_url, clock):
     """On PostgreSQL, staged rows are merged into their table only when the batch ends:
