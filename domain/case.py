@@ -8,7 +8,6 @@ the only truth, and the same fold serves the aggregate, the projections and the
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -350,9 +349,8 @@ class Case:
         if kind == "PreDueReminderSent":
             return dict(pre_due_reminders=self.pre_due_reminders + 1)
         if kind == "ReminderSent":
-            levels = Counter(self.reminders_by_level)
-            levels[d["level"]] += 1
-            return dict(reminders_by_level=dict(levels))
+            level, sent = d["level"], self.reminders_by_level
+            return dict(reminders_by_level={**sent, level: sent.get(level, 0) + 1})
         return {}
 
     @property
