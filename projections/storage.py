@@ -123,8 +123,7 @@ class ViewStore:
         trip, they let a catch-up work out its next batch while PostgreSQL runs them.
         A table's statements keep their order: a statement on a table whose merge is
         still to come sends the merges first."""
-        made: set[str] = set()  # staging tables created by this transaction
-        filled: set[str] = set()  # and those it has filled
+        filled: set[str] = set()  # staging tables this transaction has filled (or made)
         with ExitStack() as stack:
             cursor = stack.enter_context(self.datastore.transaction(commit=True))  # type: ignore[attr-defined]
             session = self._stages_of(cursor)
@@ -142,7 +141,7 @@ class ViewStore:
                     if table in merges:
                         merge()
                     if isinstance(statement, Staged):
-                        merges[table] = statement.fill(cursor, rows, session | made, made, filled)
+                        merges[table] = statement.fill(cursor, rows, session, filled)
                     elif isinstance(statement, (Copy, Listed)):
                         statement.run(cursor, rows)
                     elif len(rows) == 1:  # a live fact's row: no pipeline to set up
@@ -155,7 +154,7 @@ class ViewStore:
         def end() -> None:
             with ending:
                 merge()
-            session.update(made)  # committed: there for the session's next transactions
+            session.update(filled)  # committed: there for the session's next transactions
 
         return end
 
@@ -485,17 +484,17 @@ class Staged:
     insert: str
     empty: str
 
-    def fill(self, cursor: Any, rows: list[list[Any]], there: set[str], made: set[str],
+    def fill(self, cursor: Any, rows: list[list[Any]], session: set[str],
              filled: set[str]) -> str:
-        """Stages the rows (creating the stage unless it is `there`, and noting it in
-        `made`; emptying it first if this transaction has `filled` it already); returns
-        the SQL that writes them into the table (no parameters: sent later, with others,
-        in one round trip)."""
-        if self.stage not in there:
-            cursor.execute(self.create)
-            made.add(self.stage)
-        elif self.stage in filled:
+        """Stages the rows, noting the stage in `filled` (this transaction's stages): it
+        is emptied first if this transaction has filled it already, else created unless
+        the `session` has it from an earlier transaction. Returns the SQL that writes
+        them into the table (no parameters: sent later, with others, in one round
+        trip)."""
+        if self.stage in filled:
             cursor.execute(self.empty)
+        elif self.stage not in session:
+            cursor.execute(self.create)
         filled.add(self.stage)
         self.copy.run(cursor, rows)
         return self.insert
