@@ -201,15 +201,21 @@ class ViewStore:
         return {}
 
     def _written_as(self, change: Change, table: Table, source: str) -> str:
+        """An upsert rewrites a row only where a value differs: catching up, a row is
+        written again at each batch naming it (a person's search words at each of their
+        facts), and an unchanged row kept as it is costs no new version of it."""
         name, p = self.table_name(table.name), self.placeholder
         if isinstance(change, (Upsert, Insert)):
             columns = list(change.row)
             source = source or f"VALUES ({', '.join(p for _ in columns)})"
-            head = f"INSERT INTO {name} ({', '.join(columns)}) {source}"
+            head = f"INSERT INTO {name} AS t ({', '.join(columns)}) {source}"
             if isinstance(change, Insert):
                 return head + (" ON CONFLICT DO NOTHING" if change.ignore_existing else "")
-            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in table.key)
-            return f"{head} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
+            given = [c for c in columns if c not in table.key]
+            updates = ", ".join(f"{c} = excluded.{c}" for c in given)
+            differs = " OR ".join(self.differs(f"t.{c}", f"excluded.{c}") for c in given)
+            return (f"{head} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates} "
+                    f"WHERE {differs}")
         where = " AND ".join(f"{c} = {p}" for c in change.where) or "1 = 1"
         if isinstance(change, Update):
             sets = ", ".join(f"{c} = {p}" for c in change.values)
@@ -399,6 +405,10 @@ class ViewStore:
     def greatest(self, first: str, second: str) -> str:
         """SQL for the larger of two values."""
         return f"GREATEST({first}, {second})"
+
+    def differs(self, first: str, second: str) -> str:
+        """SQL for « these two values differ », NULL being a value like any other."""
+        return f"{first} IS DISTINCT FROM {second}"
 
 
 @dataclass(frozen=True)
@@ -708,6 +718,9 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
 
     def greatest(self, first: str, second: str) -> str:
         return f"MAX({first}, {second})"
+
+    def differs(self, first: str, second: str) -> str:
+        return f"{first} IS NOT {second}"
 
 
 class PostgresViews(ViewStore, PostgresTrackingRecorder):
