@@ -38,6 +38,7 @@ from domain.scenarios import Playbook
 from domain.service import CaseFiles
 from projections.outage import connection_lost
 from projections.schema import Change, Projection
+from projections.search import forget_names
 from projections.storage import ViewStore, Write
 
 log = logging.getLogger("relance.projections")
@@ -442,6 +443,7 @@ class Follower:
                 continue
             if _route(type(event)) == "debtor_changes" and type(event).__name__ == "PersonErased":
                 self.files.forget_people()  # erased elsewhere: the next facts read anew
+                forget_names()
             decoded.append((event, behind))
         return decoded
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from adapters.infra.keys import PostgresKeys
 from domain.sealing import ERASED, subject_of
 from domain.values import CallOutcome, Channel, Contact, Debtor, PaymentMeans
+from projections.search import fold
 from tests.builders import ACME, JEAN, eur, register_kwargs
 from tests.e2e.cli_runner import relance
 from tests.e2e.conftest import hidden, log_in
@@ -89,6 +90,7 @@ def test_an_erased_person_reads_donnee_effacee_everywhere_and_the_record_still_v
     # the server forgot it too once its read models took in the erasure.
     assert runtime.wait_for_views(runtime.files.recorder.max_notification_id())
     assert runtime.files.sealer.keys.key(subject, create=False) is None
+    assert fold.cache_info().currsize == 0  # nor any name it kept to search with
     if store_url.startswith("sqlite"):
         path = Path(store_url.removeprefix("sqlite:///"))
         for part in (path, path.with_name(path.name + "-wal")):
