@@ -78,20 +78,25 @@ class Trends:
 
 
 def _act(fact: Fact, invoice: Invoice) -> dict[str, Any] | None:
+    """A call's, a promise's or an e-mail's row; None for any other fact (most facts:
+    told apart before anything is read of the fact)."""
+    kind = fact.kind
+    if kind != "CallLogged" and kind != "PaymentPromised" and kind not in EMAIL_KINDS:
+        return None
     data, version = fact.data(), fact.originator_version
     row: dict[str, Any] = {
         "invoice_id": invoice.id.hex, "version": version, "actor": fact.actor,
         "occurred_at": fact.occurred_at, "action": f"{invoice.id.hex}:{version}",
         "amount": None, "currency": invoice.case.currency, "made_on": None, "due_on": None}
-    if fact.kind == "CallLogged":
+    if kind == "CallLogged":
         return {**row, "kind": "call", "action": data.get("action_id") or row["action"]}
-    if fact.kind == "PaymentPromised":
+    if kind == "PaymentPromised":
         amount = data["amount"]  # a promise without an amount is of the whole balance
         return {**row, "kind": "promise",
                 "amount": invoice.case.outstanding if amount is None else amount,
                 "currency": data.get("currency") or row["currency"],
                 "made_on": paris_day(fact.occurred_at), "due_on": data["promised_on"]}
-    if fact.kind in EMAIL_KINDS and str(data.get("channel", "")) == "email":
+    if str(data.get("channel", "")) == "email":
         return {**row, "kind": "email"}
     return None
 
