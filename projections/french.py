@@ -20,11 +20,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=8192)
 def money(amount: Decimal, currency: str = "EUR") -> str:
-    """An amount as a French reader expects it (kept for the amounts met most: babel
-    takes 14 µs for one, and a file's amount is written again at each of its reminders;
-    equal amounts, 10.5 and 10.50, are written alike)."""
+    """An amount as a French reader expects it."""
     return format_currency(amount, currency, locale=LOCALE)
 
 
