@@ -90,7 +90,9 @@ def _as_it_is(value: Any) -> Any:
 
 
 def _own_form(value: Any) -> Any:
-    return canonical(value.__canonical__())
+    """A value's own form (`__canonical__`), which is plain JSON already: a sealed
+    person's subject and commitment, or their fields as text."""
+    return value.__canonical__()
 
 
 def _refused(reason: str) -> Callable[[Any], Any]:
