@@ -92,17 +92,16 @@ class BatchCommands(FileEngine):
         for index, new in enumerate(files):
             try:
                 invoice = _opened(new)
-                if invoice.case.number in numbers:
-                    raise AlreadyRegistered(f"invoice {invoice.case.number} comes twice",
-                                            number=invoice.case.number)
+                number, account, outstanding = _owing(invoice, new)
+                if number in numbers:
+                    raise AlreadyRegistered(f"invoice {number} comes twice", number=number)
             except DomainError as error:
                 outcomes[index] = error
             else:
-                numbers.add(invoice.case.number)
+                numbers.add(number)
                 batch.append((index, invoice))
-                account = invoice.case.debtor.account
                 before = owed.get(account, (Decimal(0), ""))[0]
-                owed[account] = (before + invoice.case.outstanding, new.postcode)
+                owed[account] = (before + outstanding, new.postcode)
             if len(batch) >= BATCH or index == len(files) - 1:
                 self._save_batch(batch, outcomes)
                 batch = []
@@ -142,6 +141,17 @@ class BatchCommands(FileEngine):
             except RecordConflictError:
                 continue
             outcomes[index] = CREATED
+
+
+def _owing(invoice: Invoice, new: NewFile) -> tuple[str, str, Decimal]:
+    """The file's number, its debtor's account and what it owes. A file only registered
+    owes its invoice's amount, read from its registration: folding its case for these
+    three would cost an import a twentieth of its time."""
+    if new.steps:
+        case = invoice.case
+        return case.number, case.debtor.account, case.outstanding
+    registered = invoice.entry(1).data
+    return registered["number"], registered["debtor"].account, registered["amount"]
 
 
 def _opened(new: NewFile) -> Invoice:
