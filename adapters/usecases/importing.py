@@ -226,10 +226,18 @@ ROLE_WORDS = {plain_name(word): role for role, word in VOCABULARY["person_role"]
 """A contact's role as an import line names it: French or English, accents and case aside."""
 
 
+DETAIL_FIELDS = frozenset({"siret", "legal_form", "contact_role", "contact_function"} | {
+    f"{prefix}_{part}" for prefix in ("office", "billing")
+    for part in ("street", "street_2", "postcode", "city", "country")})
+"""The columns of an invoice line that say more of its debtor than the invoice does."""
+
+
 def _details(row: dict[str, str], debtor: Debtor) -> DebtorDetails | None:
     """What an invoice line says of its debtor beyond the invoice: SIRET, legal form,
     addresses (identity) and a contact's function or role (a person). None when it says
     nothing of that; a value that does not read refuses the whole line."""
+    if DETAIL_FIELDS.isdisjoint(row):  # a file without those columns: most of them
+        return None
     identity = {"siret": row.get("siret", ""), "legal_form": row.get("legal_form", "")}
     for name, prefix in (("registered_office", "office"), ("billing_address", "billing")):
         street = [*row.get(f"{prefix}_street", "").splitlines(),
