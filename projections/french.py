@@ -13,7 +13,12 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import (
+    NumberPattern,
+    format_decimal,
+    get_currency_symbol,
+    parse_pattern,
+)
 
 LOCALE = Locale.parse("fr_FR")
 PARIS = ZoneInfo("Europe/Paris")
@@ -21,8 +26,19 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @lru_cache(maxsize=65536)
 def money(amount: Decimal, currency: str = "EUR") -> str:
-    """An amount as a French reader expects it."""
-    return format_currency(amount, currency, locale=LOCALE)
+    """An amount as a French reader expects it: what `format_currency` writes."""
+    return _currency_pattern(currency).apply(amount, LOCALE, currency=currency)
+
+
+@lru_cache(maxsize=256)
+def _currency_pattern(currency: str) -> NumberPattern:
+    """The locale's currency pattern with the currency's symbol written in, as
+    `format_currency` would put it. Given a pattern with '¤', babel looks up the
+    currency's plural name for every amount, which a single '¤' never shows: 12.8 µs an
+    amount, against 8.0 this way (tests/unit/test_money.py holds both ways equal)."""
+    symbol = get_currency_symbol(currency, LOCALE).replace("'", "''")
+    return parse_pattern(LOCALE.currency_formats["standard"].pattern.replace(
+        "¤", f"'{symbol}'"))
 
 
 def percent(value: Decimal) -> str:

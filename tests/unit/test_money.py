@@ -1,9 +1,13 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.errors import CurrencyMismatch, InvalidAmount
 from domain.values import Money
+from projections.french import money
 
 
 def test_an_amount_keeps_exactly_two_decimals():
@@ -59,3 +63,19 @@ def test_an_amount_beyond_a_hundred_billion_is_refused_before_it_reaches_the_vie
             Money(Decimal(huge))
     with pytest.raises(InvalidAmount):
         Money.parse("99999999999999999999999999999999")
+
+
+@settings(max_examples=300, deadline=None)
+@given(cents=st.integers(min_value=-10**13, max_value=10**13),
+       currency=st.sampled_from(["EUR", "USD", "GBP", "CHF", "JPY", "XOF", "BHD", "XXX"]))
+def test_an_amount_reads_in_french_as_babel_writes_it(cents, currency):
+    """relance writes the currency's symbol into babel's pattern itself (faster): the
+    text must stay what babel's own `format_currency` gives, negative amounts, currencies
+    without cents or with three decimals included."""
+    amount = Decimal(cents) / 100
+    assert money(amount, currency) == format_currency(amount, currency, locale="fr_FR")
+
+
+def test_an_amount_in_french_has_its_spaces_and_its_symbol():
+    assert money(Decimal("1234567.8")) == "1\u202f234\u202f567,80\u00a0€"
+    assert money(Decimal("-3"), "USD") == "-3,00\u00a0$US"
