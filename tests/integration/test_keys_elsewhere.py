@@ -69,3 +69,21 @@ def test_people_registered_by_batches_in_two_processes_read_back_in_both(views, 
         process.files.forget_people()
         assert [process.files.file(f"LOT-{i}").case.billing_recipient.email
                 for i in range(3)] == [LUCIE.email, JEAN.email, LUCIE.email]
+
+
+def test_the_keys_of_many_subjects_are_made_together_and_read_back_by_another_process(
+        views, elsewhere):
+    """An import seals hundreds of people at once: their keys are made and read a chunk
+    of subjects per query, whatever a subject is written with."""
+    subjects = {f"p-{i:04d}" for i in range(1500)} | {
+        'p-"entre guillemets"', "p-barre\\oblique", "p-accentué", "p-espace, virgule"}
+    views.files.sealer.keys.prefetch(subjects, create=True)
+    made = {s: views.files.sealer.keys.key(s, create=False) for s in subjects}
+    assert all(made.values())
+    assert len(set(made.values())) == len(subjects)  # a key of its own each
+
+    keys = elsewhere.files.sealer.keys
+    keys.cache_s = 30.0  # type: ignore[attr-defined]  # as read, kept: no read per key
+    keys.prefetch(subjects)
+    assert {s: keys.key(s, create=False) for s in subjects} == made
+    assert keys.key("p-personne", create=False) is None
