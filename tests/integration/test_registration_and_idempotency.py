@@ -2,9 +2,10 @@
 
 import pytest
 
+from domain.batches import CREATED, Registration
 from domain.errors import AlreadyRegistered, IdempotencyKeyReused, InvoiceNotFound
 from domain.invoice import invoice_id
-from tests.builders import register_kwargs
+from tests.builders import eur, register_kwargs
 
 
 def _stored_facts(files, number):
@@ -48,3 +49,16 @@ def test_a_key_reused_for_another_command_is_refused(files):
     with pytest.raises(IdempotencyKeyReused, match="'k-2' was already used"):
         files.add_note("alice", "FA-2026-0001", text="Autre chose", idempotency_key="k-2")
     assert len(files.history("FA-2026-0001")) == 2
+
+
+def test_a_number_twice_in_one_bulk_registration_opens_one_file_and_refuses_the_other(files):
+    """An ERP's push may name an invoice twice: written as ' FA-7 ' the second time, it is
+    still the same invoice; the invoices beside it are registered."""
+    outcomes = files.register_invoices("erp", [
+        Registration(**register_kwargs("FA-7")),
+        Registration(**register_kwargs("FA-8")),
+        Registration(**register_kwargs(" FA-7 ", amount=eur("99.00")))])
+    assert outcomes[:2] == [CREATED, CREATED]
+    assert isinstance(outcomes[2], AlreadyRegistered)
+    assert len(_stored_facts(files, "FA-7")) == 1
+    assert files.file("FA-7").case.outstanding == eur("1500.00").amount
