@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from adapters.bootstrap import Runtime, bootstrap
 from adapters.infra.logs import bind_context, configure_logging
@@ -65,8 +71,11 @@ def parsed(parse: Callable[[str], T], text: str, option: str) -> T:
 @contextmanager
 def progress_bar(description: str, total: int | None = None
                  ) -> Iterator[Callable[[int, int | None], None]]:
-    """A progress bar on standard error for long work; yields `update(done, total)`."""
-    with Progress("[progress.description]{task.description}", BarColumn(),
+    """A progress bar on standard error for long work; yields `update(done, total)`. The
+    description is plain text, as everything `err` writes (a column given as a string
+    would be written with its style's markup showing)."""
+    with Progress(TextColumn("{task.description}", style="progress.description",
+                             markup=False), BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                   transient=True) as progress:
         task = progress.add_task(description, total=total)
