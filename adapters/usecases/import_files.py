@@ -224,11 +224,12 @@ def read_rows(data: bytes, columns: dict[str, Sequence[str]]
             rows += 1
             yield reader.line_num, UnreadableRow(f"ligne illisible ({_csv_error(error)})")
             continue
-        if bad := sorted(text.undecodable.intersection(range(start, reader.line_num + 1))):
+        if text.undecodable and (bad := sorted(
+                text.undecodable.intersection(range(start, reader.line_num + 1)))):
             rows += 1
             yield bad[0], UnreadableRow(f"ligne illisible (caractères invalides en "
                                         f"{text.encoding})")
-        elif any(c.strip() for c in cells):
+        elif "".join(cells).strip():  # a line of blank cells is no row
             rows += 1
             yield reader.line_num, {name: cells[i].strip() for i, name in mapping.items()
                                     if name and i < len(cells)}
