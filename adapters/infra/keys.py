@@ -29,6 +29,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from domain.sealing import KEPT_KEYS, KEY_BYTES
+from projections.outage import within_budget
 from projections.storage import one_statement
 
 CACHE_S = 30.0
@@ -229,12 +230,14 @@ class PostgresKeys(_Keys):
             cursor.execute(self._sql("SELECT count(*) AS n FROM {erasures}"))
             return int(cursor.fetchone()["n"])
 
+    @within_budget  # a connection the server dropped a moment ago: tried again
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
         with one_statement(self.datastore) as cursor:
             cursor.row_factory = tuple_row  # a batch reads hundreds: no dict made per row
             cursor.execute(self._sql(SELECT_KEYS), (orjson.dumps(subjects).decode(),))
             return {subject: bytes(key) for subject, key in cursor.fetchall()}
 
+    @within_budget  # rolled back whole when its connection goes: done again
     def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql("INSERT INTO {table} (subject, key) SELECT * FROM "

@@ -13,6 +13,7 @@ from adapters.settings import Settings
 from adapters.usecases.evidence import walk
 from domain.errors import FileClosed
 from domain.invoice import invoice_id
+from projections import outage
 from tests.builders import register_kwargs
 
 # Eight runtimes at once open up to 100 PostgreSQL sessions, and one test ends every idle
@@ -91,6 +92,29 @@ def test_connections_the_server_dropped_are_replaced_before_a_command_uses_them(
         for n in range(5):
             runtime.files.add_note("alice", "FA-2026-0001", text=f"note {n}")
         assert len(runtime.files.history("FA-2026-0001")) == 6
+    finally:
+        runtime.close()
+
+
+def test_a_persons_key_is_made_on_a_connection_the_server_dropped_a_moment_ago(
+    postgres_url, clock, monkeypatch
+):
+    """Right after a restart, a pooled connection checked a moment ago is handed out
+    unchecked (`RECHECK_AFTER`): the key's read or creation fails on it and is tried
+    again on a live one, as every other statement is."""
+    monkeypatch.setattr(outage, "RECHECK_AFTER", 3600.0)  # none is checked again
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        runtime.files.register_invoice("alice", **register_kwargs())
+        keys = runtime.files.sealer.keys
+        assert keys.held() >= 1  # the pool's connections used, and checked, just now
+        with psycopg.connect(runtime.store.conninfo, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'idle' AND application_name = ''")
+        keys.prefetch({"p-nouvelle-personne"}, create=True)
+        assert keys.key("p-nouvelle-personne", create=False)
     finally:
         runtime.close()
 
