@@ -83,8 +83,9 @@ class _Keys:
             chunk = missing[start:start + PREFETCH_CHUNK]
             got = self._read_many(chunk)
             if create and len(got) < len(chunk):
-                got.update(self._create_many({s: os.urandom(KEY_BYTES)
-                                              for s in chunk if s not in got}))
+                new = {s: os.urandom(KEY_BYTES) for s in chunk if s not in got}
+                self._insert_missing(new)
+                got.update(self._read_many(list(new)))  # as stored: maybe another's
             read.update(got)
         self._keep(read, now, forgotten)
         return found | read
@@ -144,9 +145,9 @@ class _Keys:
     def _read_many(self, subjects: list[str]) -> dict[str, bytes]:
         raise NotImplementedError
 
-    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
-        """Creates the keys of subjects that have none; returns each subject's key as
-        stored (another process's, when it created one first)."""
+    def _insert_missing(self, keys: dict[str, bytes]) -> None:
+        """Stores the keys of subjects that have none; a subject another process gave a
+        key first keeps that one."""
         raise NotImplementedError
 
     def _delete(self, subject: str) -> bool:
@@ -174,13 +175,10 @@ class SQLiteKeys(_Keys):
                            "(SELECT value FROM json_each(?))", (json.dumps(subjects),))
             return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
 
-    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
+    def _insert_missing(self, keys: dict[str, bytes]) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.executemany("INSERT OR IGNORE INTO subject_keys VALUES (?, ?, "
                                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", list(keys.items()))
-            cursor.execute("SELECT subject, key FROM subject_keys WHERE subject IN "
-                           "(SELECT value FROM json_each(?))", (json.dumps(list(keys)),))
-            return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
 
     def _delete(self, subject: str) -> bool:
         with self.datastore.transaction(commit=True) as cursor:
@@ -238,14 +236,11 @@ class PostgresKeys(_Keys):
             return {subject: bytes(key) for subject, key in cursor.fetchall()}
 
     @within_budget  # rolled back whole when its connection goes: done again
-    def _create_many(self, keys: dict[str, bytes]) -> dict[str, bytes]:
+    def _insert_missing(self, keys: dict[str, bytes]) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql("INSERT INTO {table} (subject, key) SELECT * FROM "
                                      "unnest(%s::text[], %s::bytea[]) ON CONFLICT (subject) "
                                      "DO NOTHING"), (list(keys), list(keys.values())))
-            cursor.row_factory = tuple_row
-            cursor.execute(self._sql(SELECT_KEYS), (orjson.dumps(list(keys)).decode(),))
-            return {subject: bytes(key) for subject, key in cursor.fetchall()}
 
     def _delete(self, subject: str) -> bool:
         with self.datastore.transaction(commit=True) as cursor:
