@@ -137,7 +137,9 @@ def ensure_postgres_database(store: Store) -> None:
             ).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    except psycopg.errors.DuplicateDatabase:
+    except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+        # Made by another process meanwhile: when both looked before either made it, the
+        # second's insert into the catalog is refused by its unique index.
         return
     except psycopg.Error as error:
         raise StoreError(f"cannot create {store.description}: {_first_line(error)}") from None

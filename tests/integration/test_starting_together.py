@@ -5,10 +5,14 @@ another is creating at the same moment."""
 from __future__ import annotations
 
 import threading
+import uuid
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from adapters.bootstrap import bootstrap
+from adapters.infra.store import StoreError, ensure_postgres_database, parse_database_url
 from adapters.infra.throttle import LoginThrottle
 from adapters.settings import Settings
 from web.portal import PortalThrottle
@@ -46,3 +50,35 @@ def test_processes_starting_together_on_a_new_store_all_start(store_url, clock):
     finally:
         for runtime in started:
             runtime.close()
+
+
+def test_processes_creating_the_same_new_database_together_all_go_on(postgres_base_url):
+    """The test suite's processes (and `relance serve`'s) each create the database named
+    by the store's URL when it is missing: on a new machine, they do so at the same
+    moment, and the second to insert it into PostgreSQL's catalog is refused. Each goes
+    on with the database the first made."""
+    name = "relance_created_" + uuid.uuid4().hex[:12]
+    store = parse_database_url(postgres_base_url.rsplit("/", 1)[0] + "/" + name)
+    together = threading.Barrier(STARTING)
+    failed: list[str] = []
+
+    def create() -> None:
+        together.wait()
+        try:
+            ensure_postgres_database(store)
+        except StoreError as error:
+            failed.append(str(error))
+
+    threads = [threading.Thread(target=create) for _ in range(STARTING)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failed == []
+        with psycopg.connect(store.conninfo, autocommit=True) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == (name,)
+    finally:
+        admin = psycopg.conninfo.make_conninfo(store.conninfo, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
