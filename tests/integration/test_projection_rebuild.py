@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
@@ -212,6 +213,32 @@ def test_after_a_long_catch_up_the_planner_knows_how_full_the_views_are(store_ur
         assert _measured_rows(runtime.views, "case_view") == REFRESH_AFTER // 4 + 1
     finally:
         runtime.close()
+
+
+@pytest.mark.postgres
+def test_after_a_long_catch_up_the_views_rows_are_marked_seen_by_all(postgres_url, clock):
+    """Rows just written are not yet marked as seen by every transaction: the first
+    reads of each page of a view did it, and wrote the page back (a file's page took up
+    to 117 ms at p95 after a rebuild of 100,000 files, 15 ms after). Once caught up, the
+    runner vacuums the views: every page of the file's view is marked all-visible."""
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        record_many(runtime.files, clock, n_files=REFRESH_AFTER // 4 + 1, notes_per_file=3)
+        runtime.follower.catch_up()
+        pages, visible = _pages(runtime.views, "case_view")
+        assert pages > 0
+        assert visible == pages
+    finally:
+        runtime.close()
+
+
+def _pages(views, table: str) -> tuple[int, int]:
+    """A table's pages, and those all of whose rows every transaction sees."""
+    rows = views.rows("SELECT c.relpages AS pages, c.relallvisible AS visible FROM pg_class c "
+                      "JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relname = :table "
+                      "AND s.nspname = :schema", {"table": table,
+                                                  "schema": views.datastore.schema}, {})
+    return int(rows[0]["pages"]), int(rows[0]["visible"])
 
 
 def _measured_rows(views, table: str) -> int | None:
