@@ -234,11 +234,16 @@ def test_after_a_long_catch_up_the_views_rows_are_marked_seen_by_all(postgres_ur
 
 def _pages(views, table: str) -> tuple[int, int]:
     """A table's pages, and those all of whose rows every transaction sees."""
-    rows = views.rows("SELECT c.relpages AS pages, c.relallvisible AS visible FROM pg_class c "
+    found = _pg_class(views, table)
+    return int(found["relpages"]), int(found["relallvisible"])
+
+
+def _pg_class(views, table: str) -> dict:
+    """What PostgreSQL's catalog says of a table of the views' schema."""
+    return views.rows("SELECT c.reltuples, c.relpages, c.relallvisible FROM pg_class c "
                       "JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relname = :table "
                       "AND s.nspname = :schema", {"table": table,
-                                                  "schema": views.datastore.schema}, {})
-    return int(rows[0]["pages"]), int(rows[0]["visible"])
+                                                  "schema": views.datastore.schema}, {})[0]
 
 
 def _measured_rows(views, table: str) -> int | None:
@@ -249,8 +254,5 @@ def _measured_rows(views, table: str) -> int | None:
         rows = views.rows("SELECT stat FROM sqlite_stat1 WHERE tbl = :table",
                           {"table": table}, {})
         return int(rows[0]["stat"].split()[0]) if rows else None
-    rows = views.rows("SELECT c.reltuples AS n FROM pg_class c JOIN pg_namespace s "
-                      "ON s.oid = c.relnamespace WHERE c.relname = :table "
-                      "AND s.nspname = :schema", {"table": table,
-                                                  "schema": views.datastore.schema}, {})
-    return None if float(rows[0]["n"]) < 0 else int(float(rows[0]["n"]))
+    measured = float(_pg_class(views, table)["reltuples"])
+    return None if measured < 0 else int(measured)

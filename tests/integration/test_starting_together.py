@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -22,13 +23,26 @@ pytestmark = pytest.mark.alone  # up to 40 PostgreSQL sessions at once
 STARTING = 4
 
 
+def _all_at_once(action: Callable[[], None]) -> None:
+    """Runs `action` in `STARTING` threads released together, and waits for them all."""
+    together = threading.Barrier(STARTING)
+
+    def run() -> None:
+        together.wait()
+        action()
+
+    threads = [threading.Thread(target=run) for _ in range(STARTING)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_processes_starting_together_on_a_new_store_all_start(store_url, clock):
     settings = Settings(database_url=store_url)
-    together = threading.Barrier(STARTING)
     started, failed = [], []
 
     def start() -> None:
-        together.wait()
         try:
             runtime = bootstrap(settings, clock=clock)
             LoginThrottle(runtime.views, runtime.clock)  # the web app's own tables
@@ -37,11 +51,7 @@ def test_processes_starting_together_on_a_new_store_all_start(store_url, clock):
         except Exception as error:  # noqa: BLE001 - what a web worker dying at start shows
             failed.append(repr(error))
 
-    threads = [threading.Thread(target=start) for _ in range(STARTING)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _all_at_once(start)
     try:
         assert failed == []
         assert len(started) == STARTING
@@ -59,22 +69,16 @@ def test_processes_creating_the_same_new_database_together_all_go_on(postgres_ba
     on with the database the first made."""
     name = "relance_created_" + uuid.uuid4().hex[:12]
     store = parse_database_url(postgres_base_url.rsplit("/", 1)[0] + "/" + name)
-    together = threading.Barrier(STARTING)
     failed: list[str] = []
 
     def create() -> None:
-        together.wait()
         try:
             ensure_postgres_database(store)
         except StoreError as error:
             failed.append(str(error))
 
-    threads = [threading.Thread(target=create) for _ in range(STARTING)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _all_at_once(create)
         assert failed == []
         with psycopg.connect(store.conninfo, autocommit=True) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == (name,)
