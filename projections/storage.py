@@ -842,13 +842,15 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
 
         The views' batches commit without waiting for the disk, and a row whose commit is
         not yet on disk cannot be marked: VACUUM leaves its page as it is. A write that
-        does wait comes first (the projections' versions rewritten as they are), which
-        puts every commit before it on disk. The indexes are cleaned up whatever their
-        share of dead entries: a page keeping one is not marked either."""
+        does wait comes first (the projections' versions rewritten as they are, committed
+        with `synchronous_commit` on whatever the server's default, as `_insert_trackings`
+        says it off), which puts every commit before it on disk. The indexes are cleaned
+        up whatever their share of dead entries: a page keeping one is not marked either."""
         versions = self.table_name(VERSIONS.name)
         with self.datastore.get_connection() as connection:
             connection.execute(f"UPDATE {versions} SET version = version "
-                               f"WHERE name = (SELECT min(name) FROM {versions})")
+                               "FROM (SELECT set_config('synchronous_commit', 'on', true)) "
+                               f"AS waiting WHERE name = (SELECT min(name) FROM {versions})")
             for table in tables:
                 connection.execute(
                     f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {self.table_name(table.name)}")
