@@ -216,6 +216,7 @@ def test_after_a_long_catch_up_the_planner_knows_how_full_the_views_are(store_ur
 
 
 @pytest.mark.postgres
+@pytest.mark.alone  # a transaction of another test, open meanwhile, keeps rows unmarked
 def test_after_a_long_catch_up_the_views_rows_are_marked_seen_by_all(postgres_url, clock):
     """Rows just written are not yet marked as seen by every transaction: the first
     reads of each page of a view did it, and wrote the page back (a file's page took up
