@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 import xstatic.pkg.bootstrap
@@ -132,6 +133,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="relance", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:  # made once, at the first request for it
+            app.openapi_schema = api.with_bearer(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         # First of the routes: FastAPI walks them in order at each request, and the
@@ -140,14 +148,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # as it is: nothing to wait for, nothing to validate.
         return JSONResponse({"status": "ok"})
 
+    # The API's routers next: scripts post in bursts, and each request walks the routes
+    # before its own. The attachments' come first: `/api/files/{number:ref}` would take
+    # `/api/files/N/documents` (a number may hold a `/`), and so would the file pages'.
+    app.include_router(attachments.router)
+    app.include_router(api.router)
+    app.include_router(api_debtors.router)
     app.mount("/static/vendor/bootstrap", StaticFiles(directory=str(BOOTSTRAP_DIR)),
               name="bootstrap")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.mount(app)
     app.include_router(portal.router, include_in_schema=False)  # the debtor's page
-    app.include_router(attachments.router)  # before the API's and the file pages' routes
-    app.include_router(api.router)  # first: scripts post in bursts, routes match in order
-    app.include_router(api_debtors.router)
     app.include_router(auth.router, include_in_schema=False)  # pages, not the API
     app.include_router(accounts.router, include_in_schema=False)
     app.include_router(files.router, include_in_schema=False)
