@@ -87,25 +87,25 @@ def answered_as(shape: TypeAdapter[Any], value: Any) -> Response:
 
 
 def with_bearer(schema: dict[str, Any]) -> dict[str, Any]:
-    """The API's OpenAPI schema, each of its operations asking for the bearer token.
+    """The API's OpenAPI schema, each operation under /api asking for the bearer token.
 
-    The schema says it, not a dependency of each route: the middleware has checked the
-    token before the body was read, and FastAPI solved such a dependency again at every
-    request, at a ninth of the CPU its event loop spends on a command."""
+    The schema says it, not a dependency of each route: the middleware checks the token
+    of every request under /api before the body is read, and FastAPI solved such a
+    dependency again at every request, at a ninth of the CPU its event loop spends on a
+    command."""
     name = BEARER.scheme_name
     schema.setdefault("components", {}).setdefault("securitySchemes", {})[name] = \
         BEARER.model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            operation["security"] = [{name: []}]
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith(router.prefix + "/"):
+            for operation in operations.values():
+                operation["security"] = [{name: []}]
     return schema
 
 
 # Each of the three is one dependency of its own, calling the others directly: FastAPI
 # solves a dependency's own dependencies one by one, at each request (a command's three
 # levels cost about a tenth of what the web spends on it).
-
-
 async def api_user(request: Request) -> User:
     """The account a script acts as, from its bearer token (found by the middleware
     before the body was read; a request without a live token never gets here)."""
