@@ -1,8 +1,9 @@
 """A command-shaped request with nothing of relance in it, for `bench.floors`: FastAPI, a
 `def` route on a path with a parameter, taking a JSON body (a note's fields, validated
 by pydantic) and a bearer token, answering a small JSON body. Served as relance serves
-(uvicorn, uvloop, h11, the same number of workers), it costs what the web stack relance
-is built on costs a command before relance does anything."""
+(uvicorn, uvloop, httptools with relance's bound on a request's head, the same number
+of workers), it costs what the web stack relance is built on costs a command before
+relance does anything."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Mapper, Transcoder
 
 from adapters.bootstrap import Runtime
+from adapters.cli.serve import HTTP_PROTOCOL
 from bench.common import CpuMeter, LeanClient, run_clients
 from domain.sealing import Sealer
 from domain.transcodings import value_transcodings
@@ -128,7 +129,7 @@ def framework_floor_ms(port: int, workers: int, clients: int, per_client: int) -
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port),
-         "--workers", str(workers), "--loop", loop, "--http", "h11", "--no-access-log",
+         "--workers", str(workers), "--loop", loop, "--http", HTTP_PROTOCOL, "--no-access-log",
          "--no-server-header", "--log-level", "warning"], stderr=subprocess.DEVNULL)
     sessions = [LeanClient(port, {"Authorization": "Bearer floor"}) for _ in range(clients)]
 

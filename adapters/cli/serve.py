@@ -27,6 +27,9 @@ from adapters.usecases.replies import MAIL_ACTOR, poll
 from adapters.usecases.retention import due_for_erasure
 from projections.french import count, word
 
+HTTP_PROTOCOL = "web.protocol:HttpProtocol"
+"""Named, not imported: the command line does not import the web's modules."""
+
 demo_app = typer.Typer(help="Le portefeuille de démonstration.", no_args_is_help=True)
 
 
@@ -63,11 +66,11 @@ def serve(host: Annotated[str, typer.Option()] = "",
     try:
         # Forwarded headers are read by the app itself, from the proxies its settings name
         # (RELANCE_FORWARDED_ALLOW_IPS), never from anyone else. uvloop runs the event loop
-        # (installed with relance, uvicorn's "auto" loop takes it); h11 parses HTTP, whose
-        # refusals of odd requests the security tests hold to.
+        # (installed with relance, uvicorn's "auto" loop takes it); httptools parses HTTP,
+        # with a bound on a request's head (`web.protocol`).
         uvicorn.run("web.app:create_app", factory=True, host=listen_host, port=listen_port,
                     workers=workers, log_config=None, access_log=False, proxy_headers=False,
-                    server_header=False, http="h11")
+                    server_header=False, http=HTTP_PROTOCOL)
     finally:
         if schedule is not None and schedule.stop():
             scheduled.close()

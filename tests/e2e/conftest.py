@@ -17,6 +17,7 @@ from adapters.settings import Settings
 from tests.builders import free_port
 from tests.e2e.campaign_setup import Mailbox
 from web.app import create_app
+from web.protocol import HttpProtocol
 
 API_TOKEN = "jeton-de-test-0123456789"
 
@@ -37,7 +38,7 @@ def _serve(store_url: str, **settings: object) -> tuple[Server, uvicorn.Server, 
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on", server_header=False,
-                            proxy_headers=False)
+                            proxy_headers=False, http=HttpProtocol)  # as `relance serve`
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
