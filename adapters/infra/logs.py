@@ -67,7 +67,11 @@ def configure_logging(log_format: str = "", level: str = "INFO") -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info,
+        # A line below the level is dropped before anything is added to it: else every
+        # processor ran for it (the request's context copied, a timestamp written) and
+        # the standard library's logger dropped it only then.
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.processors.format_exc_info,
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
