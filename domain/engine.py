@@ -16,7 +16,7 @@ import random
 import threading
 import time as timer
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -117,15 +117,26 @@ class _KeysReadFirst(EventStore[UUID]):
         return map(self.mapper.to_domain_event, stored)
 
 
+def _folded(aggregate: Any, facts: Iterable[Any]) -> Any:
+    """The aggregate after `facts`, each applied in turn: eventsourcing's projector,
+    without its check that each fact can mutate (a typing Protocol's runtime check,
+    11 µs a fact on Python 3.11, 0.55 ms to read a file of fifty facts)."""
+    for fact in facts:
+        aggregate = fact.mutate(aggregate)
+    return aggregate
+
+
 class _ErasuresNoticed(Repository[UUID]):
     """eventsourcing's repository, which first asks whether another process erased a
     person since this one last looked (every 30 seconds at most, `Keys.erased_elsewhere`):
-    then the files and records this process keeps decoded are dropped before the read."""
+    then the files and records this process keeps decoded are dropped before the read.
+    Facts are folded by `_folded`."""
 
     engine: FileEngine
 
     def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:
         self.engine.notice_erasures_elsewhere()
+        kwargs.setdefault("projector_func", _folded)
         return super().get(aggregate_id, **kwargs)
 
 
