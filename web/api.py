@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
@@ -35,7 +35,6 @@ from adapters.usecases.importing import ImportReport, register_rows
 from adapters.usecases.sending import step_reference
 from domain.values import PARIS, CallOutcome, Contact, Money, PaymentMeans
 from projections.worklist import worklist
-from web.dependencies import get_runtime
 from web.params import MAX_POSITION
 
 MAX_ITEMS = 1000
@@ -62,6 +61,9 @@ REFUSED: dict[int | str, dict[str, Any]] = {
         (404, "No such file or fact kind"), (409, "Refused by the case file's rules"),
         (422, "The request does not read"), (503, "The database cannot answer now"))}
 router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
+file_reads = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
+"""A file's read, `/api/files/{number:ref}`: served after the documents' routes, which it
+would take (a number may hold a `/`), where the commands are served before them."""
 BEARER = HTTPBearer(auto_error=False, description="A token from `relance user token LOGIN`")
 
 
@@ -103,30 +105,34 @@ def with_bearer(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-# Each of the three is one dependency of its own, calling the others directly: FastAPI
-# solves a dependency's own dependencies one by one, at each request (a command's three
-# levels cost about a tenth of what the web spends on it).
-async def api_user(request: Request) -> User:
-    """The account a script acts as, from its bearer token (found by the middleware
-    before the body was read; a request without a live token never gets here)."""
+class Caller(NamedTuple):
+    """The running relance, and the account a script acts as."""
+
+    runtime: Runtime
+    user: User
+
+
+def caller(request: Request) -> Caller:
+    """Who calls, from the bearer token the middleware checked before the body was read
+    (it answered 401 to a request without a live token).
+
+    The API's routes read it here, in their own thread, rather than through FastAPI
+    dependencies: FastAPI solves those one by one at each request, on the event loop,
+    and two cost a command 0.036 ms of the 0.95 its web process spends on it (with two
+    web processes, flat out)."""
     user = request.state.api_user
     if user is None:
         raise HTTPException(401, "a valid bearer token is required",
                             headers={"WWW-Authenticate": "Bearer"})
-    return user
+    return Caller(request.app.state.runtime, user)
 
 
-async def api_recorder(request: Request) -> User:
-    """An account allowed to record facts."""
-    user = await api_user(request)
-    if user.role not in CAN_RECORD:
+def recorder(request: Request) -> Caller:
+    """`caller`, if the account is allowed to record facts (403 otherwise)."""
+    found = caller(request)
+    if found.user.role not in CAN_RECORD:
         raise HTTPException(403, "this account's role cannot record facts")
-    return user
-
-
-async def api_actor(request: Request) -> str:
-    """The login of an account allowed to record facts."""
-    return (await api_recorder(request)).login
+    return found
 
 
 class InvoiceIn(BaseModel):
@@ -209,9 +215,10 @@ def _as_row(item: BaseModel) -> dict[str, str]:
 
 @router.post("/invoices", response_model=Results)
 def post_invoices(items: Annotated[list[InvoiceIn], Field(max_length=MAX_ITEMS)],
-                  runtime: Annotated[Runtime, Depends(get_runtime)],
-                  actor: Annotated[str, Depends(api_actor)]) -> Response:
+                  request: Request) -> Response:
     """Registers invoices; one already registered is 'unchanged'."""
+    runtime, user = recorder(request)
+    actor = user.login
     report = register_rows(runtime.files, [(i, _as_row(it)) for i, it in enumerate(items)],
                            actor)
     return _results([it.number for it in items], report,
@@ -220,9 +227,10 @@ def post_invoices(items: Annotated[list[InvoiceIn], Field(max_length=MAX_ITEMS)]
 
 @router.post("/payments", response_model=Results)
 def post_payments(items: Annotated[list[PaymentIn], Field(max_length=MAX_ITEMS)],
-                  runtime: Annotated[Runtime, Depends(get_runtime)],
-                  actor: Annotated[str, Depends(api_actor)]) -> Response:
+                  request: Request) -> Response:
     """Records payments; one sent again is 'unchanged'."""
+    runtime, user = recorder(request)
+    actor = user.login
     report = record_payment_rows(runtime.files,
                                  [(i, _as_row(it)) for i, it in enumerate(items)], actor)
     return _results([it.number for it in items], report,
@@ -294,11 +302,12 @@ def _recorded(result: Any) -> Response:
 @router.post("/files/{number:ref}/calls", response_model=Recorded,
 )
 def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
-              runtime: Annotated[Runtime, Depends(get_runtime)],
-              actor: Annotated[str, Depends(api_actor)]) -> Response:
+              request: Request) -> Response:
     """Logs a call on a file and the other invoices it was about (with its promise,
     atomically, if any). A second contact with the debtor that day, after somebody else's,
     needs `same_day_reason` (else 409 `same_day_contact`)."""
+    runtime, user = recorder(request)
+    actor = user.login
     contact = Contact(call.contact_name, call.contact_function, call.contact_phone,
                       call.contact_email)
     amount = None if call.promised_amount is None else Money(call.promised_amount)
@@ -313,10 +322,10 @@ def post_call(number: Annotated[str, Path(max_length=100)], call: CallIn,
 @router.post("/files/{number:ref}/notes", response_model=Recorded,
 )
 def post_note(number: Annotated[str, Path(max_length=100)], note: NoteIn,
-              runtime: Annotated[Runtime, Depends(get_runtime)],
-              actor: Annotated[str, Depends(api_actor)]) -> Response:
+              request: Request) -> Response:
     """Adds a note."""
-    return _recorded(runtime.files.add_note(actor, number, text=note.text,
+    runtime, user = recorder(request)
+    return _recorded(runtime.files.add_note(user.login, number, text=note.text,
                                             occurred_at=_business_time(note.occurred_at),
                                             idempotency_key=note.idempotency_key))
 
@@ -324,13 +333,13 @@ def post_note(number: Annotated[str, Path(max_length=100)], note: NoteIn,
 @router.post("/files/{number:ref}/facts/{kind}", response_model=Recorded)
 def post_fact(number: Annotated[str, Path(max_length=100)],
               kind: Annotated[str, Path(max_length=40)], fact: FactIn,
-              runtime: Annotated[Runtime, Depends(get_runtime)],
-              user: Annotated[User, Depends(api_recorder)]) -> Response:
+              request: Request) -> Response:
     """Records any fact of the file page's forms (kinds: see the file page). Writing off,
     closing and handing over are for supervisors and administrators. A reminder, a formal
     notice or a pre-due reminder may cover other invoices of the debtor (`also_about`) and
     needs `same_day_reason` when somebody else contacted the debtor that day (else 409
     `same_day_contact`)."""
+    runtime, user = recorder(request)
     form = BY_KIND.get(kind)
     if form is None:
         raise HTTPException(404, f"no fact kind {kind!r}; kinds: {', '.join(BY_KIND)}")
@@ -350,13 +359,12 @@ def post_fact(number: Annotated[str, Path(max_length=100)],
                             same_day_reason=fact.same_day_reason))
 
 
-@router.get("/files/{number:ref}", response_model=dict[str, Any])
-def get_file(number: Annotated[str, Path(max_length=100)],
-             runtime: Annotated[Runtime, Depends(get_runtime)],
-             _: Annotated[User, Depends(api_user)],
+@file_reads.get("/files/{number:ref}", response_model=dict[str, Any])
+def get_file(number: Annotated[str, Path(max_length=100)], request: Request,
              after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None
              ) -> Response:
     """A file from the read models: its case view and its history (waits for `after`)."""
+    runtime = caller(request).runtime
     fresh = runtime.wait_for_views(after)
     line = runtime.reads.case(number, runtime.today())
     if line is None:
@@ -368,11 +376,10 @@ def get_file(number: Annotated[str, Path(max_length=100)],
 
 
 @router.get("/worklist", response_model=list[dict[str, Any]])
-def get_worklist(runtime: Annotated[Runtime, Depends(get_runtime)],
-                 _: Annotated[User, Depends(api_user)],
-                 day: date | None = None,
+def get_worklist(request: Request, day: date | None = None,
                  agent: Annotated[str, Query(max_length=100)] = "") -> Response:
     """The day's worklist, for an agent or the team, with the reasons."""
+    runtime = caller(request).runtime
     items = worklist(runtime.reads, runtime.files.open_playbook("relance"), runtime.calendar,
                      day or runtime.today(), agent or None)
     return answered_as(WORKLIST_READ, [

@@ -13,20 +13,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_MANAGE_TEAM, User
+from adapters.infra.accounts import CAN_MANAGE_TEAM
 from adapters.usecases.owners import NotAnActiveAgent, assign_debtors
 from domain.addresses import InvalidAddress, address_parts, address_text
 from domain.debtors import ADDRESS_FIELDS, InvalidIdentity, InvalidPerson
 from domain.errors import DomainError, InvalidEmail, InvalidText
 from projections.debtors import KnownPerson, Said
 from projections.queries import DebtorView
-from web.api import REFUSED, Refused, answered, api_recorder, api_user
-from web.dependencies import get_runtime
+from web.api import REFUSED, Refused, answered, caller, recorder
 from web.params import MAX_POSITION
 
 router = APIRouter(prefix="/api/debtors", tags=["debtors"], responses=REFUSED)
@@ -216,20 +215,18 @@ def _refused(error: DomainError) -> JSONResponse:
 
 
 @router.get("/{account:ref}", response_model=Debtor)
-def get_debtor(account: Account, runtime: Annotated[Runtime, Depends(get_runtime)],
-               _: Annotated[User, Depends(api_user)],
+def get_debtor(account: Account, request: Request,
                after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None) -> Response:
     """A debtor: identity (each field with who recorded it and when), people, owner,
     totals by currency (waits for `after`, a position a write answered)."""
-    return answered(_read(runtime, account, after))
+    return answered(_read(caller(request).runtime, account, after))
 
 
 @router.put("/{account:ref}/identity", response_model=Debtor)
-def put_identity(account: Account, identity: IdentityIn,
-                 runtime: Annotated[Runtime, Depends(get_runtime)],
-                 user: Annotated[User, Depends(api_recorder)]) -> Response:
+def put_identity(account: Account, identity: IdentityIn, request: Request) -> Response:
     """Records identity fields; those left out or blank keep what was known. An address
     is recorded whole: a new one replaces the old."""
+    runtime, user = recorder(request)
     _read(runtime, account, None)
     changes = {name: value for name, value in identity.model_dump(
         exclude={*ADDRESS_FIELDS}).items() if value}
@@ -250,10 +247,9 @@ def put_identity(account: Account, identity: IdentityIn,
 
 
 @router.post("/{account:ref}/people", response_model=Debtor)
-def post_person(account: Account, person: PersonIn,
-                runtime: Annotated[Runtime, Depends(get_runtime)],
-                user: Annotated[User, Depends(api_recorder)]) -> Response:
+def post_person(account: Account, person: PersonIn, request: Request) -> Response:
     """Adds a person at the debtor, or completes one known by that name."""
+    runtime, user = recorder(request)
     _read(runtime, account, None)
     try:
         recorded = runtime.files.record_debtor_person(user.login, account,
@@ -264,12 +260,11 @@ def post_person(account: Account, person: PersonIn,
 
 
 @router.put("/{account:ref}/owner", response_model=Debtor)
-def put_owner(account: Account, owner: OwnerIn,
-              runtime: Annotated[Runtime, Depends(get_runtime)],
-              user: Annotated[User, Depends(api_user)]) -> Response:
+def put_owner(account: Account, owner: OwnerIn, request: Request) -> Response:
     """Gives the debtor, and every open and future file of it that is not an exception, to
     an active agent or supervisor of the team (empty: « à attribuer »). Supervisors and
     administrators only."""
+    runtime, user = caller(request)
     if user.role not in CAN_MANAGE_TEAM:
         raise HTTPException(403, "only supervisors and administrators assign debtors")
     _read(runtime, account, None)

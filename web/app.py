@@ -149,10 +149,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     # The API's routers next: scripts post in bursts, and each request walks the routes
-    # before its own. The attachments' come first: `/api/files/{number:ref}` would take
+    # before its own (a note walked the attachments' first: 0.025 ms of CPU). A file's
+    # read comes after the attachments': `/api/files/{number:ref}` would take
     # `/api/files/N/documents` (a number may hold a `/`), and so would the file pages'.
-    app.include_router(attachments.router)
     app.include_router(api.router)
+    app.include_router(attachments.router)
+    app.include_router(api.file_reads)
     app.include_router(api_debtors.router)
     app.mount("/static/vendor/bootstrap", StaticFiles(directory=str(BOOTSTRAP_DIR)),
               name="bootstrap")

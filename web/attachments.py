@@ -20,7 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from adapters.bootstrap import Runtime
-from adapters.infra.accounts import CAN_RECORD, Session, User
+from adapters.infra.accounts import CAN_RECORD, Session
 from adapters.messages import in_french
 from adapters.usecases.attachments import (
     UPLOAD_KINDS,
@@ -35,7 +35,7 @@ from adapters.usecases.attachments import (
 )
 from domain.attachments import MAX_DOCUMENT_SIZE, InvalidDocument
 from domain.errors import DomainError, InvalidText, InvoiceNotFound
-from web.api import REFUSED, Refused, api_recorder, api_user
+from web.api import REFUSED, Refused, caller, recorder
 from web.auth import check_csrf, require_role, require_user
 from web.dependencies import get_runtime
 from web.downloads import content_disposition
@@ -158,17 +158,15 @@ def _out(line: DocumentLine) -> DocumentOut:
 
 @router.get("/api/files/{number:ref}/documents", response_model=list[DocumentOut],
             tags=["documents"], responses=REFUSED)
-def list_documents(number: Number, runtime: Annotated[Runtime, Depends(get_runtime)],
-                   _: Annotated[User, Depends(api_user)]) -> list[DocumentOut]:
+def list_documents(number: Number, request: Request) -> list[DocumentOut]:
     """The documents of a file, in the order they were attached."""
-    return [_out(line) for line in documents_of(runtime, number)]
+    return [_out(line) for line in documents_of(caller(request).runtime, number)]
 
 
 @router.post("/api/files/{number:ref}/documents", response_model=AttachedOut,
              tags=["documents"], responses=REFUSED)
 async def post_document(
-        number: Number, runtime: Annotated[Runtime, Depends(get_runtime)],
-        user: Annotated[User, Depends(api_recorder)],
+        number: Number, request: Request,
         file: Annotated[UploadFile, File(description="A PDF, PNG or JPEG of at most 20 MiB, "
                                          "checked by its content")],
         kind: Annotated[str, Form(pattern=KINDS_PATTERN, description="What the document "
@@ -177,6 +175,7 @@ async def post_document(
     """Attaches a document to a file (multipart: `file`, `kind`, `note`). The same bytes
     already on the file record nothing (`recorded` false). A file that is not a PDF, PNG
     or JPEG, or is larger than 20 MiB, is refused (422)."""
+    runtime, user = recorder(request)
     content = await file.read(MAX_DOCUMENT_SIZE + 1)
     try:
         attached: Attached = await run_in_threadpool(
@@ -197,8 +196,6 @@ async def post_document(
 
 @router.get("/api/files/{number:ref}/documents/{sha256:sha256}", response_class=Response,
             tags=["documents"], responses={**REFUSED, **DOWNLOAD})
-def get_document(number: Number, sha256: Digest,
-                 runtime: Annotated[Runtime, Depends(get_runtime)],
-                 _: Annotated[User, Depends(api_user)]) -> Response:
+def get_document(number: Number, sha256: Digest, request: Request) -> Response:
     """A document of the file, its bytes as stored, with its media type and name."""
-    return _download(runtime, number, sha256)
+    return _download(caller(request).runtime, number, sha256)
