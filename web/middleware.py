@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.infra.accounts import User
-from adapters.infra.logs import bind_context
+from adapters.infra.logs import bind_actor, bind_context
 from web import auth, portal
 from web.drafts import keep_expired_form
 
@@ -147,7 +147,10 @@ class RequestContext:
         request.state.session = None
         request.state.api_user = None
         answered: dict[str, float | int] = {}
-        path, https = request.url.path, auth.is_https(request)
+        # Read from the scope: `request.url` builds a whole URL and splits it again (0.01
+        # ms a request), only to escape `?`, `#` and `\` in the path, which no check here
+        # looks for.
+        path, https = scope["path"], scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -179,7 +182,7 @@ class RequestContext:
 
     async def _handle(self, scope: Scope, request: Request, receive: Receive,
                       send: Send) -> None:
-        path, method = request.url.path, request.method
+        path, method = scope["path"], request.method
         runtime = getattr(request.app.state, "runtime", None)
         if runtime is not None and portal.host_refuses(
                 runtime.settings.portal_host, request.headers.get("Host", ""), path):
@@ -204,7 +207,7 @@ class RequestContext:
                                                   token)
                 request.state.session = session
                 if session:
-                    bind_context(actor=session.user.login, request_id=request.state.request_id)
+                    bind_actor(session.user.login)
             if method == "POST" and request.state.session is None and path not in OPEN_POSTS:
                 # An expired session must not lose what was typed: kept, then the login.
                 await (await keep_expired_form(request, receive))(scope, receive, send)
@@ -240,7 +243,7 @@ async def _api_user(request: Request) -> User | None:
     """The account of the request's bearer token, if it is a live one."""
     user = await bearer_user(request)
     if user is not None:
-        bind_context(actor=user.login, request_id=request.state.request_id)
+        bind_actor(user.login)
     return user
 
 

@@ -114,3 +114,9 @@ def bind_context(*, actor: str, request_id: str | None = None) -> str:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, actor=actor)
     return request_id
+
+
+def bind_actor(actor: str) -> None:
+    """Who acts, once known (a request's session or token), on this context's next lines:
+    its request id stays."""
+    structlog.contextvars.bind_contextvars(actor=actor)
