@@ -807,10 +807,12 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
         rows (a catch-up's batch), through a staging table, merged when the batch ends
         (`ViewStore._begin`): the table's indexes are then PostgreSQL's work alone, while
         this process goes on; else COPY for plain inserts, one array per column for the
-        others. A few rows cost least listed: their values are dumped in C, in one round
-        trip, where psycopg dumps an array per column in Python (each time finding its
-        elements' type: a file's row has over forty columns) and COPY costs two round
-        trips."""
+        others, sent in binary (psycopg dumps them in Python: in text, each value quoted
+        and escaped, which cost a live batch's rows 0.02 ms of the runner's CPU a command,
+        and PostgreSQL 0.013 ms more to parse them). A few rows cost least listed: their
+        values are dumped in C, in one round trip, where psycopg dumps an array per column
+        in Python (each time finding its elements' type: a file's row has over forty
+        columns) and COPY costs two round trips."""
         if len(rows) == 1:
             return super()._bulk(rows, table, columns)
         if len(rows) <= VALUES_UP_TO:
@@ -826,7 +828,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
                 return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
                             "FROM STDIN", types), copied
             return self._staged(rows[0], table, columns, types), copied
-        arrays = ", ".join(f"%s::{self._value_type(table.columns[c])}[]" for c in columns)
+        arrays = ", ".join(f"%b::{self._value_type(table.columns[c])}[]" for c in columns)
         params = [list(values)
                   for values in zip(*self._rows(rows, columns), strict=True)]
         return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
