@@ -792,7 +792,7 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
     def _insert_trackings_statement(self) -> bytes:
         insert = (f"INSERT INTO {self.tracking_table()} AS t (application_name, "
                   "notification_id) SELECT u.name, u.position FROM "
-                  "unnest(%s::text[], %s::bigint[]) AS u(name, position), "
+                  "unnest(%b::text[], %b::bigint[]) AS u(name, position), "
                   "(SELECT set_config('synchronous_commit', 'off', true)) AS no_wait")
         if self.datastore.single_row_tracking:
             insert += (" ON CONFLICT (application_name) DO UPDATE SET notification_id = "
