@@ -45,8 +45,9 @@ class PasswordChangeRequired(Exception):
 
 
 def is_https(request: Request) -> bool:
-    """True when the client reached us over HTTPS (directly or through a trusted proxy)."""
-    return request.url.scheme == "https"
+    """True when the client reached us over HTTPS (directly or through a trusted proxy).
+    Read from the scope, as `request.url` says it: that builds the whole URL first."""
+    return request.scope.get("scheme") == "https"
 
 
 def cookie_name(request: Request, base: str = SESSION_COOKIE) -> str:

@@ -147,10 +147,10 @@ class RequestContext:
         request.state.session = None
         request.state.api_user = None
         answered: dict[str, float | int] = {}
-        # Read from the scope: `request.url` builds a whole URL and splits it again (0.01
-        # ms a request), only to escape `?`, `#` and `\` in the path, which no check here
-        # looks for.
-        path, https = scope["path"], scope.get("scheme") == "https"
+        # The path read from the scope: `request.url` builds a whole URL and splits it
+        # again (0.01 ms a request), only to escape `?`, `#` and `\` in it, which no check
+        # here looks for.
+        path, https = scope["path"], auth.is_https(request)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
