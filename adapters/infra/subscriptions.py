@@ -147,11 +147,12 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
             "NOTIFY {channel}; ").format(**names)
         self.sql_create_statements.append(SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{many}"
-            "(events {schema}.{event}[], lock_timeout text) "
+            "(fact_ids {id_type}[], fact_versions bigint[], fact_topics text[], "
+            "fact_states bytea[], lock_timeout text) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN {lock_and_notify}"
             "RETURN QUERY INSERT INTO {schema}.{table} "
             "(originator_id, originator_version, topic, state) "
-            "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+            "SELECT * FROM unnest(fact_ids, fact_versions, fact_topics, fact_states) "
             "RETURNING notification_id; "
             "END; $BODY$").format(**names))
         self.sql_create_statements.append(SQL(
@@ -167,7 +168,8 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
             "END; $BODY$").format(**names))
         # Composed once: psycopg composes an `sql.Composed` anew at each execution.
         self._write_many = SQL(
-            "SELECT notification_id FROM {schema}.{many}(%s, %s) AS notification_id "
+            "SELECT notification_id FROM {schema}.{many}(%b::{id_type}[], %b::int8[], "
+            "%b::text[], %b::bytea[], %s) AS notification_id "
             "ORDER BY notification_id").format(**names).as_bytes(None)
         self._write_one = SQL(
             "SELECT {schema}.{one}(%s, %s, %s, %s, %s) AS notification_id"
@@ -191,9 +193,10 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
         statement too, but takes no lock: a follower could then pass over a fact that
         commits after a later-numbered one. This one takes it, as the pipelined write.
 
-        One fact (most commands) goes as plain values, which psycopg dumps in C; several,
-        as an array of eventsourcing's composite type, which it dumps in Python (40 µs
-        more for one fact)."""
+        One fact (most commands) goes as plain values; several (commands grouped under
+        load), as one array per column, in binary: psycopg dumps each in C. As an array of
+        eventsourcing's composite type, they were dumped in Python, as text, and parsed
+        back by PostgreSQL: 320 µs of this process's CPU for eight facts, against 70-100."""
         lock_timeout = f"{self.datastore.lock_timeout}s"
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
             if len(stored_events) == 1:
@@ -202,10 +205,11 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
                                                  event.topic, event.state, lock_timeout),
                                prepare=True)
             else:
-                rows = [self.construct_pg_stored_event(
-                    event.originator_id, event.originator_version, event.topic, event.state)
-                    for event in stored_events]
-                cursor.execute(self._write_many, (rows, lock_timeout), prepare=True)
+                cursor.execute(self._write_many, (
+                    [event.originator_id for event in stored_events],
+                    [event.originator_version for event in stored_events],
+                    [event.topic for event in stored_events],
+                    [event.state for event in stored_events], lock_timeout), prepare=True)
             return [row["notification_id"] for row in cursor.fetchall()]
 
     def _insert_or_copy(self, stored_events: Sequence[StoredEvent], **kwargs: Any
