@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -76,8 +77,10 @@ class InvalidIdentity(DomainError):
     code = "invalid_identity"
 
 
+@lru_cache(maxsize=16_384)
 def debtor_id(account: str) -> UUID:
-    """The id of a debtor's record, from its account code: one account, one record."""
+    """The id of a debtor's record, from its account code: one account, one record. Kept
+    for the accounts last asked, as `invoice_id`."""
     return uuid5(DEBTOR_NAMESPACE, "debtor:" + account.strip())
 
 

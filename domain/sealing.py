@@ -85,9 +85,11 @@ def sealed_text(text: str, subject: str, salt: str = "", commitment: str = "") -
     return sealed
 
 
+@lru_cache(maxsize=16_384)
 def debtor_subject(account: str) -> str:
     """The subject of what is written about a debtor in free text: erased with the debtor
-    (at the end of retention), not with one of its people."""
+    (at the end of retention), not with one of its people. Kept for the accounts last
+    asked: a SHA-1 and a UUID made anew cost a note 5 µs."""
     return "d-" + uuid5(SUBJECT_NAMESPACE, f"debtor\n{account.strip()}").hex
 
 
