@@ -8,8 +8,10 @@ extra task with memory streams, which cost more than a whole command's own work.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 
 import psycopg
 import structlog
@@ -20,7 +22,6 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,7 @@ from web import auth, portal
 from web.drafts import keep_expired_form
 
 log = structlog.get_logger("relance.web")
+ACCESS_LOG = logging.getLogger("relance.web")
 
 
 class DatabaseDown(Exception):
@@ -156,15 +158,9 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
                 answered.update(status=message["status"], ms=elapsed_ms)
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if not path.startswith("/static/"):
-                    headers.setdefault("Cache-Control", "no-store")
-                if https:
-                    headers["Strict-Transport-Security"] = HSTS
-                headers["X-Request-ID"] = request_id
-                headers["Server-Timing"] = f"app;dur={elapsed_ms}"
+                message["headers"] = _with_headers(
+                    message.get("headers", ()), static=path.startswith("/static/"),
+                    https=https, request_id=request_id, elapsed_ms=elapsed_ms)
             await send(message)
 
         try:
@@ -174,11 +170,12 @@ class RequestContext:
                 raise
             log.warning("database unavailable", error=type(error).__name__, path=path)
             await unavailable(request)(scope, receive, send_with_headers)
-        route = scope.get("route")
-        log.info("request", method=request.method, path=portal.link_path(path),
-                 route=getattr(route, "name", None), status=answered.get("status"),
-                 duration_ms=answered.get("ms"), client=auth.client_address(request),
-                 **_portal_link(request))
+        if ACCESS_LOG.isEnabledFor(logging.INFO):  # its fields are not gathered for nothing
+            route = scope.get("route")
+            log.info("request", method=request.method, path=portal.link_path(path),
+                     route=getattr(route, "name", None), status=answered.get("status"),
+                     duration_ms=answered.get("ms"), client=auth.client_address(request),
+                     **_portal_link(request))
 
     async def _handle(self, scope: Scope, request: Request, receive: Receive,
                       send: Send) -> None:
@@ -219,6 +216,33 @@ class RequestContext:
             await too_large(request)(scope, receive, send)
             return
         await self.app(scope, _bounded(receive, limit), send)
+
+
+def _with_headers(headers: Iterable[tuple[bytes, bytes]], *, static: bool, https: bool,
+                  request_id: str, elapsed_ms: float) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the security headers (those it does not set itself),
+    `Cache-Control: no-store` but on static files, HSTS over HTTPS, the request id and
+    `Server-Timing`. Header names of an ASGI answer are lower case; these are put in one
+    pass rather than each looked for in the list again (Starlette's `MutableHeaders`)."""
+    replaced = _REPLACED_HTTPS if https else _REPLACED
+    kept = [(name, value) for name, value in headers if name not in replaced]
+    present = {name for name, _ in kept}
+    kept.extend(header for header in _DEFAULTS if header[0] not in present)
+    if not static and b"cache-control" not in present:
+        kept.append(_NO_STORE)
+    if https:
+        kept.append(_HSTS)
+    kept.append((b"x-request-id", request_id.encode("latin-1")))
+    kept.append((b"server-timing", f"app;dur={elapsed_ms}".encode("latin-1")))
+    return kept
+
+
+_DEFAULTS = tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                  for name, value in SECURITY_HEADERS.items())
+_NO_STORE = (b"cache-control", b"no-store")
+_HSTS = (b"strict-transport-security", HSTS.encode("latin-1"))
+_REPLACED = frozenset({b"x-request-id", b"server-timing"})
+_REPLACED_HTTPS = _REPLACED | {b"strict-transport-security"}
 
 
 def _not_here(request: Request) -> Response:

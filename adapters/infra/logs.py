@@ -7,9 +7,9 @@ middleware or the CLI), and secrets are masked before rendering.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import sys
-import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -100,10 +100,15 @@ def configure_logging(log_format: str = "", level: str = "INFO") -> None:
 
 
 def safe_request_id(candidate: str | None) -> str:
-    """The client's request id if it is 1-64 safe characters, else a fresh one."""
+    """The client's request id if it is 1-64 safe characters, else a fresh one: 128
+    random bits, as `uuid4().hex` has 122 of them. An id names a request in the logs and
+    is no secret, so it is drawn from the process's pseudo-random generator (seeded from
+    the system's at start, and again in a forked child): `os.urandom` lets the event loop
+    go of the interpreter lock for its system call, and the loop then waits for a
+    request's thread to hand it back."""
     if candidate and REQUEST_ID.fullmatch(candidate):
         return candidate
-    return uuid.uuid4().hex
+    return f"{random.getrandbits(128):032x}"
 
 
 def bind_context(*, actor: str, request_id: str | None = None) -> str:
