@@ -36,6 +36,7 @@ from adapters.usecases.sending import step_reference
 from domain.values import PARIS, CallOutcome, Contact, Money, PaymentMeans
 from projections.worklist import worklist
 from web.params import MAX_POSITION
+from web.routes import JSONBodyRoute
 
 MAX_ITEMS = 1000
 OCCURRED_AT = ("When it happened (business time), if not now: ISO 8601; without a time "
@@ -60,7 +61,7 @@ REFUSED: dict[int | str, dict[str, Any]] = {
         (401, "No valid bearer token"), (403, "The account's role does not allow this"),
         (404, "No such file or fact kind"), (409, "Refused by the case file's rules"),
         (422, "The request does not read"), (503, "The database cannot answer now"))}
-router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
+router = APIRouter(prefix="/api", tags=["api"], responses=REFUSED, route_class=JSONBodyRoute)
 file_reads = APIRouter(prefix="/api", tags=["api"], responses=REFUSED)
 """A file's read, `/api/files/{number:ref}`: served after the documents' routes, which it
 would take (a number may hold a `/`), where the commands are served before them."""

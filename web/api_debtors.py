@@ -27,8 +27,10 @@ from projections.debtors import KnownPerson, Said
 from projections.queries import DebtorView
 from web.api import REFUSED, Refused, answered, caller, recorder
 from web.params import MAX_POSITION
+from web.routes import JSONBodyRoute
 
-router = APIRouter(prefix="/api/debtors", tags=["debtors"], responses=REFUSED)
+router = APIRouter(prefix="/api/debtors", tags=["debtors"], responses=REFUSED,
+                   route_class=JSONBodyRoute)
 Account = Annotated[str, Path(max_length=100, description="The debtor's account code")]
 Line = Annotated[str, StringConstraints(max_length=100)]
 INPUT_ERRORS = (InvalidIdentity, InvalidPerson, InvalidAddress, InvalidText, InvalidEmail,

@@ -47,6 +47,42 @@ def test_the_api_refuses_a_call_without_the_token_and_bad_input_with_a_4xx(clien
     assert client.get("/openapi.json", headers=AUTH).json()["paths"]["/api/invoices"]["post"]
 
 
+def test_a_command_whose_path_or_body_does_not_read_is_refused_with_the_fields_at_fault(
+        client):
+    """Path and JSON body are read by the API's own route (`web.routes`), and anything it
+    does not take goes to FastAPI's: either way, the same 422 naming each field."""
+    client.post("/api/invoices", json=INVOICES[:1], headers=AUTH)
+    as_json = {**AUTH, "Content-Type": "application/json"}
+
+    def fields(path: str, **sent: object) -> dict[str, str]:
+        answer = client.post(path, **sent)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "invalid_request"
+        return answer.json()["fields"]
+
+    note = "/api/files/API-1/notes"
+    assert set(fields(note, headers=AUTH, json={"text": "x" * 20_001})) == {"text"}
+    assert set(fields(note, headers=AUTH, json={})) == {"text"}
+    assert set(fields(note, headers=AUTH, json={"text": 5, "occurred_at": "hier"})) == {
+        "text", "occurred_at"}
+    assert set(fields(note, headers=AUTH, json=["Vu"])) == {"body"}
+    assert set(fields(note, headers=as_json, content=b"null")) == {"body"}
+    assert fields(note, headers=as_json, content=b'{"text": ') == {"9": "JSON decode error"}
+    plain = {**AUTH, "Content-Type": "text/plain"}
+    assert set(fields(note, headers=plain, content=b'{"text": "Vu"}')) == {"body"}
+    assert set(fields("/api/files/" + "A" * 101 + "/notes", headers=AUTH,
+                      json={"text": "Vu"})) == {"number"}
+    assert set(fields("/api/files/API-1/facts/" + "k" * 41, headers=AUTH,
+                      json={"values": {}})) == {"kind"}
+    assert "0.debtor_name" in fields("/api/invoices", headers=AUTH, json=[{"number": "B"}])
+    patch = {**AUTH, "Content-Type": "application/merge-patch+json; charset=utf-8"}
+    taken = client.post(note, headers=patch, content=b'{"text": "Vu"}')
+    assert taken.status_code == 200, taken.text
+    read = client.get("/api/files/API-1", headers=AUTH,
+                      params={"after": taken.json()["notification_id"]}).json()
+    assert [h["kind"] for h in read["history"]] == ["InvoiceRegistered", "NoteAdded"]
+
+
 def test_every_command_and_read_through_the_api_with_a_users_token(server, client):
     runtime = server.app.state.runtime
     runtime.accounts.add("script.erp", "ERP", "agent", "mot-de-passe-long")
