@@ -214,7 +214,7 @@ class ViewStore:
                 return head + (" ON CONFLICT DO NOTHING" if change.ignore_existing else "")
             given = [c for c in columns if c not in table.key]
             updates = ", ".join(f"{c} = excluded.{c}" for c in given)
-            differs = " OR ".join(self.differs(f"t.{c}", f"excluded.{c}") for c in given)
+            differs = self.rows_differ(given, whole=set(columns) == set(table.columns))
             return (f"{head} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates} "
                     f"WHERE {differs}")
         where = " AND ".join(f"{c} = {p}" for c in change.where) or "1 = 1"
@@ -412,6 +412,19 @@ class ViewStore:
     def differs(self, first: str, second: str) -> str:
         """SQL for « these two values differ », NULL being a value like any other."""
         return f"{first} IS DISTINCT FROM {second}"
+
+    def rows_differ(self, columns: Sequence[str], *, whole: bool) -> str:
+        """SQL for « the stored row (`t`) differs from the one proposed (`excluded`) in
+        one of these columns », NULL being a value like any other; `whole` when they are
+        all the table's columns but its key. As one comparison of two rows: written column
+        by column, the case view's upsert took 5 KB, past the 4 KB psycopg keeps a
+        statement's parsing for, and it parsed it again for every live fact."""
+        if whole:  # the key is the same on both sides: it is what conflicted
+            return "ROW(t.*) IS DISTINCT FROM ROW(excluded.*)"
+        if len(columns) == 1:
+            return self.differs(f"t.{columns[0]}", f"excluded.{columns[0]}")
+        return (f"ROW({', '.join(f't.{c}' for c in columns)}) IS DISTINCT FROM "
+                f"ROW({', '.join(f'excluded.{c}' for c in columns)})")
 
 
 @dataclass(frozen=True)
@@ -727,6 +740,9 @@ class SQLiteViews(ViewStore, SQLiteTrackingRecorder):
 
     def differs(self, first: str, second: str) -> str:
         return f"{first} IS NOT {second}"
+
+    def rows_differ(self, columns: Sequence[str], *, whole: bool) -> str:  # noqa: ARG002
+        return " OR ".join(self.differs(f"t.{c}", f"excluded.{c}") for c in columns)
 
 
 class PostgresViews(ViewStore, PostgresTrackingRecorder):

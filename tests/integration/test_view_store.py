@@ -71,6 +71,24 @@ def test_a_batch_of_rows_writes_what_one_row_at_a_time_writes(runtime):
     assert written[7]["data"]["mots"][2] == "\\N"
 
 
+def test_a_row_written_again_keeps_every_change_of_one_value_to_and_from_null(runtime):
+    """An upsert rewrites a row only where a value differs (both stores word that test
+    their own way): each change of a single column shows, a value cleared too, whether
+    the upsert names every column or some."""
+    views = runtime.views
+    table = Table("one_value", COLUMNS, key=("ref",))
+    views.create_tables([table])
+    row = _row(3)
+    steps = [row, {**row, "note": None}, {**row, "note": "revenu"}, {**row, "n": None},
+             {**row, "data": {"i": 4}}, {**row, "data": None}, {**row, "at": None}, row]
+    for position, step in enumerate(steps, start=1):
+        views.apply([Write(table.name, [Upsert(table, step)], position)])
+        assert views.rows("SELECT * FROM {one_value}", {}, COLUMNS) == [step]
+    some = {"ref": row["ref"], "note": None, "ok": not row["ok"]}
+    views.apply([Write(table.name, [Upsert(table, some)], len(steps) + 1)])
+    assert views.rows("SELECT * FROM {one_value}", {}, COLUMNS) == [{**row, **some}]
+
+
 class Shade(StrEnum):
     """Text of a kind of its own, as sealed text is."""
 
