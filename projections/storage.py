@@ -844,10 +844,23 @@ class PostgresViews(ViewStore, PostgresTrackingRecorder):
                 return Copy(f"COPY {self.table_name(table.name)} ({', '.join(columns)}) "
                             "FROM STDIN", types), copied
             return self._staged(rows[0], table, columns, types), copied
-        arrays = ", ".join(f"%b::{self._value_type(table.columns[c])}[]" for c in columns)
         params = [list(values)
                   for values in zip(*self._rows(rows, columns), strict=True)]
-        return self._sql(rows[0], table, source=f"SELECT * FROM unnest({arrays})"), [params]
+        return self._sql(rows[0], table, source=self._unnested(table, columns)), [params]
+
+    def _unnested(self, table: Table, columns: tuple[str, ...]) -> str:
+        """The rows of one array per column, typed for those columns: made once per
+        shape (a file's row has over forty columns, each looked up and typed)."""
+        shape = (table.name, columns)
+        source = self._sources_made.get(shape)
+        if source is None:
+            arrays = ", ".join(f"%b::{self._value_type(table.columns[c])}[]" for c in columns)
+            source = self._sources_made[shape] = f"SELECT * FROM unnest({arrays})"
+        return source
+
+    @cached_property
+    def _sources_made(self) -> dict[tuple[str, tuple[str, ...]], str]:
+        return {}
 
     def analyze(self, tables: Sequence[Table]) -> None:
         """`VACUUM (ANALYZE)`: the planner's statistics, and the rows just written marked
