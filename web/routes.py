@@ -14,17 +14,25 @@ answers it as before. The OpenAPI schema is FastAPI's, untouched.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
 import json
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, get_type_hints
+from weakref import WeakKeyDictionary
 
+from anyio import CapacityLimiter, WouldBlock, to_thread
 from fastapi import params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+
+from adapters.infra.store import REQUEST_THREADS
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -86,7 +94,7 @@ def _lean_handler(route: APIRoute, general: Handler) -> Handler | None:
             raise RequestValidationError(errors, body=payload)
         if request_name:
             values[request_name] = request
-        return await run_in_threadpool(call, **values)  # type: ignore[no-any-return]
+        return await in_thread(call, values)  # type: ignore[no-any-return]
 
     return handler
 
@@ -97,3 +105,39 @@ def _answers_response(call: Callable[..., Any]) -> bool:
     except (NameError, TypeError):
         return False
     return isinstance(answer, type) and issubclass(answer, Response)
+
+
+_POOL = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="relance-api")
+"""The threads the API's commands run in (`in_thread`)."""
+_LIMITERS: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
+
+
+async def in_thread(call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """`call(**kwargs)` in a thread, in a copy of the request's context (its log fields),
+    as FastAPI runs a `def` route, holding one of the same tokens: requests work in at
+    most `REQUEST_THREADS` threads at once, whichever way they came in, so that the
+    projections and the probe always find a database connection.
+
+    anyio's trip to its thread pool looks up the event loop's backend, its limiter and
+    the current task, and opens a cancel scope, at each request: a seventh of the event
+    loop's CPU for a note. Here the limiter is looked up once per loop and the thread is
+    one of `_POOL`'s. When no token is free, the request waits for one in anyio's way."""
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS[loop] = to_thread.current_default_thread_limiter()
+    borrower = object()
+    try:
+        limiter.acquire_on_behalf_of_nowait(borrower)
+    except WouldBlock:
+        return await run_in_threadpool(call, **kwargs)
+    try:
+        running = loop.run_in_executor(
+            _POOL, partial(contextvars.copy_context().run, call, **kwargs))
+    except BaseException:
+        limiter.release_on_behalf_of(borrower)
+        raise
+    # The token comes back when the thread is done, even if this request's task is
+    # cancelled meanwhile (the command is not: it ends in its thread, as with anyio).
+    running.add_done_callback(lambda _: limiter.release_on_behalf_of(borrower))
+    return await asyncio.shield(running)
