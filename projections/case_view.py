@@ -84,8 +84,9 @@ PLAN_INSTALMENTS = Table(
 )
 
 
-KEPT_PLANS = 20_000
-"""Files' days kept by `Planning.wakes_on` before they are all dropped and worked out anew."""
+KEPT_PLANS = 2_000
+"""Files' days kept by `Planning.wakes_on` before they are all dropped and worked out anew
+(a few hundred bytes each: a catch-up meets every file of the portfolio once)."""
 
 
 class Planning:
