@@ -7,7 +7,7 @@ dependencies one by one (none here: the middleware checked the token, the route 
 its caller in its own thread). For a route whose only inputs are path parameters, one
 JSON body and the request, `JSONBodyRoute` validates each with the same pydantic
 fields FastAPI built for the route (the same errors, with the same locations: 422),
-then calls the route in the thread pool, as FastAPI does. Anything else (an empty or
+then calls the route in a thread (`in_thread`), as FastAPI does. Anything else (an empty or
 non-JSON body, JSON that does not parse, `null`) goes to FastAPI's own handler, which
 answers it as before. The OpenAPI schema is FastAPI's, untouched.
 """
