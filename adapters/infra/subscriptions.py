@@ -138,7 +138,6 @@ class FollowablePostgresRecorder(PostgresApplicationRecorder):
         names: dict[str, Composable] = {
             "schema": Identifier(self.datastore.schema),
             "many": Identifier(many), "one": Identifier(one),
-            "event": Identifier(self.stored_event_type_name),
             "id_type": Identifier(self.datastore.originator_id_type),
             "table": Identifier(self.events_table_name),
             "channel": Identifier(self.channel_name)}
