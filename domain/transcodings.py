@@ -158,6 +158,12 @@ class SealingTranscoder(JSONTranscoder):
       tuple), or a value no transcoding writes (the standard library then says so);
     - a `UUID`, which orjson writes itself, as a string, where eventsourcing tags it: its
       string is found in orjson's output (as is text that reads like one, which is rare).
+
+    It is read by orjson too, and each JSON object then handed to the transcodings as the
+    standard library's `object_hook` hands it (the innermost first, those in lists too).
+    What orjson refuses to read, and the standard library reads (`NaN`, a lone
+    surrogate), is read by the standard library, as is any number orjson reads as a
+    float (an integer beyond 64 bits, which the standard library reads as an integer).
     """
 
     def encode(self, obj: Any) -> bytes:
@@ -170,6 +176,51 @@ class SealingTranscoder(JSONTranscoder):
         if _UUID_MIDDLE.search(data) is not None and _UUID_WRITTEN.search(data) is not None:
             return super().encode(obj)
         return data
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            obj = orjson.loads(data)
+            kind = type(obj)
+            if kind is dict:
+                return self._objects_read(obj)
+            if kind is list:
+                self._items_read(obj)
+            elif kind is float:
+                raise _FloatRead
+        except (orjson.JSONDecodeError, _FloatRead):  # the standard library reads it
+            return super().decode(data)
+        return obj
+
+    def _objects_read(self, obj: dict[str, Any]) -> Any:
+        """A JSON object as the standard library's `object_hook` gives it: the objects
+        within it (in lists too) handed over first, then the object itself (a tagged one
+        to its transcoding, by eventsourcing's own rule)."""
+        for name, value in obj.items():
+            kind = type(value)
+            if kind is dict:
+                obj[name] = self._objects_read(value)
+            elif kind is list:
+                self._items_read(value)
+            elif kind is float:
+                raise _FloatRead
+        if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
+            return self._decode_obj(obj)
+        return obj
+
+    def _items_read(self, items: list[Any]) -> None:
+        for index, value in enumerate(items):
+            kind = type(value)
+            if kind is dict:
+                items[index] = self._objects_read(value)
+            elif kind is list:
+                self._items_read(value)
+            elif kind is float:
+                raise _FloatRead
+
+
+class _FloatRead(Exception):
+    """A number orjson read as a float: an integer beyond 64 bits reads so, where the
+    standard library gives the integer (a fact holds no float: amounts are decimals)."""
 
 
 _HANDED_OVER = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS

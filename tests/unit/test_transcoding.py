@@ -47,6 +47,33 @@ def test_a_fact_is_stored_as_the_bytes_eventsourcing_wrote(state):
     assert TRANSCODER.encode(state) == JSONTranscoder.encode(TRANSCODER, state)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(TEXT, _VALUES, max_size=8))
+def test_a_stored_fact_reads_back_as_eventsourcing_read_it(state):
+    """Read by orjson, a fact gives what eventsourcing's standard-library decoder gave:
+    every tagged value handed to its transcoding (in lists and dicts, the innermost first),
+    integers beyond 64 bits read by the standard library."""
+    stored = TRANSCODER.encode(state)
+    assert TRANSCODER.decode(stored) == JSONTranscoder.decode(TRANSCODER, stored)
+
+
+@pytest.mark.parametrize("stored", [
+    b'{"n":123456789012345678901234567890,"d":{"_type_":"date_iso","_data_":"2026-12-06"}}',
+    b'{"x":NaN,"d":[{"_type_":"decimal_str","_data_":"1.50"}]}',
+    b'{"t":"\\ud800 seul","l":[[{"_type_":"date_iso","_data_":"2026-01-31"}]]}',
+    b'[{"_type_":"date_iso","_data_":"2026-12-06"},{"_type_":"x","_data_":1,"y":2}]',
+    b'{"_type_":"date_iso","_data_":"2026-12-06","other":1}',
+])
+def test_what_orjson_cannot_read_is_read_as_the_standard_library_reads_it(stored):
+    assert TRANSCODER.decode(stored) == JSONTranscoder.decode(TRANSCODER, stored)
+
+
+def test_an_unknown_tag_is_refused_as_eventsourcing_refuses_it():
+    stored = b'{"a":{"_type_":"no_such_type","_data_":"?"}}'
+    with pytest.raises(TranscodingNotRegisteredError):
+        TRANSCODER.decode(stored)
+
+
 def test_a_stored_uuid_reads_back_as_a_uuid():
     file_id = UUID("6f1d0c52-3a43-4b8e-9a51-0d1c2b7e4f10")
     stored = TRANSCODER.encode({"file": file_id, "files": [file_id], "note": str(file_id)})
