@@ -179,43 +179,33 @@ class SealingTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         try:
-            obj = orjson.loads(data)
-            kind = type(obj)
-            if kind is dict:
-                return self._objects_read(obj)
-            if kind is list:
-                self._items_read(obj)
-            elif kind is float:
-                raise _FloatRead
+            read = [orjson.loads(data)]
+            self._read_within(read, enumerate(read))
         except (orjson.JSONDecodeError, _FloatRead):  # the standard library reads it
             return super().decode(data)
-        return obj
+        return read[0]
 
-    def _objects_read(self, obj: dict[str, Any]) -> Any:
-        """A JSON object as the standard library's `object_hook` gives it: the objects
-        within it (in lists too) handed over first, then the object itself (a tagged one
-        to its transcoding, by eventsourcing's own rule)."""
-        for name, value in obj.items():
+    def _read_within(self, container: dict[str, Any] | list[Any],
+                     entries: Iterable[tuple[Any, Any]]) -> None:
+        """Hands the objects among a container's entries (key or index, value), in lists
+        too, to `_object_read`, and writes back what it gives."""
+        for at, value in entries:
             kind = type(value)
             if kind is dict:
-                obj[name] = self._objects_read(value)
+                container[at] = self._object_read(value)
             elif kind is list:
-                self._items_read(value)
+                self._read_within(value, enumerate(value))
             elif kind is float:
                 raise _FloatRead
+
+    def _object_read(self, obj: dict[str, Any]) -> Any:
+        """A JSON object as the standard library's `object_hook` gives it: the objects
+        within it handed over first, then the object itself (a tagged one to its
+        transcoding, by eventsourcing's own rule)."""
+        self._read_within(obj, obj.items())
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             return self._decode_obj(obj)
         return obj
-
-    def _items_read(self, items: list[Any]) -> None:
-        for index, value in enumerate(items):
-            kind = type(value)
-            if kind is dict:
-                items[index] = self._objects_read(value)
-            elif kind is list:
-                self._items_read(value)
-            elif kind is float:
-                raise _FloatRead
 
 
 class _FloatRead(Exception):
