@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from domain import attachments as documents
 from domain import facts as f
@@ -119,7 +120,16 @@ class Invoice(Aggregate):
     # -- registration -------------------------------------------------------------------
 
     @classmethod
-    def register(
+    def register(cls, stamp: Stamp, **registration: Any) -> Invoice:
+        """Opens the file of an unpaid invoice: its fields and their checks are
+        `registration`'s."""
+        fact = cls.registration(stamp, **registration)
+        invoice = cast(Invoice, fact.mutate(None))
+        invoice.pending_events.append(fact)
+        return invoice
+
+    @classmethod
+    def registration(
         cls,
         stamp: Stamp,
         *,
@@ -131,8 +141,11 @@ class Invoice(Aggregate):
         po_reference: str = "",
         billing_recipient: Contact | None = None,
         penalty_rate: Decimal | None = None,
-    ) -> Invoice:
-        """Opens the file of an unpaid invoice; `penalty_rate` is a contractual rate."""
+    ) -> f.InvoiceRegistered:
+        """The fact that opens the file of an unpaid invoice, checked, and built as
+        eventsourcing builds an aggregate's first event; `penalty_rate` is a contractual
+        rate. `register` folds the file from it; a bulk registration saves it as it is
+        (folding a file for each invoice of an import costs it an eighth of its CPU)."""
         number = reference(number, "number")
         amount.require_positive()
         if due_on < issued_on:
@@ -141,9 +154,10 @@ class Invoice(Aggregate):
                 issued_on=issued_on.isoformat(),
                 due_on=due_on.isoformat(),
             )
-        return cls._create(
-            f.InvoiceRegistered,
-            id=invoice_id(number),
+        return f.InvoiceRegistered(
+            originator_topic=get_topic(cls),
+            originator_id=invoice_id(number),
+            originator_version=cls.INITIAL_VERSION,
             timestamp=stamp.recorded_at,
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,

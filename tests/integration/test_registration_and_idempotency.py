@@ -1,9 +1,12 @@
 """One invoice, one file; a resubmitted command records nothing the second time."""
 
+import dataclasses
+
 import pytest
 
 from domain.batches import CREATED, Registration
 from domain.errors import AlreadyRegistered, IdempotencyKeyReused, InvoiceNotFound
+from adapters.usecases.evidence import walk
 from domain.invoice import invoice_id
 from tests.builders import eur, register_kwargs
 
@@ -62,3 +65,17 @@ def test_a_number_twice_in_one_bulk_registration_opens_one_file_and_refuses_the_
     assert isinstance(outcomes[2], AlreadyRegistered)
     assert len(_stored_facts(files, "FA-7")) == 1
     assert files.file("FA-7").case.outstanding == eur("1500.00").amount
+
+
+def test_a_file_opened_in_bulk_is_the_file_its_registration_opens_alone(files):
+    """A bulk registration saves each invoice's registration without folding its file:
+    the file read back is, fact for fact, the one a registration alone opens, its person
+    sealed as any other, and the chain holds."""
+    files.register_invoice("erp", **register_kwargs("FA-1"))
+    files.register_invoices("erp", [Registration(**register_kwargs("FA-2"))])
+    alone, bulk = files.history("FA-1"), files.history("FA-2")
+    assert [(e.kind, e.actor) for e in bulk] == [(e.kind, e.actor) for e in alone]
+    assert bulk[0].data == {**alone[0].data, "number": "FA-2"}
+    assert bulk[0].data["billing_recipient"].subject  # sealed under the person's key
+    assert files.case("FA-2") == dataclasses.replace(files.case("FA-1"), number="FA-2")
+    assert walk(files)[1] is None
