@@ -1,10 +1,14 @@
 """What the fixed parts of relance cost on their own, measured in the same run as relance:
 the floor under a target that relance's own code cannot go below.
 
-- `library_registration_us`: eventsourcing creating an aggregate whose first event carries
-  an invoice's eleven fields, collecting it and mapping it to its stored form with
-  relance's transcoder (no database, no validation, no digest): the least a registered
-  invoice costs while each invoice is an eventsourcing aggregate.
+- `library_registration_us`: eventsourcing making the first event of an aggregate, with
+  an invoice's eleven fields, and mapping it to its stored form with relance's transcoder
+  (no aggregate folded from it, as a bulk registration folds none; no database, no
+  validation, no digest, no sealing): the least a registered invoice costs in Python
+  while each invoice is an eventsourcing aggregate.
+- `log_table_us`: PostgreSQL storing facts already encoded in a table of the event log's
+  shape (its two indexes), by one binary COPY, nothing else: the least a fact costs the
+  database.
 - `library_command_ms`: eventsourcing loading a small aggregate from PostgreSQL, triggering
   one event and saving it (the table lock, the insert, the commit), through a plain
   `Application` on the bench database: the least a command costs in the library.
@@ -25,12 +29,17 @@ import importlib.util
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import uuid4
 
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Mapper, Transcoder
+from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from adapters.bootstrap import Runtime
 from adapters.cli.serve import HTTP_PROTOCOL
@@ -58,19 +67,54 @@ class Floor(Aggregate):
         self.notes.append(text)
 
 
+def _fields(i: int) -> dict[str, Any]:
+    return {"number": f"FLOOR-{i:08d}", "account": f"411{i % 5000:05d}",
+            "name": f"Société {i % 5000}", "amount": Decimal("1234.56"), "currency": "EUR",
+            "issued_on": date(2026, 9, 1), "due_on": date(2026, 10, 1), "reference": f"BC-{i}",
+            "contact": "Jean Dupont", "email": "compta@example.fr", "phone": "01 02 03 04 05"}
+
+
 def _new(i: int) -> Floor:
-    return Floor(f"FLOOR-{i:08d}", f"411{i % 5000:05d}", f"Société {i % 5000}",
-                 Decimal("1234.56"), "EUR", date(2026, 9, 1), date(2026, 10, 1), f"BC-{i}",
-                 "Jean Dupont", "compta@example.fr", "01 02 03 04 05")
+    return Floor(**_fields(i))
 
 
 def library_registration_us(mapper: Mapper, count: int = 20_000) -> float:
-    """CPU µs for eventsourcing to create, collect and map one invoice-sized aggregate."""
+    """CPU µs for eventsourcing to make and map the first event of an invoice-sized
+    aggregate."""
+    topic, now = get_topic(Floor), datetime.now(UTC)
     started = time.process_time()
     for i in range(count):
-        for created in _new(i).collect_events():
-            mapper.to_stored_event(created)
+        mapper.to_stored_event(Floor.Registered(  # type: ignore[attr-defined]
+            originator_topic=topic, originator_id=uuid4(), originator_version=1,
+            timestamp=now, **_fields(i)))
     return 1e6 * (time.process_time() - started) / count
+
+
+def log_table_us(conninfo: str, schema: str, facts: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """CPU µs (this process's, PostgreSQL's) per fact to COPY stored facts (originator
+    id, version, topic, state) into a new table of the event log's shape, under a lock of
+    it, in one transaction; the table is dropped afterwards."""
+    table = sql.Identifier(schema, "floor_log_" + uuid4().hex[:8])
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL(
+            "CREATE TABLE {} (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+            "topic text, state bytea, notification_id bigserial, "
+            "PRIMARY KEY (originator_id, originator_version))").format(table))
+        conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (notification_id)").format(table))
+        try:
+            meter = CpuMeter().start()
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+                with cursor.copy(sql.SQL("COPY {} (originator_id, originator_version, topic, "
+                                         "state) FROM STDIN (FORMAT BINARY)").format(table)
+                                 ) as copy:
+                    copy.set_types(["uuid", "int8", "text", "bytea"])
+                    for fact in facts:
+                        copy.write_row(fact)
+            meter.stop()
+        finally:
+            conn.execute(sql.SQL("DROP TABLE {}").format(table))
+    return 1e6 * meter.ours / len(facts), 1e6 * meter.database / len(facts)
 
 
 class FloorApplication(Application):
