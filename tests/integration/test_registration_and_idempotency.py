@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
+from adapters.usecases.evidence import walk
 from domain.batches import CREATED, Registration
 from domain.errors import AlreadyRegistered, IdempotencyKeyReused, InvoiceNotFound
-from adapters.usecases.evidence import walk
 from domain.invoice import invoice_id
 from tests.builders import eur, register_kwargs
 
