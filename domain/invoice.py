@@ -145,7 +145,7 @@ class Invoice(Aggregate):
         """The fact that opens the file of an unpaid invoice, checked, and built as
         eventsourcing builds an aggregate's first event; `penalty_rate` is a contractual
         rate. `register` folds the file from it; a bulk registration saves it as it is
-        (folding a file for each invoice of an import costs it an eighth of its CPU)."""
+        (`domain/batches.py`)."""
         number = reference(number, "number")
         amount.require_positive()
         if due_on < issued_on:
