@@ -113,8 +113,9 @@ def fact_content(
     """What a fact's digest covers, as plain JSON: an export carries it as it is.
 
     `own_digest` names the field holding the event's own digest, which its content
-    cannot cover (`digest` for facts, `chain_digest` for other chained records)."""
-    excluded = {"originator_id", "originator_version", "class_version", own_digest}
+    cannot cover (`digest` for facts, `chain_digest` for other chained records); a fact's
+    `_body` is its canonical state, this content's own encoding (`domain/stored.py`)."""
+    excluded = {"originator_id", "originator_version", "class_version", own_digest, "_body"}
     return {
         "topic": topic,
         "originator_id": originator_id.hex,
@@ -151,6 +152,23 @@ def fact_digest(
                                   own_digest=own_digest))
 
 
+def content_bytes(topic: str, originator_id: UUID, originator_version: int,
+                  class_version: int, body: bytes) -> bytes:
+    """What a fact's digest covers, around its canonical state `body`: byte for byte
+    `canonical_json(fact_content(...))`, whose keys sort in this order
+    (tests/unit/test_stored_form.py holds them equal)."""
+    return b'{"class_version":%d,"originator_id":"%s","originator_version":%d,"state":%b,' \
+           b'"topic":%b}' % (class_version, originator_id.hex.encode(), originator_version,
+                             body, orjson.dumps(topic))
+
+
+def body_digest(topic: str, originator_id: UUID, originator_version: int,
+                class_version: int, body: bytes) -> str:
+    """SHA-256 over what a fact's digest covers (`content_bytes`)."""
+    return hashlib.sha256(content_bytes(topic, originator_id, originator_version,
+                                        class_version, body)).hexdigest()
+
+
 @dataclass(frozen=True)
 class Break:
     """The first fact of a file whose chain does not hold, and why."""
@@ -173,14 +191,16 @@ class ChainCheck:
         self.heads: dict[str, tuple[int, str]] = {}
         """Per file id: its last version and that fact's digest."""
 
-    def check(self, content: Mapping[str, Any], digest: str) -> str | None:
-        """Takes the next fact of a file; returns what is wrong with it, or None."""
+    def check(self, content: Mapping[str, Any], digest: str, computed: str | None = None
+              ) -> str | None:
+        """Takes the next fact of a file; returns what is wrong with it, or None.
+        `computed` is the content's digest when its stored bytes gave it."""
         file_id = content["originator_id"]
         version, previous = self.heads.get(file_id, (0, GENESIS))
         if content["originator_version"] != version + 1:
             return (f"version {content['originator_version']} follows version {version}"
                     if version else "the file does not start at version 1")
-        if digest_of(dict(content)) != digest:
+        if (computed or digest_of(dict(content))) != digest:
             return "its content does not match its digest"
         if content["state"].get("prev_hash") != previous:
             return "it does not point at the digest of the fact before it"

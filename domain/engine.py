@@ -34,6 +34,7 @@ from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
+    Mapper,
     RecordConflictError,
     Recording,
 )
@@ -46,6 +47,7 @@ from domain.invoice import Invoice, invoice_id
 from domain.kinds import CHASING
 from domain.receipts import CommandReceipt, fingerprint, receipt_id
 from domain.sealing import Sealer
+from domain.stored import FactMapper
 from domain.transcodings import SealingTranscoder, sealed_subjects, value_transcodings
 from domain.values import Stamp, end_of_day, paris_day
 
@@ -167,6 +169,15 @@ class FileEngine(Application[UUID]):
 
     def construct_event_store(self) -> EventStore[UUID]:
         return _KeysReadFirst(self.sealer, mapper=self.mapper, recorder=self.recorder)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """eventsourcing's mapper, which stores facts in their canonical encoding, made
+        once for their digest and their row (`domain/stored.py`)."""
+        mapper = self.factory.mapper(transcoder=self.construct_transcoder(),
+                                     mapper_class=FactMapper)
+        assert isinstance(mapper, FactMapper)
+        mapper.sealer = self.sealer
+        return mapper
 
     def construct_transcoder(self) -> JSONTranscoder:
         """eventsourcing's JSON transcoder, handing sealed free text to its transcoding."""

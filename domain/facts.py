@@ -6,7 +6,8 @@ the event store; once on main, change them only with `class_version` and an
 
 Every fact carries who recorded it (`actor`), when it happened (`occurred_at`, business
 time), when it was recorded (`timestamp`), and `prev_hash`, the digest of the file's
-previous fact. Its own `digest` is computed on creation (see `domain.chain`).
+previous fact. Its own `digest` is computed on creation (see `domain.chain`), over the
+canonical JSON the fact is stored as (`domain/stored.py`).
 Contacts made because the scenario said so carry `scenario_step` (scenario, version
 and step), so that an auditor sees why a letter went out on a given day.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate, AggregateCreated
 from eventsourcing.utils import get_topic
 
-from domain.chain import fact_digest
+from domain.chain import body_digest, canonical, canonical_json
 from domain.values import Contact, Debtor, Instalment
 
 if TYPE_CHECKING:
@@ -36,8 +37,13 @@ BASE_FIELDS = frozenset(
         "occurred_at",
         "prev_hash",
         "digest",
+        "_body",
     }
 )
+NOT_IN_BODY = frozenset({"originator_id", "originator_version", "class_version", "digest",
+                         "_body"})
+"""What a fact's canonical state leaves out: its place (beside the state in what its
+digest covers), its own digest, and its canonical state itself."""
 
 
 _last_data: tuple[object, dict[str, Any]] = (None, {})
@@ -52,16 +58,20 @@ class Fact(Aggregate.Event):
     prev_hash: str
 
     def __post_init__(self) -> None:
+        """Encodes the fact once, as canonical JSON (kept as `_body`, which the mapper
+        stores as it is: `domain/stored.py`), and takes its digest over that encoding."""
         super().__post_init__()
-        state = dict(vars(self))
-        state["class_version"] = getattr(type(self), "class_version", 1)
-        digest = fact_digest(
-            topic=get_topic(type(self)),
-            originator_id=self.originator_id,
-            originator_version=self.originator_version,
-            state=state,
-        )
+        cls = type(self)
+        body = self.canonical_body()
+        digest = body_digest(get_topic(cls), self.originator_id, self.originator_version,
+                             getattr(cls, "class_version", 1), body)
         object.__setattr__(self, "digest", digest)
+        self.__dict__["_body"] = body
+
+    def canonical_body(self) -> bytes:
+        """The canonical JSON of the fact's state, which its digest covers."""
+        return canonical_json({k: canonical(v) for k, v in vars(self).items()
+                               if k not in NOT_IN_BODY})
 
     @property
     def kind(self) -> str:

@@ -260,7 +260,7 @@ def sealed_subjects(events: Iterable[object]) -> set[str]:
     return subjects
 
 
-_PLAIN = frozenset({str, int, bool, type(None), date, datetime, Decimal, UUID})
+_PLAIN = frozenset({str, int, bool, type(None), date, datetime, Decimal, UUID, bytes})
 """Types of a fact's field that never hold a person."""
 
 

@@ -36,12 +36,13 @@ from typing import IO, Any
 
 from domain.attachments import ATTACHMENT_KINDS, size_in_french
 from domain.case import Case
-from domain.chain import GENESIS, ChainCheck, canonical, digest_of, fact_content
+from domain.chain import GENESIS, ChainCheck, canonical, digest_of
 from domain.facts import BASE_FIELDS, Fact
 from domain.invoice import Invoice, invoice_id
 from domain.penalties import LawRates, penalties
 from domain.sealing import ERASED, SealedText, commitment_of
 from domain.service import CaseFiles
+from domain.stored import stored_content
 from domain.values import Contact, Debtor, paris_day
 from projections.french import day, instant, money, status, word
 from projections.history import describe, label
@@ -113,17 +114,15 @@ def file_record(files: CaseFiles, number: str, as_of: datetime | None, rates: La
                 ) -> dict[str, Any] | None:
     """A file's whole record as exported (None when nothing was recorded by `as_of`)."""
     file_id = invoice_id(number)
-    decode = files.mapper.transcoder.decode
     invoice: Invoice | None = None
     exported: list[dict[str, Any]] = []
     for stored in files.recorder.select_events(file_id):
-        state = decode(stored.state)
-        if as_of is not None and state["timestamp"] > as_of:
-            break
         fact: Fact = files.mapper.to_domain_event(stored)  # type: ignore[assignment]
+        if as_of is not None and fact.timestamp > as_of:
+            break
         invoice = fact.mutate(invoice)  # type: ignore[assignment]
-        content = fact_content(topic=stored.topic, originator_id=file_id,
-                               originator_version=stored.originator_version, state=state)
+        state, content, _ = stored_content(files.mapper, stored.state, stored.topic,
+                                           file_id, stored.originator_version)
         entry = {**{name: shown(content) for name, shown in FACT_VIEWS.items()},
                  "label": label(fact.kind),
                  "summary": describe(fact.kind, fact.data()), "digest": state.get("digest"),

@@ -25,10 +25,11 @@ from typing import Any
 from uuid import UUID
 
 from adapters.infra.blobs import BlobStore
-from domain.chain import ChainCheck, fact_content, heads_root
+from domain.chain import ChainCheck, heads_root
 from domain.invoice import invoice_id
 from domain.kinds import BY_NAME
 from domain.service import CaseFiles
+from domain.stored import stored_content
 
 FACT_TOPICS = "domain.facts:"
 """Facts of invoice files."""
@@ -60,6 +61,9 @@ class StoredFact:
     state: dict[str, Any]
     content: dict[str, Any] | None
     """None when the stored state cannot even be read."""
+    computed: str | None = None
+    """The digest of `content`, when its stored bytes give it (a fact of the second
+    stored form, `domain/stored.py`); None: computed from `content`."""
 
     @property
     def kind(self) -> str:
@@ -124,7 +128,6 @@ def stored_facts(files: CaseFiles, upto: int | None = None,
     head = files.recorder.max_notification_id() or 0
     stop = head if upto is None else min(upto, head)
     start = 0
-    decode = files.mapper.transcoder.decode
     while start < stop:
         page = files.recorder.select_notifications(start, PAGE, stop=stop,
                                                    inclusive_of_start=False)
@@ -135,14 +138,13 @@ def stored_facts(files: CaseFiles, upto: int | None = None,
                 continue
             own = "digest" if n.topic.startswith(FACT_TOPICS) else "chain_digest"
             try:
-                state = decode(n.state)
-                content = fact_content(topic=n.topic, originator_id=n.originator_id,
-                                       originator_version=n.originator_version, state=state,
-                                       own_digest=own)
+                state, content, computed = stored_content(
+                    files.mapper, n.state, n.topic, n.originator_id, n.originator_version,
+                    own)
             except (ValueError, TypeError, KeyError, ArithmeticError):  # any unreadable value
-                state, content = _readable_part(n.state), None
+                state, content, computed = _readable_part(n.state), None, None
             yield StoredFact(n.id, n.originator_id, n.originator_version, n.topic, state,
-                             content)
+                             content, computed)
         start = page[-1].id
         if progress:
             progress(start, stop)
@@ -151,7 +153,8 @@ def stored_facts(files: CaseFiles, upto: int | None = None,
 def _readable_part(raw: bytes) -> dict[str, Any]:
     """What can still be read of a state that does not decode: its invoice number."""
     try:
-        number = json.loads(raw).get("number")
+        read = json.loads(raw)
+        number = (read.get("state") if "relance" in read else read).get("number")
     except (ValueError, AttributeError):
         return {}
     return {"number": number} if isinstance(number, str) else {}
@@ -178,7 +181,7 @@ def walk(files: CaseFiles, upto: int | None = None, progress: Progress | None = 
         elif fact.digest is None:  # recorded before the register was chained
             reason = check.take_unchained(fact.content)
         else:
-            reason = check.check(fact.content, fact.digest)
+            reason = check.check(fact.content, fact.digest, fact.computed)
         if reason and problem is None:
             problem = Problem(numbers.get(file_id, f"file {file_id}"), fact.version,
                               fact.kind, reason, fact.notification_id, file_id)
