@@ -95,6 +95,8 @@ class FactMapper(Mapper[UUID]):
         super().__init__(*args, **kwargs)
         self.sealer = Sealer()
         self._revivers: dict[str, Callable[[Any, dict[str, list[str]]], Any]] | None = None
+        self._classes: dict[str, tuple[type, Callable[[Any], Any], int]] = {}
+        """Per topic: the fact's class, how its id is read, its class version."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         if not isinstance(domain_event, Fact):
@@ -125,7 +127,13 @@ class FactMapper(Mapper[UUID]):
             raw = self.compressor.decompress(raw)
         if not raw.startswith(FORM):
             return super().to_domain_event(stored_event)
-        cls = resolve_topic(stored_event.topic)
+        try:
+            cls, convert, class_version = self._classes[stored_event.topic]
+        except KeyError:
+            cls = resolve_topic(stored_event.topic)
+            convert = find_id_convertor(cls, UUID)
+            class_version = getattr(cls, "class_version", 1)
+            self._classes[stored_event.topic] = (cls, convert, class_version)
         try:
             read = orjson.loads(raw)
             sealed = read.get("sealed") or {}
@@ -136,10 +144,8 @@ class FactMapper(Mapper[UUID]):
                 f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
                 f"originator_version {stored_event.originator_version}: {error}") from error
         state["digest"] = read["digest"]
-        convert = find_id_convertor(cls, UUID)
         state["originator_id"] = convert(stored_event.originator_id)
         state["originator_version"] = stored_event.originator_version
-        class_version = getattr(cls, "class_version", 1)
         from_version = read["class_version"]
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
@@ -188,7 +194,9 @@ class FactMapper(Mapper[UUID]):
 
     def _revived(self, value: Any, sealed: dict[str, list[str]]) -> Any:
         """Canonical JSON made values again: each tagged value by its tag, within mappings
-        and lists too (a mapping of a fact is keyed by field names, never by a tag)."""
+        and lists too (a mapping of a fact is keyed by field names, never by a tag).
+        A tagged value among a mapping's is revived in place, without a call for it: a
+        fact's dates, instants and amounts are most of its work."""
         revivers = self._revivers or self._make_revivers()
         if type(value) is list:
             return [self._revived(one, sealed) if type(one) in _NESTED else one
@@ -199,7 +207,19 @@ class FactMapper(Mapper[UUID]):
             if revive is not None:
                 return revive(inner, sealed)
         for name, one in value.items():
-            if type(one) in _NESTED:
+            kind = type(one)
+            if kind is dict:
+                if len(one) == 1:
+                    for tag, inner in one.items():
+                        revive = revivers.get(tag)
+                        if revive is not None:
+                            value[name] = revive(inner, sealed)
+                            break
+                    else:
+                        value[name] = self._revived(one, sealed)
+                else:
+                    value[name] = self._revived(one, sealed)
+            elif kind is list:
                 value[name] = self._revived(one, sealed)
         return value
 
