@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -40,8 +40,14 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.chain import body_digest, fact_content
 from domain.facts import Fact
-from domain.sealing import SealedText, Sealer
-from domain.transcodings import ContactAsDict, DebtorAsDict, TextAsSealed, ValueAsDict
+from domain.sealing import Sealer
+from domain.transcodings import (
+    ContactAsDict,
+    DebtorAsDict,
+    TextAsSealed,
+    ValueAsDict,
+    sealed_values,
+)
 from domain.values import Contact, Debtor, Instalment
 
 FORM = b'{"relance":2,'
@@ -49,8 +55,9 @@ FORM = b'{"relance":2,'
 _STATE = b',"state":'
 
 
-class StoredFact:
-    """A stored fact's content as its digest covers it, read without decoding values."""
+class SecondForm:
+    """A fact stored in the second form: the content its digest covers, read without
+    decoding values."""
 
     __slots__ = ("class_version", "computed", "digest", "sealed", "state")
 
@@ -80,11 +87,6 @@ class StoredFact:
                 "class_version": self.class_version, "state": self.state}
 
 
-def is_second_form(raw: bytes) -> bool:
-    """Whether stored state bytes hold a fact of the second form."""
-    return raw.startswith(FORM)
-
-
 class FactMapper(Mapper[UUID]):
     """eventsourcing's mapper, which writes and reads facts in the second stored form
     (this module's docstring) and every other event as eventsourcing does."""
@@ -94,6 +96,7 @@ class FactMapper(Mapper[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sealer = Sealer()
+        self._values: _Values | None = None
         self._revivers: dict[str, Callable[[Any, dict[str, list[str]]], Any]] | None = None
         self._classes: dict[str, tuple[type, Callable[[Any], Any], int]] = {}
         """Per topic: the fact's class, how its id is read, its class version."""
@@ -107,7 +110,7 @@ class FactMapper(Mapper[UUID]):
         cls = type(domain_event)
         head = b'{"relance":2,"class_version":%d,"digest":"%s"' % (
             getattr(cls, "class_version", 1), domain_event.digest.encode("ascii"))
-        sealed = self._sealed(vars(domain_event).values(), {})
+        sealed = self._sealed(vars(domain_event).values())
         if sealed:
             head += b',"sealed":' + orjson.dumps(sealed)
         state = head + _STATE + body + b"}"
@@ -156,32 +159,34 @@ class FactMapper(Mapper[UUID]):
 
     # -- the sealed part -------------------------------------------------------------------
 
-    def _sealed(self, values: Any, sealed: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _sealed(self, values: Any) -> dict[str, list[str]]:
         """Each sealed person or text among `values` (and within their mappings and
-        lists), by commitment: its kind and its data sealed under the subject's key."""
-        for value in values:
-            kind = type(value)
-            if kind in _PLAIN:
+        lists), by commitment: its kind and its data sealed under the subject's key, as
+        its transcoding seals it."""
+        sealed: dict[str, list[str]] = {}
+        codings = self._transcodings()
+        for value in sealed_values(values):
+            commitment = value.__dict__["commitment"]
+            if commitment in sealed:
                 continue
-            if kind is dict:
-                self._sealed(value.values(), sealed)
-            elif kind is list or kind is tuple:
-                self._sealed(value, sealed)
-            elif kind in _SEALABLE and value.__dict__.get("subject"):
-                commitment = value.__dict__["commitment"]
-                if commitment not in sealed:
-                    sealed[commitment] = self._seal(value)
+            kind = type(value)
+            if kind is Contact:
+                sealed[commitment] = ["contact", codings.contact.encode(value)["sealed"]]
+            elif kind is Debtor:
+                sealed[commitment] = ["debtor_name",
+                                      codings.debtor.encode(value)["name_sealed"]["sealed"]]
+            else:
+                sealed[commitment] = ["text", codings.text.encode(value)["sealed"]]
         return sealed
 
-    def _seal(self, value: Contact | Debtor | SealedText) -> list[str]:
-        salt = value.__dict__["salt"]
-        if isinstance(value, Contact):
-            kind, plain = "contact", {**value.plain(), "salt": salt}
-        elif isinstance(value, Debtor):
-            kind, plain = "debtor_name", {"name": value.name, "salt": salt}
-        else:
-            kind, plain = "text", {"text": str(value), "salt": salt}
-        return [kind, self.sealer.seal(value.subject, value.__dict__["commitment"], plain)]
+    def _transcodings(self) -> _Values:
+        """The transcodings of the values a fact seals or tags, made with this mapper's
+        sealer (set once the engine has its keys) the first time they are needed."""
+        if self._values is None:
+            self._values = _Values(ContactAsDict(self.sealer), DebtorAsDict(self.sealer),
+                                   TextAsSealed(self.sealer),
+                                   ValueAsDict(Instalment, "instalment"))
+        return self._values
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -224,8 +229,7 @@ class FactMapper(Mapper[UUID]):
         return value
 
     def _make_revivers(self) -> dict[str, Callable[[Any, dict[str, list[str]]], Any]]:
-        contact, debtor = ContactAsDict(self.sealer), DebtorAsDict(self.sealer)
-        text, instalment = TextAsSealed(self.sealer), ValueAsDict(Instalment, "instalment")
+        contact, debtor, text, instalment = self._transcodings()
 
         def opened(seal: dict[str, str], sealed: dict[str, list[str]]) -> Any:
             kind, data = sealed[seal["commitment"]]
@@ -261,9 +265,15 @@ class FactMapper(Mapper[UUID]):
         return self._revivers
 
 
-_PLAIN = frozenset({str, int, bool, type(None), date, datetime, Decimal, UUID, bytes})
-"""Types of a fact's field that never hold a person."""
-_SEALABLE = frozenset({Contact, Debtor, SealedText})
+class _Values(NamedTuple):
+    """The transcodings of the values a fact seals or tags."""
+
+    contact: ContactAsDict
+    debtor: DebtorAsDict
+    text: TextAsSealed
+    instalment: ValueAsDict
+
+
 _NESTED = (dict, list)
 
 
@@ -277,7 +287,7 @@ def stored_content(mapper: Mapper[UUID], raw: bytes, topic: str, originator_id: 
     data included."""
     state = None if raw.startswith(FORM) else mapper.transcoder.decode(raw)
     if state is None or (isinstance(state, dict) and "relance" in state):  # second form
-        fact = StoredFact(raw, topic, originator_id, originator_version)
+        fact = SecondForm(raw, topic, originator_id, originator_version)
         if isinstance(mapper, FactMapper):
             mapper.values_of(raw)  # every value reads, every seal opens
         return ({**fact.state, "digest": fact.digest},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -240,24 +240,29 @@ def _texts_tagged(state: dict[str, Any], sealing: Transcoding, depth: int) -> di
     return state if changed is None else changed
 
 
-SEALED_TYPES = (Contact, Debtor, SealedText)
+SEALED_TYPES = frozenset({Contact, Debtor, SealedText})
 
 
 def sealed_subjects(events: Iterable[object]) -> set[str]:
     """The subjects whose keys sealing these events will use: of the people, consumers'
-    names and free texts in their fields, and one level down (a correction's values)."""
-    subjects: set[str] = set()
-    for event in events:
-        for value in vars(event).values():
-            kind = type(value)
-            if kind in _PLAIN:  # most of a fact's fields: looked at no further
-                continue
-            inner = value.values() if kind is dict else \
-                value if kind is list or kind is tuple else (value,)
-            for one in inner:
-                if type(one) in SEALED_TYPES and (subject := one.__dict__.get("subject")):
-                    subjects.add(subject)
-    return subjects
+    names and free texts in their fields, and within their mappings and lists (a
+    correction's values)."""
+    return {one.__dict__["subject"] for event in events
+            for one in sealed_values(vars(event).values())}
+
+
+def sealed_values(values: Iterable[Any]) -> Iterator[Contact | Debtor | SealedText]:
+    """The sealed people and texts among `values`, and within their mappings and lists."""
+    for value in values:
+        kind = type(value)
+        if kind in _PLAIN:  # most of a fact's fields: looked at no further
+            continue
+        if kind is dict:
+            yield from sealed_values(value.values())
+        elif kind is list or kind is tuple:
+            yield from sealed_values(value)
+        elif kind in SEALED_TYPES and value.__dict__.get("subject"):
+            yield value
 
 
 _PLAIN = frozenset({str, int, bool, type(None), date, datetime, Decimal, UUID, bytes})

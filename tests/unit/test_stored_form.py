@@ -23,7 +23,7 @@ from domain.engine import FileEngine
 from domain.facts import Fact
 from domain.invoice import Invoice
 from domain.sealing import ERASED, SealBroken, Sealer, sealed_text
-from domain.stored import FORM, FactMapper, StoredFact
+from domain.stored import FORM, FactMapper, SecondForm
 from domain.transcodings import SealingTranscoder
 from domain.values import CallOutcome, Debtor, Instalment
 from tests.builders import JEAN, ManualClock, register_kwargs, stamp
@@ -69,7 +69,7 @@ def test_the_stored_bytes_of_a_fact_are_what_its_digest_covers():
         body = stored.state[stored.state.index(b',"state":') + 9:-1]
         assert body_digest(stored.topic, fact.originator_id, fact.originator_version,
                            getattr(type(fact), "class_version", 1), body) == fact.digest
-        read = StoredFact(stored.state, stored.topic, fact.originator_id,
+        read = SecondForm(stored.state, stored.topic, fact.originator_id,
                           fact.originator_version)
         assert read.computed == read.digest == fact.digest
 
@@ -110,7 +110,7 @@ def test_an_erased_persons_fact_still_loads_and_verifies():
     back = mapper.to_domain_event(stored)
     assert back.contact.name == ERASED
     assert back.summary == "Paiera en deux fois"
-    read = StoredFact(stored.state, stored.topic, call.originator_id, call.originator_version)
+    read = SecondForm(stored.state, stored.topic, call.originator_id, call.originator_version)
     assert read.computed == call.digest
 
 
