@@ -113,16 +113,25 @@ def fact_content(
     """What a fact's digest covers, as plain JSON: an export carries it as it is.
 
     `own_digest` names the field holding the event's own digest, which its content
-    cannot cover (`digest` for facts, `chain_digest` for other chained records); a fact's
-    `_body` is its canonical state, this content's own encoding (`domain/stored.py`)."""
-    excluded = {"originator_id", "originator_version", "class_version", own_digest, "_body"}
+    cannot cover (`digest` for facts, `chain_digest` for other chained records)."""
     return {
         "topic": topic,
         "originator_id": originator_id.hex,
         "originator_version": originator_version,
         "class_version": state.get("class_version", 1),
-        "state": {k: canonical(v) for k, v in state.items() if k not in excluded},
+        "state": canonical_state(state, own_digest),
     }
+
+
+_BESIDE_STATE = frozenset({"originator_id", "originator_version", "class_version", "_body"})
+"""An event's fields its canonical state leaves out: its place, beside the state in what
+its digest covers, and a fact's `_body`, the state's own encoding (`domain/stored.py`)."""
+
+
+def canonical_state(state: Mapping[str, Any], own_digest: str = "digest") -> dict[str, Any]:
+    """An event's fields as its digest covers them (`fact_content`), in canonical form."""
+    return {k: canonical(v) for k, v in state.items()
+            if k not in _BESIDE_STATE and k != own_digest}
 
 
 def canonical_json(content: Any) -> bytes:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate, AggregateCreated
 from eventsourcing.utils import get_topic
 
-from domain.chain import body_digest, canonical, canonical_json
+from domain.chain import body_digest, canonical_json, canonical_state
 from domain.values import Contact, Debtor, Instalment
 
 if TYPE_CHECKING:
@@ -40,10 +40,6 @@ BASE_FIELDS = frozenset(
         "_body",
     }
 )
-NOT_IN_BODY = frozenset({"originator_id", "originator_version", "class_version", "digest",
-                         "_body"})
-"""What a fact's canonical state leaves out: its place (beside the state in what its
-digest covers), its own digest, and its canonical state itself."""
 
 
 _last_data: tuple[object, dict[str, Any]] = (None, {})
@@ -70,8 +66,7 @@ class Fact(Aggregate.Event):
 
     def canonical_body(self) -> bytes:
         """The canonical JSON of the fact's state, which its digest covers."""
-        return canonical_json({k: canonical(v) for k, v in vars(self).items()
-                               if k not in NOT_IN_BODY})
+        return canonical_json(canonical_state(vars(self)))
 
     @property
     def kind(self) -> str:
