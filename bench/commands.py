@@ -32,7 +32,10 @@ workers) per command, and PostgreSQL's, beside the same for the raw inserts (thi
 process's threads and PostgreSQL's per insert). Targets: flat out >= 0.1x the raw
 inserts per second, and <= 1 ms of the server's CPU per command. Beside them, the floors
 (`bench.floors`): a health probe through the same server, the same note posted to a
-FastAPI app with nothing of relance (served the same way), and eventsourcing alone.
+FastAPI app with nothing of relance (served the same way), and eventsourcing alone
+(loading the aggregate, or keeping it in memory as relance keeps the files it decides
+on: its save alone, a transaction of its own with the table lock, costs more than
+relance's grouped write of a whole command, `adapters/infra/grouping.py`).
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ def main() -> None:
             rounds.sort(key=lambda done: done[1].ours / len(done[0].ms))
             flat, meter, views = rounds[len(rounds) // 2]
             floors = (http_floor_ms(port, {server.pid}, CLIENTS, args.commands),
-                      library_command_ms(runtime))
+                      library_command_ms(runtime), library_command_ms(runtime, load=False))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -158,12 +161,12 @@ def main() -> None:
 
 
 def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: CpuMeter,
-          ratio: float, floors: tuple[float, float, float]) -> None:
+          ratio: float, floors: tuple[float, float, float, float]) -> None:
     """CPU per unit of work, flat out: the figures a busy machine changes least; beside
     them, the floors of the web stack and of eventsourcing (`bench.floors`). The server's
     share is split between its web processes (the request and the command) and its
     projection runner (the fact applied to the read models)."""
-    http, library, framework = floors
+    http, library, kept, framework = floors
     ours, theirs = 1000 * meter.ours / commands, 1000 * raw.ours / inserts
     runner = 1000 * views.ours / commands
     print(f"{'CPU ms per unit, flat out':<46}{'relance':>12}{'PostgreSQL':>12}")
@@ -177,7 +180,9 @@ def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: Cp
     print(f"{'health probe via HTTP (server processes)':<46}{http:>12.3f}{'-':>12}")
     print(f"{'FastAPI alone: a note posted (server processes)':<46}{framework:>12.3f}"
           f"{'-':>12}")
-    print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}\n")
+    print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}")
+    print(f"{'eventsourcing alone (event, save; kept in memory)':<46}{kept:>12.3f}"
+          f"{'-':>12}\n")
     print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
     if views.pids:
         print(measure("command_web_cpu_ms", ours - runner, theirs, "cpu_ms/command"))
@@ -185,6 +190,7 @@ def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: Cp
     print(measure("command_cpu_ms_vs_http_floor", ours, http, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_framework_alone", ours, framework, "cpu_ms/command"))
     print(measure("command_cpu_ms_vs_eventsourcing_alone", ours, library, "cpu_ms/command"))
+    print(measure("command_cpu_ms_vs_eventsourcing_kept", ours, kept, "cpu_ms/command"))
     print(measure("command_database_cpu_ms", 1000 * meter.database / commands,
                   1000 * raw.database / inserts, "cpu_ms/command"))
     print(result("commands_flat_out_vs_raw_inserts", ratio, f">={TARGET_FLAT}",

@@ -11,7 +11,14 @@ the floor under a target that relance's own code cannot go below.
   database.
 - `library_command_ms`: eventsourcing loading a small aggregate from PostgreSQL, triggering
   one event and saving it (the table lock, the insert, the commit), through a plain
-  `Application` on the bench database: the least a command costs in the library.
+  `Application` on the bench database; with `load=False`, on an aggregate kept in
+  memory, as relance keeps the files it decides on: a command in the library as it
+  comes, one transaction per save (relance groups the saves of concurrent commands).
+- `necessary_invoice_us`: each step a registered invoice cannot go without, done alone
+  by the library that does it (reading its CSV row, deriving its file's id from its
+  number, sealing its contact, the canonical JSON and SHA-256 of its digest, the
+  eventsourcing event): with `log_table_us`, the least an invoice costs here whatever
+  relance's own code does around them.
 - `http_floor_ms`: the server's CPU per request to its health probe, flat out from the
   same clients (uvicorn, FastAPI, relance's middleware and the JSON answer; no
   authentication, no database, and answered on the event loop: a command's trip to the
@@ -25,10 +32,14 @@ Each is CPU time (`time.process_time`, or the server processes' CPU), not wall t
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import importlib.util
+import io
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -44,7 +55,9 @@ from psycopg import sql
 from adapters.bootstrap import Runtime
 from adapters.cli.serve import HTTP_PROTOCOL
 from bench.common import CpuMeter, LeanClient, run_clients
-from domain.sealing import Sealer
+from domain.chain import canonical, canonical_json
+from domain.invoice import invoice_id
+from domain.sealing import Sealer, commitment_of, new_salt
 from domain.transcodings import value_transcodings
 from tests.builders import wait_until_up
 
@@ -90,6 +103,52 @@ def library_registration_us(mapper: Mapper, count: int = 20_000) -> float:
     return 1e6 * (time.process_time() - started) / count
 
 
+def necessary_invoice_us(data: bytes, count: int = 20_000) -> dict[str, float]:
+    """CPU µs per invoice of each step a registration cannot go without, each done alone
+    by its library on `count` invoices: the rows of the CSV file `data` read by `csv`,
+    the file's id derived from its number (`uuid5`), the contact sealed under its
+    debtor's key (a fresh salt, its commitment, AES-GCM), a registration's canonical JSON
+    and its SHA-256, the eventsourcing event made."""
+    text = data.decode("utf-8")
+    sealer = Sealer()
+    contact = {"name": "Jean Dupont", "function": "", "phone": "01 02 03 04 05",
+               "email": "compta@example.fr"}
+    state = canonical({"number": "BENCH-00000001", "debtor": {"account": "41100001",
+                                                             "name": "Société 1"},
+                       "amount": Decimal("1234.56"), "currency": "EUR",
+                       "issued_on": date(2026, 9, 1), "due_on": date(2026, 10, 1),
+                       "po_reference": "BC-1", "billing_recipient": ["sub", "c" * 64],
+                       "prev_hash": "0" * 64, "timestamp": datetime.now(UTC)})
+    topic, now = get_topic(Floor), datetime.now(UTC)
+    fields = [_fields(i) for i in range(count)]
+    derive = invoice_id.__wrapped__  # made anew, not taken from its cache
+
+    def seal(i: int) -> None:
+        salt = new_salt()
+        commitment = commitment_of(salt, contact)
+        sealer.seal(f"subject-{i % 5000}", commitment, {**contact, "salt": salt})
+
+    steps: dict[str, Callable[[], object]] = {
+        "CSV row read (csv)": lambda: list(csv.reader(io.StringIO(text), delimiter=";")),
+        "file id from the number (uuid5)": lambda: [derive(f"BENCH-{i:08d}")
+                                                    for i in range(count)],
+        "contact sealed (salt, commitment, AES-GCM)": lambda: [seal(i) for i in range(count)],
+        "digest (canonical JSON, SHA-256)": lambda: [hashlib.sha256(canonical_json(
+            state)).hexdigest() for _ in range(count)],
+        "eventsourcing event made": lambda: [Floor.Registered(  # type: ignore[attr-defined]
+            originator_topic=topic, originator_id=uuid4(), originator_version=1,
+            timestamp=now, **one) for one in fields],
+    }
+    for i in range(5000):  # each debtor's key made before, as for debtors seen before
+        seal(i)
+    costs = {}
+    for name, step in steps.items():
+        started = time.process_time()
+        step()
+        costs[name] = 1e6 * (time.process_time() - started) / count
+    return costs
+
+
 def log_table_us(conninfo: str, schema: str, facts: list[tuple[Any, ...]]) -> tuple[float, float]:
     """CPU µs (this process's, PostgreSQL's) per fact to COPY stored facts (originator
     id, version, topic, state) into a new table of the event log's shape, under a lock of
@@ -126,10 +185,10 @@ class FloorApplication(Application):
             transcoder.register(transcoding)
 
 
-def library_command_ms(runtime: Runtime, count: int = 1_000) -> float:
-    """CPU ms for eventsourcing to load an aggregate from PostgreSQL, trigger an event and
-    save it, in this process (PostgreSQL's share is not counted: relance's is reported
-    apart too)."""
+def library_command_ms(runtime: Runtime, count: int = 1_000, *, load: bool = True) -> float:
+    """CPU ms for eventsourcing to load an aggregate from PostgreSQL (or, without `load`,
+    to take it as kept in memory), trigger an event and save it, in this process
+    (PostgreSQL's share is not counted: relance's is reported apart too)."""
     env = {**runtime.store.env, "CREATE_TABLE": "y"}
     app = FloorApplication(env={k: v for k, v in env.items() if k.startswith(
         ("POSTGRES_", "PERSISTENCE_", "CREATE_"))})
@@ -139,9 +198,11 @@ def library_command_ms(runtime: Runtime, count: int = 1_000) -> float:
             aggregate = _new(i)
             app.save(aggregate)
             ids.append(aggregate.id)
+        kept = {aggregate_id: app.repository.get(aggregate_id) for aggregate_id in ids}
         started = time.process_time()
         for i in range(count):
-            aggregate = app.repository.get(ids[i % len(ids)])
+            aggregate_id = ids[i % len(ids)]
+            aggregate = app.repository.get(aggregate_id) if load else kept[aggregate_id]
             aggregate.note(f"note {i}")
             app.save(aggregate)
         return 1e3 * (time.process_time() - started) / count
