@@ -181,8 +181,7 @@ def _cost(commands: int, meter: CpuMeter, views: CpuMeter, inserts: int, raw: Cp
     print(f"{'FastAPI alone: a note posted (server processes)':<46}{framework:>12.3f}"
           f"{'-':>12}")
     print(f"{'eventsourcing alone (load, event, save)':<46}{library:>12.3f}{'-':>12}")
-    print(f"{'eventsourcing alone (event, save; kept in memory)':<46}{kept:>12.3f}"
-          f"{'-':>12}\n")
+    print(f"{'eventsourcing alone (kept, event, save)':<46}{kept:>12.3f}{'-':>12}\n")
     print(measure("command_cpu_ms_vs_raw_insert", ours, theirs, "cpu_ms/command"))
     if views.pids:
         print(measure("command_web_cpu_ms", ours - runner, theirs, "cpu_ms/command"))
